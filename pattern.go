@@ -1,10 +1,17 @@
 package eda
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/edakit/eda/internal/pattern"
+)
 
 // PatternError reports an invalid event pattern: where in the pattern, and why.
+// ParsePattern, MatchPattern and Matcher.Add return it; use errors.As to get it.
 type PatternError struct {
-	// Path is the dotted path of the offending field inside the pattern.
+	// Path is the dotted path of the offending field inside the pattern
+	// ("" when the problem is the pattern as a whole). $or branches appear as
+	// "$or[i]", e.g. "detail.$or[1].price".
 	Path string
 	// Reason says what is wrong, in words a person can act on.
 	Reason string
@@ -17,42 +24,58 @@ func (e *PatternError) Error() string {
 	return "event pattern: " + e.Path + ": " + e.Reason
 }
 
-// Pattern is one compiled event pattern. (stub: replaced by the pattern engine)
-type Pattern struct{}
+// ErrNotObject is returned, possibly wrapped with detail, when an event to be
+// matched is not a JSON object (or is not valid JSON). Test with errors.Is.
+var ErrNotObject = pattern.ErrNotObject
 
-// ParsePattern validates and compiles one event pattern.
-func ParsePattern(pattern []byte) (*Pattern, error) {
-	return nil, errors.New("not implemented")
+// DefaultMaxPatternSize is the largest pattern, in bytes, that ParsePattern
+// and a default Matcher accept: EventBridge's limit.
+const DefaultMaxPatternSize = pattern.DefaultMaxSize
+
+// convertError turns an engine error into the public *PatternError.
+func convertError(err error) error {
+	var pe *pattern.Error
+	if errors.As(err, &pe) {
+		return &PatternError{Path: pe.Path, Reason: pe.Reason}
+	}
+	return err
 }
 
-// Match reports whether event matches p.
-func (p *Pattern) Match(event []byte) (bool, error) { return false, errors.New("not implemented") }
+// Pattern is one compiled event pattern with EventBridge semantics. It is
+// immutable and safe for concurrent use.
+type Pattern struct {
+	m *pattern.Machine
+}
 
-// MatchPattern reports whether event matches pattern, like EventBridge's TestEventPattern.
+// ParsePattern validates and compiles one event pattern. An invalid pattern
+// returns a *PatternError. Patterns larger than DefaultMaxPatternSize are
+// rejected; use a Matcher with WithMaxPatternSize for larger ones.
+func ParsePattern(p []byte) (*Pattern, error) {
+	parsed, err := pattern.Parse(p, pattern.DefaultLimits())
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return &Pattern{m: pattern.Build([]pattern.Entry{{ID: "", P: parsed}})}, nil
+}
+
+// Match reports whether event matches p. The error, which wraps
+// ErrNotObject, is only for an event that is not a JSON object.
+func (p *Pattern) Match(event []byte) (bool, error) {
+	if p == nil || p.m == nil {
+		return false, errors.New("eda: Match on a nil Pattern")
+	}
+	var buf [1]string
+	ids, err := p.m.Match(buf[:0], event)
+	return len(ids) > 0, err
+}
+
+// MatchPattern reports whether event matches pattern, like EventBridge's
+// TestEventPattern: a *PatternError for an invalid pattern, an error wrapping
+// ErrNotObject for an event that is not a JSON object.
 func MatchPattern(pattern, event []byte) (bool, error) {
 	p, err := ParsePattern(pattern)
 	if err != nil {
 		return false, err
 	}
 	return p.Match(event)
-}
-
-// Matcher holds many patterns by id. (stub)
-type Matcher struct{}
-
-// NewMatcher returns an empty Matcher.
-func NewMatcher() *Matcher { return &Matcher{} }
-
-// Add adds or replaces the pattern with the given id.
-func (m *Matcher) Add(id string, pattern []byte) error { return errors.New("not implemented") }
-
-// Delete removes the pattern with the given id.
-func (m *Matcher) Delete(id string) {}
-
-// Match returns the id of every pattern that event matches, each once.
-func (m *Matcher) Match(event []byte) ([]string, error) { return m.MatchAppend(nil, event) }
-
-// MatchAppend appends the id of every matching pattern to dst.
-func (m *Matcher) MatchAppend(dst []string, event []byte) ([]string, error) {
-	return dst, errors.New("not implemented")
 }

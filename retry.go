@@ -7,36 +7,57 @@ import (
 
 // RetryPolicy says how often and for how long a destination retries a
 // failed delivery. The zero value means EventBridge's defaults: 185
-// attempts within 24 hours. (CONTRACT STUB: the delivery engine work owns
-// this file and completes it.)
+// attempts within 24 hours, with exponential backoff from 1 second to 3
+// minutes.
+//
+// Between attempts a delivery waits a random time between zero and
+// min(MaxBackoff, MinBackoff·2^(attempt-1)) ("full jitter"). A waiting
+// retry holds no worker and does not delay the deliveries behind it.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts in all, including the first.
 	// 0 means 185; 1 means no retries.
 	MaxAttempts int
-	// MaxAge is how long after acceptance an event may still be tried.
-	// 0 means 24 hours.
+	// MaxAge is how long after acceptance an event may still be tried: a
+	// failure after it, or a backoff reaching past it, dead-letters the
+	// event with reason [ReasonMaxAge]. 0 means 24 hours.
 	MaxAge time.Duration
 	// MinBackoff and MaxBackoff bound the exponential backoff with full
 	// jitter between attempts. 0 means 1 second and 3 minutes.
 	MinBackoff, MaxBackoff time.Duration
 }
 
+// The reasons a [DeadLetter] gives.
+const (
+	// ReasonPermanent: the handler returned an error marked [Permanent]
+	// (a [HandlerOf] handler does so when the payload does not decode).
+	ReasonPermanent = "permanent-error"
+	// ReasonMaxAttempts: every attempt the [RetryPolicy] allows failed.
+	ReasonMaxAttempts = "max-attempts"
+	// ReasonMaxAge: the event was still failing at the policy's MaxAge.
+	ReasonMaxAge = "max-age"
+	// ReasonShutdown: Close's context ended before the event was delivered.
+	ReasonShutdown = "shutdown"
+)
+
 // DeadLetter is an event that could not be delivered, and why.
 type DeadLetter struct {
 	// Delivery is the last attempted delivery (its Router, Rule and
 	// Destination say where it was going).
 	Delivery Delivery
-	// Reason is the exhausted condition: "permanent-error", "max-attempts",
-	// "max-age" or "shutdown".
+	// Reason is the exhausted condition: [ReasonPermanent],
+	// [ReasonMaxAttempts], [ReasonMaxAge] or [ReasonShutdown].
 	Reason string
-	// Err is the last error.
+	// Err is the last error ([ErrClosed] for an event dead-lettered at
+	// shutdown before any attempt; a *[PanicError] for a panic).
 	Err error
 	// Attempts is how many attempts were made.
 	Attempts int
 }
 
 // DeadLetterHandler receives what could not be delivered. It is called
-// with a context that is not cancelled, even when the delivery's was.
+// with a context that is not cancelled, even when the delivery's was (for
+// instance at shutdown), and that lets it publish without waiting for
+// room in full queues. It may be called concurrently.
 type DeadLetterHandler interface {
 	HandleDeadLetter(ctx context.Context, dl DeadLetter)
 }
@@ -47,11 +68,18 @@ type DeadLetterFunc func(ctx context.Context, dl DeadLetter)
 // HandleDeadLetter calls f(ctx, dl).
 func (f DeadLetterFunc) HandleDeadLetter(ctx context.Context, dl DeadLetter) { f(ctx, dl) }
 
-// Timer is a pending call scheduled by a [Clock].
-type Timer interface{ Stop() bool }
+// Timer is a pending call scheduled by a [Clock]; Stop cancels it and
+// reports whether it did so before the call started.
+//
+// Timer is an alias of an unnamed interface type, so that a Clock whose
+// AfterFunc returns interface{ Stop() bool } — any Clock of this package,
+// of the delivery engine or of a test — satisfies all of them.
+type Timer = interface{ Stop() bool }
 
-// Clock is the source of time for retries, windows and timestamps, so tests
-// can run without waiting.
+// Clock is the source of time for retries, batching windows and
+// timestamps, so tests can run without waiting. Its methods may be called
+// concurrently. AfterFunc must call f later, on a goroutine of its own,
+// never from within AfterFunc itself. [SystemClock] returns the real one.
 type Clock interface {
 	Now() time.Time
 	AfterFunc(d time.Duration, f func()) Timer

@@ -1,0 +1,86 @@
+package eda
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkBusPutEvents measures PutEvents to handler, end to end: each
+// iteration puts one event that matches one of the bus's rules, whose
+// handler counts it; the clock stops when every event has been handled.
+// The rules differ in the value they want for detail.customer, so one
+// match must find one rule among 1, 100 or 1,000.
+//
+//	go test -run '^$' -bench BenchmarkBusPutEvents -benchmem .
+func BenchmarkBusPutEvents(b *testing.B) {
+	for _, rules := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("rules=%d", rules), func(b *testing.B) {
+			benchPutEvents(b, rules, 1)
+		})
+	}
+	b.Run("rules=1000/batch=10", func(b *testing.B) {
+		benchPutEvents(b, 1000, 10)
+	})
+}
+
+func benchPutEvents(b *testing.B, rules, batch int) {
+	bus, err := NewBus("bench", WithQueueSize(1<<14))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bus.Close(context.Background())
+	var handled atomic.Int64
+	h := HandlerFunc(func(ctx context.Context, d Delivery) error {
+		handled.Add(1)
+		return nil
+	})
+	for i := range rules {
+		err := bus.PutRule(Rule{
+			Name: fmt.Sprintf("rule-%d", i),
+			EventPattern: fmt.Sprintf(`{"source":["com.example.orders"],"detail-type":["OrderPlaced"],"detail":{"customer":["c-%d"]}}`,
+				i),
+			Targets: []Target{HandlerTarget("t", h)},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Events cycle over the customers of the first (at most) 16 rules.
+	events := make([]Event, batch)
+	for i := range events {
+		events[i] = Event{
+			Source:     "com.example.orders",
+			DetailType: "OrderPlaced",
+			Resources:  []string{"arn:aws:example:orders"},
+			Detail: json.RawMessage(fmt.Sprintf(`{"orderId":"o-%d","customer":"c-%d","total":%d.5,"items":[{"sku":"A-1","qty":2},{"sku":"B-2","qty":1}],"shipping":{"country":"DE","express":false}}`,
+				i, i%min(rules, 16), 100+i)),
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	puts := 0
+	for b.Loop() {
+		res, err := bus.PutEvents(ctx, events...)
+		if err != nil || res.FailedEntryCount != 0 {
+			b.Fatalf("PutEvents: %v %+v", err, res)
+		}
+		puts++
+	}
+	if err := bus.Drain(ctx); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	n := int64(puts * batch)
+	if got := handled.Load(); got != n {
+		b.Fatalf("handled %d of %d events", got, n)
+	}
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(n), "ns/event")
+}

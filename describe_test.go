@@ -1,0 +1,78 @@
+package eda
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDescribeTopology(t *testing.T) {
+	central := newTestBus(t, "central")
+	orders := newTestBus(t, "orders")
+	rec := &recorder{}
+	mustPutRule(t, orders, Rule{Name: "big-orders", Description: "fraud check",
+		EventPattern: `{ "detail-type": ["OrderPlaced"], "detail": {"total": [{"numeric": [">", 1000]}]} }`,
+		Targets:      []Target{HandlerTarget("fraud", rec, WithInputPath("$.detail"), WithTargetMaxConcurrency(2))}})
+	mustPutRule(t, orders, Rule{Name: "all-orders", EventPattern: `{"source":["com.example.orders"]}`,
+		Targets: []Target{BusTarget("to-central", central), HandlerTarget("store", rec,
+			WithInputTransformer(InputTransformer{InputPathsMap: map[string]string{"id": "$.detail.orderId"}, InputTemplate: `{"id": <id>}`}))}})
+	mustPutRule(t, central, Rule{Name: "audit", EventPattern: `{"source":[{"prefix":""}]}`, State: RuleDisabled,
+		Targets: []Target{HandlerTarget("audit", rec, WithInput(`{"audit":true}`))}})
+
+	topo := orders.Describe()
+	if len(topo.Buses) != 2 || topo.Buses[0].Name != "orders" || topo.Buses[1].Name != "central" {
+		t.Fatalf("buses %+v", topo.Buses)
+	}
+	ob := topo.Buses[0]
+	if len(ob.Rules) != 2 || ob.Rules[0].Name != "all-orders" || ob.Rules[1].Name != "big-orders" {
+		t.Fatalf("rules %+v", ob.Rules)
+	}
+	big := ob.Rules[1]
+	if big.Description != "fraud check" || big.State != RuleEnabled || big.ARN != "arn:aws:events:us-east-1:000000000000:rule/orders/big-orders" {
+		t.Errorf("rule %+v", big)
+	}
+	want := TargetDescription{ID: "fraud", Kind: TargetKindHandler, Destination: "*eda.recorder", Input: "input-path $.detail", MaxConcurrency: 2}
+	if big.Targets[0] != want {
+		t.Errorf("target %+v, want %+v", big.Targets[0], want)
+	}
+	if tg := ob.Rules[0].Targets[0]; tg.Kind != TargetKindBus || tg.Destination != "central" {
+		t.Errorf("bus target %+v", tg)
+	}
+
+	wantMermaid := strings.Join([]string{
+		`flowchart LR`,
+		`  bus0(["bus: orders"])`,
+		`  bus0_rule0{{"rule: all-orders<br/>{#quot;source#quot;:[#quot;com.example.orders#quot;]}"}}`,
+		`  bus0 --> bus0_rule0`,
+		`  bus0_rule0 -->|"to-central"| bus1`,
+		`  bus0_rule0_target1["store<br/>handler: *eda.recorder<br/>input-transformer"]`,
+		`  bus0_rule0 --> bus0_rule0_target1`,
+		`  bus0_rule1{{"rule: big-orders<br/>{#quot;detail-type#quot;:[#quot;OrderPlaced#quot;],#quot;detail#quot;:{#quot;total#quot;:[{#quot;numeric#quot;:[#quot;#gt;#quot;,1000]}]}}"}}`,
+		`  bus0 --> bus0_rule1`,
+		`  bus0_rule1_target0["fraud<br/>handler: *eda.recorder<br/>input-path $.detail"]`,
+		`  bus0_rule1 --> bus0_rule1_target0`,
+		`  bus1(["bus: central"])`,
+		`  bus1_rule0{{"rule: audit<br/>{#quot;source#quot;:[{#quot;prefix#quot;:#quot;#quot;}]}"}}`,
+		`  bus1 -. disabled .-> bus1_rule0`,
+		`  bus1_rule0_target0["audit<br/>handler: *eda.recorder<br/>input"]`,
+		`  bus1_rule0 --> bus1_rule0_target0`,
+		``,
+	}, "\n")
+	if got := topo.Mermaid(); got != wantMermaid {
+		t.Errorf("Mermaid:\n%s\nwant:\n%s", got, wantMermaid)
+	}
+}
+
+func TestDescribeCycleTerminates(t *testing.T) {
+	a := newTestBus(t, "a")
+	b := newTestBus(t, "b")
+	mustPutRule(t, a, Rule{Name: "ab", EventPattern: `{"source":["x"]}`, Targets: []Target{BusTarget("b", b)}})
+	mustPutRule(t, b, Rule{Name: "ba", EventPattern: `{"source":["x"]}`, Targets: []Target{BusTarget("a", a)}})
+	topo := a.Describe()
+	if len(topo.Buses) != 2 {
+		t.Fatalf("%d buses", len(topo.Buses))
+	}
+	m := topo.Mermaid()
+	if !strings.Contains(m, `bus0_rule0 -->|"b"| bus1`) || !strings.Contains(m, `bus1_rule0 -->|"a"| bus0`) {
+		t.Errorf("cycle edges missing:\n%s", m)
+	}
+}

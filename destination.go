@@ -1,0 +1,159 @@
+package eda
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/edakit/eda/internal/delivery"
+)
+
+// This file connects the public consumer side (Handler, RetryPolicy,
+// DeadLetterHandler, Clock) to the delivery engine, for the routers.
+
+// newEngine returns a delivery engine using clock (nil: the system clock)
+// and logger (nil: slog.Default()).
+func newEngine(clock Clock, logger *slog.Logger) *delivery.Engine {
+	return delivery.New(delivery.Config{Clock: engineClockOf(clock), Logger: logger})
+}
+
+// policy converts a RetryPolicy to the engine's; zero fields stay zero and
+// take the engine's defaults, which are the same.
+func (p RetryPolicy) policy() delivery.Policy {
+	return delivery.Policy{
+		MaxAttempts: p.MaxAttempts,
+		MaxAge:      p.MaxAge,
+		MinBackoff:  p.MinBackoff,
+		MaxBackoff:  p.MaxBackoff,
+	}
+}
+
+// destinationConfig configures newDestination. T is the item a router
+// enqueues per destination: it is copied by value into the destination's
+// queue, so a small struct of strings, slices and pointers costs no
+// allocation.
+type destinationConfig[T any] struct {
+	// Router, Rule and Name fill Delivery.Router, .Rule and .Destination.
+	Router, Rule, Name string
+	// Handler handles each delivery (with its middleware already applied).
+	Handler Handler
+	// Fill returns d with the item's fields set — ID, Time, Kind, Payload,
+	// Attributes, GroupID — and the context to hand to the handler (ctx
+	// itself, or one derived from it). An error fails the attempt (mark it
+	// Permanent if retrying cannot help). Fill is also called for a dead
+	// letter, whose Delivery it fills the same way (its error is then
+	// ignored). The Delivery goes in and out by value, not by pointer, so
+	// that it stays on the stack.
+	Fill func(ctx context.Context, item T, d Delivery) (context.Context, Delivery, error)
+	// Retry is the retry policy; zero fields take EventBridge's defaults.
+	Retry RetryPolicy
+	// DeadLetter receives what cannot be delivered. Nil: it is logged at
+	// Warn level on Logger (and counted in the destination's stats).
+	DeadLetter DeadLetterHandler
+	// Logger logs dead letters when DeadLetter is nil; nil: slog.Default().
+	Logger *slog.Logger
+	// QueueSize, MaxConcurrency and IdleTimeout size the destination; zero
+	// takes the engine's defaults (1024, 4×GOMAXPROCS, 2 s).
+	QueueSize, MaxConcurrency int
+	IdleTimeout               time.Duration
+}
+
+// newDestination adds a destination for cfg.Handler to the engine e, for a
+// Bus target or a Topic subscription. The router enqueues one T per
+// accepted event; for each attempt, the destination builds the Delivery
+// on the worker's stack — the constant fields from cfg, the attempt number
+// from the engine, the rest from cfg.Fill — and passes it by value to the
+// handler: no allocation per delivery. Retries, backoff, panics, dead
+// letters and statistics are the engine's (see the delivery contract in
+// the package documentation); a dead letter's Failure becomes a public
+// [DeadLetter] with the last attempted Delivery.
+//
+// A Topic can enqueue a [message], which carries everything a Delivery
+// needs, with fillMessage as Fill. A Bus enqueues its routed event and
+// builds the target's payload (input path or transformer) in Fill.
+func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delivery.Destination[T] {
+	if cfg.Handler == nil {
+		panic("eda: newDestination: nil Handler")
+	}
+	if cfg.Fill == nil {
+		panic("eda: newDestination: nil Fill")
+	}
+	base := Delivery{Router: cfg.Router, Rule: cfg.Rule, Destination: cfg.Name}
+	h, fill := cfg.Handler, cfg.Fill
+	dl := cfg.DeadLetter
+	if dl == nil {
+		dl = logDeadLetters(cfg.Logger)
+	}
+	name := cfg.Name
+	if cfg.Rule != "" {
+		name = cfg.Rule + "/" + name
+	}
+	if cfg.Router != "" {
+		name = cfg.Router + "/" + name
+	}
+	return delivery.NewDestination(e, delivery.Options[T]{
+		Name:           name,
+		QueueSize:      cfg.QueueSize,
+		MaxConcurrency: cfg.MaxConcurrency,
+		IdleTimeout:    cfg.IdleTimeout,
+		Retry:          cfg.Retry.policy(),
+		Deliver: func(ctx context.Context, item T, attempt int) error {
+			d := base
+			d.Attempt = attempt
+			hctx, d, err := fill(ctx, item, d)
+			if err != nil {
+				return err
+			}
+			return h.Handle(hctx, d)
+		},
+		DeadLetter: func(ctx context.Context, item T, f delivery.Failure) {
+			d := base
+			d.Attempt = f.Attempts
+			if hctx, filled, err := fill(ctx, item, d); err == nil {
+				d = filled
+				if hctx != nil {
+					ctx = hctx
+				}
+			}
+			dl.HandleDeadLetter(ctx, DeadLetter{Delivery: d, Reason: string(f.Reason), Err: f.Err, Attempts: f.Attempts})
+		},
+	})
+}
+
+// message is an item that carries everything a Delivery needs besides the
+// destination's constants: a Topic's message, or any ready-made payload.
+// It is copied by value into each destination's queue (the Payload bytes
+// and Attributes map are shared, not copied).
+type message struct {
+	ID         string
+	Time       time.Time
+	Kind       PayloadKind
+	Payload    []byte
+	Attributes map[string]Attribute
+	GroupID    string
+}
+
+// fillMessage is the Fill function of destinations of messages.
+func fillMessage(ctx context.Context, m message, d Delivery) (context.Context, Delivery, error) {
+	d.ID, d.Time, d.Kind, d.Payload, d.Attributes, d.GroupID = m.ID, m.Time, m.Kind, m.Payload, m.Attributes, m.GroupID
+	return ctx, d, nil
+}
+
+// logDeadLetters returns the default dead-letter handler: it logs each
+// dead letter at Warn level on logger (nil: slog.Default()).
+func logDeadLetters(logger *slog.Logger) DeadLetterHandler {
+	return DeadLetterFunc(func(ctx context.Context, dl DeadLetter) {
+		l := logger
+		if l == nil {
+			l = slog.Default()
+		}
+		l.LogAttrs(ctx, slog.LevelWarn, "eda: dead letter",
+			slog.String("id", dl.Delivery.ID),
+			slog.String("router", dl.Delivery.Router),
+			slog.String("rule", dl.Delivery.Rule),
+			slog.String("destination", dl.Delivery.Destination),
+			slog.String("reason", dl.Reason),
+			slog.Int("attempts", dl.Attempts),
+			slog.Any("error", dl.Err))
+	})
+}

@@ -1,0 +1,219 @@
+package eda
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// Event is an EventBridge event: the envelope metadata plus the event's
+// detail. Its JSON form is EventBridge's, field for field and in the same
+// order, so event patterns written for AWS match unchanged:
+//
+//	{"version":"0","id":"…","detail-type":"…","source":"…","account":"…",
+//	 "time":"2017-12-22T18:43:48Z","region":"…","resources":[…],"detail":{…}}
+//
+// When an Event is put on a [Bus], Source, DetailType and Detail are
+// required; ID, Time, Version, Account and Region are stamped when empty.
+type Event struct {
+	// Version is always "0" for EventBridge events.
+	Version string
+	// ID identifies the event; a version 4 UUID stamped by the Bus when empty.
+	ID string
+	// DetailType names the kind of event ("OrderPlaced"). JSON: "detail-type".
+	DetailType string
+	// Source names the producer, conventionally in reverse-domain style
+	// ("com.example.orders").
+	Source string
+	// Account is the account the event belongs to; stamped from the Bus.
+	Account string
+	// Time is when the event happened. Its JSON form is RFC 3339 in UTC with
+	// a "Z" and whole seconds, as EventBridge writes it.
+	Time time.Time
+	// Region is the region the event belongs to; stamped from the Bus.
+	Region string
+	// Resources lists the resources the event concerns (ARNs, URLs, names).
+	Resources []string
+	// Detail is the event's payload: a JSON object.
+	Detail json.RawMessage
+}
+
+// timeLayout is EventBridge's timestamp form: RFC 3339, UTC, whole seconds.
+const timeLayout = "2006-01-02T15:04:05Z"
+
+// MarshalJSON returns the event in EventBridge's JSON form. An empty
+// Version is written as "0", nil Resources as [] and an empty Detail as {}.
+func (e Event) MarshalJSON() ([]byte, error) {
+	if len(e.Detail) > 0 && !json.Valid(e.Detail) {
+		return nil, errors.New("eda: event detail is not valid JSON")
+	}
+	return e.AppendJSON(make([]byte, 0, e.jsonSizeHint())), nil
+}
+
+// AppendJSON appends the event's EventBridge JSON form to dst and returns
+// the extended slice. It does not validate Detail; [Bus.PutEvents] has done
+// that for the events it routes.
+func (e *Event) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"version":`...)
+	if e.Version == "" {
+		dst = append(dst, `"0"`...)
+	} else {
+		dst = appendJSONString(dst, e.Version)
+	}
+	dst = append(dst, `,"id":`...)
+	dst = appendJSONString(dst, e.ID)
+	dst = append(dst, `,"detail-type":`...)
+	dst = appendJSONString(dst, e.DetailType)
+	dst = append(dst, `,"source":`...)
+	dst = appendJSONString(dst, e.Source)
+	dst = append(dst, `,"account":`...)
+	dst = appendJSONString(dst, e.Account)
+	dst = append(dst, `,"time":"`...)
+	dst = appendTime(dst, e.Time)
+	dst = append(dst, `","region":`...)
+	dst = appendJSONString(dst, e.Region)
+	dst = append(dst, `,"resources":[`...)
+	for i, r := range e.Resources {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, r)
+	}
+	dst = append(dst, `],"detail":`...)
+	if len(e.Detail) == 0 {
+		dst = append(dst, `{}`...)
+	} else {
+		dst = append(dst, e.Detail...)
+	}
+	return append(dst, '}')
+}
+
+// jsonSizeHint estimates the length of the event's JSON form.
+func (e *Event) jsonSizeHint() int {
+	n := 128 + len(e.Version) + len(e.ID) + len(e.DetailType) + len(e.Source) +
+		len(e.Account) + len(e.Region) + len(e.Detail)
+	for _, r := range e.Resources {
+		n += len(r) + 3
+	}
+	return n
+}
+
+// eventJSON is the decoding shape of an event.
+type eventJSON struct {
+	Version    string          `json:"version"`
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Account    string          `json:"account"`
+	Time       string          `json:"time"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// UnmarshalJSON decodes an event from its EventBridge JSON form. Fields
+// that an EventBridge event does not have (e.g. "replay-name") are ignored.
+// The time may carry fractional seconds and any RFC 3339 offset.
+func (e *Event) UnmarshalJSON(data []byte) error {
+	var j eventJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return fmt.Errorf("eda: decode event: %w", err)
+	}
+	var t time.Time
+	if j.Time != "" {
+		var err error
+		if t, err = time.Parse(time.RFC3339Nano, j.Time); err != nil {
+			return fmt.Errorf("eda: decode event: time: %w", err)
+		}
+		t = t.UTC()
+	}
+	if string(j.Detail) == "null" {
+		j.Detail = nil
+	}
+	*e = Event{
+		Version:    j.Version,
+		ID:         j.ID,
+		DetailType: j.DetailType,
+		Source:     j.Source,
+		Account:    j.Account,
+		Time:       t,
+		Region:     j.Region,
+		Resources:  j.Resources,
+		Detail:     j.Detail,
+	}
+	return nil
+}
+
+// appendTime appends t in EventBridge's form, 2006-01-02T15:04:05Z.
+func appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	return append(dst,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), 'Z')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Like EventBridge (and unlike
+// encoding/json's default) it leaves <, > and & alone; control characters,
+// quotes and backslashes are escaped, invalid UTF-8 becomes U+FFFD.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 are valid JSON but break JavaScript; escape them
+		// as encoding/json does.
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

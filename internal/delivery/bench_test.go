@@ -1,0 +1,124 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// payload is what the benchmarks deliver: about the size of a router's item
+// (an id, a time, a payload slice).
+type payload struct {
+	id   string
+	at   time.Time
+	body []byte
+}
+
+// BenchmarkFanout publishes b.N events, each to every one of n
+// destinations, and waits until all are handled. Compare "engine" with
+// "channel", the floor: one buffered channel and one goroutine per
+// destination, no retries, no stats, no scaling. The engine runs with its
+// defaults (retry policy on, stats on, up to 4×GOMAXPROCS workers).
+//
+//	go test -run '^$' -bench Fanout -benchmem ./internal/delivery
+func BenchmarkFanout(b *testing.B) {
+	for _, n := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("dests=%d/engine", n), func(b *testing.B) { benchEngine(b, n, 0) })
+		b.Run(fmt.Sprintf("dests=%d/engine-concurrency-1", n), func(b *testing.B) { benchEngine(b, n, 1) })
+		b.Run(fmt.Sprintf("dests=%d/channel", n), func(b *testing.B) { benchChannels(b, n) })
+	}
+}
+
+func report(b *testing.B, n int, elapsed time.Duration, allocs uint64) {
+	deliveries := float64(b.N) * float64(n)
+	b.ReportMetric(deliveries/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(allocs)/deliveries, "allocs/delivery")
+}
+
+func mallocs() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Mallocs
+}
+
+func benchEngine(b *testing.B, n, concurrency int) {
+	e := New(Config{})
+	counts := make([]atomic.Int64, n)
+	ds := make([]*Destination[payload], n)
+	for i := range ds {
+		ds[i] = NewDestination(e, Options[payload]{
+			MaxConcurrency: concurrency,
+			Deliver: func(ctx context.Context, p payload, attempt int) error {
+				counts[i].Add(1)
+				return nil
+			},
+		})
+	}
+	body := make([]byte, 200)
+	ctx := context.Background()
+	at := time.Now()
+	b.ResetTimer()
+	start, m0 := time.Now(), mallocs()
+	for i := range b.N {
+		p := payload{id: "id", at: at, body: body[:100+i%100]}
+		for _, d := range ds {
+			if err := d.Enqueue(ctx, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := e.Drain(ctx); err != nil {
+		b.Fatal(err)
+	}
+	elapsed, m1 := time.Since(start), mallocs()
+	b.StopTimer()
+	report(b, n, elapsed, m1-m0)
+	for i := range counts {
+		if counts[i].Load() != int64(b.N) {
+			b.Fatalf("destination %d got %d of %d", i, counts[i].Load(), b.N)
+		}
+	}
+	if err := e.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchChannels(b *testing.B, n int) {
+	counts := make([]atomic.Int64, n)
+	chans := make([]chan payload, n)
+	var wg sync.WaitGroup
+	for i := range chans {
+		chans[i] = make(chan payload, DefaultQueueSize)
+		wg.Go(func() {
+			for range chans[i] {
+				counts[i].Add(1)
+			}
+		})
+	}
+	body := make([]byte, 200)
+	at := time.Now()
+	b.ResetTimer()
+	start, m0 := time.Now(), mallocs()
+	for i := range b.N {
+		p := payload{id: "id", at: at, body: body[:100+i%100]}
+		for _, ch := range chans {
+			ch <- p
+		}
+	}
+	for _, ch := range chans {
+		close(ch)
+	}
+	wg.Wait()
+	elapsed, m1 := time.Since(start), mallocs()
+	b.StopTimer()
+	report(b, n, elapsed, m1-m0)
+	for i := range counts {
+		if counts[i].Load() != int64(b.N) {
+			b.Fatalf("channel %d got %d of %d", i, counts[i].Load(), b.N)
+		}
+	}
+}

@@ -1,0 +1,603 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edakit/eda/internal/clocktest"
+	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) { leaktest.Main(m) }
+
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// deadLetters records dead letters.
+type deadLetters struct {
+	mu    sync.Mutex
+	items map[int]Failure
+	ctxOK bool // every call had a live context
+	n     atomic.Int64
+}
+
+func newDeadLetters() *deadLetters { return &deadLetters{items: map[int]Failure{}, ctxOK: true} }
+
+func (r *deadLetters) record(ctx context.Context, item int, f Failure) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.items[item] = f
+	if ctx.Err() != nil {
+		r.ctxOK = false
+	}
+	r.n.Add(1)
+}
+
+func (r *deadLetters) get(item int) (Failure, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.items[item]
+	return f, ok
+}
+
+func closeNow(t *testing.T, e *Engine) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, e.Close(ctx))
+}
+
+func drain(t *testing.T, e *Engine) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, e.Drain(ctx))
+}
+
+func TestDeliversEverythingOnce(t *testing.T) {
+	e := New(Config{})
+	var seen [1000]atomic.Int32
+	d := NewDestination(e, Options[int]{
+		Name: "all",
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			seen[item].Add(1)
+			assert.Equal(t, 1, attempt)
+			assert.True(t, IsHandlerContext(ctx))
+			return nil
+		},
+	})
+	for i := range seen {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	drain(t, e)
+	for i := range seen {
+		require.EqualValues(t, 1, seen[i].Load(), "item %d", i)
+	}
+	s := d.Stats()
+	assert.EqualValues(t, 1000, s.Enqueued)
+	assert.EqualValues(t, 1000, s.Delivered)
+	assert.Zero(t, s.InFlight)
+	assert.Zero(t, s.Failed)
+	assert.Positive(t, s.HandlerTime)
+	assert.Positive(t, s.LatencyMax)
+	assert.LessOrEqual(t, s.LatencyP50, s.LatencyP90)
+	assert.LessOrEqual(t, s.LatencyP90, s.LatencyP99)
+	assert.LessOrEqual(t, s.LatencyP99, s.LatencyMax)
+	closeNow(t, e)
+	assert.ErrorIs(t, d.Enqueue(context.Background(), 1), ErrClosed)
+}
+
+func TestInOrderAtConcurrencyOne(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	var got []int
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		QueueSize:      16, // smaller than the stream: producers wait
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			got = append(got, item) // no lock: one worker at a time
+			return nil
+		},
+	})
+	for i := range 5000 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	drain(t, e)
+	require.Len(t, got, 5000)
+	for i, v := range got {
+		require.Equal(t, i, v)
+	}
+	assert.LessOrEqual(t, d.Stats().Workers, int64(1))
+}
+
+func TestBackpressureWaitsThenReportsFull(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	var delivered atomic.Int64
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		QueueSize:      2,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			<-gate
+			delivered.Add(1)
+			return nil
+		},
+	})
+	// One item in the handler, two in the queue.
+	require.NoError(t, d.Enqueue(context.Background(), 0))
+	require.Eventually(t, func() bool { return d.Stats().QueueDepth == 0 }, 5*time.Second, time.Millisecond)
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	require.NoError(t, d.Enqueue(context.Background(), 2))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := d.Enqueue(ctx, 3)
+	assert.GreaterOrEqual(t, time.Since(start), 15*time.Millisecond, "Enqueue must wait for room")
+	assert.ErrorIs(t, err, ErrFull)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.EqualValues(t, 1, d.Stats().Throttled)
+
+	// A waiting producer gets in as soon as there is room.
+	done := make(chan error, 1)
+	go func() { done <- d.Enqueue(context.Background(), 4) }()
+	close(gate)
+	require.NoError(t, <-done)
+	drain(t, e)
+	s := d.Stats()
+	assert.EqualValues(t, 4, delivered.Load())
+	assert.EqualValues(t, 4, s.Enqueued)
+	assert.EqualValues(t, 4, s.Delivered)
+}
+
+func TestRetryDoesNotBlockItemsBehind(t *testing.T) {
+	clock := clocktest.New(epoch)
+	e := New(Config{Clock: clock})
+	defer closeNow(t, e)
+	var mu sync.Mutex
+	var order []string
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		Retry:          Policy{MinBackoff: time.Second, MaxBackoff: time.Second},
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, fmt.Sprintf("%d/%d", item, attempt))
+			if item == 0 && attempt == 1 {
+				return errors.New("first attempt fails")
+			}
+			return nil
+		},
+	})
+	for i := range 3 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	// Items 1 and 2 are delivered while item 0 waits for its timer.
+	require.True(t, clock.WaitForTimers(1, 5*time.Second))
+	require.Eventually(t, func() bool { return d.Stats().Delivered == 2 }, 5*time.Second, time.Millisecond)
+	s := d.Stats()
+	assert.EqualValues(t, 1, s.InFlight)
+	assert.EqualValues(t, 1, s.Failed)
+	clock.Advance(time.Second)
+	drain(t, e)
+	assert.Equal(t, []string{"0/1", "1/1", "2/1", "0/2"}, order)
+	s = d.Stats()
+	assert.EqualValues(t, 1, s.Retries)
+	assert.EqualValues(t, 3, s.Delivered)
+}
+
+func TestPermanentErrorSkipsRetries(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	dl := newDeadLetters()
+	cause := errors.New("bad input")
+	var attempts atomic.Int32
+	d := NewDestination(e, Options[int]{
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			attempts.Add(1)
+			return fmt.Errorf("wrapped: %w", Permanent(cause))
+		},
+		DeadLetter: dl.record,
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 7))
+	drain(t, e)
+	f, ok := dl.get(7)
+	require.True(t, ok)
+	assert.Equal(t, ReasonPermanent, f.Reason)
+	assert.Equal(t, 1, f.Attempts)
+	assert.ErrorIs(t, f.Err, cause)
+	assert.EqualValues(t, 1, attempts.Load())
+	assert.EqualValues(t, 1, d.Stats().DeadLettered)
+}
+
+func TestMaxAttempts(t *testing.T) {
+	clock := clocktest.NewInstant(epoch)
+	e := New(Config{Clock: clock})
+	defer closeNow(t, e)
+	dl := newDeadLetters()
+	d := NewDestination(e, Options[int]{
+		Retry:      Policy{MaxAttempts: 3},
+		Deliver:    func(ctx context.Context, item, attempt int) error { return errors.New("down") },
+		DeadLetter: dl.record,
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	drain(t, e)
+	clock.Wait()
+	f, ok := dl.get(1)
+	require.True(t, ok)
+	assert.Equal(t, ReasonMaxAttempts, f.Reason)
+	assert.Equal(t, 3, f.Attempts)
+	assert.EqualError(t, f.Err, "down")
+	s := d.Stats()
+	assert.EqualValues(t, 3, s.Failed)
+	assert.EqualValues(t, 2, s.Retries)
+	assert.EqualValues(t, 1, s.DeadLettered)
+	assert.Zero(t, s.Delivered)
+}
+
+func TestMaxAge(t *testing.T) {
+	clock := clocktest.New(epoch)
+	e := New(Config{Clock: clock})
+	defer closeNow(t, e)
+	dl := newDeadLetters()
+	var attempts atomic.Int32
+	d := NewDestination(e, Options[int]{
+		Retry: Policy{MaxAge: time.Minute, MinBackoff: time.Hour, MaxBackoff: time.Hour},
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			attempts.Add(1)
+			return errors.New("down")
+		},
+		DeadLetter: dl.record,
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	require.True(t, clock.WaitForTimers(1, 5*time.Second))
+	// The backoff (up to an hour) is cut to the age limit: the last attempt
+	// starts at the deadline at the latest.
+	clock.Advance(time.Minute)
+	drain(t, e)
+	f, ok := dl.get(1)
+	require.True(t, ok)
+	assert.Equal(t, ReasonMaxAge, f.Reason)
+	assert.Equal(t, 2, f.Attempts)
+	assert.EqualValues(t, 2, attempts.Load())
+}
+
+func TestPanicIsRecoveredAndRetried(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	var errs []error
+	var mu sync.Mutex
+	dl := newDeadLetters()
+	d := NewDestination(e, Options[int]{
+		Retry: Policy{MaxAttempts: 2},
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if attempt == 1 || item == 2 {
+				panic(fmt.Sprintf("boom %d", item))
+			}
+			return nil
+		},
+		DeadLetter: func(ctx context.Context, item int, f Failure) {
+			mu.Lock()
+			errs = append(errs, f.Err)
+			mu.Unlock()
+			dl.record(ctx, item, f)
+		},
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	require.NoError(t, d.Enqueue(context.Background(), 2))
+	drain(t, e)
+	s := d.Stats()
+	assert.EqualValues(t, 1, s.Delivered)
+	assert.EqualValues(t, 1, s.DeadLettered)
+	require.Len(t, errs, 1)
+	var pe *PanicError
+	require.ErrorAs(t, errs[0], &pe)
+	assert.Equal(t, "boom 2", pe.Value)
+	assert.Contains(t, string(pe.Stack), "engine_test.go")
+}
+
+func TestGoexitFailsTheItem(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	var delivered atomic.Int32
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if attempt == 1 {
+				runtime.Goexit()
+			}
+			delivered.Add(1)
+			return nil
+		},
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	drain(t, e)
+	assert.EqualValues(t, 1, delivered.Load())
+	assert.EqualValues(t, 1, d.Stats().Retries)
+}
+
+func TestDrainWaitsForRetries(t *testing.T) {
+	clock := clocktest.New(epoch)
+	e := New(Config{Clock: clock})
+	defer closeNow(t, e)
+	d := NewDestination(e, Options[int]{
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if attempt < 3 {
+				return errors.New("not yet")
+			}
+			return nil
+		},
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	err := e.Drain(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.EqualValues(t, 1, e.Pending())
+
+	done := make(chan error, 1)
+	go func() { done <- e.Drain(context.Background()) }()
+	for range 2 {
+		require.True(t, clock.WaitForTimers(1, 5*time.Second))
+		clock.Advance(time.Hour)
+	}
+	require.NoError(t, <-done)
+	assert.EqualValues(t, 1, d.Stats().Delivered)
+}
+
+func TestDeadLetterGetsLiveContextAfterCancel(t *testing.T) {
+	clock := clocktest.New(epoch)
+	e := New(Config{Clock: clock})
+	dl := newDeadLetters()
+	started := make(chan struct{})
+	var handlerCtxErr atomic.Value
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if item == 0 {
+				close(started)
+				<-ctx.Done() // a handler that honours cancellation
+				handlerCtxErr.Store(ctx.Err())
+				return ctx.Err()
+			}
+			if item == 1 {
+				return errors.New("retry me")
+			}
+			return nil
+		},
+		DeadLetter: dl.record,
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 1)) // will wait for a retry
+	require.True(t, clock.WaitForTimers(1, 5*time.Second))
+	require.NoError(t, d.Enqueue(context.Background(), 0)) // stalls until cancelled
+	<-started
+	for i := 2; i < 10; i++ {
+		require.NoError(t, d.Enqueue(context.Background(), i)) // queued behind item 0
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := e.Close(ctx)
+	var se *ShutdownError
+	require.ErrorAs(t, err, &se)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 10, se.DeadLettered)
+	assert.True(t, dl.ctxOK, "dead-letter contexts must not be cancelled")
+	assert.Equal(t, context.Canceled, handlerCtxErr.Load())
+	for i := range 10 {
+		f, ok := dl.get(i)
+		require.True(t, ok, "item %d", i)
+		assert.Equal(t, ReasonShutdown, f.Reason)
+	}
+	f, _ := dl.get(1)
+	assert.EqualError(t, f.Err, "retry me")
+	assert.Equal(t, 1, f.Attempts)
+	f, _ = dl.get(5)
+	assert.ErrorIs(t, f.Err, ErrClosed)
+	assert.Zero(t, f.Attempts)
+	assert.Zero(t, clock.Pending(), "the retry timer is stopped")
+	assert.Zero(t, e.Pending())
+	// Idempotent.
+	assert.Equal(t, err, e.Close(context.Background()))
+	assert.ErrorIs(t, d.Enqueue(context.Background(), 11), ErrClosed)
+}
+
+func TestCloseIdempotentAndRefusesIntake(t *testing.T) {
+	e := New(Config{})
+	d := NewDestination(e, Options[int]{Deliver: func(context.Context, int, int) error { return nil }})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	closeNow(t, e)
+	closeNow(t, e)
+	assert.ErrorIs(t, d.Enqueue(context.Background(), 2), ErrClosed)
+	late := NewDestination(e, Options[int]{Deliver: func(context.Context, int, int) error { return nil }})
+	assert.ErrorIs(t, late.Enqueue(context.Background(), 3), ErrClosed)
+	assert.EqualValues(t, 1, d.Stats().Delivered)
+}
+
+func TestRetireDeliversWhatIsQueued(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	var n atomic.Int32
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		IdleTimeout:    time.Millisecond,
+		Deliver: func(context.Context, int, int) error {
+			<-gate
+			n.Add(1)
+			return nil
+		},
+	})
+	for i := range 5 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	d.Retire()
+	assert.ErrorIs(t, d.Enqueue(context.Background(), 9), ErrClosed)
+	close(gate)
+	drain(t, e)
+	assert.EqualValues(t, 5, n.Load())
+	require.Eventually(t, func() bool { return d.Stats().Workers == 0 }, 5*time.Second, time.Millisecond)
+	// The engine forgets a retired, empty destination.
+	NewDestination(e, Options[int]{Deliver: func(context.Context, int, int) error { return nil }})
+	e.mu.Lock()
+	assert.Len(t, e.dests, 1)
+	e.mu.Unlock()
+}
+
+func TestWorkersScaleUpAndDown(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	var running, peak atomic.Int32
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 4,
+		IdleTimeout:    20 * time.Millisecond,
+		Deliver: func(context.Context, int, int) error {
+			r := running.Add(1)
+			for {
+				p := peak.Load()
+				if r <= p || peak.CompareAndSwap(p, r) {
+					break
+				}
+			}
+			<-gate
+			running.Add(-1)
+			return nil
+		},
+	})
+	assert.Zero(t, d.Stats().Workers, "no workers before work")
+	for i := range 20 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	require.Eventually(t, func() bool { return running.Load() == 4 }, 5*time.Second, time.Millisecond)
+	assert.EqualValues(t, 4, d.Stats().Workers)
+	close(gate)
+	drain(t, e)
+	assert.EqualValues(t, 4, peak.Load(), "never more than MaxConcurrency")
+	require.Eventually(t, func() bool { return d.Stats().Workers == 0 }, 5*time.Second, time.Millisecond)
+	// And back up from zero.
+	require.NoError(t, d.Enqueue(context.Background(), 99))
+	drain(t, e)
+	assert.EqualValues(t, 21, d.Stats().Delivered)
+}
+
+func TestCascadeUnderFullQueuesDoesNotDeadlock(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	const depth = 200
+	var a, b *Destination[int]
+	var delivered atomic.Int64
+	// Each hop publishes into the other destination, whose queue holds one
+	// item and whose single worker is itself publishing: with a bound that
+	// waited, this would deadlock at once.
+	hop := func(next **Destination[int]) func(ctx context.Context, item, attempt int) error {
+		return func(ctx context.Context, item, attempt int) error {
+			delivered.Add(1)
+			if item >= depth {
+				return nil
+			}
+			cctx, cancel := context.WithTimeout(ctx, time.Minute) // derived contexts count too
+			defer cancel()
+			for range 3 {
+				if err := (*next).Enqueue(cctx, item+1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	a = NewDestination(e, Options[int]{MaxConcurrency: 1, QueueSize: 1, Deliver: hop(&b)})
+	b = NewDestination(e, Options[int]{MaxConcurrency: 1, QueueSize: 1, Deliver: hop(&a)})
+	// Fill both queues from outside first.
+	require.NoError(t, a.Enqueue(context.Background(), depth-3))
+	require.NoError(t, b.Enqueue(context.Background(), depth-3))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, e.Drain(ctx), "cascade deadlocked")
+	// Two roots at depth-3, each fanning out 3 per level for 3 levels.
+	assert.EqualValues(t, 2*(1+3+9+27), delivered.Load())
+	assert.Zero(t, a.Stats().DeadLettered+b.Stats().DeadLettered)
+}
+
+func TestCloseAcceptsCascadesWhileDraining(t *testing.T) {
+	e := New(Config{})
+	var b *Destination[int]
+	var got atomic.Int32
+	a := NewDestination(e, Options[int]{Deliver: func(ctx context.Context, item, attempt int) error {
+		time.Sleep(5 * time.Millisecond) // Close starts while this runs
+		return b.Enqueue(ctx, item)
+	}})
+	b = NewDestination(e, Options[int]{Deliver: func(context.Context, int, int) error {
+		got.Add(1)
+		return nil
+	}})
+	for i := range 10 {
+		require.NoError(t, a.Enqueue(context.Background(), i))
+	}
+	closeNow(t, e)
+	assert.EqualValues(t, 10, got.Load())
+	assert.Zero(t, a.Stats().DeadLettered)
+}
+
+func TestDefaultDeadLetterIsCalled(t *testing.T) {
+	var got atomic.Value
+	e := New(Config{DeadLetter: func(ctx context.Context, dest string, item any, f Failure) {
+		got.Store(fmt.Sprintf("%s %v %s", dest, item, f.Reason))
+	}})
+	defer closeNow(t, e)
+	d := NewDestination(e, Options[string]{
+		Name:    "orders",
+		Deliver: func(context.Context, string, int) error { return Permanent(errors.New("no")) },
+	})
+	require.NoError(t, d.Enqueue(context.Background(), "o-1"))
+	drain(t, e)
+	assert.Equal(t, "orders o-1 permanent-error", got.Load())
+}
+
+func TestBackoffIsBoundedFullJitter(t *testing.T) {
+	p := Policy{MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second}.withDefaults()
+	for attempt := 1; attempt < 200; attempt++ {
+		ceiling := time.Second
+		if attempt <= 7 {
+			ceiling = 10 * time.Millisecond << (attempt - 1)
+		}
+		for range 20 {
+			b := p.Backoff(attempt)
+			require.GreaterOrEqual(t, b, time.Duration(0))
+			require.LessOrEqual(t, b, ceiling, "attempt %d", attempt)
+		}
+	}
+	d := Policy{}.withDefaults()
+	assert.Equal(t, Policy{MaxAttempts: 185, MaxAge: 24 * time.Hour, MinBackoff: time.Second, MaxBackoff: 3 * time.Minute}, d)
+}
+
+func TestHistogramBuckets(t *testing.T) {
+	prev := -1
+	for _, v := range []int64{0, 1, 3, 4, 5, 7, 8, 9, 10, 15, 16, 1000, 1 << 40, 1<<62 + 5, 1<<63 - 1} {
+		i := bucketOf(v)
+		require.Less(t, i, histBuckets)
+		require.GreaterOrEqual(t, i, prev, "buckets grow with v")
+		prev = i
+		require.LessOrEqual(t, v, bucketUpper(i), "v %d in bucket %d", v, i)
+		if i > 0 {
+			require.Greater(t, v, bucketUpper(i-1), "v %d above bucket %d", v, i-1)
+		}
+	}
+	var h histogram
+	for v := int64(1); v <= 1000; v++ {
+		h.record(v * 1000)
+	}
+	n, q := h.quantiles(0.5, 0.9, 0.99)
+	assert.EqualValues(t, 1000, n)
+	assert.InDelta(t, 500_000, q[0], 500_000*0.25)
+	assert.InDelta(t, 900_000, q[1], 900_000*0.25)
+	assert.InDelta(t, 990_000, q[2], 990_000*0.25)
+	assert.EqualValues(t, 1_000_000, h.max.Load())
+}

@@ -1,0 +1,106 @@
+package delivery
+
+import (
+	"context"
+	"math/rand/v2"
+	"runtime"
+	"time"
+)
+
+// Policy is a destination's retry policy. Zero fields take defaults.
+type Policy struct {
+	MaxAttempts int           // attempts in all, including the first; default 185
+	MaxAge      time.Duration // default 24h, measured from Enqueue
+	MinBackoff  time.Duration // first backoff ceiling; default 1s (may be tiny in tests)
+	MaxBackoff  time.Duration // default 3m
+}
+
+// Policy defaults: EventBridge's retry policy.
+const (
+	DefaultMaxAttempts = 185
+	DefaultMaxAge      = 24 * time.Hour
+	DefaultMinBackoff  = time.Second
+	DefaultMaxBackoff  = 3 * time.Minute
+)
+
+// withDefaults returns p with zero (or negative) fields set to the defaults.
+func (p Policy) withDefaults() Policy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.MaxAge <= 0 {
+		p.MaxAge = DefaultMaxAge
+	}
+	if p.MinBackoff <= 0 {
+		p.MinBackoff = DefaultMinBackoff
+	}
+	if p.MaxBackoff <= 0 {
+		p.MaxBackoff = DefaultMaxBackoff
+	}
+	if p.MaxBackoff < p.MinBackoff {
+		p.MaxBackoff = p.MinBackoff
+	}
+	return p
+}
+
+// Backoff returns the wait before the attempt that follows failed attempt
+// number attempt (1 for the first): a uniformly random duration between 0
+// and min(MaxBackoff, MinBackoff·2^(attempt-1)) ("full jitter"). p must
+// have its defaults applied.
+func (p Policy) Backoff(attempt int) time.Duration {
+	ceiling := p.MaxBackoff
+	if shift := attempt - 1; shift < 62 {
+		if c := p.MinBackoff << shift; c>>shift == p.MinBackoff && c > 0 && c < ceiling {
+			ceiling = c
+		}
+	}
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
+
+// Reason says why an item was dead-lettered.
+type Reason string
+
+// The reasons for dead-lettering.
+const (
+	ReasonPermanent   Reason = "permanent-error" // Deliver returned a Permanent error
+	ReasonMaxAttempts Reason = "max-attempts"    // MaxAttempts attempts failed
+	ReasonMaxAge      Reason = "max-age"         // still failing MaxAge after Enqueue
+	ReasonShutdown    Reason = "shutdown"        // Close gave up before delivery
+)
+
+// Failure describes why an item ends in the dead-letter path.
+type Failure struct {
+	Reason   Reason
+	Err      error // the last error; ErrClosed for a shutdown before any attempt
+	Attempts int   // attempts made
+}
+
+// Options configure one destination.
+type Options[T any] struct {
+	Name      string // used in logs
+	QueueSize int    // bound of the queue; default 1024
+	// MaxConcurrency bounds the workers (concurrent Deliver calls); default
+	// 4×GOMAXPROCS. 1 delivers in order of acceptance (retries excepted).
+	MaxConcurrency int
+	// IdleTimeout is how long a worker without work waits before it exits;
+	// default 2s.
+	IdleTimeout time.Duration
+	Retry       Policy
+	// Deliver performs one attempt (attempt starts at 1). It may be called
+	// concurrently up to MaxConcurrency. Panics are recovered into a
+	// *PanicError and treated as failures.
+	Deliver func(ctx context.Context, item T, attempt int) error
+	// DeadLetter receives items that will not be delivered. It is called with
+	// a context that is never cancelled. Nil means the engine's default.
+	DeadLetter func(ctx context.Context, item T, f Failure)
+}
+
+// Option defaults.
+const (
+	DefaultQueueSize   = 1024
+	DefaultIdleTimeout = 2 * time.Second
+)
+
+// DefaultMaxConcurrency returns the default maximum concurrency of a
+// destination: four workers per usable CPU, as handlers often wait on I/O.
+func DefaultMaxConcurrency() int { return 4 * runtime.GOMAXPROCS(0) }

@@ -1,0 +1,325 @@
+package pattern
+
+import (
+	"math"
+	"net/netip"
+	"sort"
+)
+
+// vkind is the JSON type of an event leaf value.
+type vkind uint8
+
+const (
+	vString vkind = iota
+	vNumber
+	vTrue
+	vFalse
+	vNull
+)
+
+// leafValue is one scalar value of an event (or, for the attribute scope of
+// a later SNS source, of a message attribute), ready for matching. Derived
+// forms (number value, fold keys, IP address) are computed on first use.
+type leafValue struct {
+	kind vkind
+	str  []byte // string content (unescaped), or number text
+
+	numDone bool
+	f       float64
+	cmp     bool
+
+	foldDone, lowerDone bool
+	fold, lower         []byte
+
+	ipDone bool
+	ip     netip.Addr
+	isIP   bool
+}
+
+func (v *leafValue) number() (float64, bool) {
+	if !v.numDone {
+		v.numDone = true
+		v.f, v.cmp = numberValue(v.str)
+	}
+	return v.f, v.cmp
+}
+
+// foldKey returns the equals-ignore-case key, built in *buf.
+func (v *leafValue) foldKey(buf *[]byte) []byte {
+	if !v.foldDone {
+		v.foldDone = true
+		*buf = foldKey((*buf)[:0], v.str)
+		v.fold = *buf
+	}
+	return v.fold
+}
+
+// lowerKey returns the lower-case form, built in *buf.
+func (v *leafValue) lowerKey(buf *[]byte) []byte {
+	if !v.lowerDone {
+		v.lowerDone = true
+		*buf = lowerKey((*buf)[:0], v.str)
+		v.lower = *buf
+	}
+	return v.lower
+}
+
+func (v *leafValue) addr() (netip.Addr, bool) {
+	if !v.ipDone {
+		v.ipDone = true
+		s := v.str
+		if len(s) >= 2 && len(s) <= 64 && (isHex(s[0]) || s[0] == ':') {
+			if a, err := netip.ParseAddr(string(s)); err == nil && a.Zone() == "" {
+				v.ip, v.isIP = a, true
+			}
+		}
+	}
+	return v.ip, v.isIP
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// affixIndex finds the prefixes (or suffixes) of a value among many: one map
+// probe per distinct operand length, so the cost does not grow with the
+// number of operands.
+type affixIndex struct {
+	lens []int
+	m    map[string][]int32
+}
+
+func (a *affixIndex) add(s string, pred int32) {
+	if a.m == nil {
+		a.m = make(map[string][]int32)
+	}
+	if _, ok := a.m[s]; !ok {
+		i := sort.SearchInts(a.lens, len(s))
+		if i == len(a.lens) || a.lens[i] != len(s) {
+			a.lens = append(a.lens, 0)
+			copy(a.lens[i+1:], a.lens[i:])
+			a.lens[i] = len(s)
+		}
+	}
+	a.m[s] = appendUnique(a.m[s], pred)
+}
+
+func appendUnique(list []int32, p int32) []int32 {
+	for _, x := range list {
+		if x == p {
+			return list
+		}
+	}
+	return append(list, p)
+}
+
+// fieldIndex holds every value condition of every pattern on one event path.
+// Conditions are shared: a value is looked up once per leaf, whatever the
+// number of patterns. Each entry lists the predicates that hold when it hits.
+type fieldIndex struct {
+	strs     map[string][]int32 // exact strings
+	nums     map[uint64][]int32 // exact comparable numbers, by float64 bits
+	numTexts map[string][]int32 // exact numbers that are not comparable, by text
+	lits     [3][]int32         // true, false, null
+	ips      map[netip.Addr][]int32
+	prefix   affixIndex
+	suffix   affixIndex
+	prefixLo affixIndex // prefix + equals-ignore-case, lower-cased
+	suffixLo affixIndex
+	folds    map[string][]int32 // equals-ignore-case, by fold key
+	wcs      []wcEntry
+	ranges   []rangeEntry
+	cidrs    []cidrEntry
+	abs      []abEntry
+	any      []int32 // exists:true and presence: hit by every leaf
+}
+
+type wcEntry struct {
+	w    *wildcard
+	pred int32
+}
+
+type rangeEntry struct {
+	r    numRange
+	pred int32
+}
+
+type cidrEntry struct {
+	p    netip.Prefix
+	pred int32
+}
+
+type abEntry struct {
+	ab   *anythingBut
+	pred int32
+}
+
+// add indexes one alternative for pred.
+func (fi *fieldIndex) add(a *alt, pred int32) {
+	switch a.kind {
+	case aString:
+		if fi.strs == nil {
+			fi.strs = make(map[string][]int32)
+		}
+		fi.strs[a.s] = appendUnique(fi.strs[a.s], pred)
+		if a.hasIP {
+			if fi.ips == nil {
+				fi.ips = make(map[netip.Addr][]int32)
+			}
+			fi.ips[a.ip] = appendUnique(fi.ips[a.ip], pred)
+		}
+	case aNumber:
+		if a.cmp {
+			if fi.nums == nil {
+				fi.nums = make(map[uint64][]int32)
+			}
+			k := math.Float64bits(a.f)
+			fi.nums[k] = appendUnique(fi.nums[k], pred)
+		}
+		if fi.numTexts == nil {
+			fi.numTexts = make(map[string][]int32)
+		}
+		fi.numTexts[a.s] = appendUnique(fi.numTexts[a.s], pred)
+	case aTrue:
+		fi.lits[0] = appendUnique(fi.lits[0], pred)
+	case aFalse:
+		fi.lits[1] = appendUnique(fi.lits[1], pred)
+	case aNull:
+		fi.lits[2] = appendUnique(fi.lits[2], pred)
+	case aPrefix:
+		fi.prefix.add(a.s, pred)
+	case aSuffix:
+		fi.suffix.add(a.s, pred)
+	case aPrefixFold:
+		fi.prefixLo.add(a.s, pred)
+	case aSuffixFold:
+		fi.suffixLo.add(a.s, pred)
+	case aEqualsFold:
+		if fi.folds == nil {
+			fi.folds = make(map[string][]int32)
+		}
+		fi.folds[a.s] = appendUnique(fi.folds[a.s], pred)
+	case aWildcard:
+		fi.wcs = append(fi.wcs, wcEntry{w: a.wc, pred: pred})
+	case aNumeric:
+		fi.ranges = append(fi.ranges, rangeEntry{r: a.rng, pred: pred})
+	case aCIDR:
+		fi.cidrs = append(fi.cidrs, cidrEntry{p: a.cidr, pred: pred})
+	case aAnythingBut:
+		fi.abs = append(fi.abs, abEntry{ab: a.ab, pred: pred})
+	case aExists:
+		fi.any = appendUnique(fi.any, pred)
+	}
+}
+
+// eval calls st.hit for every predicate that leaf value v satisfies.
+func (fi *fieldIndex) eval(v *leafValue, st *state) {
+	for _, p := range fi.any {
+		st.hit(p)
+	}
+	switch v.kind {
+	case vString:
+		s := v.str
+		if fi.strs != nil {
+			for _, p := range fi.strs[string(s)] {
+				st.hit(p)
+			}
+		}
+		if fi.ips != nil || fi.cidrs != nil {
+			if a, ok := v.addr(); ok {
+				for _, p := range fi.ips[a] {
+					st.hit(p)
+				}
+				for i := range fi.cidrs {
+					if fi.cidrs[i].p.Contains(a) {
+						st.hit(fi.cidrs[i].pred)
+					}
+				}
+			}
+		}
+		if fi.prefix.m != nil {
+			for _, n := range fi.prefix.lens {
+				if n > len(s) {
+					break
+				}
+				for _, p := range fi.prefix.m[string(s[:n])] {
+					st.hit(p)
+				}
+			}
+		}
+		if fi.suffix.m != nil {
+			for _, n := range fi.suffix.lens {
+				if n > len(s) {
+					break
+				}
+				for _, p := range fi.suffix.m[string(s[len(s)-n:])] {
+					st.hit(p)
+				}
+			}
+		}
+		if fi.prefixLo.m != nil || fi.suffixLo.m != nil {
+			lo := v.lowerKey(&st.lowerBuf)
+			for _, n := range fi.prefixLo.lens {
+				if n > len(lo) {
+					break
+				}
+				for _, p := range fi.prefixLo.m[string(lo[:n])] {
+					st.hit(p)
+				}
+			}
+			for _, n := range fi.suffixLo.lens {
+				if n > len(lo) {
+					break
+				}
+				for _, p := range fi.suffixLo.m[string(lo[len(lo)-n:])] {
+					st.hit(p)
+				}
+			}
+		}
+		if fi.folds != nil {
+			for _, p := range fi.folds[string(v.foldKey(&st.foldBuf))] {
+				st.hit(p)
+			}
+		}
+		for i := range fi.wcs {
+			if fi.wcs[i].w.match(s) {
+				st.hit(fi.wcs[i].pred)
+			}
+		}
+	case vNumber:
+		if fi.nums != nil || fi.ranges != nil {
+			if f, ok := v.number(); ok {
+				for _, p := range fi.nums[math.Float64bits(f)] {
+					st.hit(p)
+				}
+				for i := range fi.ranges {
+					if fi.ranges[i].r.contains(f) {
+						st.hit(fi.ranges[i].pred)
+					}
+				}
+			}
+		}
+		if fi.numTexts != nil {
+			for _, p := range fi.numTexts[string(v.str)] {
+				st.hit(p)
+			}
+		}
+	case vTrue:
+		for _, p := range fi.lits[0] {
+			st.hit(p)
+		}
+	case vFalse:
+		for _, p := range fi.lits[1] {
+			st.hit(p)
+		}
+	case vNull:
+		for _, p := range fi.lits[2] {
+			st.hit(p)
+		}
+	}
+	for i := range fi.abs {
+		if !fi.abs[i].ab.excludes(v, st) {
+			st.hit(fi.abs[i].pred)
+		}
+	}
+}

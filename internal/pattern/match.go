@@ -1,0 +1,409 @@
+package pattern
+
+// Matching one event, in three steps:
+//
+//  1. A source (the JSON scanner in scan.go) walks the event once and reports
+//     each container it descends into (beginContainer) and each scalar leaf at
+//     a path some pattern names (leaf). A second source can feed the same
+//     calls: for SNS's attribute scope, a flat map of typed message
+//     attributes becomes one object whose members are leaves, each with its
+//     type (String → vString, Number → vNumber, String.Array → an array of
+//     leaves).
+//  2. leaf evaluates the value once against the shared fieldIndex of its path
+//     and records the predicates it satisfies. The first hit of a required
+//     predicate in an event bumps a counter in every subrule that needs it;
+//     a subrule whose counter reaches its number of required predicates
+//     becomes a candidate. Work is proportional to the hits, not to the
+//     number of patterns.
+//  3. Each candidate (and each subrule made only of {"exists": false}
+//     conditions) is confirmed: cheaply when no array of objects took part,
+//     otherwise by the array-consistent walk over the recorded event
+//     skeleton (consistent).
+
+// entry kinds of the recorded event skeleton.
+const (
+	eObject uint8 = iota
+	eArray
+	eLeaf
+)
+
+// entry is one node of the recorded skeleton of the parts of the event that
+// patterns name: containers on named paths, and leaves that hit something.
+type entry struct {
+	node         *pathNode
+	kind         uint8
+	parent       int32
+	first, last  int32 // children
+	next         int32 // next sibling
+	hitLo, hitHi int32 // leaf: its hits in state.hits
+	scalar       bool  // array: has a scalar element
+}
+
+// state is the per-goroutine scratch space of matching one event. It is
+// reused across events (epochs make resetting O(1)) so a match allocates
+// nothing.
+type state struct {
+	m     *Machine
+	epoch uint32
+
+	predEpoch []uint32 // predicate hit in this event
+	leafEpoch []uint32 // predicate hit by the current leaf
+	leafSeq   uint32
+	subEpoch  []uint32
+	subCount  []int32
+	patEpoch  []uint32 // pattern already reported
+
+	candidates []int32
+	hits       []int32
+	entries    []entry
+	sawArray   bool
+
+	// scanner scratch
+	seen      []uint32 // per trie node: object id in which its key was seen
+	seenPos   []int32
+	objSeq    uint32
+	keyBuf    []byte
+	strBuf    []byte
+	foldBuf   []byte
+	lowerBuf  []byte
+	pending   []pendingMember
+	skipStack []uint64
+	frames    []frame
+	val       leafValue
+}
+
+type pendingMember struct {
+	node *pathNode
+	pos  int
+}
+
+func newState(m *Machine) *state {
+	np := len(m.preds)
+	ns := len(m.subrules)
+	return &state{
+		m:         m,
+		predEpoch: make([]uint32, np),
+		leafEpoch: make([]uint32, np),
+		subEpoch:  make([]uint32, ns),
+		subCount:  make([]int32, ns),
+		patEpoch:  make([]uint32, len(m.ids)),
+		seen:      make([]uint32, m.nodes),
+		seenPos:   make([]int32, m.nodes),
+	}
+}
+
+// reset prepares for a new event (or a rescan of the same event).
+func (st *state) reset() {
+	st.epoch++
+	if st.epoch == 0 {
+		clear(st.predEpoch)
+		clear(st.subEpoch)
+		clear(st.patEpoch)
+		st.epoch = 1
+	}
+	st.candidates = st.candidates[:0]
+	st.hits = st.hits[:0]
+	st.entries = st.entries[:0]
+	st.sawArray = false
+}
+
+// beginContainer records an object or array at node under parent and
+// returns its entry index.
+func (st *state) beginContainer(node *pathNode, kind uint8, parent int32) int32 {
+	idx := int32(len(st.entries))
+	st.entries = append(st.entries, entry{node: node, kind: kind, parent: parent, first: -1, last: -1, next: -1})
+	if parent >= 0 {
+		st.link(parent, idx)
+	}
+	return idx
+}
+
+func (st *state) link(parent, idx int32) {
+	p := &st.entries[parent]
+	if p.last < 0 {
+		p.first = idx
+	} else {
+		st.entries[p.last].next = idx
+	}
+	p.last = idx
+}
+
+// leaf evaluates the scalar value st.val found at node under parent.
+func (st *state) leaf(node *pathNode, parent int32) {
+	fi := node.field
+	if fi == nil {
+		return
+	}
+	st.leafSeq++
+	if st.leafSeq == 0 {
+		clear(st.leafEpoch)
+		st.leafSeq = 1
+	}
+	lo := int32(len(st.hits))
+	fi.eval(&st.val, st)
+	hi := int32(len(st.hits))
+	if hi > lo {
+		idx := int32(len(st.entries))
+		st.entries = append(st.entries, entry{node: node, kind: eLeaf, parent: parent, first: -1, last: -1, next: -1, hitLo: lo, hitHi: hi})
+		if parent >= 0 {
+			st.link(parent, idx)
+		}
+	}
+}
+
+// hit records that the current leaf satisfies predicate p.
+func (st *state) hit(p int32) {
+	if st.leafEpoch[p] == st.leafSeq {
+		return
+	}
+	st.leafEpoch[p] = st.leafSeq
+	st.hits = append(st.hits, p)
+	if st.predEpoch[p] == st.epoch {
+		return
+	}
+	st.predEpoch[p] = st.epoch
+	m := st.m
+	for _, s := range m.preds[p].subrules {
+		if st.subEpoch[s] != st.epoch {
+			st.subEpoch[s] = st.epoch
+			st.subCount[s] = 0
+		}
+		st.subCount[s]++
+		if st.subCount[s] == m.subrules[s].npos {
+			st.candidates = append(st.candidates, s)
+		}
+	}
+}
+
+// collect appends the ids of the matching patterns to dst.
+func (st *state) collect(dst []string) []string {
+	m := st.m
+	for _, s := range st.candidates {
+		dst = st.confirm(s, dst)
+	}
+	for _, s := range m.always {
+		dst = st.confirm(s, dst)
+	}
+	return dst
+}
+
+func (st *state) confirm(s int32, dst []string) []string {
+	sr := &st.m.subrules[s]
+	if st.patEpoch[sr.pattern] == st.epoch {
+		return dst
+	}
+	var ok bool
+	if !st.sawArray || (len(sr.reqs) == 1 && !sr.reqs[0].allowAbsent) {
+		ok = true
+		for i := range sr.reqs {
+			q := &sr.reqs[i]
+			if q.allowAbsent && st.predEpoch[q.presence] == st.epoch && (q.pred < 0 || st.predEpoch[q.pred] != st.epoch) {
+				ok = false
+				break
+			}
+		}
+	} else {
+		ok = st.consistent(0, sr.reqs)
+	}
+	if ok {
+		st.patEpoch[sr.pattern] = st.epoch
+		dst = append(dst, st.m.ids[sr.pattern])
+	}
+	return dst
+}
+
+// consistent reports whether the conditions reqs, all on paths below the
+// entry e, hold in e with array consistency: where e (or a container below
+// it) is an array, one element must satisfy all the conditions routed into
+// it. e < 0 stands for a missing value. Each entry is visited at most once
+// per condition group, so the walk is polynomial.
+func (st *state) consistent(e int32, reqs []sreq) bool {
+	if e >= 0 && st.entries[e].kind == eArray {
+		return st.arrayHolds(e, reqs)
+	}
+	// e is an object (or missing, or a scalar where an object was expected):
+	// route each condition to the child entry leading to its path.
+	var cbuf [8]int32
+	var children []int32
+	if len(reqs) <= len(cbuf) {
+		children = cbuf[:len(reqs)]
+	} else {
+		children = make([]int32, len(reqs))
+	}
+	for i := range reqs {
+		q := &reqs[i]
+		c := st.childToward(e, q.node)
+		children[i] = c
+		switch {
+		case c < 0:
+			if !q.allowAbsent {
+				return false
+			}
+		case st.entries[c].node == q.node:
+			children[i] = -1 // decided here
+			if !st.leafHolds(c, q) {
+				return false
+			}
+		}
+	}
+	var gbuf [8]sreq
+	for i := range reqs {
+		c := children[i]
+		if c < 0 {
+			continue
+		}
+		group := gbuf[:0]
+		for j := i; j < len(reqs); j++ {
+			if children[j] == c {
+				group = append(group, reqs[j])
+				children[j] = -1
+			}
+		}
+		if !st.consistent(c, group) {
+			return false
+		}
+	}
+	return true
+}
+
+// arrayHolds applies consistent to the elements of array entry e, flattened
+// through nested arrays, following event-ruler's array-consistent matching:
+// when a required condition is routed into the array, one element must
+// satisfy all of reqs. When only {"exists": false} conditions are (nothing
+// picks an element), every leaf in the array is consistent with the rest of
+// the match, so the paths must be absent from the whole array, unless an
+// element satisfies a condition by one of its values.
+func (st *state) arrayHolds(e int32, reqs []sreq) bool {
+	required := false
+	for i := range reqs {
+		if !reqs[i].allowAbsent {
+			required = true
+			break
+		}
+	}
+	if st.anyElement(e, reqs, required) {
+		return true
+	}
+	if required {
+		return false
+	}
+	for i := range reqs {
+		if st.presentBelow(e, reqs[i].node, reqs[i].presence) {
+			return false
+		}
+	}
+	return true
+}
+
+func (st *state) anyElement(e int32, reqs []sreq, required bool) bool {
+	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
+		switch st.entries[c].kind {
+		case eObject:
+			if (required || st.hitsBelow(c, reqs)) && st.consistent(c, reqs) {
+				return true
+			}
+		case eArray:
+			if st.anyElement(c, reqs, required) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hitsBelow reports whether a leaf below entry e satisfies the value
+// alternatives of one of reqs.
+func (st *state) hitsBelow(e int32, reqs []sreq) bool {
+	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
+		ce := &st.entries[c]
+		if ce.kind == eLeaf {
+			for i := range reqs {
+				if reqs[i].node == ce.node && reqs[i].pred >= 0 {
+					for _, p := range st.hits[ce.hitLo:ce.hitHi] {
+						if p == reqs[i].pred {
+							return true
+						}
+					}
+				}
+			}
+			continue
+		}
+		if st.hitsBelow(c, reqs) {
+			return true
+		}
+	}
+	return false
+}
+
+// presentBelow reports whether some leaf at node n below entry e exists
+// (presence is the presence predicate of n).
+func (st *state) presentBelow(e int32, n *pathNode, presence int32) bool {
+	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
+		ce := &st.entries[c]
+		if ce.kind == eLeaf {
+			if ce.node == n {
+				for _, p := range st.hits[ce.hitLo:ce.hitHi] {
+					if p == presence {
+						return true
+					}
+				}
+			}
+			continue
+		}
+		if st.presentBelow(c, n, presence) {
+			return true
+		}
+	}
+	return false
+}
+
+// childToward returns the child entry of object e whose path is n or a
+// dotted prefix of n, or -1.
+func (st *state) childToward(e int32, n *pathNode) int32 {
+	if e < 0 {
+		return -1
+	}
+	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
+		if isAncestor(st.entries[c].node, n) {
+			return c
+		}
+	}
+	return -1
+}
+
+// leafHolds evaluates a condition against the value entry c at its own path:
+// a scalar, or an array whose scalars (through nested arrays) are the values.
+func (st *state) leafHolds(c int32, q *sreq) bool {
+	hit, present := st.leafScan(c, q)
+	if hit {
+		return true
+	}
+	return q.allowAbsent && !present
+}
+
+func (st *state) leafScan(c int32, q *sreq) (hit, present bool) {
+	ce := &st.entries[c]
+	switch ce.kind {
+	case eLeaf:
+		for _, p := range st.hits[ce.hitLo:ce.hitHi] {
+			if p == q.pred {
+				return true, true
+			}
+			if p == q.presence {
+				present = true
+			}
+		}
+		return false, present
+	case eArray:
+		for x := ce.first; x >= 0; x = st.entries[x].next {
+			if k := st.entries[x].kind; k == eLeaf || k == eArray {
+				h, p := st.leafScan(x, q)
+				if h {
+					return true, true
+				}
+				present = present || p
+			}
+		}
+	}
+	return false, present
+}

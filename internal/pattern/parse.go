@@ -1,0 +1,688 @@
+package pattern
+
+import (
+	"errors"
+	"math"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Limits bound what Parse accepts.
+type Limits struct {
+	// MaxSize is the largest pattern in bytes (EventBridge: 4,096).
+	MaxSize int
+	// MaxDepth is the deepest JSON nesting of a pattern.
+	MaxDepth int
+	// MaxCombinations bounds the number of AND-combinations that $or expands
+	// to (EventBridge: 1,000).
+	MaxCombinations int
+}
+
+// Default limits.
+const (
+	DefaultMaxSize         = 4096
+	DefaultMaxDepth        = 64
+	DefaultMaxCombinations = 1000
+)
+
+// DefaultLimits returns the default limits.
+func DefaultLimits() Limits {
+	return Limits{MaxSize: DefaultMaxSize, MaxDepth: DefaultMaxDepth, MaxCombinations: DefaultMaxCombinations}
+}
+
+// altKind is the kind of one alternative of a leaf list.
+type altKind uint8
+
+const (
+	aString      altKind = iota // exact string; ip set when it is an IP address
+	aNumber                     // exact number
+	aTrue                       // true
+	aFalse                      // false
+	aNull                       // null
+	aPrefix                     // prefix
+	aPrefixFold                 // prefix + equals-ignore-case (s is lower-cased)
+	aSuffix                     // suffix
+	aSuffixFold                 // suffix + equals-ignore-case (s is lower-cased)
+	aEqualsFold                 // equals-ignore-case (s is the fold key)
+	aWildcard                   // wildcard
+	aNumeric                    // numeric range
+	aCIDR                       // cidr
+	aExists                     // exists: true (exists: false sets Req.AllowAbsent)
+	aAnythingBut                // anything-but
+)
+
+// numRange is a numeric interval; a missing bound is ±Inf.
+type numRange struct {
+	lo, hi         float64
+	loOpen, hiOpen bool
+}
+
+func (r numRange) contains(f float64) bool {
+	if f < r.lo || (r.loOpen && f == r.lo) {
+		return false
+	}
+	if f > r.hi || (r.hiOpen && f == r.hi) {
+		return false
+	}
+	return true
+}
+
+// abKind is the kind of an anything-but exclusion set.
+type abKind uint8
+
+const (
+	abStrings abKind = iota
+	abNumbers
+	abPrefix
+	abSuffix
+	abFold
+	abWildcard
+)
+
+// anythingBut excludes a set of values; it matches every other present value,
+// null included.
+type anythingBut struct {
+	kind abKind
+	strs []string // strings, prefixes, suffixes or fold keys
+	nums []float64
+	wcs  []*wildcard
+}
+
+// alt is one alternative of a leaf list.
+type alt struct {
+	kind    altKind
+	s       string
+	f       float64 // aNumber: value when comparable
+	cmp     bool    // aNumber: comparable
+	ip      netip.Addr
+	hasIP   bool
+	cidr    netip.Prefix
+	wc      *wildcard
+	rng     numRange
+	ab      *anythingBut
+	canonic string // canonical text, for de-duplication
+}
+
+// Req is one field condition of a conjunction: the leaf list at a dotted path.
+// It holds when some leaf value at Path matches one of the alternatives, or,
+// with AllowAbsent (an {"exists": false} alternative), when Path has no leaf.
+type Req struct {
+	Path        string
+	alts        []alt
+	AllowAbsent bool
+	key         string // canonical form of the alternatives (without Path)
+}
+
+// Conj is one AND-combination of field conditions ($or expands into several).
+type Conj []Req
+
+// Parsed is a validated, compiled pattern: it matches an event when any of
+// its conjunctions does.
+type Parsed struct {
+	Conjs []Conj
+}
+
+// Parse validates and compiles one pattern.
+func Parse(src []byte, lim Limits) (*Parsed, error) {
+	if lim.MaxSize > 0 && len(src) > lim.MaxSize {
+		return nil, perr("", "pattern is "+strconv.Itoa(len(src))+" bytes, more than the limit of "+strconv.Itoa(lim.MaxSize))
+	}
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = DefaultMaxDepth
+	}
+	if lim.MaxCombinations <= 0 {
+		lim.MaxCombinations = DefaultMaxCombinations
+	}
+	root, err := parseJSON(src, lim.MaxDepth)
+	if err != nil {
+		if errors.Is(err, errTooDeep) {
+			return nil, perr("", "pattern nests more than "+strconv.Itoa(lim.MaxDepth)+" levels deep")
+		}
+		return nil, perr("", err.Error())
+	}
+	if root.kind != jObject {
+		return nil, perr("", "pattern must be a JSON object, got "+root.describe())
+	}
+	c := compiler{lim: lim}
+	conjs, err := c.object(root, "", "", false)
+	if err != nil {
+		return nil, err
+	}
+	for _, cj := range conjs {
+		sort.SliceStable(cj, func(i, j int) bool { return cj[i].Path < cj[j].Path })
+	}
+	return &Parsed{Conjs: conjs}, nil
+}
+
+type compiler struct {
+	lim Limits
+}
+
+// reservedInOr lists the field names event-ruler refuses inside $or objects
+// (operator names and keywords it reserves), so that a mistyped operator is
+// not silently taken for a field.
+var reservedInOr = map[string]bool{
+	"exact": true, "equals-ignore-case": true, "prefix": true, "suffix": true, "anything-but": true,
+	"exists": true, "wildcard": true, "numeric": true, "cidr": true,
+	"=": true, "<": true, "<=": true, ">": true, ">=": true,
+	"regex": true, "not-wildcard": true, "not-equals-ignore-case": true,
+	"date-after": true, "date-on-or-after": true, "date-before": true, "date-on-or-before": true, "in-date-range": true,
+	"ip-address-in-range": true, "ip-address-not-in-range": true,
+}
+
+func joinPath(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// object compiles a pattern object at event path prefix; epath is the path
+// used in error messages.
+func (c *compiler) object(v *jval, prefix, epath string, inOr bool) ([]Conj, error) {
+	if len(v.members) == 0 {
+		if epath == "" {
+			return nil, perr("", "pattern must not be an empty object")
+		}
+		return nil, perr(epath, "empty object is not allowed")
+	}
+	// Duplicate keys: the last one wins, as EventBridge documents.
+	last := make(map[string]int, len(v.members))
+	for i, m := range v.members {
+		last[m.key] = i
+	}
+	conjs := []Conj{nil}
+	for i, m := range v.members {
+		if last[m.key] != i {
+			continue
+		}
+		var sub []Conj
+		var err error
+		fpath := joinPath(epath, m.key)
+		if m.key == "$or" {
+			sub, err = c.or(m.val, prefix, fpath)
+		} else if inOr && reservedInOr[m.key] {
+			err = perr(fpath, strconv.Quote(m.key)+" is a reserved keyword and cannot be a field name inside $or")
+		} else {
+			switch m.val.kind {
+			case jObject:
+				sub, err = c.object(m.val, joinPath(prefix, m.key), fpath, inOr)
+			case jArray:
+				var r Req
+				r, err = c.leaf(m.val, joinPath(prefix, m.key), fpath)
+				sub = []Conj{{r}}
+			default:
+				err = perr(fpath, "must be an object or an array, got "+m.val.describe())
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if conjs, err = c.product(conjs, sub, fpath); err != nil {
+			return nil, err
+		}
+	}
+	return conjs, nil
+}
+
+// product returns every combination of one conjunction of a with one of b.
+func (c *compiler) product(a, b []Conj, epath string) ([]Conj, error) {
+	if len(a)*len(b) > c.lim.MaxCombinations {
+		return nil, perr(epath, "$or expands to more than "+strconv.Itoa(c.lim.MaxCombinations)+" combinations")
+	}
+	out := make([]Conj, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			cj := make(Conj, 0, len(x)+len(y))
+			cj = append(append(cj, x...), y...)
+			out = append(out, cj)
+		}
+	}
+	return out, nil
+}
+
+func (c *compiler) or(v *jval, prefix, epath string) ([]Conj, error) {
+	if v.kind != jArray {
+		return nil, perr(epath, "must be an array of objects, got "+v.describe())
+	}
+	if len(v.elems) < 2 {
+		return nil, perr(epath, "must list at least 2 objects")
+	}
+	var out []Conj
+	for i, el := range v.elems {
+		bpath := epath + "[" + strconv.Itoa(i) + "]"
+		if el.kind != jObject {
+			return nil, perr(bpath, "must be an object, got "+el.describe())
+		}
+		sub, err := c.object(el, prefix, bpath, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub...)
+		if len(out) > c.lim.MaxCombinations {
+			return nil, perr(epath, "$or expands to more than "+strconv.Itoa(c.lim.MaxCombinations)+" combinations")
+		}
+	}
+	return out, nil
+}
+
+// leaf compiles a leaf list of alternatives.
+func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
+	r := Req{Path: path}
+	if len(v.elems) == 0 {
+		return r, perr(epath, "empty list is not allowed; list at least one value")
+	}
+	for _, el := range v.elems {
+		var a alt
+		switch el.kind {
+		case jString:
+			a = alt{kind: aString, s: el.str, canonic: "s" + el.str}
+			if ip, ok := parseIP(el.str); ok {
+				a.ip, a.hasIP = ip, true
+			}
+		case jNumber:
+			f, cmp := numberString(el.str)
+			a = alt{kind: aNumber, s: el.str, f: f, cmp: cmp}
+			if cmp {
+				a.canonic = "n" + strconv.FormatUint(math.Float64bits(f), 16)
+			} else {
+				a.canonic = "t" + el.str
+			}
+		case jTrue:
+			a = alt{kind: aTrue, canonic: "T"}
+		case jFalse:
+			a = alt{kind: aFalse, canonic: "F"}
+		case jNull:
+			a = alt{kind: aNull, canonic: "N"}
+		case jObject:
+			var absent bool
+			var err error
+			a, absent, err = c.operator(el, epath)
+			if err != nil {
+				return r, err
+			}
+			if absent {
+				r.AllowAbsent = true
+				continue
+			}
+		default:
+			return r, perr(epath, "a match value must be a string, number, true, false, null or an operator object, got "+el.describe())
+		}
+		r.alts = append(r.alts, a)
+	}
+	keys := make([]string, 0, len(r.alts)+1)
+	for _, a := range r.alts {
+		keys = append(keys, a.canonic)
+	}
+	if r.AllowAbsent {
+		keys = append(keys, "!")
+	}
+	sort.Strings(keys)
+	r.key = strings.Join(keys, "\x00")
+	return r, nil
+}
+
+// parseIP parses a plain IPv4 or IPv6 address (no zone).
+func parseIP(s string) (netip.Addr, bool) {
+	if s == "" || strings.IndexByte(s, '%') >= 0 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil
+}
+
+// operator compiles an operator object such as {"prefix": "x"}. absent is
+// true for {"exists": false}.
+func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err error) {
+	if len(v.members) != 1 {
+		if len(v.members) == 0 {
+			return a, false, perr(epath, "empty operator object")
+		}
+		return a, false, perr(epath, "an operator object must have exactly one key, got "+strconv.Itoa(len(v.members)))
+	}
+	op, arg := v.members[0].key, v.members[0].val
+	bad := func(reason string) (alt, bool, error) { return alt{}, false, perr(epath, op+": "+reason) }
+	switch op {
+	case "prefix", "suffix":
+		kind, foldKind := aPrefix, aPrefixFold
+		if op == "suffix" {
+			kind, foldKind = aSuffix, aSuffixFold
+		}
+		switch arg.kind {
+		case jString:
+			return alt{kind: kind, s: arg.str, canonic: op[:1] + arg.str}, false, nil
+		case jObject:
+			if len(arg.members) != 1 || arg.members[0].key != "equals-ignore-case" {
+				return bad(`the only operator allowed inside is "equals-ignore-case"`)
+			}
+			if arg.members[0].val.kind != jString {
+				return bad("equals-ignore-case needs a string, got " + arg.members[0].val.describe())
+			}
+			s := string(lowerKey(nil, []byte(arg.members[0].val.str)))
+			return alt{kind: foldKind, s: s, canonic: op[:1] + "i" + s}, false, nil
+		default:
+			return bad("needs a string or an equals-ignore-case object, got " + arg.describe())
+		}
+	case "equals-ignore-case":
+		if arg.kind != jString {
+			return bad("needs a string, got " + arg.describe())
+		}
+		s := string(foldKey(nil, []byte(arg.str)))
+		return alt{kind: aEqualsFold, s: s, canonic: "e" + s}, false, nil
+	case "wildcard":
+		if arg.kind != jString {
+			return bad("needs a string, got " + arg.describe())
+		}
+		w, reason := parseWildcard(arg.str)
+		if w == nil {
+			return alt{}, false, perr(epath, reason)
+		}
+		return alt{kind: aWildcard, s: arg.str, wc: w, canonic: "w" + arg.str}, false, nil
+	case "exists":
+		switch arg.kind {
+		case jTrue:
+			return alt{kind: aExists, canonic: "x"}, false, nil
+		case jFalse:
+			return alt{}, true, nil
+		default:
+			return bad("needs true or false, got " + arg.describe())
+		}
+	case "cidr":
+		if arg.kind != jString {
+			return bad("needs a string, got " + arg.describe())
+		}
+		if !strings.Contains(arg.str, "/") {
+			return bad(strconv.Quote(arg.str) + " is not a CIDR block (address/prefix-length)")
+		}
+		p, perr2 := netip.ParsePrefix(arg.str)
+		if perr2 != nil || p.Addr().Zone() != "" {
+			return bad(strconv.Quote(arg.str) + " is not a valid CIDR block")
+		}
+		p = p.Masked()
+		return alt{kind: aCIDR, cidr: p, canonic: "c" + p.String()}, false, nil
+	case "numeric":
+		r, reason := numericRange(arg)
+		if reason != "" {
+			return bad(reason)
+		}
+		return alt{kind: aNumeric, rng: r, canonic: "r" + strconv.FormatFloat(r.lo, 'g', -1, 64) + strconv.FormatBool(r.loOpen) +
+			strconv.FormatFloat(r.hi, 'g', -1, 64) + strconv.FormatBool(r.hiOpen)}, false, nil
+	case "anything-but":
+		ab, reason := anythingButOf(arg)
+		if reason != "" {
+			return bad(reason)
+		}
+		return alt{kind: aAnythingBut, ab: ab, canonic: "a" + ab.canonical()}, false, nil
+	default:
+		return alt{}, false, perr(epath, "unknown operator "+strconv.Quote(op))
+	}
+}
+
+// comparableOperand checks that a JSON value is a number that can be compared
+// numerically, and returns it.
+func comparableOperand(v *jval, what string) (float64, string) {
+	if v.kind != jNumber {
+		return 0, what + " needs a number, got " + shortDescribe(v)
+	}
+	f, ok := numberString(v.str)
+	if !ok {
+		return 0, what + " cannot be compared numerically: " + v.str + " is not exactly representable as a float64"
+	}
+	return f, ""
+}
+
+// shortDescribe renders a value the way error messages quote it.
+func shortDescribe(v *jval) string {
+	switch v.kind {
+	case jString:
+		return strconv.Quote(v.str)
+	case jNumber:
+		return v.str
+	default:
+		return v.describe()
+	}
+}
+
+func numericRange(arg *jval) (numRange, string) {
+	r := numRange{lo: math.Inf(-1), hi: math.Inf(1)}
+	if arg.kind != jArray {
+		return r, "needs an array such as [\">\", 0, \"<=\", 5], got " + arg.describe()
+	}
+	el := arg.elems
+	if len(el) != 2 && len(el) != 4 {
+		return r, "needs one or two comparisons (2 or 4 elements), got " + strconv.Itoa(len(el)) + " elements"
+	}
+	opOf := func(v *jval) (string, string) {
+		if v.kind != jString {
+			return "", "expected a comparison operator (=, <, <=, >, >=), got " + shortDescribe(v)
+		}
+		switch v.str {
+		case "=", "<", "<=", ">", ">=":
+			return v.str, ""
+		}
+		return "", "unknown comparison operator " + strconv.Quote(v.str)
+	}
+	op1, reason := opOf(el[0])
+	if reason != "" {
+		return r, reason
+	}
+	f1, reason := comparableOperand(el[1], strconv.Quote(op1))
+	if reason != "" {
+		return r, reason
+	}
+	apply := func(op string, f float64) {
+		switch op {
+		case "=":
+			r.lo, r.hi = f, f
+		case ">":
+			r.lo, r.loOpen = f, true
+		case ">=":
+			r.lo = f
+		case "<":
+			r.hi, r.hiOpen = f, true
+		case "<=":
+			r.hi = f
+		}
+	}
+	apply(op1, f1)
+	if len(el) == 2 {
+		return r, ""
+	}
+	if op1 != ">" && op1 != ">=" {
+		return r, "in a two-comparison range the first operator must be > or >=, got " + strconv.Quote(op1)
+	}
+	op2, reason := opOf(el[2])
+	if reason != "" {
+		return r, reason
+	}
+	if op2 != "<" && op2 != "<=" {
+		return r, "in a two-comparison range the second operator must be < or <=, got " + strconv.Quote(op2)
+	}
+	f2, reason := comparableOperand(el[3], strconv.Quote(op2))
+	if reason != "" {
+		return r, reason
+	}
+	apply(op2, f2)
+	if !(r.lo < r.hi) {
+		return r, "bad range: the lower bound " + el[1].str + " must be less than the upper bound " + el[3].str
+	}
+	return r, ""
+}
+
+func anythingButOf(arg *jval) (*anythingBut, string) {
+	switch arg.kind {
+	case jString:
+		return &anythingBut{kind: abStrings, strs: []string{arg.str}}, ""
+	case jNumber:
+		f, reason := comparableOperand(arg, "a number")
+		if reason != "" {
+			return nil, reason
+		}
+		return &anythingBut{kind: abNumbers, nums: []float64{f}}, ""
+	case jArray:
+		if len(arg.elems) == 0 {
+			return nil, "empty list is not allowed"
+		}
+		ab := &anythingBut{}
+		for i, el := range arg.elems {
+			switch el.kind {
+			case jString:
+				if i > 0 && ab.kind != abStrings {
+					return nil, "a list must hold only strings or only numbers"
+				}
+				ab.kind = abStrings
+				ab.strs = append(ab.strs, el.str)
+			case jNumber:
+				if i > 0 && ab.kind != abNumbers {
+					return nil, "a list must hold only strings or only numbers"
+				}
+				ab.kind = abNumbers
+				f, reason := comparableOperand(el, "a number")
+				if reason != "" {
+					return nil, reason
+				}
+				ab.nums = append(ab.nums, f)
+			default:
+				return nil, "a list may hold only strings or only numbers, got " + el.describe()
+			}
+		}
+		return ab, ""
+	case jObject:
+		if len(arg.members) != 1 {
+			return nil, "an operator object must have exactly one key"
+		}
+		op, v := arg.members[0].key, arg.members[0].val
+		ab := &anythingBut{}
+		switch op {
+		case "prefix":
+			ab.kind = abPrefix
+		case "suffix":
+			ab.kind = abSuffix
+		case "equals-ignore-case":
+			ab.kind = abFold
+		case "wildcard":
+			ab.kind = abWildcard
+		default:
+			return nil, "unsupported operator " + strconv.Quote(op) + " (allowed: prefix, suffix, equals-ignore-case, wildcard)"
+		}
+		var list []*jval
+		switch v.kind {
+		case jString:
+			list = []*jval{v}
+		case jArray:
+			if len(v.elems) == 0 {
+				return nil, op + ": empty list is not allowed"
+			}
+			list = v.elems
+		default:
+			return nil, op + " needs a string or a list of strings, got " + v.describe()
+		}
+		for _, el := range list {
+			if el.kind != jString {
+				return nil, op + " needs strings, got " + el.describe()
+			}
+			switch ab.kind {
+			case abPrefix, abSuffix:
+				if el.str == "" {
+					return nil, op + ": an empty string is not allowed"
+				}
+				ab.strs = append(ab.strs, el.str)
+			case abFold:
+				ab.strs = append(ab.strs, string(foldKey(nil, []byte(el.str))))
+			case abWildcard:
+				w, reason := parseWildcard(el.str)
+				if w == nil {
+					return nil, reason
+				}
+				ab.wcs = append(ab.wcs, w)
+				ab.strs = append(ab.strs, el.str)
+			}
+		}
+		return ab, ""
+	default:
+		return nil, "needs a string, a number, a list, or a prefix/suffix/equals-ignore-case/wildcard object, got " + arg.describe()
+	}
+}
+
+func (ab *anythingBut) canonical() string {
+	var b strings.Builder
+	b.WriteByte(byte('0' + ab.kind))
+	if ab.kind == abNumbers {
+		nums := append([]float64(nil), ab.nums...)
+		sort.Float64s(nums)
+		for _, f := range nums {
+			b.WriteString(strconv.FormatUint(math.Float64bits(f), 16))
+			b.WriteByte(1)
+		}
+		return b.String()
+	}
+	strs := append([]string(nil), ab.strs...)
+	sort.Strings(strs)
+	for _, s := range strs {
+		b.WriteString(s)
+		b.WriteByte(1)
+	}
+	return b.String()
+}
+
+// excludes reports whether the anything-but set excludes a leaf value.
+// Only strings can be excluded by string sets, only comparable numbers by
+// number sets; everything else (null, booleans, other types) is never excluded.
+func (ab *anythingBut) excludes(v *leafValue, st *state) bool {
+	switch ab.kind {
+	case abNumbers:
+		if v.kind != vNumber {
+			return false
+		}
+		vf, ok := v.number()
+		if !ok {
+			return false
+		}
+		for _, f := range ab.nums {
+			if f == vf {
+				return true
+			}
+		}
+		return false
+	}
+	if v.kind != vString {
+		return false
+	}
+	s := v.str
+	switch ab.kind {
+	case abStrings:
+		for _, x := range ab.strs {
+			if string(s) == x {
+				return true
+			}
+		}
+	case abPrefix:
+		for _, x := range ab.strs {
+			if len(s) >= len(x) && string(s[:len(x)]) == x {
+				return true
+			}
+		}
+	case abSuffix:
+		for _, x := range ab.strs {
+			if len(s) >= len(x) && string(s[len(s)-len(x):]) == x {
+				return true
+			}
+		}
+	case abFold:
+		k := v.foldKey(&st.foldBuf)
+		for _, x := range ab.strs {
+			if string(k) == x {
+				return true
+			}
+		}
+	case abWildcard:
+		for _, w := range ab.wcs {
+			if w.match(s) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,236 @@
+package transform
+
+import (
+	"unicode/utf8"
+)
+
+// writeMode says where a value lands in the output, which decides how it is
+// written (see the package documentation for the rules and their sources).
+type writeMode uint8
+
+const (
+	modeValue    writeMode = iota // a JSON value position of a JSON template
+	modeInString                  // inside a string literal of a JSON template
+	modeText                      // anywhere in a plain-text template
+)
+
+// appendValue writes the raw JSON value v (valid JSON assumed) as mode asks.
+func appendValue(dst []byte, v string, mode writeMode) []byte {
+	if v == "" {
+		return dst
+	}
+	switch v[0] {
+	case '"':
+		switch mode {
+		case modeValue:
+			return append(dst, v...)
+		case modeInString:
+			// The value is already escaped as JSON in the event: its
+			// contents drop into the string as they are.
+			return append(dst, stringBody(v)...)
+		default:
+			return appendUnescaped(dst, stringBody(v))
+		}
+	case '{', '[':
+		return appendCompact(dst, v, mode == modeInString)
+	default: // number, true, false, null
+		return append(dst, v...)
+	}
+}
+
+// stringBody returns the text between the quotes of the JSON string v.
+func stringBody(v string) string {
+	if len(v) >= 2 && v[len(v)-1] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return v[1:]
+}
+
+// appendCompact appends the JSON text v without whitespace between tokens
+// (EventBridge minifies what it passes to targets). With stripQuotes it also
+// drops the quotes that delimit strings, keeping escaped ones: that is how
+// EventBridge writes an object or array inside a string ("EventBridge
+// removes any internal quotes to ensure a valid string").
+func appendCompact(dst []byte, v string, stripQuotes bool) []byte {
+	if !stripQuotes && !hasSpace(v) {
+		return append(dst, v...)
+	}
+	inString := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if inString {
+			switch c {
+			case '\\':
+				dst = append(dst, c)
+				if i+1 < len(v) {
+					i++
+					dst = append(dst, v[i])
+				}
+				continue
+			case '"':
+				inString = false
+				if stripQuotes {
+					continue
+				}
+			}
+			dst = append(dst, c)
+			continue
+		}
+		switch {
+		case isSpace(c):
+			continue
+		case c == '"':
+			inString = true
+			if stripQuotes {
+				continue
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// spaceOutsideStrings reports whether the JSON text v has whitespace
+// between tokens.
+func spaceOutsideStrings(v string) bool {
+	inString := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case !inString && isSpace(c):
+			return true
+		}
+	}
+	return false
+}
+
+func hasSpace(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if isSpace(v[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendJSONString appends s as a quoted JSON string.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	dst = appendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendEscaped appends s escaped for the inside of a JSON string: quotes,
+// backslashes and control characters are escaped and invalid UTF-8 becomes
+// U+FFFD, so the result is always valid JSON string content.
+func appendEscaped(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	return append(dst, s[start:]...)
+}
+
+// appendUnescaped appends the decoded text of the JSON string body s.
+// Malformed escapes are copied as they are.
+func appendUnescaped(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case '"', '\\', '/':
+			dst = append(dst, s[i])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, n := decodeU(s[i+1:])
+			if n == 0 {
+				dst = append(dst, '\\', 'u')
+				continue
+			}
+			i += n
+			if utf16IsHigh(r) && i+2 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+				if r2, n2 := decodeU(s[i+3:]); n2 > 0 && utf16IsLow(r2) {
+					r = (r-0xd800)<<10 + (r2 - 0xdc00) + 0x10000
+					i += 2 + n2
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default:
+			dst = append(dst, '\\', s[i])
+		}
+	}
+	return dst
+}
+
+func decodeU(s string) (rune, int) {
+	if len(s) < 4 {
+		return 0, 0
+	}
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, 0
+		}
+	}
+	return r, 4
+}
+
+func utf16IsHigh(r rune) bool { return r >= 0xd800 && r < 0xdc00 }
+func utf16IsLow(r rune) bool  { return r >= 0xdc00 && r < 0xe000 }

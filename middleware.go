@@ -1,0 +1,250 @@
+package eda
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+)
+
+// This file holds what the built-in middleware share (options, the default
+// clock) and the three stateless ones: Recover, Timeout and Logging. The
+// stateful ones live in middleware_retry.go, middleware_dedupe.go,
+// middleware_ratelimit.go and middleware_breaker.go.
+//
+// Every built-in has the same shape: a constructor that returns a
+// [Middleware], taking the settings it cannot do without as arguments and
+// the rest as [MiddlewareOption] values. A stateful middleware creates its
+// state when it wraps a handler, so every wrapped handler (every target or
+// subscription it is set on) has its own bucket, breaker or memory. Wrap a
+// handler once and reuse the result; wrapping anew for every delivery would
+// start from empty state each time.
+//
+// None of them replaces the context it passes on, except Timeout, whose
+// derived context reaches only the handler it wraps and is cancelled before
+// Timeout returns.
+
+// MiddlewareOption configures a built-in middleware. Each constructor lists
+// the options it reads and ignores the others. An option given an invalid
+// value (a nil clock, a count below one, a duration of zero or less) leaves
+// the default in place.
+type MiddlewareOption func(*mwConfig)
+
+// mwConfig holds the settings of every built-in middleware; each reads its own.
+type mwConfig struct {
+	clock            Clock
+	dedupKey         func(Delivery) string
+	dedupCapacity    int
+	breakerThreshold int
+	breakerOpen      time.Duration
+	breakerProbes    int
+}
+
+// Defaults of the options.
+const (
+	// DefaultDedupCapacity is how many handled keys [Deduplicate] remembers
+	// at most unless [WithDedupCapacity] says otherwise.
+	DefaultDedupCapacity = 100_000
+	// DefaultBreakerThreshold is how many consecutive failures open a
+	// [CircuitBreaker] unless [WithBreakerThreshold] says otherwise.
+	DefaultBreakerThreshold = 5
+	// DefaultBreakerOpenDuration is how long a [CircuitBreaker] stays open
+	// before it lets a probe through, unless [WithBreakerOpenDuration] says
+	// otherwise.
+	DefaultBreakerOpenDuration = 30 * time.Second
+	// DefaultBreakerProbes is how many consecutive successful probes close a
+	// half-open [CircuitBreaker] unless [WithBreakerProbes] says otherwise.
+	DefaultBreakerProbes = 1
+)
+
+func newMWConfig(opts []MiddlewareOption) mwConfig {
+	c := mwConfig{
+		clock:            mwSystemClock{},
+		dedupCapacity:    DefaultDedupCapacity,
+		breakerThreshold: DefaultBreakerThreshold,
+		breakerOpen:      DefaultBreakerOpenDuration,
+		breakerProbes:    DefaultBreakerProbes,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// WithMiddlewareClock sets the clock that [Retry], [Deduplicate],
+// [RateLimit] and [CircuitBreaker] use for waiting, expiry and state
+// changes. The default is the system clock; tests pass a fake one.
+func WithMiddlewareClock(c Clock) MiddlewareOption {
+	return func(cfg *mwConfig) {
+		if c != nil {
+			cfg.clock = c
+		}
+	}
+}
+
+// mwSystemClock is the default [Clock]: the time package.
+type mwSystemClock struct{}
+
+func (mwSystemClock) Now() time.Time { return time.Now() }
+
+func (mwSystemClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// mwSleep waits for d on clock c, or until ctx ends, and then returns ctx's
+// error. It leaves nothing behind: the timer is stopped when ctx wins, and a
+// timer that fired only closes a channel nobody reads.
+func mwSleep(ctx context.Context, c Clock, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d <= 0 {
+		return nil
+	}
+	fired := make(chan struct{})
+	t := c.AfterFunc(d, func() { close(fired) })
+	select {
+	case <-fired:
+		return nil
+	case <-ctx.Done():
+		t.Stop()
+		return ctx.Err()
+	}
+}
+
+// Recover returns middleware that turns a panic in the handlers it wraps
+// into an error, so the delivery is retried or dead-lettered like any other
+// failure and the worker survives. The error's message holds the panic value
+// and the stack of the panicking goroutine; when the value is itself an
+// error, errors.Is and errors.As see it through the returned error.
+//
+// A panic is never treated as permanent by itself. Put Recover inside
+// [Retry] to have panics retried there, and inside [Logging] to have them
+// logged. Recover keeps no state and may be used concurrently.
+func Recover() Middleware {
+	return func(next Handler) Handler {
+		return HandlerFunc(func(ctx context.Context, d Delivery) (err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					err = &mwPanicError{value: v, stack: debug.Stack()}
+				}
+			}()
+			return next.Handle(ctx, d)
+		})
+	}
+}
+
+// mwPanicError is the error [Recover] returns for a recovered panic.
+type mwPanicError struct {
+	value any
+	stack []byte
+}
+
+func (e *mwPanicError) Error() string {
+	return fmt.Sprintf("eda: handler panicked: %v\n\n%s", e.value, e.stack)
+}
+
+// Unwrap returns the panic value when it is an error.
+func (e *mwPanicError) Unwrap() error {
+	err, _ := e.value.(error)
+	return err
+}
+
+// Timeout returns middleware that gives each call of the handlers it wraps
+// at most d: the handler runs with a context whose deadline is d away (or
+// the caller's deadline, if that is earlier). When the handler returns an
+// error after d has passed, Timeout returns a [*TimeoutError], which wraps
+// both context.DeadlineExceeded and the handler's error; a handler that
+// succeeds is a success even if it was late. An error caused by the
+// caller's own deadline or cancellation is returned as it is.
+//
+// Timeout is cooperative: it cannot stop a handler that ignores its
+// context, and it waits for the handler to return rather than leave a
+// goroutine running user code with no owner. The derived context reaches
+// only the wrapped handler and is always cancelled before Timeout returns.
+// A d of zero or less disables the timeout. Timeout keeps no state and may
+// be used concurrently.
+func Timeout(d time.Duration) Middleware {
+	return func(next Handler) Handler {
+		if d <= 0 {
+			return next
+		}
+		return HandlerFunc(func(ctx context.Context, dl Delivery) error {
+			tctx, cancel := context.WithTimeout(ctx, d)
+			defer cancel()
+			err := next.Handle(tctx, dl)
+			if err != nil && tctx.Err() != nil && ctx.Err() == nil {
+				return &TimeoutError{Timeout: d, Err: err}
+			}
+			return err
+		})
+	}
+}
+
+// TimeoutError reports that a handler wrapped by [Timeout] failed after its
+// time ran out. errors.Is(err, context.DeadlineExceeded) holds for it, and
+// the handler's own error is reachable with errors.Is and errors.As.
+type TimeoutError struct {
+	// Timeout is the limit that was exceeded.
+	Timeout time.Duration
+	// Err is what the handler returned.
+	Err error
+}
+
+// Error describes the timeout and the handler's error.
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("eda: handler timed out after %v: %v", e.Timeout, e.Err)
+}
+
+// Unwrap returns context.DeadlineExceeded and the handler's error.
+func (e *TimeoutError) Unwrap() []error { return []error{context.DeadlineExceeded, e.Err} }
+
+// Logging returns middleware that logs the outcome of every call of the
+// handlers it wraps: message "delivered" at Debug level on success,
+// "delivery failed" at Warn level for an error that will be retried, and
+// "delivery failed permanently" at Error level for a [Permanent] one. Each
+// record carries id, router, rule, destination, attempt, duration and, on
+// failure, error. A nil logger means [slog.Default] at the time of each
+// call.
+//
+// Logging returns the handler's result unchanged and lets panics pass; put
+// [Recover] inside it to have panics logged as errors. It keeps no state of
+// its own and may be used concurrently if the logger's handler may (every
+// slog handler in the standard library may).
+func Logging(logger *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return HandlerFunc(func(ctx context.Context, d Delivery) error {
+			start := time.Now()
+			err := next.Handle(ctx, d)
+			l := logger
+			if l == nil {
+				l = slog.Default()
+			}
+			level, msg := slog.LevelDebug, "delivered"
+			if err != nil {
+				level, msg = slog.LevelWarn, "delivery failed"
+				if IsPermanent(err) {
+					level, msg = slog.LevelError, "delivery failed permanently"
+				}
+			}
+			if !l.Enabled(ctx, level) {
+				return err
+			}
+			elapsed := time.Since(start)
+			if err == nil {
+				l.LogAttrs(ctx, level, msg,
+					slog.String("id", d.ID), slog.String("router", d.Router),
+					slog.String("rule", d.Rule), slog.String("destination", d.Destination),
+					slog.Int("attempt", d.Attempt), slog.Duration("duration", elapsed))
+				return nil
+			}
+			l.LogAttrs(ctx, level, msg,
+				slog.String("id", d.ID), slog.String("router", d.Router),
+				slog.String("rule", d.Rule), slog.String("destination", d.Destination),
+				slog.Int("attempt", d.Attempt), slog.Duration("duration", elapsed),
+				slog.Any("error", err))
+			return err
+		})
+	}
+}

@@ -1,0 +1,208 @@
+package eda
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrCircuitOpen is returned by a handler wrapped with [CircuitBreaker]
+// while the breaker is open (or half-open with its probe in flight): the
+// handler was not called.
+var ErrCircuitOpen = errors.New("eda: circuit breaker open")
+
+// WithBreakerThreshold sets how many consecutive failures open a
+// [CircuitBreaker]. The default is [DefaultBreakerThreshold].
+func WithBreakerThreshold(n int) MiddlewareOption {
+	return func(c *mwConfig) {
+		if n >= 1 {
+			c.breakerThreshold = n
+		}
+	}
+}
+
+// WithBreakerOpenDuration sets how long a [CircuitBreaker] stays open
+// before it lets a probe through. The default is
+// [DefaultBreakerOpenDuration].
+func WithBreakerOpenDuration(d time.Duration) MiddlewareOption {
+	return func(c *mwConfig) {
+		if d > 0 {
+			c.breakerOpen = d
+		}
+	}
+}
+
+// WithBreakerProbes sets how many consecutive successful probes close a
+// half-open [CircuitBreaker]. The default is [DefaultBreakerProbes].
+func WithBreakerProbes(n int) MiddlewareOption {
+	return func(c *mwConfig) {
+		if n >= 1 {
+			c.breakerProbes = n
+		}
+	}
+}
+
+// CircuitBreaker returns middleware that stops calling a handler that keeps
+// failing, to give what it depends on time to recover.
+//
+// The breaker starts closed: calls go through, and a run of consecutive
+// failures (default [DefaultBreakerThreshold]) opens it. While open, calls
+// return [ErrCircuitOpen] at once without calling the handler. After the
+// open duration (default [DefaultBreakerOpenDuration]) it is half-open:
+// one call at a time goes through as a probe, the others still get
+// ErrCircuitOpen. A failed probe opens the breaker again for another open
+// duration; a run of successful probes (default [DefaultBreakerProbes])
+// closes it.
+//
+// What counts: a nil error is a success. A [Permanent] error is a success
+// too: it says the event was bad, not that the handler is unhealthy. An
+// error returned after ctx was cancelled (not timed out) counts as nothing,
+// since the caller withdrew; an error after a deadline, including one set by
+// [Timeout], is a failure, as is a panic (which passes on unchanged).
+// Results of calls that started before the last state change are ignored.
+//
+// Interplay with the engine: ErrCircuitOpen is an ordinary, retryable error,
+// so the engine schedules the delivery again with its backoff, and the
+// growing backoff spaces the deliveries out while the breaker is open;
+// attempts refused by the breaker count toward the destination's
+// MaxAttempts and MaxAge like any failure. Keep the open duration well
+// under the destination's MaxAge (the defaults, 30 seconds against 24
+// hours, are), or events are dead-lettered while the breaker waits. Put
+// CircuitBreaker inside [Retry] only with care: Retry would spend its
+// attempts on ErrCircuitOpen.
+//
+// Every wrapped handler has its own breaker, shared by all concurrent calls
+// of that handler. Options: [WithBreakerThreshold],
+// [WithBreakerOpenDuration], [WithBreakerProbes], [WithMiddlewareClock].
+func CircuitBreaker(opts ...MiddlewareOption) Middleware {
+	cfg := newMWConfig(opts)
+	return func(next Handler) Handler {
+		b := &mwBreaker{
+			clock:     cfg.clock,
+			threshold: cfg.breakerThreshold,
+			open:      cfg.breakerOpen,
+			probes:    cfg.breakerProbes,
+		}
+		return HandlerFunc(func(ctx context.Context, d Delivery) error {
+			gen, ok := b.allow()
+			if !ok {
+				return ErrCircuitOpen
+			}
+			finished := false
+			defer func() {
+				if !finished { // the handler panicked
+					b.record(gen, mwOutcomeFailure)
+				}
+			}()
+			err := next.Handle(ctx, d)
+			finished = true
+			b.record(gen, mwClassify(ctx, err))
+			return err
+		})
+	}
+}
+
+// Breaker states.
+const (
+	mwClosed uint8 = iota
+	mwOpen
+	mwHalfOpen
+)
+
+// Outcomes of a call, as the breaker counts them.
+const (
+	mwOutcomeSuccess uint8 = iota
+	mwOutcomeFailure
+	mwOutcomeIgnored
+)
+
+func mwClassify(ctx context.Context, err error) uint8 {
+	switch {
+	case err == nil || IsPermanent(err):
+		return mwOutcomeSuccess
+	case errors.Is(ctx.Err(), context.Canceled):
+		return mwOutcomeIgnored
+	default:
+		return mwOutcomeFailure
+	}
+}
+
+// mwBreaker is the state of one circuit breaker. gen changes at every state
+// change, so results of calls admitted in an earlier state are ignored.
+type mwBreaker struct {
+	clock     Clock
+	threshold int
+	open      time.Duration
+	probes    int
+
+	mu        sync.Mutex
+	state     uint8
+	gen       uint64
+	failures  int       // consecutive failures while closed
+	successes int       // consecutive successful probes while half-open
+	probing   bool      // a probe is in flight
+	until     time.Time // end of the open period
+}
+
+// allow says whether a call may go through, and in which generation.
+func (b *mwBreaker) allow() (uint64, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch b.state {
+	case mwClosed:
+		return b.gen, true
+	case mwOpen:
+		if b.clock.Now().Before(b.until) {
+			return 0, false
+		}
+		b.setState(mwHalfOpen)
+	}
+	if b.probing {
+		return 0, false
+	}
+	b.probing = true
+	return b.gen, true
+}
+
+// record counts the outcome of a call admitted in generation gen.
+func (b *mwBreaker) record(gen uint64, outcome uint8) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if gen != b.gen {
+		return
+	}
+	switch b.state {
+	case mwClosed:
+		switch outcome {
+		case mwOutcomeSuccess:
+			b.failures = 0
+		case mwOutcomeFailure:
+			b.failures++
+			if b.failures >= b.threshold {
+				b.setState(mwOpen)
+			}
+		}
+	case mwHalfOpen:
+		b.probing = false
+		switch outcome {
+		case mwOutcomeSuccess:
+			b.successes++
+			if b.successes >= b.probes {
+				b.setState(mwClosed)
+			}
+		case mwOutcomeFailure:
+			b.setState(mwOpen)
+		}
+	}
+}
+
+// setState moves to state s and starts a new generation. b.mu is held.
+func (b *mwBreaker) setState(s uint8) {
+	b.state = s
+	b.gen++
+	b.failures, b.successes, b.probing = 0, 0, false
+	if s == mwOpen {
+		b.until = b.clock.Now().Add(b.open)
+	}
+}

@@ -1,0 +1,277 @@
+package eda
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// mwScripted returns the next error of a script on each call (nil once it
+// runs out), and counts calls.
+type mwScripted struct {
+	mu     sync.Mutex
+	script []error
+	calls  int
+}
+
+func (s *mwScripted) Handle(context.Context, Delivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if len(s.script) == 0 {
+		return nil
+	}
+	err := s.script[0]
+	s.script = s.script[1:]
+	return err
+}
+
+func (s *mwScripted) push(errs ...error) {
+	s.mu.Lock()
+	s.script = append(s.script, errs...)
+	s.mu.Unlock()
+}
+
+func (s *mwScripted) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// mwGate blocks each call until released, reporting entry on entered.
+type mwGate struct {
+	entered chan struct{}
+	release chan error
+}
+
+func newMWGate() *mwGate {
+	return &mwGate{entered: make(chan struct{}, 16), release: make(chan error)}
+}
+
+func (g *mwGate) Handle(context.Context, Delivery) error {
+	g.entered <- struct{}{}
+	return <-g.release
+}
+
+func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
+	c := newMWFakeClock()
+	s := &mwScripted{}
+	h := CircuitBreaker(WithBreakerThreshold(3), WithBreakerOpenDuration(10*time.Second), WithMiddlewareClock(c))(s)
+	ctx := context.Background()
+	d := mwTestDelivery("1")
+
+	// Two failures, a success, two failures: never three in a row.
+	s.push(errMWTest, errMWTest, nil, errMWTest, errMWTest)
+	for range 5 {
+		_ = h.Handle(ctx, d)
+	}
+	mwEqual(t, 5, s.count(), "closed: every call runs")
+
+	// The third consecutive failure opens the breaker.
+	s.push(errMWTest)
+	mwErrIs(t, h.Handle(ctx, d), errMWTest, "third failure")
+	for range 3 {
+		mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
+	}
+	mwEqual(t, 6, s.count(), "open: the handler is not called")
+
+	c.Advance(10*time.Second - time.Nanosecond)
+	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "still open")
+
+	// Half-open: a failed probe opens it again for the full duration.
+	c.Advance(time.Nanosecond)
+	s.push(errMWTest)
+	mwErrIs(t, h.Handle(ctx, d), errMWTest, "failed probe")
+	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open again")
+	c.Advance(5 * time.Second)
+	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open again, for the whole duration")
+	c.Advance(5 * time.Second)
+
+	// A successful probe closes it.
+	mwNoErr(t, h.Handle(ctx, d), "probe")
+	s.push(errMWTest, errMWTest)
+	for range 2 {
+		mwErrIs(t, h.Handle(ctx, d), errMWTest, "closed again: failures counted from zero")
+	}
+	mwNoErr(t, h.Handle(ctx, d), "still closed")
+}
+
+func TestCircuitBreakerOneProbeAtATime(t *testing.T) {
+	mwCheckNoLeak(t)
+	c := newMWFakeClock()
+	g := newMWGate()
+	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithBreakerProbes(2), WithMiddlewareClock(c))(g)
+	ctx := context.Background()
+	d := mwTestDelivery("1")
+
+	call := func() chan error {
+		done := make(chan error, 1)
+		go func() { done <- h.Handle(ctx, d) }()
+		return done
+	}
+	first := call()
+	<-g.entered
+	g.release <- errMWTest
+	mwErrIs(t, <-first, errMWTest, "failure opens")
+	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
+
+	c.Advance(time.Second)
+	probe := call()
+	<-g.entered
+	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "half-open with a probe in flight")
+	g.release <- nil
+	mwNoErr(t, <-probe, "first probe")
+
+	// Two probes are needed: still half-open, one probe at a time.
+	probe = call()
+	<-g.entered
+	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "second probe in flight")
+	g.release <- nil
+	mwNoErr(t, <-probe, "second probe")
+
+	// Closed: calls run concurrently.
+	a, b := call(), call()
+	<-g.entered
+	<-g.entered
+	g.release <- nil
+	g.release <- nil
+	mwNoErr(t, <-a, "a")
+	mwNoErr(t, <-b, "b")
+}
+
+func TestCircuitBreakerWhatCounts(t *testing.T) {
+	c := newMWFakeClock()
+	mk := func(h Handler) Handler {
+		return CircuitBreaker(WithBreakerThreshold(2), WithMiddlewareClock(c))(h)
+	}
+	d := mwTestDelivery("1")
+
+	t.Run("permanent errors are successes", func(t *testing.T) {
+		s := &mwScripted{}
+		h := mk(s)
+		s.push(errMWTest, Permanent(errMWTest), errMWTest, Permanent(errMWTest), errMWTest)
+		for range 5 {
+			_ = h.Handle(context.Background(), d)
+		}
+		mwNoErr(t, h.Handle(context.Background(), d), "still closed")
+	})
+	t.Run("cancelled calls count as nothing", func(t *testing.T) {
+		s := &mwScripted{}
+		h := mk(s)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		s.push(errMWTest, context.Canceled, context.Canceled, context.Canceled)
+		mwErrIs(t, h.Handle(context.Background(), d), errMWTest, "first counted failure")
+		for range 3 {
+			mwErrIs(t, h.Handle(ctx, d), context.Canceled, "withdrawn call")
+		}
+		s.push(errMWTest)
+		mwErrIs(t, h.Handle(context.Background(), d), errMWTest, "second counted failure")
+		mwEqual(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two counted failures")
+	})
+	t.Run("deadlines are failures", func(t *testing.T) {
+		h := mk(HandlerFunc(func(ctx context.Context, _ Delivery) error { <-ctx.Done(); return ctx.Err() }))
+		h = Timeout(time.Millisecond)(h)
+		for range 2 {
+			mwErrIs(t, h.Handle(context.Background(), d), context.DeadlineExceeded, "timeout")
+		}
+		mwEqual(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two timeouts")
+	})
+	t.Run("panics are failures", func(t *testing.T) {
+		h := Recover()(mk(HandlerFunc(func(context.Context, Delivery) error { panic("boom") })))
+		for range 2 {
+			err := h.Handle(context.Background(), d)
+			mwTrue(t, err != nil && err != ErrCircuitOpen, "the panic passes through the breaker")
+		}
+		mwEqual(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two panics")
+	})
+}
+
+// TestCircuitBreakerIgnoresStaleResults: a call admitted while closed that
+// returns after the breaker moved on must not decide the half-open state.
+func TestCircuitBreakerIgnoresStaleResults(t *testing.T) {
+	mwCheckNoLeak(t)
+	c := newMWFakeClock()
+	g := newMWGate()
+	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithMiddlewareClock(c))(g)
+	ctx := context.Background()
+	d := mwTestDelivery("1")
+	call := func() chan error {
+		done := make(chan error, 1)
+		go func() { done <- h.Handle(ctx, d) }()
+		return done
+	}
+
+	slow := call() // admitted while closed
+	<-g.entered
+	fail := call()
+	<-g.entered
+	g.release <- errMWTest // one of the two fails: the breaker opens
+	var slowDone, failDone bool
+	select {
+	case err := <-slow:
+		slowDone = true
+		mwErrIs(t, err, errMWTest, "slow")
+	case err := <-fail:
+		failDone = true
+		mwErrIs(t, err, errMWTest, "fail")
+	}
+	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
+	c.Advance(time.Second)
+	probe := call()
+	<-g.entered
+	g.release <- nil // the stale call (or the probe) succeeds
+	var stale chan error
+	switch {
+	case slowDone:
+		stale = fail
+	case failDone:
+		stale = slow
+	}
+	select {
+	case err := <-stale:
+		mwNoErr(t, err, "stale call")
+		mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "the stale success did not close the breaker")
+		g.release <- nil
+		mwNoErr(t, <-probe, "probe")
+	case err := <-probe:
+		// The gate released the probe instead; release the stale one.
+		mwNoErr(t, err, "probe")
+		g.release <- nil
+		mwNoErr(t, <-stale, "stale call")
+	}
+	closed := call()
+	<-g.entered
+	g.release <- nil
+	mwNoErr(t, <-closed, "closed after the probe")
+}
+
+func TestCircuitBreakerConcurrent(t *testing.T) {
+	mwCheckNoLeak(t)
+	var calls, open atomic.Int64
+	h := CircuitBreaker(WithBreakerThreshold(3), WithBreakerOpenDuration(50*time.Microsecond))(
+		HandlerFunc(func(context.Context, Delivery) error {
+			calls.Add(1)
+			if rand.IntN(3) == 0 {
+				return errMWTest
+			}
+			return nil
+		}))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 500 {
+				if errors.Is(h.Handle(context.Background(), mwTestDelivery("1")), ErrCircuitOpen) {
+					open.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mwEqual(t, int64(16*500), calls.Load()+open.Load(), "every call either ran or was refused")
+	mwTrue(t, calls.Load() > 0, "calls ran")
+}

@@ -1,0 +1,269 @@
+package eda
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestDeduplicateSkipsHandled(t *testing.T) {
+	c := newMWFakeClock()
+	s := &mwScripted{}
+	h := Deduplicate(time.Minute, WithMiddlewareClock(c))(s)
+	ctx := context.Background()
+
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "first")
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "duplicate")
+	mwEqual(t, 1, s.count(), "the duplicate is skipped")
+
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("b")), "another id")
+	mwEqual(t, 2, s.count(), "another id runs")
+
+	other := mwTestDelivery("a")
+	other.Destination = "second-target"
+	mwNoErr(t, h.Handle(ctx, other), "same id, other destination")
+	mwEqual(t, 3, s.count(), "the default key tells destinations apart")
+
+	c.Advance(time.Minute - time.Nanosecond)
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "within the ttl")
+	mwEqual(t, 3, s.count(), "still remembered")
+	c.Advance(time.Nanosecond)
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "after the ttl")
+	mwEqual(t, 4, s.count(), "forgotten after the ttl")
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "remembered again")
+	mwEqual(t, 4, s.count(), "remembered again")
+}
+
+func TestDeduplicateForgetsFailures(t *testing.T) {
+	s := &mwScripted{}
+	h := Deduplicate(time.Minute)(s)
+	ctx := context.Background()
+	s.push(errMWTest, Permanent(errMWTest))
+	mwErrIs(t, h.Handle(ctx, mwTestDelivery("a")), errMWTest, "failure")
+	mwErrIs(t, h.Handle(ctx, mwTestDelivery("a")), errMWTest, "retry runs and fails permanently")
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "retry runs and succeeds")
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "duplicate")
+	mwEqual(t, 3, s.count(), "calls")
+
+	// A panic forgets the key too, and passes through.
+	panicking := true
+	h = Deduplicate(time.Minute)(HandlerFunc(func(context.Context, Delivery) error {
+		if panicking {
+			panic("boom")
+		}
+		return nil
+	}))
+	func() {
+		defer func() { mwTrue(t, recover() == "boom", "the panic passes") }()
+		_ = h.Handle(ctx, mwTestDelivery("p"))
+	}()
+	panicking = false
+	mwNoErr(t, h.Handle(ctx, mwTestDelivery("p")), "after a panic the delivery runs again")
+}
+
+func TestDeduplicateKeys(t *testing.T) {
+	s := &mwScripted{}
+	h := Deduplicate(time.Minute, WithDedupKey(func(d Delivery) string { return d.ID }))(s)
+	ctx := context.Background()
+	first := mwTestDelivery("a")
+	second := mwTestDelivery("a")
+	second.Router, second.Rule, second.Destination = "other-bus", "other-rule", "other-target"
+	mwNoErr(t, h.Handle(ctx, first), "first")
+	mwNoErr(t, h.Handle(ctx, second), "second")
+	mwEqual(t, 1, s.count(), "keyed by ID alone, one call in all")
+
+	s = &mwScripted{}
+	h = Deduplicate(time.Minute)(s)
+	for range 3 {
+		mwNoErr(t, h.Handle(ctx, mwTestDelivery("")), "empty id")
+	}
+	mwEqual(t, 3, s.count(), "an empty key is not deduplicated")
+}
+
+func TestDeduplicateConcurrentDuplicates(t *testing.T) {
+	mwCheckNoLeak(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		ttl       time.Duration
+		first     error
+		wantCalls int
+	}{
+		{"first succeeds", time.Minute, nil, 1},
+		{"first succeeds, zero ttl", 0, nil, 1},
+		{"first fails", time.Minute, errMWTest, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newMWGate()
+			h := Deduplicate(tc.ttl)(g)
+			first := make(chan error, 1)
+			go func() { first <- h.Handle(ctx, mwTestDelivery("a")) }()
+			<-g.entered
+			second := make(chan error, 1)
+			go func() { second <- h.Handle(ctx, mwTestDelivery("a")) }()
+			// The duplicate waits for the first call rather than run.
+			select {
+			case <-g.entered:
+				t.Fatal("the duplicate ran while the first call was in progress")
+			case <-time.After(20 * time.Millisecond):
+			}
+			g.release <- tc.first
+			mwEqual(t, tc.first, <-first, "first result")
+			if tc.wantCalls == 2 {
+				<-g.entered
+				g.release <- nil
+			}
+			mwNoErr(t, <-second, "duplicate result")
+		})
+	}
+
+	t.Run("context ends while waiting", func(t *testing.T) {
+		g := newMWGate()
+		h := Deduplicate(time.Minute)(g)
+		first := make(chan error, 1)
+		go func() { first <- h.Handle(ctx, mwTestDelivery("a")) }()
+		<-g.entered
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		defer cancel()
+		err := h.Handle(wctx, mwTestDelivery("a"))
+		mwErrIs(t, err, context.DeadlineExceeded, "the waiting duplicate gives up")
+		g.release <- nil
+		mwNoErr(t, <-first, "first")
+	})
+}
+
+// TestDeduplicateExactlyOnceUnderLoad runs many goroutines delivering the
+// same IDs at once; with every call succeeding, each ID runs exactly once.
+func TestDeduplicateExactlyOnceUnderLoad(t *testing.T) {
+	mwCheckNoLeak(t)
+	var mu sync.Mutex
+	calls := map[string]int{}
+	h := Deduplicate(time.Hour)(HandlerFunc(func(_ context.Context, d Delivery) error {
+		mu.Lock()
+		calls[d.ID]++
+		mu.Unlock()
+		time.Sleep(10 * time.Microsecond)
+		return nil
+	}))
+	const ids, workers = 200, 8
+	var wg sync.WaitGroup
+	var errs atomic.Int64
+	for w := range workers {
+		wg.Go(func() {
+			for i := range ids {
+				id := fmt.Sprint((i + w*7) % ids)
+				if h.Handle(context.Background(), mwTestDelivery(id)) != nil {
+					errs.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mwEqual(t, int64(0), errs.Load(), "errors")
+	mwEqual(t, ids, len(calls), "ids seen")
+	for id, n := range calls {
+		if n != 1 {
+			t.Errorf("id %s handled %d times", id, n)
+		}
+	}
+}
+
+// mwDedupSize counts the keys a dedup memory holds, and its queue items.
+func mwDedupSize(s *mwDedup) (keys, queued int) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		keys += len(sh.m)
+		queued += len(sh.fifo) - sh.head
+		sh.mu.Unlock()
+	}
+	return keys, queued
+}
+
+// mwIDPerShard returns one ID for each shard of s.
+func mwIDPerShard(s *mwDedup, prefix string) []string {
+	ids := make([]string, mwDedupShards)
+	found := 0
+	for i := 0; found < mwDedupShards; i++ {
+		id := fmt.Sprint(prefix, i)
+		if sh := maphash.String(s.seed, id) % mwDedupShards; ids[sh] == "" {
+			ids[sh] = id
+			found++
+		}
+	}
+	return ids
+}
+
+func TestDeduplicateBoundedMemory(t *testing.T) {
+	ctx := context.Background()
+	ok := HandlerFunc(func(context.Context, Delivery) error { return nil })
+
+	t.Run("expiry", func(t *testing.T) {
+		c := newMWFakeClock()
+		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c)})
+		s := newMWDedup(time.Minute, &cfg)
+		for i := range 1000 {
+			mwNoErr(t, s.handle(ctx, mwTestDelivery(fmt.Sprint("old", i)), ok), "handle")
+		}
+		keys, queued := mwDedupSize(s)
+		mwEqual(t, 1000, keys, "keys remembered")
+		mwEqual(t, 1000, queued, "keys queued")
+		c.Advance(time.Minute)
+		for _, id := range mwIDPerShard(s, "new") {
+			mwNoErr(t, s.handle(ctx, mwTestDelivery(id), ok), "handle")
+		}
+		keys, queued = mwDedupSize(s)
+		mwEqual(t, mwDedupShards, keys, "expired keys swept by later calls")
+		mwEqual(t, mwDedupShards, queued, "queue swept")
+	})
+	t.Run("capacity", func(t *testing.T) {
+		c := newMWFakeClock()
+		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c), WithDedupCapacity(64)})
+		s := newMWDedup(time.Hour, &cfg)
+		for i := range 10_000 {
+			mwNoErr(t, s.handle(ctx, mwTestDelivery(fmt.Sprint(i)), ok), "handle")
+		}
+		keys, queued := mwDedupSize(s)
+		mwTrue(t, keys <= 64 && queued <= 64, fmt.Sprintf("at most 64 keys (have %d, %d queued)", keys, queued))
+		for i := range s.shards {
+			mwTrue(t, cap(s.shards[i].fifo) <= 256, "queue storage stays small")
+		}
+		// The newest key is remembered; the oldest was forgotten.
+		calls := 0
+		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
+		mwNoErr(t, s.handle(ctx, mwTestDelivery("9999"), count), "newest")
+		mwNoErr(t, s.handle(ctx, mwTestDelivery("0"), count), "oldest")
+		mwEqual(t, 1, calls, "only the oldest runs again")
+	})
+	t.Run("re-remembered key", func(t *testing.T) {
+		// A key handled, expired and handled again leaves a stale queue item
+		// behind; dropping it must not forget the new entry.
+		c := newMWFakeClock()
+		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c)})
+		s := newMWDedup(time.Minute, &cfg)
+		mwNoErr(t, s.handle(ctx, mwTestDelivery("k"), ok), "first")
+		c.Advance(time.Minute)
+		calls := 0
+		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
+		mwNoErr(t, s.handle(ctx, mwTestDelivery("k"), count), "again")
+		c.Advance(30 * time.Second)
+		mwNoErr(t, s.handle(ctx, mwTestDelivery("k"), count), "duplicate")
+		mwEqual(t, 1, calls, "remembered again")
+	})
+	t.Run("zero ttl remembers nothing", func(t *testing.T) {
+		cfg := newMWConfig(nil)
+		s := newMWDedup(0, &cfg)
+		calls := 0
+		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
+		for range 3 {
+			mwNoErr(t, s.handle(ctx, mwTestDelivery("k"), count), "handle")
+		}
+		mwEqual(t, 3, calls, "every call runs")
+		keys, queued := mwDedupSize(s)
+		mwEqual(t, 0, keys+queued, "nothing kept")
+	})
+}

@@ -1,0 +1,147 @@
+package eda
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Defaults of a zero [RetryPolicy], as [Retry] applies them.
+const (
+	mwDefaultMaxAttempts = 185
+	mwDefaultMaxAge      = 24 * time.Hour
+	mwDefaultMinBackoff  = time.Second
+	mwDefaultMaxBackoff  = 3 * time.Minute
+)
+
+// Retry returns middleware that retries the handlers it wraps within one
+// delivery, for when a consumer wants quick retries of its own before the
+// engine's (a Retry that gives up returns an error, which the engine then
+// retries or dead-letters according to the destination's policy).
+//
+// Between attempts it waits with exponential backoff and full jitter: after
+// the n-th failed attempt, a random time in [0, min(MaxBackoff,
+// MinBackoff·2ⁿ⁻¹)). It stops and returns:
+//   - nil as soon as an attempt succeeds;
+//   - a [Permanent] error as it is, without retrying;
+//   - a [*RetryError] with Reason "max-attempts" after policy.MaxAttempts
+//     attempts;
+//   - a [*RetryError] with Reason "max-age" when the next attempt would
+//     start more than policy.MaxAge after the delivery's Time (or, if Time
+//     is zero, after the first attempt started);
+//   - a [*RetryError] with Reason "context" when ctx ends while waiting;
+//     it wraps ctx's error as well as the handler's.
+//
+// Zero (or negative) fields of policy take the defaults of [RetryPolicy]:
+// 185 attempts, 24 hours, 1 second, 3 minutes; a MaxBackoff below
+// MinBackoff is raised to it. Every attempt receives the same Delivery, so
+// d.Attempt stays the engine's attempt number. A panic is not retried
+// unless [Recover] is inside Retry.
+//
+// Options: [WithMiddlewareClock]. Retry keeps no state between calls and
+// may be used concurrently; the jitter comes from math/rand/v2's top-level
+// functions, which are safe for concurrent use.
+func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
+	cfg := newMWConfig(opts)
+	p := mwNormalizeRetry(policy)
+	clock := cfg.clock
+	return func(next Handler) Handler {
+		return HandlerFunc(func(ctx context.Context, d Delivery) error {
+			start := d.Time
+			if start.IsZero() {
+				start = clock.Now()
+			}
+			expiry := start.Add(p.MaxAge)
+			for attempt := 1; ; attempt++ {
+				err := next.Handle(ctx, d)
+				if err == nil || IsPermanent(err) {
+					return err
+				}
+				if attempt >= p.MaxAttempts {
+					return &RetryError{Attempts: attempt, Reason: "max-attempts", Err: err}
+				}
+				if cerr := ctx.Err(); cerr != nil {
+					return &RetryError{Attempts: attempt, Reason: "context", Err: err, ctxErr: cerr}
+				}
+				wait := mwBackoff(p, attempt)
+				if !clock.Now().Add(wait).Before(expiry) {
+					return &RetryError{Attempts: attempt, Reason: "max-age", Err: err}
+				}
+				if cerr := mwSleep(ctx, clock, wait); cerr != nil {
+					return &RetryError{Attempts: attempt, Reason: "context", Err: err, ctxErr: cerr}
+				}
+			}
+		})
+	}
+}
+
+// mwNormalizeRetry fills in the defaults of a RetryPolicy.
+func mwNormalizeRetry(p RetryPolicy) RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = mwDefaultMaxAttempts
+	}
+	if p.MaxAge <= 0 {
+		p.MaxAge = mwDefaultMaxAge
+	}
+	if p.MinBackoff <= 0 {
+		p.MinBackoff = mwDefaultMinBackoff
+	}
+	if p.MaxBackoff <= 0 {
+		p.MaxBackoff = mwDefaultMaxBackoff
+	}
+	if p.MaxBackoff < p.MinBackoff {
+		p.MaxBackoff = p.MinBackoff
+	}
+	return p
+}
+
+// mwBackoffCeiling is the upper bound of the wait after the attempt-th
+// failed attempt: MinBackoff doubled attempt-1 times, capped at MaxBackoff.
+// p must be normalized.
+func mwBackoffCeiling(p RetryPolicy, attempt int) time.Duration {
+	c := p.MinBackoff
+	for i := 1; i < attempt && c < p.MaxBackoff; i++ {
+		if c > p.MaxBackoff/2 {
+			return p.MaxBackoff
+		}
+		c *= 2
+	}
+	return min(c, p.MaxBackoff)
+}
+
+// mwBackoff draws the full-jitter wait after the attempt-th failed attempt.
+func mwBackoff(p RetryPolicy, attempt int) time.Duration {
+	return time.Duration(rand.Int64N(int64(mwBackoffCeiling(p, attempt))))
+}
+
+// RetryError reports that [Retry] gave up on a delivery. The handler's last
+// error is reachable through it with errors.Is and errors.As; when Reason
+// is "context", so is the context's error.
+type RetryError struct {
+	// Attempts is how many attempts Retry made.
+	Attempts int
+	// Reason is why it stopped: "max-attempts", "max-age" or "context".
+	Reason string
+	// Err is the handler's last error.
+	Err error
+
+	ctxErr error
+}
+
+// Error describes why Retry stopped and the handler's last error.
+func (e *RetryError) Error() string {
+	if e.ctxErr != nil {
+		return fmt.Sprintf("eda: retry stopped after %d attempts (%v): %v", e.Attempts, e.ctxErr, e.Err)
+	}
+	return fmt.Sprintf("eda: retry gave up after %d attempts (%s): %v", e.Attempts, e.Reason, e.Err)
+}
+
+// Unwrap returns the handler's last error and, when the context ended, the
+// context's error.
+func (e *RetryError) Unwrap() []error {
+	if e.ctxErr != nil {
+		return []error{e.Err, e.ctxErr}
+	}
+	return []error{e.Err}
+}

@@ -1,0 +1,317 @@
+package eda
+
+// Benchmarks of the pattern engine. All run on one goroutine and report
+// events/s next to ns/op; run them with -benchmem, e.g.
+//
+//	go test -run '^$' -bench 'CityLots|MatcherScaling|MatcherAdd|Synthetic' -benchmem -count 5 .
+//
+// BenchmarkCityLots needs ../shared/data/citylots.jlines.gz and skips without
+// it; the other benchmarks build their own data.
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func reportEventsPerSecond(b *testing.B) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "events/s")
+	}
+}
+
+// BenchmarkCityLots matches the city-lots lines, one per op, cycling through
+// the file, against each rule set of pattern_citylots_test.go (5 rules each;
+// GEOMETRY has quamina's 4), through MatchAppend with a reused slice.
+func BenchmarkCityLots(b *testing.B) {
+	lines := loadCityLots(b)
+	total := 0
+	for _, l := range lines {
+		total += len(l)
+	}
+	for _, rs := range cityRuleSets {
+		b.Run(rs.name, func(b *testing.B) {
+			m := cityMatcher(b, rs)
+			buf := make([]string, 0, 8)
+			b.SetBytes(int64(total / len(lines)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var err error
+				buf, err = m.MatchAppend(buf[:0], lines[i%len(lines)])
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportEventsPerSecond(b)
+		})
+	}
+}
+
+// scalingEvent is a typical EventBridge-shaped event of about 350 bytes whose
+// detail.key is key.
+func scalingEvent(key string) []byte {
+	return []byte(`{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"Order Placed",` +
+		`"source":"shop.orders","account":"123456789012","time":"2026-11-25T17:00:00Z","region":"eu-west-1",` +
+		`"resources":["arn:aws:shop:eu-west-1:123456789012:order/42"],"detail":{"key":"` + key +
+		`","amount":42.5,"currency":"EUR","items":[{"sku":"a-1","qty":2},{"sku":"b-7","qty":1}]}}`)
+}
+
+// scalingPattern returns the i-th distinct pattern of a kind on detail.key.
+func scalingPattern(kind string, i int) []byte {
+	switch kind {
+	case "exact":
+		return []byte(`{"detail":{"key":["v` + fmt.Sprintf("%07d", i) + `"]}}`)
+	case "prefix":
+		return []byte(`{"detail":{"key":[{"prefix":"p` + fmt.Sprintf("%07d", i) + `"}]}}`)
+	case "wildcard":
+		return []byte(`{"detail":{"key":[{"wildcard":"w` + fmt.Sprintf("%07d", i) + `*x"}]}}`)
+	}
+	panic(kind)
+}
+
+// scalingHitKey is an event key that matches pattern 0 of the kind.
+func scalingHitKey(kind string) string {
+	switch kind {
+	case "exact":
+		return "v0000000"
+	case "prefix":
+		return "p0000000-tail"
+	default:
+		return "w0000000-middle-x"
+	}
+}
+
+// BenchmarkMatcherScaling measures the cost per event with 1, 100, 10,000 and
+// 100,000 distinct patterns on one field: events that match none ("miss") and
+// events that match one pattern ("hit"). The targets compare each count with
+// 1 pattern (issue 2: 10,000 within 1.3×, 100,000 within 2×).
+func BenchmarkMatcherScaling(b *testing.B) {
+	built := map[string]*Matcher{}
+	var mu sync.Mutex
+	matcher := func(b *testing.B, kind string, n int) *Matcher {
+		mu.Lock()
+		defer mu.Unlock()
+		key := kind + strconv.Itoa(n)
+		if m, ok := built[key]; ok {
+			return m
+		}
+		m := NewMatcher()
+		for i := range n {
+			if err := m.Add(strconv.Itoa(i), scalingPattern(kind, i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		built[key] = m
+		return m
+	}
+	for _, kind := range []string{"exact", "prefix", "wildcard"} {
+		for _, n := range []int{1, 100, 10_000, 100_000} {
+			for _, mode := range []string{"miss", "hit"} {
+				b.Run(fmt.Sprintf("%s/%d/%s", kind, n, mode), func(b *testing.B) {
+					m := matcher(b, kind, n)
+					ev := scalingEvent("zz-no-such-key")
+					if mode == "hit" {
+						ev = scalingEvent(scalingHitKey(kind))
+					}
+					buf := make([]string, 0, 4)
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						buf, _ = m.MatchAppend(buf[:0], ev)
+					}
+					b.StopTimer()
+					if want := mode == "hit"; (len(buf) == 1) != want {
+						b.Fatalf("%d matches", len(buf))
+					}
+					reportEventsPerSecond(b)
+				})
+			}
+		}
+	}
+	// One event matching 1,000 identical patterns: the cost per reported match.
+	b.Run("identical/1000/hit", func(b *testing.B) {
+		m := NewMatcher()
+		for i := range 1000 {
+			if err := m.Add(strconv.Itoa(i), []byte(`{"source":["shop.orders"]}`)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ev := scalingEvent("k")
+		buf := make([]string, 0, 1000)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			buf, _ = m.MatchAppend(buf[:0], ev)
+		}
+		b.StopTimer()
+		if len(buf) != 1000 {
+			b.Fatalf("%d matches", len(buf))
+		}
+		reportEventsPerSecond(b)
+	})
+}
+
+// BenchmarkMatcherAdd adds simple distinct rules, one per op, to a Matcher
+// that is replaced every 100,000 rules; "s/100k-rules" is the time to add
+// 100,000 rules (target < 1 s) and "B/rule" the heap a simple rule keeps,
+// measured on a separate Matcher of 20,000 rules (target < 1 KB).
+func BenchmarkMatcherAdd(b *testing.B) {
+	for _, kind := range []string{"exact", "prefix", "two-field"} {
+		b.Run(kind, func(b *testing.B) {
+			const batch = 100_000
+			pat := func(i int) []byte {
+				if kind == "two-field" {
+					return []byte(`{"source":["src-` + strconv.Itoa(i%50) + `"],"detail":{"id":[` + strconv.Itoa(i) + `]}}`)
+				}
+				return scalingPattern(kind, i)
+			}
+			pats := make([][]byte, batch)
+			ids := make([]string, batch)
+			for i := range pats {
+				pats[i] = pat(i)
+				ids[i] = "rule-" + strconv.Itoa(i)
+			}
+			m := NewMatcher()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				j := i % batch
+				if j == 0 && i > 0 {
+					m = NewMatcher()
+				}
+				if err := m.Add(ids[j], pats[j]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*batch/1e9, "s/100k-rules")
+			runtime.KeepAlive(m)
+			const memRules = 20_000
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			mm := NewMatcher()
+			for j := range memRules {
+				if err := mm.Add(ids[j], pats[j]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/memRules, "B/rule")
+			runtime.KeepAlive(mm)
+		})
+	}
+}
+
+// syntheticRules and syntheticEvents make an EventBridge-like workload that
+// needs no data file: rules of every operator family over a handful of
+// fields, and events of which a fraction match some rule.
+func syntheticRules(n int, r *rand.Rand) [][]byte {
+	sources := []string{"shop.orders", "shop.payments", "shop.shipping", "aws.ec2", "aws.s3"}
+	types := []string{"Order Placed", "Order Cancelled", "Payment Failed", "Parcel Shipped"}
+	out := make([][]byte, n)
+	for i := range out {
+		src := sources[r.IntN(len(sources))]
+		var leaf string
+		switch i % 8 {
+		case 0:
+			leaf = `"currency":["EUR","USD"]`
+		case 1:
+			leaf = fmt.Sprintf(`"amount":[{"numeric":[">",%d,"<=",%d]}]`, r.IntN(100), 100+r.IntN(900))
+		case 2:
+			leaf = fmt.Sprintf(`"customer":[{"prefix":"c-%d"}]`, r.IntN(100))
+		case 3:
+			leaf = `"email":[{"suffix":{"equals-ignore-case":"@example.com"}}]`
+		case 4:
+			leaf = fmt.Sprintf(`"status":[{"anything-but":["s%d","s%d"]}]`, r.IntN(10), r.IntN(10))
+		case 5:
+			leaf = `"coupon":[{"exists":false}]`
+		case 6:
+			leaf = fmt.Sprintf(`"items":{"sku":[{"wildcard":"%c*-%d"}]}`, 'a'+r.IntN(6), r.IntN(10))
+		default:
+			leaf = fmt.Sprintf(`"ip":[{"cidr":"10.%d.0.0/16"}]`, r.IntN(256))
+		}
+		out[i] = []byte(fmt.Sprintf(`{"source":[%q],"detail-type":[%q],"detail":{%s}}`, src, types[r.IntN(len(types))], leaf))
+	}
+	return out
+}
+
+func syntheticEvents(n int, r *rand.Rand) [][]byte {
+	sources := []string{"shop.orders", "shop.payments", "shop.shipping", "aws.ec2", "aws.s3", "other.app"}
+	types := []string{"Order Placed", "Order Cancelled", "Payment Failed", "Parcel Shipped", "Something Else"}
+	out := make([][]byte, n)
+	for i := range out {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, `{"version":"0","id":"%08x-0000-4000-8000-%012x","detail-type":%q,"source":%q,`, r.Uint32(), r.Uint64()&0xffffffffffff, types[r.IntN(len(types))], sources[r.IntN(len(sources))])
+		sb.WriteString(`"account":"123456789012","time":"2026-11-25T17:00:00Z","region":"eu-west-1","resources":[],"detail":{`)
+		fmt.Fprintf(&sb, `"amount":%d.%02d,"currency":%q,"customer":"c-%d","email":"user%d@%s",`, r.IntN(1000), r.IntN(100), []string{"EUR", "USD", "GBP"}[r.IntN(3)], r.IntN(1000), r.IntN(100), []string{"example.com", "EXAMPLE.COM", "mail.test"}[r.IntN(3)])
+		fmt.Fprintf(&sb, `"status":"s%d","ip":"10.%d.%d.%d",`, r.IntN(12), r.IntN(256), r.IntN(256), r.IntN(256))
+		if r.IntN(3) == 0 {
+			sb.WriteString(`"coupon":"SAVE10",`)
+		}
+		sb.WriteString(`"items":[`)
+		for j := range 1 + r.IntN(3) {
+			if j > 0 {
+				sb.WriteString(",")
+			}
+			fmt.Fprintf(&sb, `{"sku":"%c%d-%d","qty":%d}`, 'a'+r.IntN(6), r.IntN(100), r.IntN(10), 1+r.IntN(5))
+		}
+		sb.WriteString(`]}}`)
+		out[i] = []byte(sb.String())
+	}
+	return out
+}
+
+// BenchmarkMatcherSynthetic matches generated events against 10, 100 and
+// 1,000 generated rules of all operator families.
+func BenchmarkMatcherSynthetic(b *testing.B) {
+	events := syntheticEvents(1000, rand.New(rand.NewPCG(7, 7)))
+	total := 0
+	for _, e := range events {
+		total += len(e)
+	}
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			m := NewMatcher()
+			for i, r := range syntheticRules(n, rand.New(rand.NewPCG(1, uint64(n)))) {
+				if err := m.Add(strconv.Itoa(i), r); err != nil {
+					b.Fatalf("%s: %v", r, err)
+				}
+			}
+			buf := make([]string, 0, 64)
+			matches := 0
+			b.SetBytes(int64(total / len(events)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				buf, _ = m.MatchAppend(buf[:0], events[i%len(events)])
+				matches += len(buf)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(matches)/float64(b.N), "matches/event")
+			reportEventsPerSecond(b)
+		})
+	}
+}
+
+// BenchmarkPatternMatch measures a single compiled Pattern (the path of
+// MatchPattern without compilation) on a synthetic event.
+func BenchmarkPatternMatch(b *testing.B) {
+	p, err := ParsePattern([]byte(`{"source":["shop.orders"],"detail":{"amount":[{"numeric":[">",10]}],"items":{"sku":[{"prefix":"a"}]}}}`))
+	if err != nil {
+		b.Skip(err)
+	}
+	ev := scalingEvent("k")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Match(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

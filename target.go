@@ -1,0 +1,316 @@
+package eda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/edakit/eda/internal/delivery"
+	"github.com/edakit/eda/internal/transform"
+)
+
+// Target is a destination of a rule: where matching events go, and how.
+// Build one with [HandlerTarget] or [BusTarget] (or a Topic's adapter) and
+// [TargetOption]s; the settings are validated when the rule is put.
+//
+// A Target value is immutable and may be used in several rules and buses.
+// Putting a rule again with the same Target values keeps their queues.
+type Target interface {
+	// TargetID returns the target's id, unique within its rule.
+	TargetID() string
+	config() *targetConfig
+}
+
+// InputTransformer reshapes the event before a target receives it, as
+// EventBridge's input transformer does: InputPathsMap names JSON paths
+// into the event, and InputTemplate places their values (<name>) — and the
+// predefined <aws.events.rule-arn>, <aws.events.rule-name>,
+// <aws.events.event.ingestion-time>, <aws.events.event> and
+// <aws.events.event.json> — into JSON or plain text.
+type InputTransformer struct {
+	// InputPathsMap maps variable names to JSON paths ("$.detail.state").
+	InputPathsMap map[string]string
+	// InputTemplate is the output, with <variable> placeholders.
+	InputTemplate string
+}
+
+// TargetOption configures a [Target].
+type TargetOption func(*targetConfig)
+
+// WithInput sends the constant JSON text input instead of the event
+// (EventBridge's Input).
+func WithInput(input string) TargetOption {
+	return func(c *targetConfig) { c.input, c.hasInput = []byte(input), true }
+}
+
+// WithInputPath sends the part of the event that the JSON path selects
+// (EventBridge's InputPath), e.g. "$.detail".
+func WithInputPath(path string) TargetOption {
+	return func(c *targetConfig) { c.inputPath = path }
+}
+
+// WithInputTransformer sends the event reshaped by t.
+func WithInputTransformer(t InputTransformer) TargetOption {
+	return func(c *targetConfig) { c.transformer = &t }
+}
+
+// WithTargetRetryPolicy sets the target's retry policy, overriding the
+// bus's.
+func WithTargetRetryPolicy(p RetryPolicy) TargetOption {
+	return func(c *targetConfig) { c.retry = &p }
+}
+
+// WithTargetDeadLetter sets the target's dead-letter handler, overriding
+// the bus's.
+func WithTargetDeadLetter(h DeadLetterHandler) TargetOption {
+	return func(c *targetConfig) { c.deadLetter = h }
+}
+
+// WithTargetMaxConcurrency sets how many deliveries the target runs at
+// once; 1 delivers in order.
+func WithTargetMaxConcurrency(n int) TargetOption {
+	return func(c *targetConfig) { c.maxConcurrency = n }
+}
+
+// WithTargetMiddleware wraps the target's handler, inside the bus's
+// middleware. The first listed is outermost.
+func WithTargetMiddleware(mw ...Middleware) TargetOption {
+	return func(c *targetConfig) { c.middleware = append(c.middleware, mw...) }
+}
+
+// Target kinds, as [Bus.Describe] reports them.
+const (
+	TargetKindHandler = "handler"
+	TargetKindBus     = "bus"
+	TargetKindTopic   = "topic"
+)
+
+// targetConfig is a Target's settings; it implements Target.
+type targetConfig struct {
+	id      string
+	kind    string // TargetKind…
+	dest    string // the destination's name, for Describe
+	handler Handler
+	// wholeEvent targets (other buses) receive the event itself, never a
+	// transformed input.
+	wholeEvent bool
+	bus        *Bus // the destination bus of a bus target
+
+	input          []byte
+	hasInput       bool
+	inputPath      string
+	transformer    *InputTransformer
+	retry          *RetryPolicy
+	deadLetter     DeadLetterHandler
+	maxConcurrency int
+	middleware     []Middleware
+}
+
+func (c *targetConfig) TargetID() string      { return c.id }
+func (c *targetConfig) config() *targetConfig { return c }
+
+// HandlerTarget returns a target that delivers to h.
+func HandlerTarget(id string, h Handler, opts ...TargetOption) Target {
+	return newTarget(id, TargetKindHandler, fmt.Sprintf("%T", h), h, opts)
+}
+
+// newTarget builds a target of the given kind; router adapters (the Topic)
+// use it too.
+func newTarget(id, kind, dest string, h Handler, opts []TargetOption) *targetConfig {
+	c := &targetConfig{id: id, kind: kind, dest: dest, handler: h}
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+	return c
+}
+
+// BusTarget returns a target that puts the matching events on another bus,
+// unchanged (same id and time), as EventBridge's cross-bus targets do. Input
+// options are not allowed. Loops are stopped by the hop limit of the
+// receiving bus ([WithMaxHops]): a refused event is dead-lettered.
+//
+// The receiving bus's refusal of an event is permanent (dead-lettered at
+// once) unless it is retryable (throttling, or a bus closing).
+func BusTarget(id string, dst *Bus, opts ...TargetOption) Target {
+	name := ""
+	if dst != nil {
+		name = dst.name
+	}
+	c := newTarget(id, TargetKindBus, name, nil, opts)
+	c.wholeEvent = true
+	if dst != nil {
+		c.bus = dst
+		c.handler = busForwarder{dst}
+	}
+	return c
+}
+
+// busForwarder is the handler of a bus target.
+type busForwarder struct{ dst *Bus }
+
+func (f busForwarder) Handle(ctx context.Context, d Delivery) error {
+	var e Event
+	if err := json.Unmarshal(d.Payload, &e); err != nil {
+		return Permanent(fmt.Errorf("eda: bus target: %w", err))
+	}
+	res, err := f.dst.PutEvents(ctx, e)
+	if err != nil {
+		return Permanent(fmt.Errorf("eda: bus target %q: %w", f.dst.name, err))
+	}
+	if err := res.Err(); err != nil {
+		var ee *EntryError
+		if errors.As(err, &ee) && ee.Retryable() {
+			return fmt.Errorf("eda: bus target %q: %w", f.dst.name, err)
+		}
+		return Permanent(fmt.Errorf("eda: bus target %q: %w", f.dst.name, err))
+	}
+	return nil
+}
+
+// inputFunc computes a target's payload from the event's JSON.
+type inputFunc func(ev *routed, t *targetRuntime) ([]byte, error)
+
+// validate checks the target's settings and compiles its input; a nil
+// inputFunc means the whole event.
+func (c *targetConfig) validate() (inputFunc, error) {
+	if !validName(c.id) {
+		return nil, fmt.Errorf("target id %q: use 1 to 64 of [.-_A-Za-z0-9]", c.id)
+	}
+	if c.handler == nil {
+		return nil, fmt.Errorf("target %q: no handler or destination", c.id)
+	}
+	if c.maxConcurrency < 0 {
+		return nil, fmt.Errorf("target %q: max concurrency %d is negative", c.id, c.maxConcurrency)
+	}
+	if p := c.retry; p != nil && (p.MaxAttempts < 0 || p.MaxAge < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0) {
+		return nil, fmt.Errorf("target %q: retry policy fields must not be negative", c.id)
+	}
+	modes := 0
+	if c.hasInput {
+		modes++
+	}
+	if c.inputPath != "" {
+		modes++
+	}
+	if c.transformer != nil {
+		modes++
+	}
+	if modes > 1 {
+		return nil, fmt.Errorf("target %q: Input, InputPath and InputTransformer exclude each other", c.id)
+	}
+	if modes > 0 && c.wholeEvent {
+		return nil, fmt.Errorf("target %q: a %s target receives the whole event; input options are not allowed", c.id, c.kind)
+	}
+	switch {
+	case c.hasInput:
+		if !json.Valid(c.input) {
+			return nil, fmt.Errorf("target %q: Input is not valid JSON", c.id)
+		}
+		in := c.input
+		return func(*routed, *targetRuntime) ([]byte, error) { return in, nil }, nil
+	case c.inputPath != "":
+		p, err := transform.CompilePath(c.inputPath)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", c.id, err)
+		}
+		return func(ev *routed, _ *targetRuntime) ([]byte, error) {
+			raw, _ := p.Extract(ev.raw)
+			return raw, nil
+		}, nil
+	case c.transformer != nil:
+		return compileTransformer(c.id, c.transformer)
+	}
+	return nil, nil
+}
+
+// targetRuntime is a target as one rule of one bus runs it: its queue,
+// workers and compiled input.
+type targetRuntime struct {
+	bus     *Bus
+	rule    string
+	ruleARN string
+	id      string
+	cfg     *targetConfig
+	input   inputFunc
+	kind    PayloadKind
+	dest    *delivery.Destination[*routed]
+}
+
+// newTargetRuntime builds the runtime of cfg as a target of the rule,
+// through the delivery adapter shared with the Topic (newDestination).
+func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, error) {
+	in, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	t := &targetRuntime{
+		bus:     b,
+		rule:    rule,
+		ruleARN: b.ruleARN(rule),
+		id:      cfg.id,
+		cfg:     cfg,
+		input:   in,
+		kind:    PayloadEvent,
+	}
+	if in != nil {
+		t.kind = PayloadInput
+	}
+	dl := cfg.deadLetter
+	if dl == nil {
+		dl = b.cfg.deadLetter
+	}
+	mw := make([]Middleware, 0, len(b.cfg.middleware)+len(cfg.middleware))
+	mw = append(append(mw, b.cfg.middleware...), cfg.middleware...)
+	retry := b.cfg.retry
+	if cfg.retry != nil {
+		retry = *cfg.retry
+	}
+	conc := b.cfg.maxConcurrency
+	if cfg.maxConcurrency > 0 {
+		conc = cfg.maxConcurrency
+	}
+	t.dest = newDestination(b.engine, destinationConfig[*routed]{
+		Router:         b.name,
+		Rule:           rule,
+		Name:           cfg.id,
+		Handler:        Chain(mw...)(cfg.handler),
+		Fill:           t.fill,
+		Retry:          retry,
+		DeadLetter:     dl,
+		Logger:         b.cfg.logger,
+		QueueSize:      b.cfg.queueSize,
+		MaxConcurrency: conc,
+		IdleTimeout:    b.cfg.idleTimeout,
+	})
+	return t, nil
+}
+
+// ruleARN returns the ARN EventBridge would give the rule.
+func (b *Bus) ruleARN(rule string) string {
+	if b.name == "default" {
+		return "arn:aws:events:" + b.cfg.region + ":" + b.cfg.account + ":rule/" + rule
+	}
+	return "arn:aws:events:" + b.cfg.region + ":" + b.cfg.account + ":rule/" + b.name + "/" + rule
+}
+
+// fill completes the Delivery of one attempt (or dead letter) of ev: the
+// event's id and time, and the payload — the event, or the target's input
+// computed from it. The handler's context carries the event's hop count
+// when it is past the first hop (see hopsFrom).
+func (t *targetRuntime) fill(ctx context.Context, ev *routed, d Delivery) (context.Context, Delivery, error) {
+	d.ID, d.Time, d.Kind, d.Payload = ev.id, ev.accepted, t.kind, ev.raw
+	if t.input != nil {
+		p, err := t.input(ev, t)
+		if err != nil {
+			return ctx, d, Permanent(fmt.Errorf("eda: target %q: input: %w", t.id, err))
+		}
+		d.Payload = p
+	}
+	if ev.hops > 0 {
+		ctx = withHops(ctx, ev.hops)
+	}
+	return ctx, d, nil
+}
