@@ -180,7 +180,17 @@ func WithMaxConcurrency(n int) BusOption {
 //
 // A Bus is safe for concurrent use. Rule changes apply to events put after
 // the change returns; an event being routed sees the rules either wholly
-// before or wholly after a change.
+// before or wholly after a change. All rules share one compiled [Matcher]:
+// routing an event costs one match, however many rules there are.
+//
+// Delivery is at least once, each target with its own queue, workers,
+// retry policy and dead-letter handler (see the delivery contract in the
+// package documentation); targets are independent, so a slow or failing
+// one never delays another. Handlers may put events back on the bus (or on
+// another bus) with the context they were given: such cascades never
+// block on full queues, and a hop count carried in that context stops
+// loops ([WithMaxHops]). The bus never calls user code while holding a
+// lock of its own.
 type Bus struct {
 	name   string
 	cfg    busConfig
@@ -345,6 +355,9 @@ type routed struct {
 func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult, error) {
 	if b.closed.Load() {
 		return PutEventsResult{}, ErrClosed
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	b.stats.requests.Add(1)
 	res := PutEventsResult{Entries: make([]PutEventsResultEntry, len(entries))}
@@ -543,7 +556,10 @@ func (b *Bus) acquire(dst []string, raw []byte) (*routeTable, []string, error) {
 		}
 		t := b.table.Load()
 		t.readers.Add(1)
-		ids, err := b.matcher.MatchAppend(dst, raw)
+		ids, err := dst, error(nil)
+		if t.enabled > 0 {
+			ids, err = b.matcher.MatchAppend(dst, raw)
+		}
 		if b.seq.Load() == v {
 			if err != nil {
 				b.release(t)

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/clocktest"
 )
 
 // fastRetry keeps retries to milliseconds in tests.
@@ -530,4 +532,75 @@ func TestPutEventsThrottlesWhenQueueStaysFull(t *testing.T) {
 		t.Error("no entry throttled with a queue of 1 and a stuck handler")
 	}
 	drain(t, b)
+}
+
+// TestBusWithFakeClock: stamps come from the bus's clock, and retries with
+// EventBridge's default policy (185 attempts, backoff up to minutes) run
+// at once on an instant clock.
+func TestBusWithFakeClock(t *testing.T) {
+	leakCheck(t)
+	t0 := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+	clk := clocktest.NewInstant(t0)
+	dl := &dlRecorder{}
+	b, err := NewBus("clock", WithClock(clk), WithDeadLetterHandler(dl)) // default retry policy
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(context.Background()); clk.Wait() })
+	var attempts atomic.Int64
+	rec := &recorder{}
+	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{
+		HandlerTarget("rec", rec),
+		HandlerTarget("never", HandlerFunc(func(ctx context.Context, d Delivery) error {
+			attempts.Add(1)
+			return errors.New("down")
+		})),
+	}})
+	if _, err := b.PutEvents(context.Background(), orderEvent(1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, b)
+	var e Event
+	if err := json.Unmarshal(rec.deliveries()[0].Payload, &e); err != nil || !e.Time.Equal(t0) || !rec.deliveries()[0].Time.Equal(t0) {
+		t.Errorf("stamped time %v / delivery time %v, want the clock's %v", e.Time, rec.deliveries()[0].Time, t0)
+	}
+	if got := attempts.Load(); got != 185 {
+		t.Errorf("%d attempts, want EventBridge's 185", got)
+	}
+	if l := dl.letters(); len(l) != 1 || l[0].Reason != "max-attempts" || l[0].Attempts != 185 {
+		t.Errorf("dead letters %+v", l)
+	}
+}
+
+// FuzzPutEventsDetail: any detail bytes are accepted exactly when they are
+// a JSON object (within the limits), never panic, and an accepted event is
+// delivered with that detail.
+func FuzzPutEventsDetail(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":[1,{"b":null}]}`, `[]`, `"x"`, `{"a":`, ` {"a":1} `, `{"a":1}{}`, "{\"\xff\":1}", `nul`} {
+		f.Add([]byte(s))
+	}
+	b, err := NewBus("fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer b.Close(context.Background())
+	rec := &recorder{}
+	if err := b.PutRule(Rule{Name: "all", EventPattern: `{"source":["fuzz"]}`, Targets: []Target{HandlerTarget("rec", rec)}}); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, detail []byte) {
+		res, err := b.PutEvents(context.Background(), Event{Source: "fuzz", DetailType: "d", Detail: detail})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var obj map[string]any
+		isObject := json.Unmarshal(detail, &obj) == nil && obj != nil
+		accepted := res.FailedEntryCount == 0
+		if accepted && !isObject {
+			t.Fatalf("accepted a detail that is not a JSON object: %q", detail)
+		}
+		if !accepted && isObject && res.Entries[0].ErrorCode != ErrorCodeMalformedDetail && len(detail) < DefaultEntrySizeLimit {
+			t.Fatalf("refused a JSON object: %q: %+v", detail, res.Entries[0])
+		}
+	})
 }

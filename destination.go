@@ -56,6 +56,10 @@ type destinationConfig[T any] struct {
 	// takes the engine's defaults (1024, 4×GOMAXPROCS, 2 s).
 	QueueSize, MaxConcurrency int
 	IdleTimeout               time.Duration
+	// Ordered makes the destination strictly FIFO, for a FIFO topic's
+	// message group: one worker, and a failed delivery is retried before
+	// the ones behind it (its backoff holds them up).
+	Ordered bool
 }
 
 // newDestination adds a destination for cfg.Handler to the engine e, for a
@@ -96,6 +100,7 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 		QueueSize:      cfg.QueueSize,
 		MaxConcurrency: cfg.MaxConcurrency,
 		IdleTimeout:    cfg.IdleTimeout,
+		Ordered:        cfg.Ordered,
 		Retry:          cfg.Retry.policy(),
 		Deliver: func(ctx context.Context, item T, attempt int) error {
 			d := base

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -272,4 +273,49 @@ func TestDestinationDeliveryDoesNotAllocate(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	perDelivery := float64(after.Mallocs-before.Mallocs) / deliveries
 	assert.Less(t, perDelivery, 0.05, "allocations per delivery")
+}
+
+// BenchmarkDestinationDelivery measures the whole consumer path of a
+// destination — queue, worker, Delivery built per attempt, Handler call,
+// retry policy and stats on — for one event fanned out to n destinations.
+//
+//	go test -run '^$' -bench DestinationDelivery -benchmem .
+func BenchmarkDestinationDelivery(b *testing.B) {
+	for _, n := range []int{1, 16} {
+		b.Run(fmt.Sprintf("dests=%d", n), func(b *testing.B) {
+			e := newEngine(nil, nil)
+			var count atomic.Int64
+			h := HandlerFunc(func(ctx context.Context, d Delivery) error {
+				count.Add(1)
+				return nil
+			})
+			ds := make([]*delivery.Destination[message], n)
+			for i := range ds {
+				ds[i] = newDestination(e, destinationConfig[message]{Router: "bench", Name: fmt.Sprint(i), Handler: h, Fill: fillMessage})
+			}
+			m := message{ID: "id", Time: testEpoch, Kind: PayloadMessage, Payload: make([]byte, 200)}
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				for _, d := range ds {
+					if err := d.Enqueue(ctx, m); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if err := e.Drain(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N*n)/time.Since(start).Seconds(), "deliveries/s")
+			b.StopTimer()
+			if count.Load() != int64(b.N*n) {
+				b.Fatalf("delivered %d of %d", count.Load(), b.N*n)
+			}
+			if err := e.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
 }

@@ -92,7 +92,8 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 
 // jsonSizeHint estimates the length of the event's JSON form.
 func (e *Event) jsonSizeHint() int {
-	n := 128 + len(e.Version) + len(e.ID) + len(e.DetailType) + len(e.Source) +
+	// 150 bytes of keys, punctuation and time, plus the fields.
+	n := 150 + len(e.Version) + len(e.ID) + len(e.DetailType) + len(e.Source) +
 		len(e.Account) + len(e.Region) + len(e.Detail)
 	for _, r := range e.Resources {
 		n += len(r) + 3
@@ -165,6 +166,15 @@ func appendTime(dst []byte, t time.Time) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainJSON marks the bytes that a JSON string holds as they are: ASCII
+// from 0x20 except the quote and the backslash.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string. Like EventBridge (and unlike
 // encoding/json's default) it leaves <, > and & alone; control characters,
 // quotes and backslashes are escaped, invalid UTF-8 becomes U+FFFD.
@@ -173,11 +183,11 @@ func appendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainJSON[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':

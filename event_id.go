@@ -2,6 +2,7 @@ package eda
 
 import (
 	crand "crypto/rand"
+	"encoding/binary"
 	"math/rand/v2"
 	"sync"
 )
@@ -24,7 +25,8 @@ func (s *idSource) newID() string {
 		g = rand.NewChaCha8(seed)
 	}
 	var u [16]byte
-	_, _ = g.Read(u[:])
+	binary.LittleEndian.PutUint64(u[:8], g.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], g.Uint64())
 	s.pool.Put(g)
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // variant 10 (RFC 9562)

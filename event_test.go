@@ -3,10 +3,10 @@ package eda
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
-
-	"reflect"
+	"unicode/utf8"
 )
 
 // Sample events from the EventBridge documentation, in EventBridge's own
@@ -205,4 +205,70 @@ func TestEventIDsAreUniqueV4(t *testing.T) {
 		}
 		seen[id] = true
 	}
+}
+
+func TestEventJSONSizeHintIsEnough(t *testing.T) {
+	for _, tc := range docSampleEvents {
+		var e Event
+		if err := json.Unmarshal([]byte(tc.json), &e); err != nil {
+			t.Fatal(err)
+		}
+		if hint, n := e.jsonSizeHint(), len(e.AppendJSON(nil)); hint < n {
+			t.Errorf("%s: size hint %d < JSON length %d: AppendJSON would grow its buffer", tc.name, hint, n)
+		}
+	}
+}
+
+// FuzzEventJSON: whatever decodes as an Event encodes to JSON that decodes
+// to the same Event.
+func FuzzEventJSON(f *testing.F) {
+	for _, tc := range docSampleEvents {
+		f.Add([]byte(tc.json))
+	}
+	f.Add([]byte(`{"detail-type":"x\u2028\u0000","time":"2020-01-01T00:00:00.5+01:00","resources":null,"detail":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e Event
+		if json.Unmarshal(data, &e) != nil {
+			return
+		}
+		out, err := json.Marshal(e)
+		if err != nil {
+			if !json.Valid(e.Detail) {
+				return // an invalid detail is refused, as it should be
+			}
+			t.Fatalf("Marshal: %v", err)
+		}
+		var back Event
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("our JSON does not decode: %v\n%s", err, out)
+		}
+		e.Time = e.Time.Truncate(time.Second)
+		if e.Version == "" {
+			e.Version = "0"
+		}
+		if len(e.Detail) == 0 {
+			e.Detail = json.RawMessage(`{}`)
+		}
+		if e.Resources == nil {
+			e.Resources = []string{}
+		}
+		var d1, d2 any
+		_ = json.Unmarshal(e.Detail, &d1)
+		_ = json.Unmarshal(back.Detail, &d2)
+		e.Detail, back.Detail = nil, nil
+		if !reflect.DeepEqual(d1, d2) {
+			t.Fatalf("detail changed: %v -> %v", d1, d2)
+		}
+		if !utf8.ValidString(e.ID + e.Source + e.DetailType + e.Account + e.Region) {
+			return // invalid UTF-8 is replaced by U+FFFD, as encoding/json does
+		}
+		for _, r := range e.Resources {
+			if !utf8.ValidString(r) {
+				return
+			}
+		}
+		if !reflect.DeepEqual(e, back) {
+			t.Fatalf("round trip\n got %+v\nwant %+v", back, e)
+		}
+	})
 }

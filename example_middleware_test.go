@@ -76,14 +76,18 @@ func ExampleRecover() {
 		return nil
 	}))
 	err := h.Handle(context.Background(), eda.Delivery{ID: "1"})
-	first, _, _ := strings.Cut(err.Error(), "\n")
-	fmt.Println(first)
+	fmt.Println(err)
+	var pe *eda.PanicError
+	if errors.As(err, &pe) {
+		fmt.Println(strings.Contains(string(pe.Stack), "ExampleRecover"))
+	}
 	// Output:
 	// eda: handler panicked: assignment to entry in nil map
+	// true
 }
 
 func ExampleTimeout() {
-	h := eda.Timeout(10*time.Millisecond)(eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) error {
+	h := eda.Timeout(10 * time.Millisecond)(eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) error {
 		<-ctx.Done() // a slow call that honours its context
 		return ctx.Err()
 	}))

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// This file holds what the built-in middleware share (options, the default
-// clock) and the three stateless ones: Recover, Timeout and Logging. The
+// This file holds what the built-in middleware share (options, sleeping on
+// a Clock) and the three stateless ones: Recover, Timeout and Logging. The
 // stateful ones live in middleware_retry.go, middleware_dedupe.go,
 // middleware_ratelimit.go and middleware_breaker.go.
 //
@@ -24,6 +24,11 @@ import (
 // None of them replaces the context it passes on, except Timeout, whose
 // derived context reaches only the handler it wraps and is cancelled before
 // Timeout returns.
+//
+// A sensible order, outermost first: Logging (sees every outcome),
+// Deduplicate (skips before anything is spent), CircuitBreaker, RateLimit,
+// Retry, Timeout (bounds each attempt), Recover (turns panics into errors
+// that every layer above sees).
 
 // MiddlewareOption configures a built-in middleware. Each constructor lists
 // the options it reads and ignores the others. An option given an invalid
@@ -60,7 +65,7 @@ const (
 
 func newMWConfig(opts []MiddlewareOption) mwConfig {
 	c := mwConfig{
-		clock:            mwSystemClock{},
+		clock:            SystemClock(),
 		dedupCapacity:    DefaultDedupCapacity,
 		breakerThreshold: DefaultBreakerThreshold,
 		breakerOpen:      DefaultBreakerOpenDuration,
@@ -76,7 +81,7 @@ func newMWConfig(opts []MiddlewareOption) mwConfig {
 
 // WithMiddlewareClock sets the clock that [Retry], [Deduplicate],
 // [RateLimit] and [CircuitBreaker] use for waiting, expiry and state
-// changes. The default is the system clock; tests pass a fake one.
+// changes. The default is [SystemClock]; tests pass a fake one.
 func WithMiddlewareClock(c Clock) MiddlewareOption {
 	return func(cfg *mwConfig) {
 		if c != nil {
@@ -84,13 +89,6 @@ func WithMiddlewareClock(c Clock) MiddlewareOption {
 		}
 	}
 }
-
-// mwSystemClock is the default [Clock]: the time package.
-type mwSystemClock struct{}
-
-func (mwSystemClock) Now() time.Time { return time.Now() }
-
-func (mwSystemClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
 // mwSleep waits for d on clock c, or until ctx ends, and then returns ctx's
 // error. It leaves nothing behind: the timer is stopped when ctx wins, and a
@@ -114,41 +112,27 @@ func mwSleep(ctx context.Context, c Clock, d time.Duration) error {
 }
 
 // Recover returns middleware that turns a panic in the handlers it wraps
-// into an error, so the delivery is retried or dead-lettered like any other
-// failure and the worker survives. The error's message holds the panic value
-// and the stack of the panicking goroutine; when the value is itself an
-// error, errors.Is and errors.As see it through the returned error.
+// into a [*PanicError] carrying the panic value and the stack of the
+// panicking goroutine, so the delivery is retried or dead-lettered like any
+// other failure and the worker survives. When the value is itself an error,
+// errors.Is and errors.As see it through the returned error.
 //
-// A panic is never treated as permanent by itself. Put Recover inside
-// [Retry] to have panics retried there, and inside [Logging] to have them
-// logged. Recover keeps no state and may be used concurrently.
+// The delivery engine recovers panics too; Recover is for recovering them
+// closer to the handler: put it inside [Retry] to have panics retried
+// there, inside [Logging] to have them logged, inside [Deduplicate] or
+// [CircuitBreaker] to have them seen as errors. A panic is never treated as
+// permanent by itself. Recover keeps no state and may be used concurrently.
 func Recover() Middleware {
 	return func(next Handler) Handler {
 		return HandlerFunc(func(ctx context.Context, d Delivery) (err error) {
 			defer func() {
 				if v := recover(); v != nil {
-					err = &mwPanicError{value: v, stack: debug.Stack()}
+					err = &PanicError{Value: v, Stack: debug.Stack()}
 				}
 			}()
 			return next.Handle(ctx, d)
 		})
 	}
-}
-
-// mwPanicError is the error [Recover] returns for a recovered panic.
-type mwPanicError struct {
-	value any
-	stack []byte
-}
-
-func (e *mwPanicError) Error() string {
-	return fmt.Sprintf("eda: handler panicked: %v\n\n%s", e.value, e.stack)
-}
-
-// Unwrap returns the panic value when it is an error.
-func (e *mwPanicError) Unwrap() error {
-	err, _ := e.value.(error)
-	return err
 }
 
 // Timeout returns middleware that gives each call of the handlers it wraps
@@ -163,7 +147,8 @@ func (e *mwPanicError) Unwrap() error {
 // context, and it waits for the handler to return rather than leave a
 // goroutine running user code with no owner. The derived context reaches
 // only the wrapped handler and is always cancelled before Timeout returns.
-// A d of zero or less disables the timeout. Timeout keeps no state and may
+// The deadline is in real time: context deadlines do not go through a
+// [Clock]. A d of zero or less disables the timeout. Timeout keeps no state and may
 // be used concurrently.
 func Timeout(d time.Duration) Middleware {
 	return func(next Handler) Handler {

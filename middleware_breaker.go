@@ -145,18 +145,27 @@ type mwBreaker struct {
 	until     time.Time // end of the open period
 }
 
-// allow says whether a call may go through, and in which generation.
+// allow says whether a call may go through, and in which generation. The
+// clock is read outside the lock: it may be user code.
 func (b *mwBreaker) allow() (uint64, bool) {
+	b.mu.Lock()
+	if b.state == mwClosed {
+		gen := b.gen
+		b.mu.Unlock()
+		return gen, true
+	}
+	b.mu.Unlock()
+	now := b.clock.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch b.state {
 	case mwClosed:
 		return b.gen, true
 	case mwOpen:
-		if b.clock.Now().Before(b.until) {
+		if now.Before(b.until) {
 			return 0, false
 		}
-		b.setState(mwHalfOpen)
+		b.setState(mwHalfOpen, now)
 	}
 	if b.probing {
 		return 0, false
@@ -167,6 +176,10 @@ func (b *mwBreaker) allow() (uint64, bool) {
 
 // record counts the outcome of a call admitted in generation gen.
 func (b *mwBreaker) record(gen uint64, outcome uint8) {
+	var now time.Time
+	if outcome == mwOutcomeFailure {
+		now = b.clock.Now() // a failure may open the breaker from now on
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if gen != b.gen {
@@ -180,7 +193,7 @@ func (b *mwBreaker) record(gen uint64, outcome uint8) {
 		case mwOutcomeFailure:
 			b.failures++
 			if b.failures >= b.threshold {
-				b.setState(mwOpen)
+				b.setState(mwOpen, now)
 			}
 		}
 	case mwHalfOpen:
@@ -189,20 +202,21 @@ func (b *mwBreaker) record(gen uint64, outcome uint8) {
 		case mwOutcomeSuccess:
 			b.successes++
 			if b.successes >= b.probes {
-				b.setState(mwClosed)
+				b.setState(mwClosed, now)
 			}
 		case mwOutcomeFailure:
-			b.setState(mwOpen)
+			b.setState(mwOpen, now)
 		}
 	}
 }
 
-// setState moves to state s and starts a new generation. b.mu is held.
-func (b *mwBreaker) setState(s uint8) {
+// setState moves to state s at time now and starts a new generation. b.mu
+// is held.
+func (b *mwBreaker) setState(s uint8, now time.Time) {
 	b.state = s
 	b.gen++
 	b.failures, b.successes, b.probing = 0, 0, false
 	if s == mwOpen {
-		b.until = b.clock.Now().Add(b.open)
+		b.until = now.Add(b.open)
 	}
 }

@@ -275,3 +275,24 @@ func TestCircuitBreakerConcurrent(t *testing.T) {
 	mwEqual(t, int64(16*500), calls.Load()+open.Load(), "every call either ran or was refused")
 	mwTrue(t, calls.Load() > 0, "calls ran")
 }
+
+// TestCircuitBreakerWithdrawnProbe: a probe whose caller withdrew decides
+// nothing, and the next call becomes the probe.
+func TestCircuitBreakerWithdrawnProbe(t *testing.T) {
+	c := newMWFakeClock()
+	s := &mwScripted{}
+	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithMiddlewareClock(c))(s)
+	d := mwTestDelivery("1")
+	s.push(errMWTest)
+	mwErrIs(t, h.Handle(context.Background(), d), errMWTest, "failure opens")
+	c.Advance(time.Second)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.push(context.Canceled)
+	mwErrIs(t, h.Handle(ctx, d), context.Canceled, "withdrawn probe")
+	s.push(errMWTest)
+	mwErrIs(t, h.Handle(context.Background(), d), errMWTest, "the next call is the probe, and fails")
+	mwEqual(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open again")
+	mwEqual(t, 3, s.count(), "calls")
+}

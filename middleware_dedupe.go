@@ -23,9 +23,10 @@ func WithDedupKey(key func(Delivery) string) MiddlewareOption {
 }
 
 // WithDedupCapacity bounds how many handled keys [Deduplicate] remembers
-// for each wrapped handler. When it is full, the oldest are forgotten
-// before their time, so a duplicate arriving later may run again. The
-// default is [DefaultDedupCapacity].
+// for each wrapped handler. The bound is split evenly among 16 shards
+// (rounded up); when a shard is full, its oldest keys are forgotten before
+// their time, so a duplicate arriving later may run again. The default is
+// [DefaultDedupCapacity].
 func WithDedupCapacity(n int) MiddlewareOption {
 	return func(c *mwConfig) {
 		if n >= 1 {
@@ -46,8 +47,8 @@ func WithDedupCapacity(n int) MiddlewareOption {
 // fails, the duplicate runs the handler itself. If ctx ends while it waits,
 // the duplicate returns an error wrapping ctx's error, to be retried later.
 //
-// Memory is bounded: a key is forgotten ttl after its success, and at most
-// [WithDedupCapacity] keys are kept. Forgotten keys are swept lazily by
+// Memory is bounded: a key is forgotten ttl after its success, and about
+// [WithDedupCapacity] keys are kept at most. Forgotten keys are swept lazily by
 // later calls; there is no background goroutine. A ttl of zero or less
 // remembers nothing, but concurrent duplicates are still coalesced as
 // above. Every wrapped handler has its own memory; it is safe for
@@ -102,10 +103,12 @@ type mwDedupEntry struct {
 	waiters chan struct{}
 }
 
-// mwDedupItem is a handled key in the order it will expire.
+// mwDedupItem is a handled key in the order it will expire. It repeats the
+// entry's expiry so that sweeping reads the queue alone.
 type mwDedupItem struct {
-	key   mwDedupKey
-	entry *mwDedupEntry
+	key     mwDedupKey
+	entry   *mwDedupEntry
+	expires time.Time
 }
 
 // mwDedupShard holds handled keys in m and, in expiry order, in the queue
@@ -185,7 +188,7 @@ func (s *mwDedup) end(sh *mwDedupShard, k mwDedupKey, e *mwDedupEntry, ok bool) 
 	e.ended, e.handled = true, ok
 	if ok && s.ttl > 0 {
 		e.expires = now.Add(s.ttl)
-		sh.fifo = append(sh.fifo, mwDedupItem{key: k, entry: e})
+		sh.fifo = append(sh.fifo, mwDedupItem{key: k, entry: e, expires: e.expires})
 		for len(sh.fifo)-sh.head > s.perShard {
 			sh.pop()
 		}
@@ -199,7 +202,7 @@ func (s *mwDedup) end(sh *mwDedupShard, k mwDedupKey, e *mwDedupEntry, ok bool) 
 
 // expire forgets the handled keys that expired by now. sh.mu is held.
 func (sh *mwDedupShard) expire(now time.Time) {
-	for sh.head < len(sh.fifo) && !now.Before(sh.fifo[sh.head].entry.expires) {
+	for sh.head < len(sh.fifo) && !now.Before(sh.fifo[sh.head].expires) {
 		sh.pop()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -266,4 +267,43 @@ func TestDeduplicateBoundedMemory(t *testing.T) {
 		keys, queued := mwDedupSize(s)
 		mwEqual(t, 0, keys+queued, "nothing kept")
 	})
+}
+
+// TestDeduplicateOneSuccessPerKey delivers every ID from several workers at
+// once, each retrying until it gets nil, through a handler that fails at
+// random: every ID must succeed exactly once, whatever the interleaving.
+func TestDeduplicateOneSuccessPerKey(t *testing.T) {
+	mwCheckNoLeak(t)
+	var mu sync.Mutex
+	successes := map[string]int{}
+	var failures atomic.Int64
+	h := Deduplicate(time.Hour)(HandlerFunc(func(_ context.Context, d Delivery) error {
+		if rand.IntN(10) < 3 {
+			failures.Add(1)
+			return errMWTest
+		}
+		mu.Lock()
+		successes[d.ID]++
+		mu.Unlock()
+		return nil
+	}))
+	const ids, workers = 300, 6
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range ids {
+				d := mwTestDelivery(fmt.Sprint((i * (w + 1)) % ids))
+				for h.Handle(context.Background(), d) != nil {
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mwEqual(t, ids, len(successes), "ids")
+	for id, n := range successes {
+		if n != 1 {
+			t.Errorf("id %s succeeded %d times", id, n)
+		}
+	}
+	mwTrue(t, failures.Load() > 0, "failures happened")
 }

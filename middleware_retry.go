@@ -25,13 +25,14 @@ const (
 // MinBackoff·2ⁿ⁻¹)). It stops and returns:
 //   - nil as soon as an attempt succeeds;
 //   - a [Permanent] error as it is, without retrying;
-//   - a [*RetryError] with Reason "max-attempts" after policy.MaxAttempts
-//     attempts;
-//   - a [*RetryError] with Reason "max-age" when the next attempt would
-//     start more than policy.MaxAge after the delivery's Time (or, if Time
-//     is zero, after the first attempt started);
-//   - a [*RetryError] with Reason "context" when ctx ends while waiting;
-//     it wraps ctx's error as well as the handler's.
+//   - a [*RetryError] with Reason [ReasonMaxAttempts] after
+//     policy.MaxAttempts attempts;
+//   - a [*RetryError] with Reason [ReasonMaxAge] when the next attempt
+//     would not start within policy.MaxAge of the delivery's Time (or, if
+//     Time is zero, of the start of the first attempt);
+//   - a [*RetryError] with Reason "context" when ctx has ended after a
+//     failed attempt or ends during the wait; it wraps ctx's error as well
+//     as the handler's.
 //
 // Zero (or negative) fields of policy take the defaults of [RetryPolicy]:
 // 185 attempts, 24 hours, 1 second, 3 minutes; a MaxBackoff below
@@ -39,7 +40,9 @@ const (
 // d.Attempt stays the engine's attempt number. A panic is not retried
 // unless [Recover] is inside Retry.
 //
-// Options: [WithMiddlewareClock]. Retry keeps no state between calls and
+// Options: [WithMiddlewareClock]; since MaxAge is measured against the
+// delivery's Time, give Retry the clock the router stamps deliveries with
+// when that is not the system clock. Retry keeps no state between calls and
 // may be used concurrently; the jitter comes from math/rand/v2's top-level
 // functions, which are safe for concurrent use.
 func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
@@ -59,14 +62,14 @@ func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
 					return err
 				}
 				if attempt >= p.MaxAttempts {
-					return &RetryError{Attempts: attempt, Reason: "max-attempts", Err: err}
+					return &RetryError{Attempts: attempt, Reason: ReasonMaxAttempts, Err: err}
 				}
 				if cerr := ctx.Err(); cerr != nil {
 					return &RetryError{Attempts: attempt, Reason: "context", Err: err, ctxErr: cerr}
 				}
 				wait := mwBackoff(p, attempt)
 				if !clock.Now().Add(wait).Before(expiry) {
-					return &RetryError{Attempts: attempt, Reason: "max-age", Err: err}
+					return &RetryError{Attempts: attempt, Reason: ReasonMaxAge, Err: err}
 				}
 				if cerr := mwSleep(ctx, clock, wait); cerr != nil {
 					return &RetryError{Attempts: attempt, Reason: "context", Err: err, ctxErr: cerr}
@@ -121,7 +124,8 @@ func mwBackoff(p RetryPolicy, attempt int) time.Duration {
 type RetryError struct {
 	// Attempts is how many attempts Retry made.
 	Attempts int
-	// Reason is why it stopped: "max-attempts", "max-age" or "context".
+	// Reason is why it stopped: [ReasonMaxAttempts], [ReasonMaxAge], or
+	// "context" when the context ended.
 	Reason string
 	// Err is the handler's last error.
 	Err error

@@ -59,13 +59,15 @@ func ParsePattern(p []byte) (*Pattern, error) {
 }
 
 // Match reports whether event matches p. The error, which wraps
-// ErrNotObject, is only for an event that is not a JSON object.
+// ErrNotObject, is only for an event that is not a JSON object; Match
+// validates the whole event, so a malformed event is always an error (a
+// Matcher, tuned for throughput, stops reading early instead).
 func (p *Pattern) Match(event []byte) (bool, error) {
 	if p == nil || p.m == nil {
 		return false, errors.New("eda: Match on a nil Pattern")
 	}
 	var buf [1]string
-	ids, err := p.m.Match(buf[:0], event)
+	ids, err := p.m.MatchStrict(buf[:0], event)
 	return len(ids) > 0, err
 }
 

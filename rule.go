@@ -63,6 +63,8 @@ type ruleState struct {
 // published: writers build a new one (copy on write).
 type routeTable struct {
 	rules map[string]*ruleState
+	// enabled counts the enabled rules; with none, routing skips the match.
+	enabled int
 	// readers counts the events being routed with this table.
 	readers atomic.Int64
 	// stale is set once a newer table replaced this one.
@@ -152,66 +154,91 @@ func (b *Bus) PutRule(r Rule) error {
 		}
 	}
 
-	b.mu.Lock()
-	if b.closed.Load() {
-		b.mu.Unlock()
-		return ErrClosed
-	}
-	old := b.table.Load().rules[r.Name]
-	// Keep the runtime of targets that are kept; build the others.
-	targets := make([]*targetRuntime, len(r.Targets))
-	var keep map[*targetConfig]*targetRuntime
-	if old != nil {
-		keep = make(map[*targetConfig]*targetRuntime, len(old.targets))
-		for _, tr := range old.targets {
-			keep[tr.cfg] = tr
-		}
-	}
-	for i, t := range r.Targets {
-		cfg := t.config()
-		if tr, ok := keep[cfg]; ok {
-			targets[i] = tr
-			delete(keep, cfg)
-			continue
-		}
-		tr, err := b.newTargetRuntime(r.Name, cfg)
-		if err != nil { // cannot happen: validated above
-			b.mu.Unlock()
-			for _, t := range targets[:i] {
-				if t != nil && (old == nil || !slices.Contains(old.targets, t)) {
-					t.dest.Retire()
-				}
-			}
-			return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
-		}
-		targets[i] = tr
-	}
-	counters := b.counters[r.Name]
-	if counters == nil {
-		counters = new(ruleCounters)
-		b.counters[r.Name] = counters
-	}
-	rs := &ruleState{name: r.Name, rule: r, enabled: r.State == RuleEnabled, targets: targets, counters: counters}
-	retire := make([]*targetRuntime, 0, len(keep))
-	for _, tr := range keep {
-		retire = append(retire, tr)
-	}
-	err := b.publish(r.Name, rs, retire, func() error {
-		if rs.enabled {
-			return b.matcher.Add(r.Name, []byte(r.EventPattern))
-		}
-		b.matcher.Delete(r.Name)
-		return nil
-	})
-	b.mu.Unlock()
-	if err != nil {
-		// Nothing was published: retire the targets built for this call.
-		for _, tr := range targets {
-			if old == nil || !slices.Contains(old.targets, tr) {
+	// Build the runtimes of new targets outside the lock (middleware
+	// constructors are user code); start over if the rule changed
+	// meanwhile, reusing what was built.
+	built := map[*targetConfig]*targetRuntime{}
+	retireBuilt := func(except []*targetRuntime) {
+		for _, tr := range built {
+			if !slices.Contains(except, tr) {
 				tr.dest.Retire()
 			}
 		}
-		return fmt.Errorf("eda: rule %q: %w", r.Name, err)
+	}
+	for {
+		snap := b.table.Load().rules[r.Name]
+		for _, t := range r.Targets {
+			cfg := t.config()
+			if built[cfg] != nil || (snap != nil && snap.target(cfg) != nil) {
+				continue
+			}
+			tr, err := b.newTargetRuntime(r.Name, cfg)
+			if err != nil { // cannot happen: validated above
+				retireBuilt(nil)
+				return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
+			}
+			built[cfg] = tr
+		}
+
+		b.mu.Lock()
+		if b.closed.Load() {
+			b.mu.Unlock()
+			retireBuilt(nil)
+			return ErrClosed
+		}
+		old := b.table.Load().rules[r.Name]
+		if old != snap {
+			b.mu.Unlock()
+			continue
+		}
+		targets := make([]*targetRuntime, len(r.Targets))
+		for i, t := range r.Targets {
+			cfg := t.config()
+			if old != nil {
+				targets[i] = old.target(cfg)
+			}
+			if targets[i] == nil {
+				targets[i] = built[cfg]
+			}
+		}
+		var retire []*targetRuntime // targets of the old rule that are not kept
+		if old != nil {
+			for _, tr := range old.targets {
+				if !slices.Contains(targets, tr) {
+					retire = append(retire, tr)
+				}
+			}
+		}
+		counters := b.counters[r.Name]
+		if counters == nil {
+			counters = new(ruleCounters)
+			b.counters[r.Name] = counters
+		}
+		rs := &ruleState{name: r.Name, rule: r, enabled: r.State == RuleEnabled, targets: targets, counters: counters}
+		err := b.publish(r.Name, rs, retire, func() error {
+			if rs.enabled {
+				return b.matcher.Add(r.Name, []byte(r.EventPattern))
+			}
+			b.matcher.Delete(r.Name)
+			return nil
+		})
+		b.mu.Unlock()
+		if err != nil {
+			// Nothing was published: retire what this call built.
+			retireBuilt(nil)
+			return fmt.Errorf("eda: rule %q: %w", r.Name, err)
+		}
+		retireBuilt(targets) // built but not used (kept from the old rule instead)
+		return nil
+	}
+}
+
+// target returns the runtime of cfg in the rule, or nil.
+func (rs *ruleState) target(cfg *targetConfig) *targetRuntime {
+	for _, tr := range rs.targets {
+		if tr.cfg == cfg {
+			return tr
+		}
 	}
 	return nil
 }
@@ -235,7 +262,13 @@ func (b *Bus) publish(name string, rs *ruleState, retire []*targetRuntime, chang
 	} else {
 		next[name] = rs
 	}
-	b.table.Store(&routeTable{rules: next})
+	enabled := 0
+	for _, rs := range next {
+		if rs.enabled {
+			enabled++
+		}
+	}
+	b.table.Store(&routeTable{rules: next, enabled: enabled})
 	b.seq.Add(1)
 	b.retireMu.Lock()
 	b.retiring = append(b.retiring, retirement{table: old, targets: retire})

@@ -248,3 +248,39 @@ func TestRuleReplacementWhileEventsFlow(t *testing.T) {
 	}
 	t.Logf("%d replacements, %d events, %d delivered, %d target versions", replaced, nAccepted.Load(), len(seen), len(versions))
 }
+
+// TestPutRuleKeepsTargets: putting a rule again with the same Target value
+// keeps that target's queue, workers and counters; a new Target value
+// starts afresh and the dropped one is retired.
+func TestPutRuleKeepsTargets(t *testing.T) {
+	b := newTestBus(t, "keep")
+	rec := &recorder{}
+	kept := HandlerTarget("kept", rec)
+	dropped := HandlerTarget("dropped", rec)
+	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["x"]}`, Targets: []Target{kept, dropped}})
+	put := func() {
+		t.Helper()
+		if _, err := b.PutEvents(context.Background(), Event{Source: "x", DetailType: "d", Detail: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		drain(t, b)
+	}
+	put()
+	r, _ := b.Rule("r")
+	r.EventPattern = `{"detail-type":["d"]}`
+	r.Targets = []Target{r.Targets[0], HandlerTarget("dropped", rec)} // same id, new value
+	mustPutRule(t, b, r)
+	put()
+	rs, _ := b.Stats().Rule("r")
+	k, _ := rs.Target("kept")
+	d, _ := rs.Target("dropped")
+	if k.Invocations != 2 || d.Invocations != 1 {
+		t.Errorf("kept target %d invocations (want 2, counters kept), replaced target %d (want 1)", k.Invocations, d.Invocations)
+	}
+	if rs.MatchedEvents != 2 {
+		t.Errorf("rule counters not kept across PutRule: %+v", rs)
+	}
+	if n := rec.count(); n != 4 {
+		t.Errorf("%d deliveries, want 4", n)
+	}
+}

@@ -45,7 +45,8 @@ func WithInput(input string) TargetOption {
 }
 
 // WithInputPath sends the part of the event that the JSON path selects
-// (EventBridge's InputPath), e.g. "$.detail".
+// (EventBridge's InputPath), e.g. "$.detail". When the path selects
+// nothing, the payload is empty.
 func WithInputPath(path string) TargetOption {
 	return func(c *targetConfig) { c.inputPath = path }
 }
@@ -110,9 +111,14 @@ type targetConfig struct {
 func (c *targetConfig) TargetID() string      { return c.id }
 func (c *targetConfig) config() *targetConfig { return c }
 
-// HandlerTarget returns a target that delivers to h.
+// HandlerTarget returns a target that delivers to h. [Bus.Describe] names
+// the destination by h's String method when it has one, else by its type.
 func HandlerTarget(id string, h Handler, opts ...TargetOption) Target {
-	return newTarget(id, TargetKindHandler, fmt.Sprintf("%T", h), h, opts)
+	dest := fmt.Sprintf("%T", h)
+	if s, ok := h.(fmt.Stringer); ok {
+		dest = s.String()
+	}
+	return newTarget(id, TargetKindHandler, dest, h, opts)
 }
 
 // newTarget builds a target of the given kind; router adapters (the Topic)

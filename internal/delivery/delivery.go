@@ -15,8 +15,13 @@
 // out of attempts or ages past the policy's maximum age goes to the
 // destination's dead-letter function.
 //
-// Every accepted item is counted by its engine until it is delivered or
-// dead-lettered; [Engine.Drain] waits for that count to reach zero.
+// An Ordered destination instead retries in place: its single worker waits
+// for the backoff, and the items behind wait too (FIFO message groups).
+//
+// Every accepted item is counted until it is delivered or dead-lettered;
+// [Engine.Drain] waits for that count to reach zero. The counters are per
+// destination (see [Engine.Pending]): nothing on the hot path is shared
+// between destinations.
 //
 // # Re-entrancy
 //
@@ -137,8 +142,9 @@ type Engine struct {
 	cancel context.CancelFunc
 	dlCtx  context.Context // passed to dead-letter functions; never cancelled
 
-	drainers   atomic.Int32 // Drain calls waiting
-	shutdownDL atomic.Int64 // items dead-lettered with ReasonShutdown
+	drainers   atomic.Int32  // Drain calls waiting
+	shutdownDL atomic.Int64  // items dead-lettered with ReasonShutdown
+	dead       atomic.Uint64 // items dead-lettered
 
 	halt chan struct{} // closed when workers must stop and producers give up
 
@@ -334,6 +340,10 @@ func (e *Engine) startWorker() bool {
 	e.wg.Add(1)
 	return true
 }
+
+// DeadLettered returns how many items the engine's destinations have
+// dead-lettered, for any reason, with or without a DeadLetter function.
+func (e *Engine) DeadLettered() uint64 { return e.dead.Load() }
 
 // logDeadLetter is the default dead-letter function.
 func (e *Engine) logDeadLetter(ctx context.Context, destination string, item any, f Failure) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,7 @@ type Destination[T any] struct {
 	policy      Policy
 	deliver     func(ctx context.Context, item T, attempt int) error
 	deadLetter  func(ctx context.Context, item T, f Failure)
+	ordered     bool
 	wake        chan struct{} // a token: the overflow list has items
 	state       atomic.Int32
 	ovLen       atomic.Int64 // written only when the overflow list is used
@@ -97,6 +99,9 @@ func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
 	if opts.MaxConcurrency <= 0 {
 		opts.MaxConcurrency = DefaultMaxConcurrency()
 	}
+	if opts.Ordered {
+		opts.MaxConcurrency = 1
+	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
@@ -109,6 +114,7 @@ func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
 		policy:      opts.Retry.withDefaults(),
 		deliver:     opts.Deliver,
 		deadLetter:  opts.DeadLetter,
+		ordered:     opts.Ordered,
 		wake:        make(chan struct{}, 1),
 		waiting:     make(map[*retryState[T]]struct{}),
 	}
@@ -144,8 +150,14 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 			return err
 		}
 	}
-	if d.idle.Load() == 0 && d.workers.Load() < d.max {
-		d.spawn()
+	// Scale up when no worker waits and the backlog outgrows the workers
+	// (a fast handler is served by few workers, a slow one by up to max).
+	// Busy workers take from the queue before they wait, so an item never
+	// sits with no worker to come.
+	if d.idle.Load() == 0 {
+		if w := d.workers.Load(); w == 0 || w < d.max && len(d.ch) > int(w) {
+			d.spawn()
+		}
 	}
 	return nil
 }
@@ -291,6 +303,16 @@ func (d *Destination[T]) work() {
 			}
 		}
 		if !ok {
+			// Before the cost of parking (and of the producer waking this
+			// worker), let the producers run once.
+			runtime.Gosched()
+			select {
+			case en = <-d.ch:
+				ok = true
+			default:
+			}
+		}
+		if !ok {
 			idleSince := d.flushHandlerTime(&runStart, &runLen)
 			d.idle.Add(1)
 		wait:
@@ -345,13 +367,19 @@ func (d *Destination[T]) flushHandlerTime(runStart *int64, runLen *int) int64 {
 // process makes one attempt at en. It returns the time it ended if it read
 // the clock (for a sampled latency), else 0.
 func (d *Destination[T]) process(en *entry[T]) int64 {
-	if en.attempt > 1 {
-		d.retries.Add(1)
-	}
-	if err := d.call(en); err != nil {
+	for {
+		if en.attempt > 1 {
+			d.retries.Add(1)
+		}
+		err := d.call(en)
+		if err == nil {
+			break
+		}
 		d.failed.Add(1)
-		d.fail(en, err)
-		return 0
+		if !d.ordered || !d.waitInPlace(en, err) {
+			d.fail(en, err)
+			return 0
+		}
 	}
 	var end int64
 	if en.enq != 0 {
@@ -380,6 +408,9 @@ func (d *Destination[T]) call(en *entry[T]) (err error) {
 		d.failed.Add(1)
 		d.fail(en, errGoexit)
 		d.workers.Add(-1)
+		if d.hasWork() {
+			d.spawn() // a replacement, for what is queued
+		}
 	}()
 	err = d.deliver(d.e.ctx, en.item, int(en.attempt))
 	normal = true
@@ -398,6 +429,39 @@ func (d *Destination[T]) fail(en *entry[T], err error) {
 		d.bury(en.item, Failure{Reason: ReasonShutdown, Err: err, Attempts: attempts})
 	default:
 		d.retry(en, err)
+	}
+}
+
+// waitInPlace is the retry of an ordered destination: the worker itself
+// waits for the backoff, holding up the items behind en. It reports false
+// when en must not be retried (fail then dead-letters it).
+func (d *Destination[T]) waitInPlace(en *entry[T], err error) bool {
+	e := d.e
+	if IsPermanent(err) || int(en.attempt) >= d.policy.MaxAttempts || d.state.Load() == stateStopped {
+		return false
+	}
+	now := e.clock.Now()
+	if en.rt == nil {
+		var age time.Duration
+		if en.enq != 0 {
+			age = time.Duration(e.mono() - en.enq)
+		}
+		en.rt = &retryState[T]{deadline: now.Add(d.policy.MaxAge - age)}
+	}
+	en.rt.err = err
+	if !now.Before(en.rt.deadline) {
+		return false
+	}
+	delay := min(d.policy.Backoff(int(en.attempt)), en.rt.deadline.Sub(now))
+	ready := make(chan struct{})
+	t := e.clock.AfterFunc(delay, func() { close(ready) })
+	select {
+	case <-ready:
+		en.attempt++
+		return true
+	case <-e.halt:
+		t.Stop()
+		return false // stopped: dead-lettered with ReasonShutdown
 	}
 }
 
@@ -468,6 +532,7 @@ func (d *Destination[T]) bury(item T, f Failure) {
 	if f.Reason == ReasonShutdown {
 		e.shutdownDL.Add(1)
 	}
+	e.dead.Add(1)
 	func() {
 		defer func() {
 			if r := recover(); r != nil {

@@ -318,10 +318,12 @@ func TestGoexitFailsTheItem(t *testing.T) {
 			return nil
 		},
 	})
-	require.NoError(t, d.Enqueue(context.Background(), 1))
+	for i := range 3 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
 	drain(t, e)
-	assert.EqualValues(t, 1, delivered.Load())
-	assert.EqualValues(t, 1, d.Stats().Retries)
+	assert.EqualValues(t, 3, delivered.Load(), "the queue is served after the worker exited")
+	assert.EqualValues(t, 3, d.Stats().Retries)
 }
 
 func TestDrainWaitsForRetries(t *testing.T) {
@@ -559,6 +561,7 @@ func TestDefaultDeadLetterIsCalled(t *testing.T) {
 	require.NoError(t, d.Enqueue(context.Background(), "o-1"))
 	drain(t, e)
 	assert.Equal(t, "orders o-1 permanent-error", got.Load())
+	assert.EqualValues(t, 1, e.DeadLettered())
 }
 
 func TestBackoffIsBoundedFullJitter(t *testing.T) {
@@ -600,4 +603,60 @@ func TestHistogramBuckets(t *testing.T) {
 	assert.InDelta(t, 900_000, q[1], 900_000*0.25)
 	assert.InDelta(t, 990_000, q[2], 990_000*0.25)
 	assert.EqualValues(t, 1_000_000, h.max.Load())
+}
+
+func TestOrderedRetriesInPlace(t *testing.T) {
+	clock := clocktest.New(epoch)
+	e := New(Config{Clock: clock})
+	var mu sync.Mutex
+	var order []string
+	d := NewDestination(e, Options[int]{
+		Ordered:        true,
+		MaxConcurrency: 8, // ignored: ordered means one worker
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, fmt.Sprintf("%d/%d", item, attempt))
+			if item == 1 && attempt < 3 {
+				return errors.New("not yet")
+			}
+			return nil
+		},
+	})
+	for i := range 4 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	for range 2 {
+		require.True(t, clock.WaitForTimers(1, 5*time.Second))
+		mu.Lock()
+		assert.NotContains(t, order, "2/1", "items behind a retry wait for it")
+		mu.Unlock()
+		clock.Advance(time.Hour)
+	}
+	drain(t, e)
+	assert.Equal(t, []string{"0/1", "1/1", "1/2", "1/3", "2/1", "3/1"}, order)
+	assert.EqualValues(t, 2, d.Stats().Retries)
+
+	// Shutdown while a retry waits in place: it and the items behind it
+	// are dead-lettered.
+	dl := newDeadLetters()
+	d2 := NewDestination(e, Options[int]{
+		Ordered:    true,
+		Deliver:    func(ctx context.Context, item, attempt int) error { return errors.New("down") },
+		DeadLetter: dl.record,
+	})
+	for i := range 3 {
+		require.NoError(t, d2.Enqueue(context.Background(), i))
+	}
+	require.True(t, clock.WaitForTimers(1, 5*time.Second))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var se *ShutdownError
+	require.ErrorAs(t, e.Close(ctx), &se)
+	assert.Equal(t, 3, se.DeadLettered)
+	f, ok := dl.get(0)
+	require.True(t, ok)
+	assert.Equal(t, ReasonShutdown, f.Reason)
+	assert.Equal(t, 1, f.Attempts)
+	assert.EqualError(t, f.Err, "down")
 }

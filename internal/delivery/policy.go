@@ -86,6 +86,13 @@ type Options[T any] struct {
 	// default 2s.
 	IdleTimeout time.Duration
 	Retry       Policy
+	// Ordered makes the destination strictly first in, first out, as a FIFO
+	// queue's message group is: one worker (MaxConcurrency is taken as 1),
+	// and a failed item is retried in place, its backoff holding up the
+	// items behind it, until it is delivered or dead-lettered. (Cascades
+	// that find the queue full still go ahead of it, through the overflow
+	// list.) Without Ordered, a waiting retry holds up nothing.
+	Ordered bool
 	// Deliver performs one attempt (attempt starts at 1). It may be called
 	// concurrently up to MaxConcurrency. Panics are recovered into a
 	// *PanicError and treated as failures.

@@ -133,3 +133,43 @@ func BenchmarkGJSONFloor(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEngineScaling: cost per event with 1 to 100,000 distinct exact
+// patterns on one field (the lines' own MAPBLKLOT values, so some match).
+func BenchmarkEngineScaling(b *testing.B) {
+	lines := benchLines()
+	if lines == nil {
+		b.Skip("city-lots data not present")
+	}
+	for _, n := range []int{1, 100, 10000, 100000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			rules := make([]string, n)
+			for i := range rules {
+				rules[i] = prop("MAPBLKLOT", strconv.Quote(strconv.Itoa(1000000+i*37)))
+			}
+			m := benchMachine(b, rules)
+			dst := make([]string, 0, 16)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				dst, _ = m.Match(dst[:0], lines[i%len(lines)])
+			}
+		})
+	}
+}
+
+// BenchmarkEngineBuild100k: parse and compile 100,000 simple patterns.
+func BenchmarkEngineBuild100k(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		entries := make([]Entry, 100000)
+		for j := range entries {
+			p, err := Parse([]byte(`{"detail":{"id":["`+strconv.Itoa(j)+`"]},"source":["app"]}`), DefaultLimits())
+			if err != nil {
+				b.Fatal(err)
+			}
+			entries[j] = Entry{ID: strconv.Itoa(j), P: p}
+		}
+		Build(entries)
+	}
+}

@@ -83,6 +83,7 @@ type scanner struct {
 	depth   int // nesting of containers on named paths
 	arrays  int // arrays on the current path: no early stop inside one
 	stopped bool
+	strict  bool    // validate everything, never stop early (validate.go)
 	frames  []frame // objects on the current path
 }
 
@@ -102,7 +103,7 @@ type frame struct {
 // duplicate wins). Then the scanner stops: this is the early stop, and the
 // rest of the event is not validated.
 func (s *scanner) canStop(i int) bool {
-	if s.arrays > 0 || s.dedup {
+	if s.arrays > 0 || s.dedup || s.strict {
 		return false
 	}
 	for k := range s.frames {
@@ -217,9 +218,9 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 		if i >= len(data) || data[i] != '"' {
 			return 0, s.fail(i, "expected a key")
 		}
-		end, esc, err := stringEnd(data, i)
+		end, esc, err := s.stringEnd(i)
 		if err != nil {
-			return 0, s.fail(i, err.Error())
+			return 0, err
 		}
 		key := data[i+1 : end]
 		if esc {
@@ -361,9 +362,9 @@ func (s *scanner) value(i int, node *pathNode, parent int32) (int, error) {
 	case '[':
 		return s.array(i, node, parent)
 	case '"':
-		end, esc, err := stringEnd(data, i)
+		end, esc, err := s.stringEnd(i)
 		if err != nil {
-			return 0, s.fail(i, err.Error())
+			return 0, err
 		}
 		if node.field != nil {
 			raw := data[i+1 : end]
@@ -400,8 +401,11 @@ func (s *scanner) value(i int, node *pathNode, parent int32) (int, error) {
 		return i + len(lit), nil
 	default:
 		j := numberEnd(data, i)
-		if j == i {
-			return 0, s.fail(i, "unexpected character")
+		if s.strict {
+			j = numberGrammarEnd(data, i)
+		}
+		if j <= i {
+			return 0, s.fail(i, "invalid number")
 		}
 		if node.field != nil {
 			st.val = leafValue{kind: vNumber, str: data[i:j]}
@@ -409,6 +413,23 @@ func (s *scanner) value(i int, node *pathNode, parent int32) (int, error) {
 		}
 		return j, nil
 	}
+}
+
+// stringEnd finds the end of the string at data[i] (validating it in strict
+// mode).
+func (s *scanner) stringEnd(i int) (int, bool, error) {
+	if s.strict {
+		end, esc, ok := strictStringEnd(s.data, i)
+		if !ok {
+			return 0, false, s.fail(i, "invalid string")
+		}
+		return end, esc, nil
+	}
+	end, esc, err := stringEnd(s.data, i)
+	if err != nil {
+		return 0, false, s.fail(i, err.Error())
+	}
+	return end, esc, nil
 }
 
 // numberEnd returns the end of the number-like token at data[i].
@@ -426,6 +447,9 @@ func numberEnd(data []byte, i int) int {
 
 // skip steps over the value at data[i] without looking inside.
 func (s *scanner) skip(i int) (int, error) {
+	if s.strict {
+		return s.validate(i)
+	}
 	data := s.data
 	if i >= len(data) {
 		return 0, s.fail(i, "expected a value")
@@ -529,20 +553,32 @@ func (s *scanner) skipContainer(i int) (int, error) {
 	}
 }
 
-// Match appends the ids of the patterns event matches to dst.
+// Match appends the ids of the patterns event matches to dst. It reads the
+// event only as far as needed: once nothing later in the event can change the
+// result it stops, and the rest is not validated (see canStop).
 func (m *Machine) Match(dst []string, event []byte) ([]string, error) {
+	return m.match(dst, event, false)
+}
+
+// MatchStrict is Match that validates the whole event as JSON and never stops
+// early: a malformed event is an error whatever the patterns.
+func (m *Machine) MatchStrict(dst []string, event []byte) ([]string, error) {
+	return m.match(dst, event, true)
+}
+
+func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, error) {
 	st, _ := m.pool.Get().(*state)
 	if st == nil {
 		st = newState(m)
 	}
 	defer m.pool.Put(st)
 	st.reset()
-	sc := scanner{data: event, st: st, frames: st.frames[:0]}
+	sc := scanner{data: event, st: st, frames: st.frames[:0], strict: strict}
 	err := sc.run(m.root)
 	if errors.Is(err, errDuplicate) {
 		st.reset()
 		st.pending = st.pending[:0]
-		sc = scanner{data: event, st: st, frames: sc.frames[:0], dedup: true}
+		sc = scanner{data: event, st: st, frames: sc.frames[:0], dedup: true, strict: strict}
 		err = sc.run(m.root)
 	}
 	st.frames = sc.frames[:0]

@@ -1,0 +1,100 @@
+// Package eda gives a Go program Amazon EventBridge and SNS semantics in
+// one process: producers publish events, routers direct them — a Bus with
+// rules, JSON event patterns and targets, like EventBridge; a Topic with
+// subscriptions, like SNS — and consumers react.
+//
+// # Tour
+//
+// A consumer is a [Handler]: one method, Handle(ctx, [Delivery]), with the
+// [HandlerFunc] adapter, shared by both routers. [HandlerOf] decodes the
+// payload into a Go type for you; [Batch] turns a [BatchHandler] into a
+// Handler that receives deliveries in batches. [Middleware] wraps handlers
+// ([Chain], first listed outermost). What cannot be delivered goes to a
+// [DeadLetterHandler]; a [RetryPolicy] says how hard to try first.
+// Patterns are compiled by [ParsePattern] and matched by [MatchPattern].
+//
+// # Delivery contract
+//
+// Every Bus target and Topic subscription is a destination of one delivery
+// engine, with its own bounded queue and its own workers. The rules below
+// hold for both routers.
+//
+// At least once. An accepted event is delivered to each destination until
+// its handler returns nil, or it is dead-lettered. A handler that returns
+// an error, panics, or calls runtime.Goexit has failed the attempt; the
+// attempt is retried after an exponential backoff with full jitter, within
+// the [RetryPolicy]'s attempts and age (by default EventBridge's: 185
+// attempts, 24 hours). Duplicates therefore happen only around failures —
+// a handler that did its work and then failed, or was cancelled at
+// shutdown — never after a success. [Delivery].ID is the same across
+// attempts and serves as an idempotency key.
+//
+// Ordering. None by default: a destination runs up to its maximum
+// concurrency of handlers at once (4×GOMAXPROCS unless configured), and a
+// retry comes after the deliveries behind it. With a maximum concurrency
+// of 1, a destination delivers in the order it accepted events; only a
+// retried delivery falls behind the ones accepted after it, since a
+// waiting retry does not hold up the queue. A FIFO topic keeps order per
+// message group strictly: there a failed delivery is retried before the
+// ones behind it in its group, which wait for it.
+//
+// What blocks, and when. Publishing blocks only while a destination's
+// queue is full: the call waits for room until its context ends, then that
+// entry fails as throttled (wrapping [ErrFull]). Nothing is dropped
+// silently and memory stays bounded by the queue sizes. Queues and workers
+// are per destination, so a slow or failing consumer never delays another.
+// Workers start on demand, from zero up to the maximum concurrency, and
+// stop after an idle period. A retry waits on a timer of the [Clock], not
+// in a worker.
+//
+// Re-entrancy. A handler may publish — to the same router or another —
+// with the context it was given, or one derived from it. Such a publish
+// (a cascade) never waits for room: the engine recognises its handlers'
+// contexts and lets their publishes past the bound, into an overflow list
+// that workers serve first. So cascades cannot deadlock, even when every
+// queue is full; the memory used beyond the bound is limited by what the
+// running handlers publish. A handler that publishes with an unrelated
+// context, such as context.Background(), gives this up and may block like
+// any producer. Dead-letter handlers get the same kind of context.
+//
+// Panics. A panic in a handler is recovered, turned into a *[PanicError]
+// carrying the panic value and the stack, and treated like any other
+// failure: retried, then dead-lettered. It crashes neither the process
+// nor the worker. A panic in a dead-letter handler is recovered and logged.
+//
+// Dead letters. An event goes to its destination's [DeadLetterHandler]
+// when the handler's error was marked [Permanent] ([ReasonPermanent]; a
+// [HandlerOf] payload that does not decode is such an error), when every
+// attempt failed ([ReasonMaxAttempts]), when it was still failing at the
+// policy's maximum age ([ReasonMaxAge]), or at shutdown ([ReasonShutdown]).
+// The [DeadLetter] names the router, rule, destination and event, the
+// reason, the last error and the number of attempts. The dead-letter
+// handler is called with a context that is never cancelled, even when
+// everything else was. Without a dead-letter handler, dead letters are
+// logged at Warn level; either way they are counted in the destination's
+// [DeliveryStats].
+//
+// Shutdown. Close(ctx) stops intake — later publishes fail with
+// [ErrClosed] — and waits until every accepted event, retries and cascades
+// included, is delivered or dead-lettered; cascades from running handlers
+// are still accepted meanwhile. If ctx ends first, Close cancels the
+// handlers' contexts, dead-letters every event still queued or waiting to
+// retry with [ReasonShutdown], waits for the running handlers to return
+// (a handler that ignores its context delays Close), and returns a
+// *[ShutdownError] that counts the dead-lettered events. When Close
+// returns, every accepted event has been delivered or dead-lettered and
+// every worker has stopped. Close is idempotent.
+//
+// Why a Delivery is passed by value. The engine builds a [Delivery] for
+// every attempt on the worker's stack — the destination's constant fields,
+// the attempt number, and the event's fields from the queued item — and
+// passes it by value to Handle. A pointer would escape to the heap through
+// the interface call and cost an allocation per delivery; a value costs a
+// copy of a dozen words and nothing else. The one struct serves both
+// routers: Kind says whether Payload holds an EventBridge envelope, a
+// target's input, an SNS message or its JSON notification, and the fields
+// a router does not use stay empty — so middleware and handlers work
+// unchanged on a Bus and a Topic, with no conversion on the hot path. A
+// handler may keep the Delivery; it must not modify Payload or
+// Attributes, which are shared by all destinations of an event.
+package eda

@@ -1,0 +1,341 @@
+// Command orders is the classic serverless order flow, in one process.
+//
+// An HTTP endpoint (net/http, served on 127.0.0.1 and called by the program
+// itself) receives orders; its "function" puts an OrderPlaced event on the
+// bus. Rules route big orders to a fraud check, and every order to a
+// function that stores it and emits OrderStored; another rule sends that
+// to a notifier, whose email step is flaky (retried) and bounces for one
+// customer (dead-lettered); the notifier emits CustomerNotified, which an
+// audit rule records — a cascade three hops deep:
+//
+//	HTTP → OrderPlaced → store → OrderStored → notify → CustomerNotified → audit
+//
+// Run it with:
+//
+//	go run ./examples/orders
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/edakit/eda"
+)
+
+func main() {
+	if err := run(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Order is the body of POST /orders and the detail of OrderPlaced.
+type Order struct {
+	OrderID  string  `json:"orderId"`
+	Customer string  `json:"customer"`
+	Email    string  `json:"email"`
+	Total    float64 `json:"total"`
+}
+
+// OrderStored is the detail of OrderStored.
+type OrderStored struct {
+	OrderID  string  `json:"orderId"`
+	Customer string  `json:"customer"`
+	Email    string  `json:"email"`
+	Total    float64 `json:"total"`
+}
+
+// CustomerNotified is the detail of CustomerNotified.
+type CustomerNotified struct {
+	OrderID string `json:"orderId"`
+	Email   string `json:"email"`
+}
+
+// app holds the example's "functions" and what they did.
+type app struct {
+	out    io.Writer
+	outMu  sync.Mutex
+	mu     sync.Mutex
+	store  map[string]Order // the order table
+	fraud  []string
+	audit  []string
+	emails map[string]int // attempts per order
+	dead   []string
+
+	placed   *eda.TypedProducer[Order]
+	stored   *eda.TypedProducer[OrderStored]
+	notified *eda.TypedProducer[CustomerNotified]
+}
+
+func (a *app) logf(format string, args ...any) {
+	a.outMu.Lock()
+	defer a.outMu.Unlock()
+	fmt.Fprintf(a.out, format+"\n", args...)
+}
+
+// run wires the bus, serves the HTTP endpoint, places four orders through
+// it, waits for the cascade to finish and prints a summary.
+func run(w io.Writer) error {
+	ctx := context.Background()
+	a := &app{out: w, store: map[string]Order{}, emails: map[string]int{}}
+
+	bus, err := eda.NewBus("orders",
+		eda.WithRetryPolicy(eda.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}),
+		eda.WithDeadLetterHandler(eda.DeadLetterFunc(a.deadLetter)),
+	)
+	if err != nil {
+		return err
+	}
+	if a.placed, err = eda.NewProducer[Order](bus, "com.example.orders", "OrderPlaced"); err != nil {
+		return err
+	}
+	if a.stored, err = eda.NewProducer[OrderStored](bus, "com.example.orders", "OrderStored"); err != nil {
+		return err
+	}
+	if a.notified, err = eda.NewProducer[CustomerNotified](bus, "com.example.notifications", "CustomerNotified"); err != nil {
+		return err
+	}
+	rules := []eda.Rule{
+		{
+			Name:         "big-orders",
+			Description:  "orders over 1,000 get a fraud check",
+			EventPattern: `{"detail-type": ["OrderPlaced"], "detail": {"total": [{"numeric": [">", 1000]}]}}`,
+			Targets:      []eda.Target{eda.HandlerTarget("fraud-check", eda.HandlerFunc(a.fraudCheck), eda.WithInputPath("$.detail"))},
+		},
+		{
+			Name:         "all-orders",
+			Description:  "every order is stored",
+			EventPattern: `{"source": ["com.example.orders"], "detail-type": ["OrderPlaced"]}`,
+			Targets:      []eda.Target{eda.HandlerTarget("store-order", eda.HandlerFunc(a.storeOrder), eda.WithInputPath("$.detail"))},
+		},
+		{
+			Name:         "stored-orders",
+			Description:  "stored orders are confirmed to the customer",
+			EventPattern: `{"detail-type": ["OrderStored"]}`,
+			Targets: []eda.Target{eda.HandlerTarget("notify", eda.HandlerFunc(a.notify), eda.WithInputTransformer(eda.InputTransformer{
+				InputPathsMap: map[string]string{"id": "$.detail.orderId", "email": "$.detail.email", "total": "$.detail.total"},
+				InputTemplate: `{"orderId": <id>, "to": <email>, "subject": "Order <id> confirmed, total <total>"}`,
+			}))},
+		},
+		{
+			Name:         "audit",
+			Description:  "notifications are audited",
+			EventPattern: `{"source": ["com.example.notifications"]}`,
+			Targets:      []eda.Target{eda.HandlerTarget("audit-log", eda.HandlerFunc(a.auditLog))},
+		},
+	}
+	for _, r := range rules {
+		if err := bus.PutRule(r); err != nil {
+			return err
+		}
+	}
+
+	// The HTTP endpoint, served in-process.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	base := "http://" + ln.Addr().String()
+	orders := []Order{
+		{OrderID: "o-1001", Customer: "alice", Email: "alice@example.com", Total: 250},
+		{OrderID: "o-1002", Customer: "bob", Email: "bob@example.com", Total: 1800},
+		{OrderID: "o-1003", Customer: "carol", Email: "carol@example.com", Total: 7200},
+		{OrderID: "o-1004", Customer: "dave", Email: "dave@bounce.example", Total: 40},
+	}
+	for _, o := range orders {
+		if err := postOrder(ctx, base, o); err != nil {
+			return err
+		}
+	}
+
+	// Wait for the cascade, retries included, then stop the server and the bus.
+	drainCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := bus.Drain(drainCtx); err != nil {
+		return err
+	}
+	if err := srv.Shutdown(ctx); err != nil {
+		return err
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.summary(bus)
+	return bus.Close(ctx)
+}
+
+// routes is the HTTP API: POST /orders places an order.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
+		var o Order
+		if err := json.NewDecoder(r.Body).Decode(&o); err != nil || o.OrderID == "" {
+			http.Error(w, "bad order", http.StatusBadRequest)
+			return
+		}
+		id, err := a.placed.Put(r.Context(), o)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		json.NewEncoder(w).Encode(map[string]string{"eventId": id})
+	})
+	return mux
+}
+
+// postOrder is the client: it places one order over HTTP.
+func postOrder(ctx context.Context, base string, o Order) error {
+	body, _ := json.Marshal(o)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/orders", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("POST /orders %s: %s: %s", o.OrderID, resp.Status, msg)
+	}
+	var r struct{ EventID string }
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return err
+	}
+	return nil
+}
+
+// fraudCheck is the fraud-check function; it receives the order (InputPath $.detail).
+func (a *app) fraudCheck(ctx context.Context, d eda.Delivery) error {
+	var o Order
+	if err := json.Unmarshal(d.Payload, &o); err != nil {
+		return eda.Permanent(err)
+	}
+	verdict := "ok"
+	if o.Total > 5000 {
+		verdict = "manual review"
+	}
+	a.mu.Lock()
+	a.fraud = append(a.fraud, o.OrderID+": "+verdict)
+	a.mu.Unlock()
+	a.logf("fraud-check  %s total %.2f: %s", o.OrderID, o.Total, verdict)
+	return nil
+}
+
+// storeOrder stores the order and emits OrderStored (hop 1). It puts with
+// the delivery's context, so the bus knows the new event is a cascade.
+func (a *app) storeOrder(ctx context.Context, d eda.Delivery) error {
+	var o Order
+	if err := json.Unmarshal(d.Payload, &o); err != nil {
+		return eda.Permanent(err)
+	}
+	a.mu.Lock()
+	a.store[o.OrderID] = o
+	a.mu.Unlock()
+	a.logf("store-order  %s stored", o.OrderID)
+	_, err := a.stored.Put(ctx, OrderStored(o))
+	return err
+}
+
+// notify sends the confirmation email, which fails on the first attempt of
+// every order (and always for the bouncing address), then emits
+// CustomerNotified (hop 2).
+func (a *app) notify(ctx context.Context, d eda.Delivery) error {
+	var msg struct{ OrderID, To, Subject string }
+	if err := json.Unmarshal(d.Payload, &msg); err != nil {
+		return eda.Permanent(err)
+	}
+	a.mu.Lock()
+	a.emails[msg.OrderID]++
+	attempt := a.emails[msg.OrderID]
+	a.mu.Unlock()
+	if attempt == 1 {
+		a.logf("notify       %s attempt %d: mail server busy, will retry", msg.OrderID, d.Attempt)
+		return errors.New("mail server busy")
+	}
+	if strings.HasSuffix(msg.To, "@bounce.example") {
+		a.logf("notify       %s attempt %d: %s bounced", msg.OrderID, d.Attempt, msg.To)
+		return fmt.Errorf("mailbox %s does not exist", msg.To)
+	}
+	a.logf("notify       %s attempt %d: sent %q to %s", msg.OrderID, d.Attempt, msg.Subject, msg.To)
+	_, err := a.notified.Put(ctx, CustomerNotified{OrderID: msg.OrderID, Email: msg.To})
+	return err
+}
+
+// auditLog records notifications (hop 3 of the cascade).
+func (a *app) auditLog(ctx context.Context, d eda.Delivery) error {
+	var e eda.Event
+	if err := json.Unmarshal(d.Payload, &e); err != nil {
+		return eda.Permanent(err)
+	}
+	var n CustomerNotified
+	if err := json.Unmarshal(e.Detail, &n); err != nil {
+		return eda.Permanent(err)
+	}
+	a.mu.Lock()
+	a.audit = append(a.audit, n.OrderID)
+	a.mu.Unlock()
+	a.logf("audit-log    %s notified %s", n.OrderID, n.Email)
+	return nil
+}
+
+// deadLetter receives what could not be delivered.
+func (a *app) deadLetter(ctx context.Context, dl eda.DeadLetter) {
+	line := fmt.Sprintf("%s/%s after %d attempts (%s): %v", dl.Delivery.Rule, dl.Delivery.Destination, dl.Attempts, dl.Reason, dl.Err)
+	a.mu.Lock()
+	a.dead = append(a.dead, line)
+	a.mu.Unlock()
+	a.logf("dead-letter  %s", line)
+}
+
+// summary prints what happened, in a fixed order.
+func (a *app) summary(bus *eda.Bus) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.outMu.Lock()
+	defer a.outMu.Unlock()
+	w := a.out
+	ids := make([]string, 0, len(a.store))
+	for id := range a.store {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	slices.Sort(a.fraud)
+	slices.Sort(a.audit)
+	fmt.Fprintln(w, "\n== summary ==")
+	fmt.Fprintf(w, "stored orders: %d (%s)\n", len(ids), strings.Join(ids, ", "))
+	fmt.Fprintf(w, "fraud checks: %d (%s)\n", len(a.fraud), strings.Join(a.fraud, "; "))
+	fmt.Fprintf(w, "customers notified: %d (%s)\n", len(a.audit), strings.Join(a.audit, ", "))
+	for _, d := range a.dead {
+		fmt.Fprintf(w, "dead letter: %s\n", d)
+	}
+	st := bus.Stats()
+	fmt.Fprintf(w, "\n== stats of bus %s ==\n", st.Bus)
+	fmt.Fprintf(w, "PutEventsEntries=%d PutEventsFailedEntries=%d MatchedEvents=%d\n",
+		st.PutEventsEntries, st.PutEventsFailedEntries, st.MatchedEvents)
+	for _, r := range st.Rules {
+		fmt.Fprintf(w, "rule %-13s MatchedEvents=%d TriggeredRules=%d\n", r.Rule, r.MatchedEvents, r.TriggeredRules)
+		for _, t := range r.Targets {
+			fmt.Fprintf(w, "  target %-11s Invocations=%d FailedInvocations=%d RetryInvocationAttempts=%d DeadLetterInvocations=%d\n",
+				t.Target, t.Invocations, t.FailedInvocations, t.RetryInvocationAttempts, t.DeadLetterInvocations)
+		}
+	}
+	fmt.Fprintf(w, "\n== topology (Mermaid) ==\n%s", bus.Describe().Mermaid())
+}
