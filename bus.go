@@ -44,133 +44,21 @@ const (
 	ErrorCodeInternalFailure = "InternalFailure"
 )
 
-// BusOption configures a [Bus].
-type BusOption func(*busConfig) error
+// ErrInvalidBusName is returned by [NewBus] for a name EventBridge would
+// refuse: it must be 1 to 256 of [/.-_A-Za-z0-9].
+var ErrInvalidBusName = errors.New("eda: invalid bus name")
 
-type busConfig struct {
-	entrySizeLimit int
-	maxHops        int
-	retry          RetryPolicy
-	deadLetter     DeadLetterHandler
-	middleware     []Middleware
-	clock          Clock
-	logger         *slog.Logger
-	account        string
-	region         string
-	queueSize      int
-	maxConcurrency int
-	idleTimeout    time.Duration
-}
-
-// WithEntrySizeLimit sets the largest accepted entry, in bytes as
-// [EntrySize] counts them. Default [DefaultEntrySizeLimit].
-func WithEntrySizeLimit(n int) BusOption {
-	return func(c *busConfig) error {
-		if n <= 0 {
-			return fmt.Errorf("eda: entry size limit must be positive, got %d", n)
+// validBusName reports whether s is a valid event bus name.
+func validBusName(s string) bool {
+	if len(s) == 0 || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '/' && !validNameByte(s[i]) {
+			return false
 		}
-		c.entrySizeLimit = n
-		return nil
 	}
-}
-
-// WithMaxHops sets how many times an event may be put again from the
-// handlers and bus targets it reaches before it is refused as a loop.
-// Default [DefaultMaxHops].
-func WithMaxHops(n int) BusOption {
-	return func(c *busConfig) error {
-		if n <= 0 {
-			return fmt.Errorf("eda: max hops must be positive, got %d", n)
-		}
-		c.maxHops = n
-		return nil
-	}
-}
-
-// WithRetryPolicy sets the retry policy of targets that set none.
-func WithRetryPolicy(p RetryPolicy) BusOption {
-	return func(c *busConfig) error {
-		if p.MaxAttempts < 0 || p.MaxAge < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 {
-			return errors.New("eda: retry policy fields must not be negative")
-		}
-		c.retry = p
-		return nil
-	}
-}
-
-// WithDeadLetterHandler sets the dead-letter handler of targets that set
-// none. Without one, dead letters go to the delivery engine's default,
-// which logs and counts them.
-func WithDeadLetterHandler(h DeadLetterHandler) BusOption {
-	return func(c *busConfig) error { c.deadLetter = h; return nil }
-}
-
-// WithMiddleware wraps the handler of every target of the bus. Bus
-// middleware is outside the target's own; the first listed is outermost.
-func WithMiddleware(mw ...Middleware) BusOption {
-	return func(c *busConfig) error {
-		c.middleware = append(c.middleware, mw...)
-		return nil
-	}
-}
-
-// WithClock sets the source of time for timestamps and retry timing.
-func WithClock(clk Clock) BusOption {
-	return func(c *busConfig) error {
-		if clk == nil {
-			return errors.New("eda: nil clock")
-		}
-		c.clock = clk
-		return nil
-	}
-}
-
-// WithLogger sets the logger of the bus and its delivery engine.
-// Default slog.Default().
-func WithLogger(l *slog.Logger) BusOption {
-	return func(c *busConfig) error {
-		if l == nil {
-			return errors.New("eda: nil logger")
-		}
-		c.logger = l
-		return nil
-	}
-}
-
-// WithAccount sets the account stamped on events put without one.
-// Default [DefaultAccount].
-func WithAccount(account string) BusOption {
-	return func(c *busConfig) error { c.account = account; return nil }
-}
-
-// WithRegion sets the region stamped on events put without one.
-// Default [DefaultRegion].
-func WithRegion(region string) BusOption {
-	return func(c *busConfig) error { c.region = region; return nil }
-}
-
-// WithQueueSize sets the capacity of every target's queue. When a queue is
-// full, PutEvents waits for room until its context ends.
-func WithQueueSize(n int) BusOption {
-	return func(c *busConfig) error {
-		if n <= 0 {
-			return fmt.Errorf("eda: queue size must be positive, got %d", n)
-		}
-		c.queueSize = n
-		return nil
-	}
-}
-
-// WithMaxConcurrency sets how many deliveries a target runs at once when
-// the target sets no maximum itself. 1 delivers in order.
-func WithMaxConcurrency(n int) BusOption {
-	return func(c *busConfig) error {
-		if n <= 0 {
-			return fmt.Errorf("eda: max concurrency must be positive, got %d", n)
-		}
-		c.maxConcurrency = n
-		return nil
-	}
+	return true
 }
 
 // Bus is an in-process event bus with EventBridge's semantics: events put
@@ -219,8 +107,8 @@ type Bus struct {
 // NewBus returns an empty bus with the given name, which appears in
 // deliveries ([Delivery.Router]), rule ARNs and [Bus.Describe].
 func NewBus(name string, opts ...BusOption) (*Bus, error) {
-	if !validName(name) {
-		return nil, fmt.Errorf("%w: bus name %q: use 1 to 64 of [.-_A-Za-z0-9]", ErrInvalidRule, name)
+	if !validBusName(name) {
+		return nil, fmt.Errorf("%w: bus name %q: use 1 to 256 of [/.-_A-Za-z0-9]", ErrInvalidBusName, name)
 	}
 	cfg := busConfig{
 		entrySizeLimit: DefaultEntrySizeLimit,
@@ -301,6 +189,7 @@ type EntryError struct {
 	Message string
 }
 
+// Error returns the entry's index, code and message.
 func (e *EntryError) Error() string {
 	return fmt.Sprintf("eda: entry %d: %s: %s", e.Index, e.Code, e.Message)
 }
@@ -503,82 +392,6 @@ func (b *Bus) stamp(e *Event, now time.Time) {
 	}
 }
 
-// route matches ev against the rules and queues it for every target of
-// every matching, enabled rule. ids is scratch space for the matcher.
-func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, string, string) {
-	t, ids, err := b.acquire(ids[:0], ev.raw)
-	if err != nil {
-		return ids, ErrorCodeMalformedDetail, "Event is not a valid JSON object: " + err.Error()
-	}
-	defer b.release(t)
-	if len(ids) > 0 {
-		b.stats.matched.Add(1)
-	}
-	var code, msg string
-	for _, id := range ids {
-		rs := t.rules[id]
-		if rs == nil || !rs.enabled {
-			continue
-		}
-		rs.counters.matched.Add(1)
-		if len(rs.targets) == 0 {
-			continue
-		}
-		rs.counters.triggered.Add(1)
-		for _, tr := range rs.targets {
-			if err := tr.dest.Enqueue(ctx, ev); err != nil {
-				if errors.Is(err, delivery.ErrClosed) {
-					code, msg = ErrorCodeInternalFailure, "The bus closed while the event was routed."
-				} else if code == "" {
-					code = ErrorCodeThrottling
-					msg = fmt.Sprintf("Target %q of rule %q did not accept the event: %v", tr.id, rs.name, err)
-				}
-			}
-		}
-	}
-	return ids, code, msg
-}
-
-// acquire returns the current routing table, registered as in use until
-// release, and the names of the rules whose pattern matches raw — both of
-// the same generation of the rules. The matcher and the table change
-// together under a seqlock (b.seq is odd while a writer works); a table's
-// reader count keeps the targets it names from being retired while an
-// event is being queued for them.
-func (b *Bus) acquire(dst []string, raw []byte) (*routeTable, []string, error) {
-	for {
-		v := b.seq.Load()
-		if v&1 == 1 {
-			// A writer is changing the rules: wait for it.
-			b.mu.Lock()
-			b.mu.Unlock() // (an empty critical section: it waits for the writer)
-			continue
-		}
-		t := b.table.Load()
-		t.readers.Add(1)
-		ids, err := dst, error(nil)
-		if t.enabled > 0 {
-			ids, err = b.matcher.MatchAppend(dst, raw)
-		}
-		if b.seq.Load() == v {
-			if err != nil {
-				b.release(t)
-				return nil, ids, err
-			}
-			return t, ids, nil
-		}
-		b.release(t)
-		dst = ids[:0]
-	}
-}
-
-// release ends a use of t that acquire began.
-func (b *Bus) release(t *routeTable) {
-	if t.readers.Add(-1) == 0 && t.stale.Load() {
-		b.sweep()
-	}
-}
-
 // Drain waits until every event accepted so far — including retries and
 // the events that handlers put while draining — has been delivered or
 // dead-lettered, or ctx ends.
@@ -593,30 +406,4 @@ func (b *Bus) Drain(ctx context.Context) error {
 func (b *Bus) Close(ctx context.Context) error {
 	b.closed.Store(true)
 	return b.engine.Close(ctx)
-}
-
-// hopKey is the context key under which a delivery's hop count travels.
-type hopKey struct{}
-
-// withHops returns ctx marked as the context of a delivery of an event at
-// the given hop of a cascade.
-func withHops(ctx context.Context, hops int) context.Context {
-	return context.WithValue(ctx, hopKey{}, hops)
-}
-
-// hopsFrom returns the hop count of the delivery whose context ctx is, or
-// derives from; -1 when ctx is not a delivery's. Deliveries of events at
-// hop 0 — most — carry no hop value: the delivery engine's handler marker
-// says that ctx is a delivery's, which saves an allocation per delivery.
-func hopsFrom(ctx context.Context) int {
-	if ctx == nil {
-		return -1
-	}
-	if h, ok := ctx.Value(hopKey{}).(int); ok {
-		return h
-	}
-	if delivery.IsHandlerContext(ctx) {
-		return 0
-	}
-	return -1
 }

@@ -101,3 +101,58 @@ func benchPutEvents(b *testing.B, rules, batch int, pattern string) {
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(n), "ns/event")
 }
+
+// BenchmarkBusPutEventsParallel is BenchmarkBusPutEvents/rules=100 with
+// producers on every P: it shows what the shared parts of the bus (the
+// routing table, counters, one target's queue) cost under contention.
+//
+//	go test -run '^$' -bench BenchmarkBusPutEventsParallel -benchmem .
+func BenchmarkBusPutEventsParallel(b *testing.B) {
+	bus, err := NewBus("bench", WithQueueSize(1<<14))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bus.Close(context.Background())
+	var handled atomic.Int64
+	h := HandlerFunc(func(ctx context.Context, d Delivery) error {
+		handled.Add(1)
+		return nil
+	})
+	for i := range 100 {
+		if err := bus.PutRule(Rule{Name: fmt.Sprintf("rule-%d", i), EventPattern: fmt.Sprintf(sharedPattern, i),
+			Targets: []Target{HandlerTarget("t", h)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	events := make([]Event, 16)
+	for i := range events {
+		events[i] = Event{Source: "com.example.orders", DetailType: "OrderPlaced",
+			Detail: json.RawMessage(fmt.Sprintf(`{"orderId":"o-%d","customer":"c-%d","total":10}`, i, i))}
+	}
+	ctx := context.Background()
+	var puts atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			ev := events[i%len(events)]
+			i++
+			if res, err := bus.PutEvents(ctx, ev); err != nil || res.FailedEntryCount != 0 {
+				b.Errorf("PutEvents: %v %+v", err, res)
+				return
+			}
+			puts.Add(1)
+		}
+	})
+	if err := bus.Drain(ctx); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if handled.Load() != puts.Load() {
+		b.Fatalf("handled %d of %d", handled.Load(), puts.Load())
+	}
+	b.ReportMetric(float64(puts.Load())/elapsed.Seconds(), "events/s")
+}

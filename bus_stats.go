@@ -1,6 +1,7 @@
 package eda
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -91,18 +92,21 @@ func (b *Bus) Stats() BusStats {
 		PutEventsFailedEntries: b.stats.failedEntries.Load(),
 		MatchedEvents:          b.stats.matched.Load(),
 	}
-	for _, r := range b.Rules() {
-		rs := b.table.Load().rules[r.Name]
-		if rs == nil {
-			continue
-		}
+	t := b.table.Load()
+	names := make([]string, 0, len(t.rules))
+	for name := range t.rules {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		rs := t.rules[name]
 		st := RuleStats{
-			Rule:           r.Name,
+			Rule:           name,
 			MatchedEvents:  rs.counters.matched.Load(),
 			TriggeredRules: rs.counters.triggered.Load(),
 		}
-		for _, t := range rs.targets {
-			st.Targets = append(st.Targets, t.stats())
+		for _, tr := range rs.targets {
+			st.Targets = append(st.Targets, tr.stats())
 		}
 		s.Rules = append(s.Rules, st)
 	}

@@ -141,13 +141,20 @@ func orderEvent(id int, total float64) Event {
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestNewBusValidates(t *testing.T) {
-	for _, name := range []string{"", "has space", strings.Repeat("x", 65), "ümlaut"} {
-		if _, err := NewBus(name); !errors.Is(err, ErrInvalidRule) {
-			t.Errorf("NewBus(%q): %v, want ErrInvalidRule", name, err)
+	for _, name := range []string{"", "has space", strings.Repeat("x", 257), "ümlaut"} {
+		if _, err := NewBus(name); !errors.Is(err, ErrInvalidBusName) {
+			t.Errorf("NewBus(%q): %v, want ErrInvalidBusName", name, err)
+		}
+	}
+	for _, name := range []string{"default", "aws.partner/example.com/123/orders", strings.Repeat("x", 256)} {
+		if b, err := NewBus(name); err != nil {
+			t.Errorf("NewBus(%q): %v", name, err)
+		} else {
+			_ = b.Close(context.Background())
 		}
 	}
 	bad := []BusOption{WithEntrySizeLimit(0), WithQueueSize(-1), WithMaxConcurrency(0), WithMaxHops(0),
-		WithClock(nil), WithLogger(nil), WithRetryPolicy(RetryPolicy{MaxAttempts: -1})}
+		WithClock(nil), WithLogger(nil), WithRetryPolicy(RetryPolicy{MaxAttempts: -1}), WithIdleTimeout(-1)}
 	for i, o := range bad {
 		if _, err := NewBus("b", o); err == nil {
 			t.Errorf("option %d: no error", i)
@@ -478,7 +485,11 @@ func TestCloseUnderLoad(t *testing.T) {
 			t.Errorf("rule r%d: target stats %+v, counted %d delivered, %d dead-lettered", i, ts, nd, ndl)
 		}
 	}
-	t.Logf("accepted %d events; Close dead-lettered %d", nAccepted.Load(), len(dl.letters()))
+	reasons := map[string]int{}
+	for _, l := range dl.letters() {
+		reasons[l.Reason]++
+	}
+	t.Logf("accepted %d events; dead letters by reason: %v", nAccepted.Load(), reasons)
 	checkGoroutines(t, before)
 }
 
@@ -603,4 +614,55 @@ func FuzzPutEventsDetail(f *testing.F) {
 			t.Fatalf("refused a JSON object: %q: %+v", detail, res.Entries[0])
 		}
 	})
+}
+
+// TestCloseDeadlineDeadLettersTheRest: when Close's context ends before the
+// queues are empty, what is left is dead-lettered with reason "shutdown"
+// and Close says how many; still, every accepted event is accounted for.
+func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
+	leakCheck(t)
+	dl := &dlRecorder{}
+	b, err := NewBus("deadline", WithDeadLetterHandler(dl), WithQueueSize(1000), WithMaxConcurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delivered atomic.Int64
+	mustPutRule(t, b, Rule{Name: "slow", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{HandlerTarget("slow",
+		HandlerFunc(func(ctx context.Context, d Delivery) error {
+			select {
+			case <-time.After(2 * time.Millisecond):
+				delivered.Add(1)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}))}})
+	const n = 200
+	for i := range n {
+		if res, err := b.PutEvents(context.Background(), orderEvent(i, 1)); err != nil || res.FailedEntryCount != 0 {
+			t.Fatalf("PutEvents: %v %+v", err, res)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	err = b.Close(ctx)
+	if err == nil {
+		t.Fatal("Close met its deadline with 200 slow events queued: want an error")
+	}
+	shutdown := 0
+	for _, l := range dl.letters() {
+		if l.Reason == "shutdown" {
+			shutdown++
+		}
+	}
+	var se *ShutdownError
+	if !errors.As(err, &se) || se.DeadLettered != shutdown || shutdown == 0 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close: %v; %d shutdown dead letters", err, shutdown)
+	}
+	if got := delivered.Load() + int64(len(dl.letters())); got != n {
+		t.Errorf("delivered %d + dead-lettered %d = %d, want %d", delivered.Load(), len(dl.letters()), got, n)
+	}
+	if _, err := b.PutEvents(context.Background(), orderEvent(0, 1)); !errors.Is(err, ErrClosed) {
+		t.Errorf("PutEvents after Close: %v", err)
+	}
 }

@@ -20,8 +20,16 @@ import (
 // number of patterns), so adding many patterns in a row costs no more than
 // compiling them. A match that starts after Add or Delete returns sees the
 // change. The zero value is an empty Matcher with default options.
+//
+// For speed, a Matcher reads an event only as far as it must: once every key
+// that patterns name has been seen and the rest of the event cannot hold a
+// duplicate of one of them (a later duplicate key would win), it stops
+// reading. The part it does not read is not validated, so a malformed tail
+// (after the last named key) may go unnoticed; Pattern.Match, MatchPattern
+// and a Matcher created WithStrictEvents validate every event completely.
 type Matcher struct {
 	maxSize int
+	strict  bool
 
 	mu      sync.Mutex // serializes Add, Delete and rebuilds
 	ids     []string   // insertion order (with swap-removal on Delete)
@@ -49,6 +57,13 @@ func WithMaxPatternSize(n int) MatcherOption {
 			m.maxSize = n
 		}
 	}
+}
+
+// WithStrictEvents makes the Matcher validate every event completely (and so
+// read it to the end), as Pattern.Match does: a malformed event is then always
+// an error, whatever the patterns. Matching is slower on large events.
+func WithStrictEvents() MatcherOption {
+	return func(m *Matcher) { m.strict = true }
 }
 
 // NewMatcher returns an empty Matcher.
@@ -145,5 +160,8 @@ func (m *Matcher) Match(event []byte) ([]string, error) {
 // MatchAppend is Match appending to dst, which it returns. With enough
 // capacity in dst it allocates nothing.
 func (m *Matcher) MatchAppend(dst []string, event []byte) ([]string, error) {
+	if m.strict {
+		return m.snapshot().MatchStrict(dst, event)
+	}
 	return m.snapshot().Match(dst, event)
 }

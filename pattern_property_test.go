@@ -8,8 +8,8 @@ package eda
 //
 // The vocabulary stays inside the semantics both documents settle: numbers in
 // patterns are all comparable (their decimal value is that of their float64's
-// shortest text), exists:false is not used below an array of objects, strings
-// are ASCII for the case-insensitive operators.
+// shortest text), keys hold no dots, strings are ASCII for the
+// case-insensitive operators.
 
 import (
 	"bytes"
@@ -126,9 +126,6 @@ func (g propGen) leaf(kind string, underArray bool) []any {
 func (g propGen) alternative(kind string, underArray bool) any {
 	op := func(name string, arg any) any { return map[string]any{name: arg} }
 	if g.chance(0.12) {
-		if underArray {
-			return op("exists", true)
-		}
 		return op("exists", g.chance(0.5))
 	}
 	switch kind {

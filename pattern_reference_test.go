@@ -19,6 +19,9 @@ package eda
 //   - exists works on leaves only: an object value or an empty array is not a
 //     leaf, so exists:true fails and exists:false matches there (EventBridge
 //     "Exists matching"; event-ruler README). A JSON null is a leaf value.
+//     Below an array of objects, exists:false holds in the element the other
+//     fields matched in; when nothing else pins an element, the field must be
+//     absent from every element (event-ruler ACFinder); see refEval.
 //   - A null (or scalar) where the pattern expects an object counts as a
 //     missing object: every field below it is missing (ANCHORS.md, event-ruler
 //     counts on citylots).
@@ -58,7 +61,7 @@ func refDecode(data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if dec.More() {
+	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) != 0 {
 		return nil, errors.New("trailing data")
 	}
 	return v, nil
@@ -167,41 +170,52 @@ func refCompile(p map[string]any) refPattern {
 // match reports whether the decoded event matches any conjunction.
 func (rp refPattern) match(event any) bool {
 	for _, n := range rp {
-		if refObject(n, event) {
+		if pos, abs := refEval(n, event); pos || abs {
 			return true
 		}
 	}
 	return false
 }
 
-// refObject matches conjunction node n against the event value v found at
-// the same position. v may be an object, an array, a scalar, null or nil
-// (missing).
-func refObject(n *refNode, v any) bool {
+// refEval matches conjunction node n against the event value v found at the
+// same position (an object, an array, a scalar, null, or nil when missing).
+// Each constraint of n is met either positively (a value matched, which pins
+// an array element) or by absence (exists:false and no value). It reports
+// whether all constraints can be met with at least one positive (pos), and
+// whether all can be met by absence alone (abs).
+//
+// In an array, pos needs one element that meets every constraint with at
+// least one positive (array consistency: all fields of one pattern object in
+// the same element), while abs needs absence in every element: with nothing
+// to pin an element, event-ruler (ACFinder) checks absence against all of
+// them.
+func refEval(n *refNode, v any) (pos, abs bool) {
 	if arr, ok := v.([]any); ok {
-		// Array-consistent: one element must satisfy the whole object.
+		abs = true
 		for _, el := range refElements(arr) {
-			if refObject(n, el) {
-				return true
-			}
+			p, a := refEval(n, el)
+			pos = pos || p
+			abs = abs && a
 		}
-		return false
+		return pos, abs
 	}
 	obj, _ := v.(map[string]any) // nil for scalars, null and missing
+	allMet, anyPos, allAbs := true, false, true
+	meet := func(p, a bool) {
+		allMet = allMet && (p || a)
+		anyPos = anyPos || p
+		allAbs = allAbs && a
+	}
 	for k, child := range n.fields {
-		if !refObject(child, obj[k]) {
-			return false
-		}
+		meet(refEval(child, obj[k]))
 	}
 	for k, lists := range n.leaves {
 		ev, present := obj[k]
 		for _, list := range lists {
-			if !refLeaf(list, ev, present) {
-				return false
-			}
+			meet(refLeaf(list, ev, present))
 		}
 	}
-	return true
+	return allMet && anyPos, allAbs
 }
 
 // refElements lists the elements of an event array at an object position:
@@ -252,25 +266,26 @@ func refLeafValues(v any, present bool) []any {
 	}
 }
 
-// refLeaf matches a leaf list of alternatives against an event field.
-func refLeaf(list []any, v any, present bool) bool {
+// refLeaf matches a leaf list of alternatives against an event field: pos
+// when a value matches an alternative (exists:true matches any value), abs
+// when the list allows exists:false and the field has no leaf value.
+func refLeaf(list []any, v any, present bool) (pos, abs bool) {
 	values := refLeafValues(v, present)
 	for _, alt := range list {
 		if op, ok := alt.(map[string]any); ok {
 			if ex, ok := op["exists"]; ok {
-				if ex == true && len(values) > 0 || ex == false && len(values) == 0 {
-					return true
-				}
+				pos = pos || ex == true && len(values) > 0
+				abs = abs || ex == false && len(values) == 0
 				continue
 			}
 		}
 		for _, val := range values {
 			if refValue(alt, val) {
-				return true
+				pos = true
 			}
 		}
 	}
-	return false
+	return pos, abs
 }
 
 // refValue matches one alternative of a leaf list against one event value.

@@ -192,6 +192,9 @@ var arrayCases = []matchCase{
 	{"array element and outer field", "ER-README", `{"top":["t"],"items":{"a":["1"],"b":["2"]}}`, `{"top":"t","items":[{"a":"1","b":"2"},{"a":"3"}]}`, true},
 	{"element with exists false", "ER-README array consistency with EB-ops Exists", `{"items":{"a":["x"],"b":[{"exists":false}]}}`, `{"items":[{"a":"x","b":1},{"a":"y"},{"a":"x"}]}`, true},
 	{"element with exists false fails", "ER-README array consistency with EB-ops Exists", `{"items":{"a":["x"],"b":[{"exists":false}]}}`, `{"items":[{"a":"x","b":1},{"a":"y"}]}`, false},
+	{"exists false alone in array", "ER ACFinder: absence is checked against every element when nothing pins one", `{"items":{"c":[{"exists":false}]}}`, `{"items":[{"b":1},{"c":2}]}`, false},
+	{"exists false alone in array absent", "ER ACFinder: absence is checked against every element", `{"items":{"c":[{"exists":false}]}}`, `{"items":[{"b":1},{"b":2}]}`, true},
+	{"exists false below empty array", "ER-README: an empty array has no fields", `{"items":{"c":[{"exists":false}]}}`, `{"items":[]}`, true},
 	{"objects in leaf array ignored", "EB-ops: operators work on leaves", `{"a":["x"]}`, `{"a":[{"b":"x"}]}`, false},
 }
 
@@ -441,6 +444,9 @@ var orCases = []matchCase{
 	{"or in array element", "ER-README array consistency with $or", `{"items":{"$or":[{"a":["1"]},{"b":["2"]}],"c":["3"]}}`, `{"items":[{"a":"1"},{"b":"2","c":"3"}]}`, true},
 	{"or in array element split", "ER-README array consistency with $or", `{"items":{"$or":[{"a":["1"]},{"b":["2"]}],"c":["3"]}}`, `{"items":[{"a":"1"},{"c":"3"}]}`, false},
 	{"or with exists", "EB-ops $or with Exists", `{"$or":[{"a":[{"exists":false}]},{"b":["x"]}]}`, `{"a":1,"b":"x"}`, true},
+	{"or branch and sibling in one element", "ER-compiler: $or expands into sub-rules, each matched array-consistently", `{"$or":[{"items":{"a":["z"]}},{"source":["aws.s3"]}],"items":{"b":[3]}}`, `{"items":[{"a":"z","b":3}]}`, true},
+	{"or branch and sibling in two elements", "ER-compiler: $or expands into sub-rules, each matched array-consistently", `{"$or":[{"items":{"a":["z"]}},{"source":["aws.s3"]}],"items":{"b":[3]}}`, `{"items":[{"a":"z"},{"b":3}]}`, false},
+	{"or other branch with array", "ER-compiler: $or expands into sub-rules", `{"$or":[{"items":{"a":["z"]}},{"source":["aws.s3"]}],"items":{"b":[3]}}`, `{"source":"aws.s3","items":[{"a":"z"},{"b":3}]}`, true},
 }
 
 var complexCases = []matchCase{

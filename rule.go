@@ -97,19 +97,23 @@ func (b *Bus) sweep() {
 	}
 }
 
-// validName reports whether s is a valid EventBridge name: 1 to 64 of
-// [.-_A-Za-z0-9] (rule names, target ids, bus names).
+// validName reports whether s is a valid EventBridge rule name or target
+// id: 1 to 64 of [.-_A-Za-z0-9].
 func validName(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+		if !validNameByte(s[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// validNameByte reports whether c is one of [.-_A-Za-z0-9].
+func validNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
 }
 
 // PutRule creates the rule, or replaces the rule of the same name. The

@@ -108,7 +108,9 @@ type targetConfig struct {
 	middleware     []Middleware
 }
 
-func (c *targetConfig) TargetID() string      { return c.id }
+// TargetID returns the target's id.
+func (c *targetConfig) TargetID() string { return c.id }
+
 func (c *targetConfig) config() *targetConfig { return c }
 
 // HandlerTarget returns a target that delivers to h. [Bus.Describe] names
@@ -157,6 +159,7 @@ func BusTarget(id string, dst *Bus, opts ...TargetOption) Target {
 // busForwarder is the handler of a bus target.
 type busForwarder struct{ dst *Bus }
 
+// Handle puts the delivered event on the destination bus.
 func (f busForwarder) Handle(ctx context.Context, d Delivery) error {
 	var e Event
 	if err := json.Unmarshal(d.Payload, &e); err != nil {

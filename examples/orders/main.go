@@ -62,6 +62,19 @@ type CustomerNotified struct {
 	Email   string `json:"email"`
 }
 
+// function is a named handler, like a serverless function: its name shows
+// in the bus's topology (Describe uses a handler's String method).
+type function struct {
+	name string
+	fn   eda.HandlerFunc
+}
+
+// Handle runs the function.
+func (f function) Handle(ctx context.Context, d eda.Delivery) error { return f.fn(ctx, d) }
+
+// String names the function.
+func (f function) String() string { return "func " + f.name }
+
 // app holds the example's "functions" and what they did.
 type app struct {
 	out    io.Writer
@@ -111,19 +124,19 @@ func run(w io.Writer) error {
 			Name:         "big-orders",
 			Description:  "orders over 1,000 get a fraud check",
 			EventPattern: `{"detail-type": ["OrderPlaced"], "detail": {"total": [{"numeric": [">", 1000]}]}}`,
-			Targets:      []eda.Target{eda.HandlerTarget("fraud-check", eda.HandlerFunc(a.fraudCheck), eda.WithInputPath("$.detail"))},
+			Targets:      []eda.Target{eda.HandlerTarget("fraud-check", function{"fraudCheck", a.fraudCheck}, eda.WithInputPath("$.detail"))},
 		},
 		{
 			Name:         "all-orders",
 			Description:  "every order is stored",
 			EventPattern: `{"source": ["com.example.orders"], "detail-type": ["OrderPlaced"]}`,
-			Targets:      []eda.Target{eda.HandlerTarget("store-order", eda.HandlerFunc(a.storeOrder), eda.WithInputPath("$.detail"))},
+			Targets:      []eda.Target{eda.HandlerTarget("store-order", function{"storeOrder", a.storeOrder}, eda.WithInputPath("$.detail"))},
 		},
 		{
 			Name:         "stored-orders",
 			Description:  "stored orders are confirmed to the customer",
 			EventPattern: `{"detail-type": ["OrderStored"]}`,
-			Targets: []eda.Target{eda.HandlerTarget("notify", eda.HandlerFunc(a.notify), eda.WithInputTransformer(eda.InputTransformer{
+			Targets: []eda.Target{eda.HandlerTarget("notify", function{"notify", a.notify}, eda.WithInputTransformer(eda.InputTransformer{
 				InputPathsMap: map[string]string{"id": "$.detail.orderId", "email": "$.detail.email", "total": "$.detail.total"},
 				InputTemplate: `{"orderId": <id>, "to": <email>, "subject": "Order <id> confirmed, total <total>"}`,
 			}))},
@@ -132,7 +145,7 @@ func run(w io.Writer) error {
 			Name:         "audit",
 			Description:  "notifications are audited",
 			EventPattern: `{"source": ["com.example.notifications"]}`,
-			Targets:      []eda.Target{eda.HandlerTarget("audit-log", eda.HandlerFunc(a.auditLog))},
+			Targets:      []eda.Target{eda.HandlerTarget("audit-log", function{"auditLog", a.auditLog})},
 		},
 	}
 	for _, r := range rules {

@@ -94,24 +94,28 @@ func (c *Clock) Advance(d time.Duration) {
 }
 
 // Set moves the time to t (never backwards) and runs every timer that falls
-// due, in time order, on the calling goroutine. Timers that the callbacks
-// schedule run too if they fall due by t.
+// due, in time order, on the calling goroutine; while a timer runs, the
+// clock reads its time. Timers that the callbacks schedule run too if they
+// fall due by t.
 func (c *Clock) Set(t time.Time) {
 	for {
 		c.mu.Lock()
-		if t.After(c.now) {
-			c.now = t
-		}
 		var next *Timer
 		for _, x := range c.timers {
-			if !x.when.After(c.now) && (next == nil || x.when.Before(next.when) ||
+			if !x.when.After(t) && (next == nil || x.when.Before(next.when) ||
 				x.when.Equal(next.when) && x.seq < next.seq) {
 				next = x
 			}
 		}
 		if next == nil {
+			if t.After(c.now) {
+				c.now = t
+			}
 			c.mu.Unlock()
 			return
+		}
+		if next.when.After(c.now) {
+			c.now = next.when
 		}
 		next.done = true
 		c.timers = slices.DeleteFunc(c.timers, func(x *Timer) bool { return x == next })

@@ -61,8 +61,8 @@ func benchEngine(b *testing.B, n, concurrency int) {
 	body := make([]byte, 200)
 	ctx := context.Background()
 	at := time.Now()
+	m0 := mallocs()
 	b.ResetTimer()
-	start, m0 := time.Now(), mallocs()
 	for i := range b.N {
 		p := payload{id: "id", at: at, body: body[:100+i%100]}
 		for _, d := range ds {
@@ -74,9 +74,8 @@ func benchEngine(b *testing.B, n, concurrency int) {
 	if err := e.Drain(ctx); err != nil {
 		b.Fatal(err)
 	}
-	elapsed, m1 := time.Since(start), mallocs()
 	b.StopTimer()
-	report(b, n, elapsed, m1-m0)
+	report(b, n, b.Elapsed(), mallocs()-m0)
 	for i := range counts {
 		if counts[i].Load() != int64(b.N) {
 			b.Fatalf("destination %d got %d of %d", i, counts[i].Load(), b.N)
@@ -101,8 +100,8 @@ func benchChannels(b *testing.B, n int) {
 	}
 	body := make([]byte, 200)
 	at := time.Now()
+	m0 := mallocs()
 	b.ResetTimer()
-	start, m0 := time.Now(), mallocs()
 	for i := range b.N {
 		p := payload{id: "id", at: at, body: body[:100+i%100]}
 		for _, ch := range chans {
@@ -113,9 +112,8 @@ func benchChannels(b *testing.B, n int) {
 		close(ch)
 	}
 	wg.Wait()
-	elapsed, m1 := time.Since(start), mallocs()
 	b.StopTimer()
-	report(b, n, elapsed, m1-m0)
+	report(b, n, b.Elapsed(), mallocs()-m0)
 	for i := range counts {
 		if counts[i].Load() != int64(b.N) {
 			b.Fatalf("channel %d got %d of %d", i, counts[i].Load(), b.N)

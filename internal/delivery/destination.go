@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,9 +52,8 @@ type Destination[T any] struct {
 	throttled atomic.Uint64 // of which ErrFull
 	_         cacheLinePad
 
-	// Written by workers as they start, stop, park and wake.
+	// Written by workers as they start and stop.
 	workers atomic.Int32
-	idle    atomic.Int32 // workers blocked waiting for work
 	_       cacheLinePad
 
 	// Written by workers per delivery.
@@ -150,14 +148,14 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 			return err
 		}
 	}
-	// Scale up when no worker waits and the backlog outgrows the workers
-	// (a fast handler is served by few workers, a slow one by up to max).
-	// Busy workers take from the queue before they wait, so an item never
-	// sits with no worker to come.
-	if d.idle.Load() == 0 {
-		if w := d.workers.Load(); w == 0 || w < d.max && len(d.ch) > int(w) {
-			d.spawn()
-		}
+	// Scale up, like serverless concurrency, when no worker was waiting for
+	// the item: a send to a channel with a waiting receiver hands the item
+	// over directly, so an item still in the buffer found every worker busy.
+	// (A worker about to wait may take it instead: one spare worker, no
+	// harm.) Every worker takes from the queue before it waits, and one that
+	// leaves looks again (see work), so no item sits with no worker to come.
+	if w := d.workers.Load(); w == 0 || w < d.max && len(d.ch) > 0 {
+		d.spawn()
 	}
 	return nil
 }
@@ -204,11 +202,11 @@ func (d *Destination[T]) push(en entry[T]) error {
 	d.ov = append(d.ov, en)
 	d.ovLen.Add(1)
 	d.mu.Unlock()
-	select {
+	select { // wakes a waiting worker; busy ones look at the list anyway
 	case d.wake <- struct{}{}:
 	default:
 	}
-	if d.idle.Load() == 0 {
+	if d.workers.Load() == 0 {
 		d.spawn()
 	}
 	return nil
@@ -303,18 +301,7 @@ func (d *Destination[T]) work() {
 			}
 		}
 		if !ok {
-			// Before the cost of parking (and of the producer waking this
-			// worker), let the producers run once.
-			runtime.Gosched()
-			select {
-			case en = <-d.ch:
-				ok = true
-			default:
-			}
-		}
-		if !ok {
 			idleSince := d.flushHandlerTime(&runStart, &runLen)
-			d.idle.Add(1)
 		wait:
 			select {
 			case en = <-d.ch:
@@ -326,7 +313,6 @@ func (d *Destination[T]) work() {
 					goto wait
 				}
 				idle.Reset(d.idleTimeout)
-				d.idle.Add(-1)
 				d.workers.Add(-1)
 				// An Enqueue may have counted on this worker.
 				if d.hasWork() && d.rejoin() {
@@ -335,11 +321,9 @@ func (d *Destination[T]) work() {
 				}
 				return
 			case <-e.halt:
-				d.idle.Add(-1)
 				d.workers.Add(-1)
 				return
 			}
-			d.idle.Add(-1)
 			runStart = e.mono()
 			if !ok {
 				continue

@@ -660,3 +660,31 @@ func TestOrderedRetriesInPlace(t *testing.T) {
 	assert.Equal(t, 1, f.Attempts)
 	assert.EqualError(t, f.Err, "down")
 }
+
+// TestBusyWorkersScaleForTrickle checks serverless-like scaling: an item
+// that arrives while every worker is busy gets a new worker at once, even
+// when the backlog is small.
+func TestBusyWorkersScaleForTrickle(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	release := make(chan struct{})
+	started := make(chan int, 3)
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 3,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			started <- item
+			<-release
+			return nil
+		},
+	})
+	for i := range 3 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+		select { // each item starts while the earlier ones still run
+		case <-started:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("item %d waited behind busy workers", i)
+		}
+	}
+	close(release)
+	drain(t, e)
+}

@@ -70,9 +70,9 @@ const (
 
 // Failure describes why an item ends in the dead-letter path.
 type Failure struct {
-	Reason   Reason
-	Err      error // the last error; ErrClosed for a shutdown before any attempt
-	Attempts int   // attempts made
+	Reason   Reason // the exhausted condition
+	Err      error  // the last error; ErrClosed for a shutdown before any attempt
+	Attempts int    // attempts made
 }
 
 // Options configure one destination.

@@ -3,6 +3,7 @@ package pattern
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // pathNode is a node of the path trie: one dotted event path that some
@@ -112,6 +113,7 @@ type Machine struct {
 	ids      []string
 	always   []int32 // subrules without required preds: checked on every event
 	pool     sync.Pool
+	spare    atomic.Pointer[state]
 }
 
 // Build compiles entries into a Machine.

@@ -90,19 +90,24 @@ type anythingBut struct {
 	wcs  []*wildcard
 }
 
-// alt is one alternative of a leaf list.
+// alt is one alternative of a leaf list. Operands other than strings and
+// numbers live in altExt, to keep the common alternatives small.
 type alt struct {
 	kind    altKind
-	s       string
-	f       float64 // aNumber: value when comparable
 	cmp     bool    // aNumber: comparable
-	ip      netip.Addr
-	hasIP   bool
-	cidr    netip.Prefix
-	wc      *wildcard
-	rng     numRange
-	ab      *anythingBut
-	canonic string // canonical text, for de-duplication
+	hasIP   bool    // aString: s is an IP address
+	f       float64 // aNumber: value when comparable
+	s       string
+	canonic string // canonical text, for de-duplication (cleared after Parse)
+	*altExt
+}
+
+type altExt struct {
+	ip   netip.Addr
+	cidr netip.Prefix
+	wc   *wildcard
+	rng  numRange
+	ab   *anythingBut
 }
 
 // Req is one field condition of a conjunction: the leaf list at a dotted path.
@@ -280,7 +285,7 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 		case jString:
 			a = alt{kind: aString, s: el.str, canonic: "s" + el.str}
 			if ip, ok := parseIP(el.str); ok {
-				a.ip, a.hasIP = ip, true
+				a.altExt, a.hasIP = &altExt{ip: ip}, true
 			}
 		case jNumber:
 			f, cmp := numberString(el.str)
@@ -321,6 +326,9 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 	}
 	sort.Strings(keys)
 	r.key = strings.Join(keys, "\x00")
+	for i := range r.alts {
+		r.alts[i].canonic = ""
+	}
 	return r, nil
 }
 
@@ -379,7 +387,7 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 		if w == nil {
 			return alt{}, false, perr(epath, reason)
 		}
-		return alt{kind: aWildcard, s: arg.str, wc: w, canonic: "w" + arg.str}, false, nil
+		return alt{kind: aWildcard, s: arg.str, altExt: &altExt{wc: w}, canonic: "w" + arg.str}, false, nil
 	case "exists":
 		switch arg.kind {
 		case jTrue:
@@ -401,20 +409,20 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 			return bad(strconv.Quote(arg.str) + " is not a valid CIDR block")
 		}
 		p = p.Masked()
-		return alt{kind: aCIDR, cidr: p, canonic: "c" + p.String()}, false, nil
+		return alt{kind: aCIDR, altExt: &altExt{cidr: p}, canonic: "c" + p.String()}, false, nil
 	case "numeric":
 		r, reason := numericRange(arg)
 		if reason != "" {
 			return bad(reason)
 		}
-		return alt{kind: aNumeric, rng: r, canonic: "r" + strconv.FormatFloat(r.lo, 'g', -1, 64) + strconv.FormatBool(r.loOpen) +
+		return alt{kind: aNumeric, altExt: &altExt{rng: r}, canonic: "r" + strconv.FormatFloat(r.lo, 'g', -1, 64) + strconv.FormatBool(r.loOpen) +
 			strconv.FormatFloat(r.hi, 'g', -1, 64) + strconv.FormatBool(r.hiOpen)}, false, nil
 	case "anything-but":
 		ab, reason := anythingButOf(arg)
 		if reason != "" {
 			return bad(reason)
 		}
-		return alt{kind: aAnythingBut, ab: ab, canonic: "a" + ab.canonical()}, false, nil
+		return alt{kind: aAnythingBut, altExt: &altExt{ab: ab}, canonic: "a" + ab.canonical()}, false, nil
 	default:
 		return alt{}, false, perr(epath, "unknown operator "+strconv.Quote(op))
 	}

@@ -9,21 +9,20 @@ import (
 )
 
 // The event scanner is purpose-built rather than gjson's iteration: it
-// descends only into keys the path trie names, skips every other value with a
-// word-at-a-time (SWAR) search for the next quote or bracket, and reports
-// leaves straight to the matching state without building anything. On the
-// city-lots benchmark (BenchmarkCityLots* in the root package) a gjson
-// ForEach walk that descends the same way costs more than the whole target
-// budget, because skipping the long geometry arrays dominates and gjson
-// validates and re-parses each value it steps over.
+// descends only into keys the path trie names, skips every other value
+// eight bytes at a time (SWAR: quotes found with a zero-byte test, bracket
+// depth moved by popcounts), reports leaves straight to the matching state
+// without building anything, and stops early (canStop). gjson stays the
+// reference point: BenchmarkGJSONFloor (one gjson.GetBytes per event, which
+// also stops early) against BenchmarkEngineCityLots decided it; a scanner
+// that reads every byte of the event, as a gjson ForEach walk does, cannot
+// reach the targets because the long coordinate arrays dominate the bytes.
 //
-// Duplicate keys: the last occurrence wins, as encoding/json and Jackson's
-// tree model do. Stopping early is therefore impossible in general (a later
-// duplicate may replace a value already seen), so the scanner reads every
-// object on a named path to its end, but skips values under unnamed keys
-// quickly. A duplicate named key is detected on the fly; the event is then
-// rescanned in a mode that, per object, keeps only the last occurrence of
-// each named key.
+// Duplicate keys: the last occurrence wins. A duplicate named key is
+// detected on the fly (a per-node "seen in this object" stamp); the event is
+// then rescanned in a mode that, per object, keeps only the last occurrence
+// of each named key. Early stop remains exact under this rule because it
+// requires the unread rest to contain no named key text at all.
 
 var errDuplicate = errors.New("duplicate key")
 
@@ -567,11 +566,14 @@ func (m *Machine) MatchStrict(dst []string, event []byte) ([]string, error) {
 }
 
 func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, error) {
-	st, _ := m.pool.Get().(*state)
+	st := m.spare.Swap(nil)
 	if st == nil {
-		st = newState(m)
+		st, _ = m.pool.Get().(*state)
+		if st == nil {
+			st = newState(m)
+		}
 	}
-	defer m.pool.Put(st)
+	defer m.release(st)
 	st.reset()
 	sc := scanner{data: event, st: st, frames: st.frames[:0], strict: strict}
 	err := sc.run(m.root)
@@ -586,4 +588,13 @@ func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, erro
 		return dst, err
 	}
 	return st.collect(dst), nil
+}
+
+// release returns a state for reuse. One state is kept outside the pool so
+// that a garbage collection (which empties pools) does not make the next
+// match allocate.
+func (m *Machine) release(st *state) {
+	if !m.spare.CompareAndSwap(nil, st) {
+		m.pool.Put(st)
+	}
 }

@@ -1,0 +1,150 @@
+package eda
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// BusOption configures a [Bus].
+type BusOption func(*busConfig) error
+
+type busConfig struct {
+	entrySizeLimit int
+	maxHops        int
+	retry          RetryPolicy
+	deadLetter     DeadLetterHandler
+	middleware     []Middleware
+	clock          Clock
+	logger         *slog.Logger
+	account        string
+	region         string
+	queueSize      int
+	maxConcurrency int
+	idleTimeout    time.Duration
+}
+
+// WithEntrySizeLimit sets the largest accepted entry, in bytes as
+// [EntrySize] counts them. Default [DefaultEntrySizeLimit].
+func WithEntrySizeLimit(n int) BusOption {
+	return func(c *busConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("eda: entry size limit must be positive, got %d", n)
+		}
+		c.entrySizeLimit = n
+		return nil
+	}
+}
+
+// WithMaxHops sets how many times an event may be put again from the
+// handlers and bus targets it reaches before it is refused as a loop.
+// Default [DefaultMaxHops].
+func WithMaxHops(n int) BusOption {
+	return func(c *busConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("eda: max hops must be positive, got %d", n)
+		}
+		c.maxHops = n
+		return nil
+	}
+}
+
+// WithRetryPolicy sets the retry policy of targets that set none.
+func WithRetryPolicy(p RetryPolicy) BusOption {
+	return func(c *busConfig) error {
+		if p.MaxAttempts < 0 || p.MaxAge < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 {
+			return errors.New("eda: retry policy fields must not be negative")
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithDeadLetterHandler sets the dead-letter handler of targets that set
+// none. Without one, dead letters go to the delivery engine's default,
+// which logs and counts them.
+func WithDeadLetterHandler(h DeadLetterHandler) BusOption {
+	return func(c *busConfig) error { c.deadLetter = h; return nil }
+}
+
+// WithMiddleware wraps the handler of every target of the bus. Bus
+// middleware is outside the target's own; the first listed is outermost.
+func WithMiddleware(mw ...Middleware) BusOption {
+	return func(c *busConfig) error {
+		c.middleware = append(c.middleware, mw...)
+		return nil
+	}
+}
+
+// WithClock sets the source of time for timestamps and retry timing.
+func WithClock(clk Clock) BusOption {
+	return func(c *busConfig) error {
+		if clk == nil {
+			return errors.New("eda: nil clock")
+		}
+		c.clock = clk
+		return nil
+	}
+}
+
+// WithLogger sets the logger of the bus and its delivery engine.
+// Default slog.Default().
+func WithLogger(l *slog.Logger) BusOption {
+	return func(c *busConfig) error {
+		if l == nil {
+			return errors.New("eda: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithAccount sets the account stamped on events put without one.
+// Default [DefaultAccount].
+func WithAccount(account string) BusOption {
+	return func(c *busConfig) error { c.account = account; return nil }
+}
+
+// WithRegion sets the region stamped on events put without one.
+// Default [DefaultRegion].
+func WithRegion(region string) BusOption {
+	return func(c *busConfig) error { c.region = region; return nil }
+}
+
+// WithQueueSize sets the capacity of every target's queue. When a queue is
+// full, PutEvents waits for room until its context ends.
+func WithQueueSize(n int) BusOption {
+	return func(c *busConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("eda: queue size must be positive, got %d", n)
+		}
+		c.queueSize = n
+		return nil
+	}
+}
+
+// WithMaxConcurrency sets how many deliveries a target runs at once when
+// the target sets no maximum itself. 1 delivers in order.
+func WithMaxConcurrency(n int) BusOption {
+	return func(c *busConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("eda: max concurrency must be positive, got %d", n)
+		}
+		c.maxConcurrency = n
+		return nil
+	}
+}
+
+// WithIdleTimeout sets how long a target's idle worker waits for work
+// before it exits (workers scale from zero with demand, like serverless
+// concurrency). Zero means the delivery engine's default.
+func WithIdleTimeout(d time.Duration) BusOption {
+	return func(c *busConfig) error {
+		if d < 0 {
+			return fmt.Errorf("eda: idle timeout must not be negative, got %v", d)
+		}
+		c.idleTimeout = d
+		return nil
+	}
+}

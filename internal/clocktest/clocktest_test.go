@@ -1,0 +1,54 @@
+package clocktest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestManualClockFiresInTimeOrder(t *testing.T) {
+	c := New(start)
+	var got []string
+	c.AfterFunc(3*time.Second, func() { got = append(got, "3s") })
+	c.AfterFunc(time.Second, func() {
+		got = append(got, "1s")
+		c.AfterFunc(time.Second, func() { got = append(got, "1s+1s") }) // due at 2s
+	})
+	stopped := c.AfterFunc(2*time.Second, func() { got = append(got, "stopped") })
+	assert.True(t, stopped.Stop())
+	assert.False(t, stopped.Stop())
+	assert.Equal(t, 2, c.Pending())
+
+	c.Advance(999 * time.Millisecond)
+	assert.Empty(t, got)
+	c.Advance(2 * time.Second)
+	assert.Equal(t, []string{"1s", "1s+1s"}, got)
+	assert.Equal(t, start.Add(2999*time.Millisecond), c.Now())
+	c.Set(start) // never backwards
+	assert.Equal(t, start.Add(2999*time.Millisecond), c.Now())
+	c.Advance(time.Millisecond)
+	assert.Equal(t, []string{"1s", "1s+1s", "3s"}, got)
+	assert.Zero(t, c.Pending())
+}
+
+func TestInstantClockFiresAtOnce(t *testing.T) {
+	c := NewInstant(start)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	c.AfterFunc(time.Hour, wg.Done)
+	wg.Wait()
+	c.Wait()
+	assert.Equal(t, start, c.Now(), "time stands still")
+}
+
+func TestWaitForTimers(t *testing.T) {
+	c := New(start)
+	assert.False(t, c.WaitForTimers(1, time.Millisecond))
+	go c.AfterFunc(time.Second, func() {})
+	require.True(t, c.WaitForTimers(1, 5*time.Second))
+}

@@ -1,0 +1,63 @@
+// Package pattern is eda's event-pattern engine: it parses and validates
+// EventBridge event patterns and compiles any number of them into one
+// immutable Machine that matches JSON events in a single pass.
+//
+// # Semantics
+//
+// EventBridge's documentation, and where it is vague AWS's event-ruler with
+// rulesForJSONEvent (array-consistent matching):
+//
+//   - A leaf is a list of alternatives; exact strings, numbers, true, false,
+//     null; prefix, suffix (each also with equals-ignore-case),
+//     equals-ignore-case, wildcard, anything-but (string, number, lists, and
+//     with prefix/suffix/equals-ignore-case/wildcard), numeric (one or two
+//     comparisons), exists, cidr. $or at any level expands into AND-
+//     combinations (at most 1,000). Duplicate keys in a pattern: the last
+//     wins (documented).
+//   - Numbers follow event-ruler's ComparableNumber: by value when
+//     "comparable" (see number.go), else by literal text; never equal to a
+//     string. Exact strings that are IP addresses compare as addresses.
+//   - exists and all operators apply to leaves only: an object, or an empty
+//     array, is not a leaf. A null where an object is expected makes every
+//     field below it missing. anything-but matches any present value it does
+//     not exclude, null included.
+//   - Event arrays: a leaf matches when any element does. Array consistency
+//     as in event-ruler: all conditions of one AND-combination whose paths go
+//     through an array of objects must be satisfied inside the same element
+//     (this includes conditions that come from different $or branches or
+//     sibling objects but share the path, since event-ruler flattens $or into
+//     dotted-path sub-rules). An {"exists": false} condition fails when a
+//     leaf of its path is consistent with the elements the other conditions
+//     chose; where no condition chooses an element of an array, every leaf in
+//     it counts (event-ruler's membership check, made independent of the
+//     order of field names).
+//   - Keys are joined with '.', as EventBridge does: {"a":{"b":..}} and
+//     {"a.b":..} name the same field, in patterns and in events.
+//   - Duplicate keys in an event: the last occurrence wins, like
+//     encoding/json (event-ruler's streaming parser keeps all of them; we
+//     follow the issue and the documented pattern rule instead).
+//
+// # Design
+//
+// Parse turns a pattern into Conjs (AND-combinations of field conditions,
+// Req). Build puts every condition of every pattern into a path trie whose
+// nodes hold a fieldIndex: hash maps for exact values, per-length hash probes
+// for prefixes and suffixes (plain and case-folded), lists for the rest.
+// Identical conditions share one predicate, so the work per event leaf
+// depends on the values present, not on the number of patterns.
+//
+// Matching (match.go, scan.go): a source reports leaves to a per-goroutine
+// state; predicates hit by a leaf bump counters of the AND-combinations
+// needing them; complete combinations are confirmed (cheaply without arrays
+// of objects, else by a polynomial walk over a recorded skeleton of the
+// event). The JSON scanner is the only source today; SNS's attribute scope
+// (a flat map of typed message attributes) can feed the same state calls.
+//
+// The scanner is purpose-built (not gjson): it descends only into named
+// keys, skips other values eight bytes at a time, and stops as soon as the
+// rest of the event cannot change the result (canStop). On the city-lots
+// benchmark that early stop is what puts single-field rule sets at about the
+// cost of one gjson.GetBytes lookup (BenchmarkEngineCityLots against
+// BenchmarkGJSONFloor in this package; BenchmarkCityLots* at the root).
+// Strict mode (MatchStrict) validates the whole event instead.
+package pattern

@@ -1,0 +1,67 @@
+package pattern
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNumberValue(t *testing.T) {
+	cases := []struct {
+		text string
+		f    float64
+		cmp  bool
+	}{
+		{"0", 0, true}, {"-0", 0, true}, {"0.000e10", 0, true}, {"5", 5, true}, {"5.0", 5, true},
+		{"50e-1", 5, true}, {"5e0", 5, true}, {"0.1", 0.1, true}, {"-122.42200352825247", -122.42200352825247, true},
+		{"-122.422003528252475", 0, false}, // 18 significant digits (ANCHORS.md)
+		{"37.807807921694092", 0, false},
+		{"1e400", 0, false}, {"1e-400", 0, false}, {"5e-324", 5e-324, true},
+		{"9007199254740993", 0, false}, {"9007199254740992", 9007199254740992, true},
+		{"1.7976931348623157e308", 1.7976931348623157e308, true},
+		{"0.30000000000000004", 0.30000000000000004, true}, {"0.3000000000000000", 0.3, true},
+	}
+	for _, c := range cases {
+		f, cmp := numberString(c.text)
+		if cmp != c.cmp || (cmp && f != c.f) {
+			t.Errorf("numberValue(%s) = %v, %v; want %v, %v", c.text, f, cmp, c.f, c.cmp)
+		}
+	}
+}
+
+func TestWildcard(t *testing.T) {
+	cases := []struct {
+		pat, s string
+		want   bool
+	}{
+		{"*", "", true}, {"*", "abc", true}, {"a*", "abc", true}, {"*c", "abc", true}, {"a*c", "ac", true},
+		{"a*c", "ab", false}, {"a*b*c", "abbbc", true}, {"a*b*c", "acb", false}, {"ab*ba", "aba", false},
+		{`a\*b`, "a*b", true}, {`a\*b`, "axb", false}, {`a\\*`, `a\xyz`, true}, {"2*0*1*7", "2607117", true},
+		{"*218", "2607218", true}, {"3*5*2", "3745012", true}, {"3*5*2", "3745021", false}, {"", "", true}, {"", "x", false},
+	}
+	for _, c := range cases {
+		w, reason := parseWildcard(c.pat)
+		if w == nil {
+			t.Fatalf("parseWildcard(%q): %s", c.pat, reason)
+		}
+		if got := w.match([]byte(c.s)); got != c.want {
+			t.Errorf("wildcard %q on %q = %v, want %v", c.pat, c.s, got, c.want)
+		}
+	}
+	for _, bad := range []string{"a**b", `a\b`, `a\`, strings.Repeat("*a", maxWildcardStars+1)} {
+		if w, _ := parseWildcard(bad); w != nil {
+			t.Errorf("parseWildcard(%q) accepted", bad)
+		}
+	}
+}
+
+func TestFoldKeys(t *testing.T) {
+	if string(foldKey(nil, []byte("Straße K"))) != string(foldKey(nil, []byte("STRAßE k"))) {
+		t.Error("foldKey differs for EqualFold strings")
+	}
+	if string(foldKey(nil, []byte("s"))) != string(foldKey(nil, []byte("ſ"))) {
+		t.Error("foldKey: s and long s are EqualFold")
+	}
+	if string(lowerKey(nil, []byte("ÉvénT"))) != "évént" {
+		t.Error("lowerKey")
+	}
+}
