@@ -43,9 +43,11 @@
 // entry fails as throttled (wrapping [ErrFull]). Nothing is dropped
 // silently and memory stays bounded by the queue sizes. Queues and workers
 // are per destination, so a slow or failing consumer never delays another.
-// Workers start on demand, from zero up to the maximum concurrency, and
-// stop after an idle period. A retry waits on a timer of the [Clock], not
-// in a worker.
+// Workers start on demand, like serverless concurrency — an event that
+// finds every worker busy starts another, up to the maximum concurrency
+// (for handlers that return within microseconds, up to one per CPU, as
+// more would only contend) — and stop after an idle period. A retry waits
+// on a timer of the [Clock], not in a worker.
 //
 // Re-entrancy. A handler may publish — to the same router or another —
 // with the context it was given, or one derived from it. Such a publish

@@ -20,9 +20,11 @@ type payload struct {
 
 // BenchmarkFanout publishes b.N events, each to every one of n
 // destinations, and waits until all are handled. Compare "engine" with
-// "channel", the floor: one buffered channel and one goroutine per
-// destination, no retries, no stats, no scaling. The engine runs with its
-// defaults (retry policy on, stats on, up to 4×GOMAXPROCS workers).
+// "channel", the floor: one buffered channel (of the engine's default
+// size) and one goroutine per destination that calls the same handler, no
+// retries, no stats, no scaling. The engine runs with its defaults (retry
+// policy on, stats on, up to 4×GOMAXPROCS workers), and with one worker
+// per destination ("concurrency-1", the floor's shape).
 //
 //	go test -run '^$' -bench Fanout -benchmem ./internal/delivery
 func BenchmarkFanout(b *testing.B) {
@@ -89,12 +91,19 @@ func benchEngine(b *testing.B, n, concurrency int) {
 func benchChannels(b *testing.B, n int) {
 	counts := make([]atomic.Int64, n)
 	chans := make([]chan payload, n)
+	// The same handler as the engine's, called through a func value.
+	handlers := make([]func(ctx context.Context, p payload, attempt int) error, n)
 	var wg sync.WaitGroup
 	for i := range chans {
 		chans[i] = make(chan payload, DefaultQueueSize)
+		handlers[i] = func(ctx context.Context, p payload, attempt int) error {
+			counts[i].Add(1)
+			return nil
+		}
 		wg.Go(func() {
-			for range chans[i] {
-				counts[i].Add(1)
+			ctx := context.Background()
+			for p := range chans[i] {
+				_ = handlers[i](ctx, p, 1)
 			}
 		})
 	}

@@ -347,12 +347,27 @@ func TestDrainWaitsForRetries(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() { done <- e.Drain(context.Background()) }()
-	for range 2 {
-		require.True(t, clock.WaitForTimers(1, 5*time.Second))
-		clock.Advance(time.Hour)
-	}
+	advanceUntil(t, clock, func() bool { return d.Stats().Delivered == 1 })
 	require.NoError(t, <-done)
-	assert.EqualValues(t, 1, d.Stats().Delivered)
+	assert.EqualValues(t, 3, d.Stats().Failed+d.Stats().Delivered)
+}
+
+// advanceUntil moves the clock an hour at a time, whenever a timer waits,
+// until cond holds. (Timers that callbacks schedule may fire within the
+// same Advance, so the number of Advance calls is not fixed.)
+func advanceUntil(t *testing.T, clock *clocktest.Clock, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		if clock.Pending() > 0 {
+			clock.Advance(time.Hour)
+		} else {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
 }
 
 func TestDeadLetterGetsLiveContextAfterCancel(t *testing.T) {
@@ -626,13 +641,11 @@ func TestOrderedRetriesInPlace(t *testing.T) {
 	for i := range 4 {
 		require.NoError(t, d.Enqueue(context.Background(), i))
 	}
-	for range 2 {
-		require.True(t, clock.WaitForTimers(1, 5*time.Second))
+	advanceUntil(t, clock, func() bool {
 		mu.Lock()
-		assert.NotContains(t, order, "2/1", "items behind a retry wait for it")
-		mu.Unlock()
-		clock.Advance(time.Hour)
-	}
+		defer mu.Unlock()
+		return len(order) == 6
+	})
 	drain(t, e)
 	assert.Equal(t, []string{"0/1", "1/1", "1/2", "1/3", "2/1", "3/1"}, order)
 	assert.EqualValues(t, 2, d.Stats().Retries)
@@ -687,4 +700,47 @@ func TestBusyWorkersScaleForTrickle(t *testing.T) {
 	}
 	close(release)
 	drain(t, e)
+}
+
+func TestStatsHandlerTimeAndLatency(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		Deliver: func(context.Context, int, int) error {
+			time.Sleep(2 * time.Millisecond)
+			return nil
+		},
+	})
+	for i := range 10 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	drain(t, e)
+	s := d.Stats()
+	assert.GreaterOrEqual(t, s.HandlerTime, 20*time.Millisecond, "every handler's time counts")
+	assert.Less(t, s.HandlerTime, 5*time.Second)
+	// Item 0 (sampled) waited for nothing but its own handler.
+	assert.GreaterOrEqual(t, s.LatencyMax, 2*time.Millisecond)
+	assert.EqualValues(t, 10, s.Delivered)
+	assert.Zero(t, s.QueueDepth)
+}
+
+func TestConcurrentCloseCallsShareTheResult(t *testing.T) {
+	e := New(Config{})
+	gate := make(chan struct{})
+	d := NewDestination(e, Options[int]{Deliver: func(context.Context, int, int) error {
+		<-gate
+		return nil
+	}})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { errs <- e.Close(context.Background()) }()
+	}
+	time.Sleep(5 * time.Millisecond)
+	close(gate)
+	for range 3 {
+		assert.NoError(t, <-errs)
+	}
+	assert.EqualValues(t, 1, d.Stats().Delivered)
 }

@@ -80,7 +80,10 @@ type Options[T any] struct {
 	Name      string // used in logs
 	QueueSize int    // bound of the queue; default 1024
 	// MaxConcurrency bounds the workers (concurrent Deliver calls); default
-	// 4×GOMAXPROCS. 1 delivers in order of acceptance (retries excepted).
+	// 4×GOMAXPROCS. An item that finds every worker busy starts another, up
+	// to this bound; while deliveries take under 10µs each, only up to
+	// GOMAXPROCS (more would only contend). 1 delivers in order of
+	// acceptance (retries excepted; see Ordered).
 	MaxConcurrency int
 	// IdleTimeout is how long a worker without work waits before it exits;
 	// default 2s.

@@ -50,8 +50,9 @@
 // state; predicates hit by a leaf bump counters of the AND-combinations
 // needing them; complete combinations are confirmed (cheaply without arrays
 // of objects, else by a polynomial walk over a recorded skeleton of the
-// event). The JSON scanner is the only source today; SNS's attribute scope
-// (a flat map of typed message attributes) can feed the same state calls.
+// event). Two sources feed the same state calls: the JSON scanner (Match,
+// MatchStrict) and, for SNS's attribute scope, a flat list of typed message
+// attributes (MatchAttrs).
 //
 // The scanner is purpose-built (not gjson): it descends only into named
 // keys, skips other values eight bytes at a time, and stops as soon as the

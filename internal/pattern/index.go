@@ -4,6 +4,8 @@ import (
 	"math"
 	"net/netip"
 	"sort"
+	"strconv"
+	"unsafe"
 )
 
 // vkind is the JSON type of an event leaf value.
@@ -24,9 +26,11 @@ type leafValue struct {
 	kind vkind
 	str  []byte // string content (unescaped), or number text
 
-	numDone bool
-	f       float64
-	cmp     bool
+	numDone   bool // cmp computed
+	floatDone bool // f parsed
+	f         float64
+	fok       bool
+	cmp       bool
 
 	foldDone, lowerDone bool
 	fold, lower         []byte
@@ -36,12 +40,33 @@ type leafValue struct {
 	isIP   bool
 }
 
+// number returns the value and whether the number is comparable (the full
+// event-ruler check, which can cost a float formatting).
 func (v *leafValue) number() (float64, bool) {
 	if !v.numDone {
 		v.numDone = true
-		v.f, v.cmp = numberValue(v.str)
+		var f float64
+		f, v.cmp = numberValue(v.str)
+		if v.cmp {
+			v.f, v.fok, v.floatDone = f, true, true
+		}
 	}
 	return v.f, v.cmp
+}
+
+// float returns the float64 nearest to the number (-0 as 0), without the
+// comparability check: a cheap first filter before number.
+func (v *leafValue) float() (float64, bool) {
+	if !v.floatDone {
+		v.floatDone = true
+		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(v.str), len(v.str)), 64)
+		v.fok = err == nil && !math.IsInf(f, 0)
+		if f == 0 {
+			f = 0
+		}
+		v.f = f
+	}
+	return v.f, v.fok
 }
 
 // foldKey returns the equals-ignore-case key, built in *buf.
@@ -113,6 +138,13 @@ func appendUnique(list []int32, p int32) []int32 {
 	return append(list, p)
 }
 
+func lenBit(n int) uint64 {
+	if n >= 63 {
+		return 1 << 63
+	}
+	return 1 << uint(n)
+}
+
 // fieldIndex holds every value condition of every pattern on one event path.
 // Conditions are shared: a value is looked up once per leaf, whatever the
 // number of patterns. Each entry lists the predicates that hold when it hits.
@@ -120,6 +152,7 @@ type fieldIndex struct {
 	strs     map[string][]int32 // exact strings
 	nums     map[uint64][]int32 // exact comparable numbers, by float64 bits
 	numTexts map[string][]int32 // exact numbers that are not comparable, by text
+	textLens uint64             // bit n set: some numTexts key has length n (n < 63), bit 63: longer
 	lits     [3][]int32         // true, false, null
 	ips      map[netip.Addr][]int32
 	prefix   affixIndex
@@ -127,7 +160,9 @@ type fieldIndex struct {
 	prefixLo affixIndex // prefix + equals-ignore-case, lower-cased
 	suffixLo affixIndex
 	folds    map[string][]int32 // equals-ignore-case, by fold key
-	wcs      []wcEntry
+	wcs      []wcEntry          // wildcards starting and ending with '*'
+	wcPre    wcAffix            // wildcards with a literal first segment, by it
+	wcSuf    wcAffix            // wildcards starting with '*' but with a literal last segment
 	ranges   []rangeEntry
 	cidrs    []cidrEntry
 	abs      []abEntry
@@ -137,6 +172,46 @@ type fieldIndex struct {
 type wcEntry struct {
 	w    *wildcard
 	pred int32
+}
+
+// wcAffix indexes wildcards by a literal first (or last) segment, so that a
+// value probes one hash map per distinct segment length and runs the full
+// wildcard match only on candidates.
+type wcAffix struct {
+	lens []int
+	m    map[string][]wcEntry
+}
+
+func (a *wcAffix) add(key string, e wcEntry) {
+	if a.m == nil {
+		a.m = make(map[string][]wcEntry)
+	}
+	if _, ok := a.m[key]; !ok {
+		i := sort.SearchInts(a.lens, len(key))
+		if i == len(a.lens) || a.lens[i] != len(key) {
+			a.lens = append(a.lens, 0)
+			copy(a.lens[i+1:], a.lens[i:])
+			a.lens[i] = len(key)
+		}
+	}
+	a.m[key] = append(a.m[key], e)
+}
+
+func (a *wcAffix) eval(s []byte, suffix bool, st *state) {
+	for _, n := range a.lens {
+		if n > len(s) {
+			break
+		}
+		k := s[:n]
+		if suffix {
+			k = s[len(s)-n:]
+		}
+		for _, e := range a.m[string(k)] {
+			if e.w.match(s) {
+				st.hit(e.pred)
+			}
+		}
+	}
 }
 
 type rangeEntry struct {
@@ -180,6 +255,7 @@ func (fi *fieldIndex) add(a *alt, pred int32) {
 			fi.numTexts = make(map[string][]int32)
 		}
 		fi.numTexts[a.s] = appendUnique(fi.numTexts[a.s], pred)
+		fi.textLens |= lenBit(len(a.s))
 	case aTrue:
 		fi.lits[0] = appendUnique(fi.lits[0], pred)
 	case aFalse:
@@ -200,7 +276,16 @@ func (fi *fieldIndex) add(a *alt, pred int32) {
 		}
 		fi.folds[a.s] = appendUnique(fi.folds[a.s], pred)
 	case aWildcard:
-		fi.wcs = append(fi.wcs, wcEntry{w: a.wc, pred: pred})
+		e := wcEntry{w: a.wc, pred: pred}
+		first, last := a.wc.segs[0], a.wc.segs[len(a.wc.segs)-1]
+		switch {
+		case len(first) > 0:
+			fi.wcPre.add(string(first), e)
+		case len(last) > 0:
+			fi.wcSuf.add(string(last), e)
+		default:
+			fi.wcs = append(fi.wcs, e)
+		}
 	case aNumeric:
 		fi.ranges = append(fi.ranges, rangeEntry{r: a.rng, pred: pred})
 	case aCIDR:
@@ -281,6 +366,12 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 				st.hit(p)
 			}
 		}
+		if fi.wcPre.m != nil {
+			fi.wcPre.eval(s, false, st)
+		}
+		if fi.wcSuf.m != nil {
+			fi.wcSuf.eval(s, true, st)
+		}
 		for i := range fi.wcs {
 			if fi.wcs[i].w.match(s) {
 				st.hit(fi.wcs[i].pred)
@@ -288,18 +379,27 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 		}
 	case vNumber:
 		if fi.nums != nil || fi.ranges != nil {
-			if f, ok := v.number(); ok {
-				for _, p := range fi.nums[math.Float64bits(f)] {
-					st.hit(p)
+			// Filter by the float value first; check comparability (which
+			// may format the float) only for numbers that would match.
+			if f, ok := v.float(); ok {
+				if ps := fi.nums[math.Float64bits(f)]; len(ps) > 0 {
+					if _, cmp := v.number(); cmp {
+						for _, p := range ps {
+							st.hit(p)
+						}
+					}
 				}
 				for i := range fi.ranges {
 					if fi.ranges[i].r.contains(f) {
+						if _, cmp := v.number(); !cmp {
+							break
+						}
 						st.hit(fi.ranges[i].pred)
 					}
 				}
 			}
 		}
-		if fi.numTexts != nil {
+		if fi.textLens&lenBit(len(v.str)) != 0 {
 			for _, p := range fi.numTexts[string(v.str)] {
 				st.hit(p)
 			}

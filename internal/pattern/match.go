@@ -8,7 +8,7 @@ package pattern
 //     calls: for SNS's attribute scope, a flat map of typed message
 //     attributes becomes one object whose members are leaves, each with its
 //     type (String → vString, Number → vNumber, String.Array → an array of
-//     leaves).
+//     leaves); Machine.MatchAttrs (attrs.go) is that second source.
 //  2. leaf evaluates the value once against the shared fieldIndex of its path
 //     and records the predicates it satisfies. The first hit of a required
 //     predicate in an event bumps a counter in every subrule that needs it;
@@ -36,7 +36,6 @@ type entry struct {
 	first, last  int32 // children
 	next         int32 // next sibling
 	hitLo, hitHi int32 // leaf: its hits in state.hits
-	scalar       bool  // array: has a scalar element
 }
 
 // state is the per-goroutine scratch space of matching one event. It is
@@ -59,17 +58,16 @@ type state struct {
 	sawArray   bool
 
 	// scanner scratch
-	seen      []uint32 // per trie node: object id in which its key was seen
-	seenPos   []int32
-	objSeq    uint32
-	keyBuf    []byte
-	strBuf    []byte
-	foldBuf   []byte
-	lowerBuf  []byte
-	pending   []pendingMember
-	skipStack []uint64
-	frames    []frame
-	val       leafValue
+	seen     []uint32 // per trie node: object id in which its key was seen
+	seenPos  []int32
+	objSeq   uint32
+	keyBuf   []byte
+	strBuf   []byte
+	foldBuf  []byte
+	lowerBuf []byte
+	pending  []pendingMember
+	frames   []frame
+	val      leafValue
 }
 
 type pendingMember struct {

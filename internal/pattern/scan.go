@@ -323,8 +323,6 @@ func (s *scanner) array(i int, node *pathNode, parent int32) (int, error) {
 			}
 		case '[':
 			st.sawArray = true
-		default:
-			st.entries[e].scalar = true
 		}
 		var err error
 		if i, err = s.value(i, node, e); err != nil {

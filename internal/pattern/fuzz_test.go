@@ -1,0 +1,35 @@
+package pattern
+
+import (
+	"slices"
+	"testing"
+)
+
+// FuzzEngine: no input may panic or hang, and on an event that strict mode
+// accepts, the fast (early-stopping) scan must give the same answer.
+func FuzzEngine(f *testing.F) {
+	f.Add([]byte(`{"a":["x"],"b":{"c":[{"prefix":"p"}]}}`), []byte(`{"a":"x","b":{"c":"pq"},"z":[1,2]}`))
+	f.Add([]byte(`{"a":{"b":["x"],"c":[{"exists":false}]}}`), []byte(`{"a":[{"b":"x","c":1},{"b":"x"}]}`))
+	f.Add([]byte(`{"$or":[{"a":[1]},{"b":[{"numeric":[">",0]}]}]}`), []byte(`{"b":2,"a":1,"a":2}`))
+	f.Add([]byte(`{"a.b":[{"wildcard":"*x*"}]}`), []byte(`{"a":{"b":"yxy"},"a.b":"q"}`))
+	f.Fuzz(func(t *testing.T, pat, event []byte) {
+		p, err := Parse(pat, DefaultLimits())
+		if err != nil {
+			return
+		}
+		m := Build([]Entry{{ID: "p", P: p}, {ID: "q", P: p}})
+		strict, err := m.MatchStrict(nil, event)
+		fast, ferr := m.Match(nil, event)
+		if err != nil {
+			return
+		}
+		if ferr != nil {
+			t.Fatalf("fast scan failed on a valid event: %v", ferr)
+		}
+		slices.Sort(strict)
+		slices.Sort(fast)
+		if !slices.Equal(strict, fast) {
+			t.Fatalf("strict %v, fast %v\npattern %s\nevent %s", strict, fast, pat, event)
+		}
+	})
+}
