@@ -14,7 +14,10 @@ import (
 // newEngine returns a delivery engine using clock (nil: the system clock)
 // and logger (nil: slog.Default()).
 func newEngine(clock Clock, logger *slog.Logger) *delivery.Engine {
-	return delivery.New(delivery.Config{Clock: engineClockOf(clock), Logger: logger})
+	// A nil Clock converts to a nil delivery.Clock, which the engine takes
+	// as the system clock; any other Clock is a delivery.Clock as it is,
+	// because both name the same Timer type.
+	return delivery.New(delivery.Config{Clock: clock, Logger: logger})
 }
 
 // policy converts a RetryPolicy to the engine's; zero fields stay zero and
@@ -41,10 +44,18 @@ type destinationConfig[T any] struct {
 	// Attributes, GroupID — and the context to hand to the handler (ctx
 	// itself, or one derived from it). An error fails the attempt (mark it
 	// Permanent if retrying cannot help). Fill is also called for a dead
-	// letter, whose Delivery it fills the same way (its error is then
-	// ignored). The Delivery goes in and out by value, not by pointer, so
-	// that it stays on the stack.
+	// letter, whose Delivery it fills the same way; there its error is
+	// ignored and the Delivery it returned is used as it is, so Fill sets
+	// the fields that cannot fail (ID, Time, Kind) before the payload and
+	// returns d with them even with an error (and, when it has one, the
+	// derived context). The Delivery goes in and out by value, not by
+	// pointer, so that it stays on the stack.
 	Fill func(ctx context.Context, item T, d Delivery) (context.Context, Delivery, error)
+	// Event returns the item's event as the router accepted it, for
+	// DeadLetter.Event; it is called only on the dead-letter path. Nil:
+	// the dead letter's Delivery.Payload (right when the destination
+	// delivers the event or message itself, as a Topic's do).
+	Event func(item T) []byte
 	// Retry is the retry policy; zero fields take EventBridge's defaults.
 	Retry RetryPolicy
 	// DeadLetter receives what cannot be delivered. Nil: it is logged at
@@ -70,7 +81,9 @@ type destinationConfig[T any] struct {
 // handler: no allocation per delivery. Retries, backoff, panics, dead
 // letters and statistics are the engine's (see the delivery contract in
 // the package documentation); a dead letter's Failure becomes a public
-// [DeadLetter] with the last attempted Delivery.
+// [DeadLetter] with the last attempted Delivery and the original event
+// (cfg.Event). Without cfg.DeadLetter, dead letters are logged on
+// cfg.Logger, naming the event, and counted.
 //
 // A Topic can enqueue a [message], which carries everything a Delivery
 // needs, with fillMessage as Fill. A Bus enqueues its routed event and
@@ -83,7 +96,7 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 		panic("eda: newDestination: nil Fill")
 	}
 	base := Delivery{Router: cfg.Router, Rule: cfg.Rule, Destination: cfg.Name}
-	h, fill := cfg.Handler, cfg.Fill
+	h, fill, event := cfg.Handler, cfg.Fill, cfg.Event
 	dl := cfg.DeadLetter
 	if dl == nil {
 		dl = logDeadLetters(cfg.Logger)
@@ -114,13 +127,19 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 		DeadLetter: func(ctx context.Context, item T, f delivery.Failure) {
 			d := base
 			d.Attempt = f.Attempts
-			if hctx, filled, err := fill(ctx, item, d); err == nil {
-				d = filled
-				if hctx != nil {
-					ctx = hctx
-				}
+			// Even when Fill fails (the input could not be computed), the
+			// Delivery it returns names the event; the constant fields are
+			// set again in case it dropped them.
+			hctx, d, _ := fill(ctx, item, d)
+			d.Router, d.Rule, d.Destination, d.Attempt = base.Router, base.Rule, base.Destination, f.Attempts
+			if hctx != nil {
+				ctx = hctx
 			}
-			dl.HandleDeadLetter(ctx, DeadLetter{Delivery: d, Reason: string(f.Reason), Err: f.Err, Attempts: f.Attempts})
+			out := DeadLetter{Delivery: d, Event: d.Payload, Reason: string(f.Reason), Err: f.Err, Attempts: f.Attempts}
+			if event != nil {
+				out.Event = event(item)
+			}
+			dl.HandleDeadLetter(ctx, out)
 		},
 	})
 }

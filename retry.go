@@ -41,9 +41,21 @@ const (
 
 // DeadLetter is an event that could not be delivered, and why.
 type DeadLetter struct {
-	// Delivery is the last attempted delivery (its Router, Rule and
-	// Destination say where it was going).
+	// Delivery is the last attempted delivery: its ID, Router, Rule and
+	// Destination say what was going where, and its Payload is what the
+	// destination was to receive (for a Bus target with an input
+	// transformation, the transformed input). When the input could not be
+	// computed, Delivery still names the event and its destination, and
+	// its Payload is nil.
 	Delivery Delivery
+	// Event is the event as the router accepted it: for a [Bus] the event
+	// envelope JSON, for a Topic the message body. It is the same as
+	// Delivery.Payload when the destination has no input transformation.
+	// Like an EventBridge dead-letter queue, which receives the event that
+	// failed, not the target's input, it lets the event be inspected and
+	// put again. It must not be modified: it is shared with the other
+	// destinations of the event.
+	Event []byte
 	// Reason is the exhausted condition: [ReasonPermanent],
 	// [ReasonMaxAttempts], [ReasonMaxAge] or [ReasonShutdown].
 	Reason string

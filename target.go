@@ -287,6 +287,7 @@ func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, 
 		Name:           cfg.id,
 		Handler:        Chain(mw...)(cfg.handler),
 		Fill:           t.fill,
+		Event:          routedEvent,
 		Retry:          retry,
 		DeadLetter:     dl,
 		Logger:         b.cfg.logger,
@@ -308,18 +309,25 @@ func (b *Bus) ruleARN(rule string) string {
 // fill completes the Delivery of one attempt (or dead letter) of ev: the
 // event's id and time, and the payload — the event, or the target's input
 // computed from it. The handler's context carries the event's hop count
-// when it is past the first hop (see hopsFrom).
+// when it is past the first hop (see hopsFrom). When the input cannot be
+// computed, fill returns the error (permanent) with the Delivery and
+// context complete but for the payload, which is nil: the dead letter
+// still names the event.
 func (t *targetRuntime) fill(ctx context.Context, ev *routed, d Delivery) (context.Context, Delivery, error) {
 	d.ID, d.Time, d.Kind, d.Payload = ev.id, ev.accepted, t.kind, ev.raw
+	if ev.hops > 0 {
+		ctx = withHops(ctx, ev.hops)
+	}
 	if t.input != nil {
 		p, err := t.input(ev, t)
 		if err != nil {
+			d.Payload = nil
 			return ctx, d, Permanent(fmt.Errorf("eda: target %q: input: %w", t.id, err))
 		}
 		d.Payload = p
 	}
-	if ev.hops > 0 {
-		ctx = withHops(ctx, ev.hops)
-	}
 	return ctx, d, nil
 }
+
+// routedEvent returns the event's JSON form, for DeadLetter.Event.
+func routedEvent(ev *routed) []byte { return ev.raw }

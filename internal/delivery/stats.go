@@ -93,15 +93,6 @@ func (h *histogram) record(v int64) {
 	}
 }
 
-// count returns the number of recorded values.
-func (h *histogram) count() uint64 {
-	var n uint64
-	for i := range h.buckets {
-		n += h.buckets[i].Load()
-	}
-	return n
-}
-
 // quantiles returns the count and, for each q, the upper bound of the
 // bucket holding that quantile (capped by the maximum seen).
 func (h *histogram) quantiles(qs ...float64) (uint64, [3]int64) {

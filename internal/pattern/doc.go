@@ -47,10 +47,12 @@
 // depends on the values present, not on the number of patterns.
 //
 // Matching (match.go, scan.go): a source reports leaves to a per-goroutine
-// state; predicates hit by a leaf bump counters of the AND-combinations
-// needing them; complete combinations are confirmed (cheaply without arrays
-// of objects, else by a polynomial walk over a recorded skeleton of the
-// event). Two sources feed the same state calls: the JSON scanner (Match,
+// state, which records the predicates hit; each AND-combination has one
+// anchor (its required predicate shared by the fewest combinations), and
+// after the scan only the combinations of the anchors hit are checked, so
+// conditions that many patterns share cost nothing per pattern. Complete
+// combinations are confirmed (cheaply without arrays of objects, else by a
+// polynomial walk over a recorded skeleton of the event). Two sources feed the same state calls: the JSON scanner (Match,
 // MatchStrict) and, for SNS's attribute scope, a flat list of typed message
 // attributes (MatchAttrs).
 //

@@ -79,7 +79,11 @@ func isAncestor(a, b *pathNode) bool {
 // pred is a shared predicate: one leaf list of alternatives on one path.
 // Identical lists on the same path, in any patterns, share one pred.
 type pred struct {
-	subrules []int32 // subrules in which this pred is a required condition
+	// anchored lists the subrules whose anchor this pred is: the required
+	// pred of the subrule that the fewest subrules require (see anchor).
+	anchored []int32
+	nsub     int32 // subrules in which this pred is a required condition
+	last     int32 // build only: the last subrule counted in nsub
 }
 
 // sreq is a compiled field condition of a subrule.
@@ -130,7 +134,34 @@ func Build(entries []Entry) *Machine {
 		b.add(e)
 	}
 	b.m.root.finish()
+	b.anchor()
 	return b.m
+}
+
+// anchor gives every subrule with required preds one anchor: of its required
+// preds, the one required by the fewest subrules (the most selective, as far
+// as the snapshot can tell; ties go to the first named). Matching checks a
+// subrule only when its anchor is hit (match.go), so a pred that many
+// subrules share, such as the source of Bus-style rules, costs nothing per
+// subrule when it is hit, unless it is their most selective condition.
+func (b *builder) anchor() {
+	preds := b.m.preds
+	for si := range b.m.subrules {
+		sr := &b.m.subrules[si]
+		best := int32(-1)
+		for i := range sr.reqs {
+			q := &sr.reqs[i]
+			if q.allowAbsent {
+				continue
+			}
+			if best < 0 || preds[q.pred].nsub < preds[best].nsub {
+				best = q.pred
+			}
+		}
+		if best >= 0 {
+			preds[best].anchored = append(preds[best].anchored, int32(si))
+		}
+	}
 }
 
 // finish computes the early-stop data of n and its descendants.
@@ -192,7 +223,7 @@ func (b *builder) newPred(key string, n *pathNode, alts []alt) int32 {
 		return id
 	}
 	id := int32(len(b.m.preds))
-	b.m.preds = append(b.m.preds, pred{})
+	b.m.preds = append(b.m.preds, pred{last: -1})
 	b.predKeys[key] = id
 	if n.field == nil {
 		n.field = &fieldIndex{}
@@ -208,7 +239,7 @@ func (b *builder) presencePred(n *pathNode) int32 {
 		return id
 	}
 	id := int32(len(b.m.preds))
-	b.m.preds = append(b.m.preds, pred{})
+	b.m.preds = append(b.m.preds, pred{last: -1})
 	b.presence[n] = id
 	if n.field == nil {
 		n.field = &fieldIndex{}
@@ -233,8 +264,9 @@ func (b *builder) add(e Entry) {
 				q.presence = b.presencePred(n)
 			} else {
 				p := &b.m.preds[q.pred]
-				if len(p.subrules) == 0 || p.subrules[len(p.subrules)-1] != si {
-					p.subrules = append(p.subrules, si)
+				if p.last != si {
+					p.last = si
+					p.nsub++
 					sr.npos++
 				}
 			}

@@ -10,15 +10,19 @@ package pattern
 //     type (String → vString, Number → vNumber, String.Array → an array of
 //     leaves); Machine.MatchAttrs (attrs.go) is that second source.
 //  2. leaf evaluates the value once against the shared fieldIndex of its path
-//     and records the predicates it satisfies. The first hit of a required
-//     predicate in an event bumps a counter in every subrule that needs it;
-//     a subrule whose counter reaches its number of required predicates
-//     becomes a candidate. Work is proportional to the hits, not to the
-//     number of patterns.
-//  3. Each candidate (and each subrule made only of {"exists": false}
-//     conditions) is confirmed: cheaply when no array of objects took part,
-//     otherwise by the array-consistent walk over the recorded event
-//     skeleton (consistent).
+//     and records the predicates it satisfies (an epoch per predicate). Each
+//     subrule has one anchor, chosen when the Machine is built: its required
+//     predicate that the fewest subrules require (Build's anchor). The first
+//     hit of a predicate that anchors subrules records it as fired; nothing
+//     is done per subrule during the scan.
+//  3. After the scan (or its early stop), the subrules of each fired anchor
+//     whose other required predicates were all hit become candidates. Work
+//     is proportional to the hits of the selective predicates, not to the
+//     number of patterns sharing a common one (1,000 rules that all name the
+//     same source cost no more per event than one). Each candidate (and each
+//     subrule made only of {"exists": false} conditions) is confirmed:
+//     cheaply when no array of objects took part, otherwise by the
+//     array-consistent walk over the recorded event skeleton (consistent).
 
 // entry kinds of the recorded event skeleton.
 const (
@@ -48,14 +52,12 @@ type state struct {
 	predEpoch []uint32 // predicate hit in this event
 	leafEpoch []uint32 // predicate hit by the current leaf
 	leafSeq   uint32
-	subEpoch  []uint32
-	subCount  []int32
 	patEpoch  []uint32 // pattern already reported
 
-	candidates []int32
-	hits       []int32
-	entries    []entry
-	sawArray   bool
+	fired    []int32 // anchor predicates hit in this event
+	hits     []int32
+	entries  []entry
+	sawArray bool
 
 	// scanner scratch
 	seen     []uint32 // per trie node: object id in which its key was seen
@@ -77,13 +79,10 @@ type pendingMember struct {
 
 func newState(m *Machine) *state {
 	np := len(m.preds)
-	ns := len(m.subrules)
 	return &state{
 		m:         m,
 		predEpoch: make([]uint32, np),
 		leafEpoch: make([]uint32, np),
-		subEpoch:  make([]uint32, ns),
-		subCount:  make([]int32, ns),
 		patEpoch:  make([]uint32, len(m.ids)),
 		seen:      make([]uint32, m.nodes),
 		seenPos:   make([]int32, m.nodes),
@@ -95,11 +94,10 @@ func (st *state) reset() {
 	st.epoch++
 	if st.epoch == 0 {
 		clear(st.predEpoch)
-		clear(st.subEpoch)
 		clear(st.patEpoch)
 		st.epoch = 1
 	}
-	st.candidates = st.candidates[:0]
+	st.fired = st.fired[:0]
 	st.hits = st.hits[:0]
 	st.entries = st.entries[:0]
 	st.sawArray = false
@@ -160,29 +158,38 @@ func (st *state) hit(p int32) {
 		return
 	}
 	st.predEpoch[p] = st.epoch
-	m := st.m
-	for _, s := range m.preds[p].subrules {
-		if st.subEpoch[s] != st.epoch {
-			st.subEpoch[s] = st.epoch
-			st.subCount[s] = 0
-		}
-		st.subCount[s]++
-		if st.subCount[s] == m.subrules[s].npos {
-			st.candidates = append(st.candidates, s)
-		}
+	if len(st.m.preds[p].anchored) > 0 {
+		st.fired = append(st.fired, p)
 	}
 }
 
 // collect appends the ids of the matching patterns to dst.
 func (st *state) collect(dst []string) []string {
 	m := st.m
-	for _, s := range st.candidates {
-		dst = st.confirm(s, dst)
+	for _, p := range st.fired {
+		for _, s := range m.preds[p].anchored {
+			if st.requiredHit(s) {
+				dst = st.confirm(s, dst)
+			}
+		}
 	}
 	for _, s := range m.always {
 		dst = st.confirm(s, dst)
 	}
 	return dst
+}
+
+// requiredHit reports whether every required predicate of subrule s was hit
+// in this event.
+func (st *state) requiredHit(s int32) bool {
+	sr := &st.m.subrules[s]
+	for i := range sr.reqs {
+		q := &sr.reqs[i]
+		if !q.allowAbsent && st.predEpoch[q.pred] != st.epoch {
+			return false
+		}
+	}
+	return true
 }
 
 func (st *state) confirm(s int32, dst []string) []string {

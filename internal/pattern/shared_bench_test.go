@@ -15,7 +15,7 @@ import (
 func BenchmarkSharedPredicates(b *testing.B) {
 	const shape = `{"source":["shop"],"detail-type":["Order"],"detail":{"customer":["c-%d"]}}`
 	events := map[string][]byte{
-		"match": []byte(`{"version":"0","id":"6a7e8feb","detail-type":"Order","source":"shop","account":"1","time":"2026-11-25T18:00:00Z","region":"eu-west-1","resources":[],"detail":{"orderId":"o-1","customer":"c-1","total":100.5}}`),
+		"match":   []byte(`{"version":"0","id":"6a7e8feb","detail-type":"Order","source":"shop","account":"1","time":"2026-11-25T18:00:00Z","region":"eu-west-1","resources":[],"detail":{"orderId":"o-1","customer":"c-1","total":100.5}}`),
 		"nomatch": []byte(`{"version":"0","id":"6a7e8feb","detail-type":"Order","source":"shop","account":"1","time":"2026-11-25T18:00:00Z","region":"eu-west-1","resources":[],"detail":{"orderId":"o-1","customer":"z-1","total":100.5}}`),
 	}
 	for _, n := range []int{1, 100, 1000, 10000, 100000} {

@@ -38,7 +38,7 @@ func (t *Transformer) Apply(dst []byte, event []byte, vars Vars) ([]byte, error)
 		return dst, ErrEventNotObject
 	}
 	var cache [cachedVars]resolved
-	vals := cache[:0]
+	var vals []resolved
 	if len(t.vars) <= cachedVars {
 		vals = cache[:len(t.vars)]
 	} else {
