@@ -138,6 +138,102 @@ func TestDestinationDeadLetters(t *testing.T) {
 	assert.EqualValues(t, 3, d.Stats().DeadLettered)
 }
 
+// inputItem is a test item whose destination delivers an input computed
+// from an original event, as a Bus target with an input transformation.
+type inputItem struct {
+	id  string
+	raw []byte
+}
+
+type fillCtxKey struct{}
+
+func TestDestinationDeadLetterCarriesTheEvent(t *testing.T) {
+	e := newEngine(clocktest.NewInstant(testEpoch), nil)
+	defer closeEngine(t, e)
+	var rec recordDeadLetters
+	ctxIDs := map[string]any{}
+	var ctxMu sync.Mutex
+	d := newDestination(e, destinationConfig[inputItem]{
+		Router: "bus", Rule: "r", Name: "t",
+		Retry: RetryPolicy{MaxAttempts: 2},
+		Handler: HandlerFunc(func(ctx context.Context, d Delivery) error {
+			return errors.New("down")
+		}),
+		Fill: func(ctx context.Context, it inputItem, d Delivery) (context.Context, Delivery, error) {
+			ctx = context.WithValue(ctx, fillCtxKey{}, it.id)
+			switch it.id {
+			case "bad-input":
+				// The input cannot be computed: ID and Time are set, no payload.
+				d.ID, d.Time, d.Kind = it.id, testEpoch, PayloadInput
+				return ctx, d, Permanent(errors.New("cannot transform"))
+			case "drops-fields":
+				// A careless Fill that returns a Delivery of its own.
+				return ctx, Delivery{ID: it.id}, Permanent(errors.New("careless"))
+			}
+			d.ID, d.Time, d.Kind, d.Payload = it.id, testEpoch, PayloadInput, []byte(`"input of `+it.id+`"`)
+			return ctx, d, nil
+		},
+		Event:      func(it inputItem) []byte { return it.raw },
+		DeadLetter: DeadLetterFunc(func(ctx context.Context, dl DeadLetter) {
+			ctxMu.Lock()
+			ctxIDs[dl.Delivery.ID] = ctx.Value(fillCtxKey{})
+			ctxMu.Unlock()
+			rec.HandleDeadLetter(ctx, dl)
+		}),
+	})
+	for _, id := range []string{"transformed", "bad-input", "drops-fields"} {
+		require.NoError(t, d.Enqueue(context.Background(), inputItem{id: id, raw: []byte(`{"id":"` + id + `"}`)}))
+	}
+	drainEngine(t, e)
+	byID := map[string]DeadLetter{}
+	for _, dl := range rec.all() {
+		byID[dl.Delivery.ID] = dl
+	}
+	require.Len(t, byID, 3)
+
+	tr := byID["transformed"]
+	assert.Equal(t, ReasonMaxAttempts, tr.Reason)
+	assert.Equal(t, `"input of transformed"`, string(tr.Delivery.Payload), "the delivery as attempted")
+	assert.Equal(t, `{"id":"transformed"}`, string(tr.Event), "the original event")
+
+	bad := byID["bad-input"]
+	assert.Equal(t, ReasonPermanent, bad.Reason)
+	assert.Equal(t, 1, bad.Attempts)
+	assert.EqualError(t, bad.Err, "cannot transform")
+	assert.Equal(t, Delivery{ID: "bad-input", Router: "bus", Rule: "r", Destination: "t", Attempt: 1, Time: testEpoch, Kind: PayloadInput}, bad.Delivery)
+	assert.Equal(t, `{"id":"bad-input"}`, string(bad.Event))
+
+	careless := byID["drops-fields"]
+	assert.Equal(t, Delivery{ID: "drops-fields", Router: "bus", Rule: "r", Destination: "t", Attempt: 1}, careless.Delivery,
+		"the destination's constant fields survive a Fill that drops them")
+	assert.Equal(t, `{"id":"drops-fields"}`, string(careless.Event))
+
+	ctxMu.Lock()
+	defer ctxMu.Unlock()
+	for id, got := range ctxIDs {
+		assert.Equal(t, id, got, "the dead-letter handler gets Fill's context")
+	}
+	assert.EqualValues(t, 3, d.Stats().DeadLettered)
+}
+
+func TestDestinationDeadLetterEventDefaultsToPayload(t *testing.T) {
+	e := newEngine(clocktest.NewInstant(testEpoch), nil)
+	defer closeEngine(t, e)
+	var rec recordDeadLetters
+	d := newDestination(e, destinationConfig[message]{
+		Router: "topic", Name: "s",
+		Handler:    HandlerFunc(func(context.Context, Delivery) error { return Permanent(errors.New("no")) }),
+		Fill:       fillMessage,
+		DeadLetter: &rec,
+	})
+	require.NoError(t, d.Enqueue(context.Background(), message{ID: "m", Kind: PayloadMessage, Payload: []byte("body")}))
+	drainEngine(t, e)
+	dls := rec.all()
+	require.Len(t, dls, 1)
+	assert.Equal(t, "body", string(dls[0].Event))
+	assert.Equal(t, "body", string(dls[0].Delivery.Payload))
+}
+
 func TestDestinationDefaultDeadLetterLogs(t *testing.T) {
 	var buf bytes.Buffer
 	var mu sync.Mutex

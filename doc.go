@@ -1,17 +1,62 @@
 // Package eda gives a Go program Amazon EventBridge and SNS semantics in
 // one process: producers publish events, routers direct them — a Bus with
-// rules, JSON event patterns and targets, like EventBridge; a Topic with
-// subscriptions, like SNS — and consumers react.
+// rules, JSON event patterns and targets, like EventBridge (a Topic with
+// subscriptions, like SNS, is being built on the same engines) — and
+// consumers react, and may publish more events in turn.
 //
 // # Tour
 //
-// A consumer is a [Handler]: one method, Handle(ctx, [Delivery]), with the
-// [HandlerFunc] adapter, shared by both routers. [HandlerOf] decodes the
-// payload into a Go type for you; [Batch] turns a [BatchHandler] into a
-// Handler that receives deliveries in batches. [Middleware] wraps handlers
-// ([Chain], first listed outermost). What cannot be delivered goes to a
-// [DeadLetterHandler]; a [RetryPolicy] says how hard to try first.
-// Patterns are compiled by [ParsePattern] and matched by [MatchPattern].
+// Events. An [Event] is EventBridge's envelope — version, id, detail-type,
+// source, account, time, region, resources, detail — and its JSON form is
+// byte-compatible with EventBridge's, so patterns written for AWS match
+// unchanged. [EntrySize] counts an entry's size as PutEvents does.
+//
+// The Bus. [NewBus] creates an in-process event bus, configured with With…
+// options ([WithRetryPolicy], [WithDeadLetterHandler], [WithMiddleware],
+// [WithClock], [WithEntrySizeLimit], …). [Bus.PutRule] adds or replaces a
+// [Rule]: a name, an event pattern, a state and up to a few [Target]s.
+// [HandlerTarget] sends matching events to a [Handler], [BusTarget] to
+// another bus (with loop protection); per target, [WithInput],
+// [WithInputPath] or [WithInputTransformer] reshape what is delivered,
+// exactly as EventBridge's target input does, and [WithTargetRetryPolicy],
+// [WithTargetDeadLetter], [WithTargetMaxConcurrency] and
+// [WithTargetMiddleware] tune delivery. [Bus.PutEvents] validates every
+// entry on its own, routes the good ones with one match over all rules, and
+// answers per entry in EventBridge's vocabulary ([PutEventsResult]).
+// [Bus.Drain] waits for delivery, [Bus.Close] shuts down, [Bus.Stats]
+// reports EventBridge's metrics, and [Bus.Describe] returns the topology as
+// data and as a Mermaid diagram.
+//
+// Producers. [Producer] is anything that puts events — a *Bus, or a fake in
+// a test ([ProducerFunc]). [NewProducer] binds a Go type to a source and
+// detail-type: Put marshals the value as the event's detail.
+//
+// Patterns. The pattern language is EventBridge's: exact values, prefix,
+// suffix, equals-ignore-case, wildcard, anything-but, numeric, exists,
+// cidr and $or, across nested objects and arrays. [ParsePattern] compiles
+// one pattern and reports an invalid one as a *[PatternError] naming where
+// and why; [MatchPattern] is EventBridge's TestEventPattern; a [Matcher]
+// compiles many patterns into one structure so that matching an event
+// costs what the event's named fields cost, not what the number of
+// patterns does. The Bus uses one Matcher for all its rules.
+//
+// Consumers. A consumer is a [Handler]: one method, Handle(ctx,
+// [Delivery]), with the [HandlerFunc] adapter, shared by both routers.
+// [HandlerOf] decodes the payload (for an event, its detail) into a Go
+// type; [Batch] turns a [BatchHandler] into a Handler that receives
+// deliveries in batches and retries only the failed items of a
+// [BatchError]. An error marked [Permanent] is not retried. What cannot be
+// delivered goes to a [DeadLetterHandler] as a [DeadLetter]; a
+// [RetryPolicy] says how hard to try first.
+//
+// Middleware. A [Middleware] wraps a Handler; [Chain] composes them, first
+// listed outermost. Built in, all of the same shape: [Recover], [Timeout],
+// [Retry], [Logging], [Deduplicate], [RateLimit] and [CircuitBreaker]. Set
+// them per bus ([WithMiddleware]) or per target ([WithTargetMiddleware]);
+// the bus's run outside the target's.
+//
+// Time. Retries, windows and timestamps read a [Clock]; [SystemClock] is
+// the real one, and tests can pass their own to run retries instantly.
 //
 // # Delivery contract
 //

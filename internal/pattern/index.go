@@ -94,9 +94,7 @@ func (v *leafValue) addr() (netip.Addr, bool) {
 		v.ipDone = true
 		s := v.str
 		if len(s) >= 2 && len(s) <= 64 && (isHex(s[0]) || s[0] == ':') {
-			if a, err := netip.ParseAddr(string(s)); err == nil && a.Zone() == "" {
-				v.ip, v.isIP = a, true
-			}
+			v.ip, v.isIP = parseAddr(s)
 		}
 	}
 	return v.ip, v.isIP

@@ -1,0 +1,144 @@
+package pattern
+
+import "net/netip"
+
+// parseAddr parses an IPv4 or IPv6 address without a zone from b, accepting
+// exactly what netip.ParseAddr accepts (less zones). It exists because
+// netip.ParseAddr takes a string: converting an event's bytes and building
+// its error values would allocate on every string leaf of a field with cidr
+// or IP-address conditions. TestParseAddrAgreesWithNetip checks the two
+// agree.
+func parseAddr(b []byte) (netip.Addr, bool) {
+	for _, c := range b {
+		switch c {
+		case '.':
+			var f [4]byte
+			if !parseIPv4Fields(b, f[:]) {
+				return netip.Addr{}, false
+			}
+			return netip.AddrFrom4(f), true
+		case ':':
+			return parseIPv6(b)
+		case '%':
+			return netip.Addr{}, false
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// parseIPv4Fields parses dotted-decimal b into four bytes: four fields of
+// one to three digits, each at most 255, no leading zeros.
+func parseIPv4Fields(b []byte, fields []byte) bool {
+	val, pos, digits := 0, 0, 0
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 1 && val == 0 {
+				return false
+			}
+			val = val*10 + int(c-'0')
+			digits++
+			if val > 255 {
+				return false
+			}
+		case c == '.':
+			if i == 0 || i == len(b)-1 || b[i-1] == '.' || pos == 3 {
+				return false
+			}
+			fields[pos] = byte(val)
+			pos++
+			val, digits = 0, 0
+		default:
+			return false
+		}
+	}
+	if pos < 3 {
+		return false
+	}
+	fields[3] = byte(val)
+	return true
+}
+
+// parseIPv6 parses an IPv6 address without a zone: up to eight groups of
+// one to four hex digits, one optional "::" standing for at least one zero
+// group, and an optional embedded IPv4 address in the last 32 bits.
+func parseIPv6(s []byte) (netip.Addr, bool) {
+	var ip [16]byte
+	ellipsis := -1
+	if len(s) >= 2 && s[0] == ':' && s[1] == ':' {
+		ellipsis = 0
+		s = s[2:]
+		if len(s) == 0 {
+			return netip.IPv6Unspecified(), true
+		}
+	}
+	i := 0
+	for i < 16 {
+		off, acc := 0, uint32(0)
+		for ; off < len(s); off++ {
+			c := s[off]
+			switch {
+			case c >= '0' && c <= '9':
+				acc = acc<<4 + uint32(c-'0')
+			case c >= 'a' && c <= 'f':
+				acc = acc<<4 + uint32(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				acc = acc<<4 + uint32(c-'A'+10)
+			default:
+				goto done
+			}
+			if off > 3 {
+				return netip.Addr{}, false
+			}
+		}
+	done:
+		if off == 0 {
+			return netip.Addr{}, false
+		}
+		if off < len(s) && s[off] == '.' {
+			if ellipsis < 0 && i != 12 || i+4 > 16 {
+				return netip.Addr{}, false
+			}
+			if !parseIPv4Fields(s, ip[i:i+4]) {
+				return netip.Addr{}, false
+			}
+			s = nil
+			i += 4
+			break
+		}
+		ip[i], ip[i+1] = byte(acc>>8), byte(acc)
+		i += 2
+		s = s[off:]
+		if len(s) == 0 {
+			break
+		}
+		if s[0] != ':' || len(s) == 1 {
+			return netip.Addr{}, false
+		}
+		s = s[1:]
+		if s[0] == ':' {
+			if ellipsis >= 0 {
+				return netip.Addr{}, false
+			}
+			ellipsis = i
+			s = s[1:]
+			if len(s) == 0 {
+				break
+			}
+		}
+	}
+	if len(s) != 0 {
+		return netip.Addr{}, false
+	}
+	if i < 16 {
+		if ellipsis < 0 {
+			return netip.Addr{}, false
+		}
+		n := 16 - i
+		copy(ip[ellipsis+n:], ip[ellipsis:i])
+		clear(ip[ellipsis : ellipsis+n])
+	} else if ellipsis >= 0 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom16(ip), true
+}
