@@ -62,8 +62,11 @@ func WithRetryPolicy(p RetryPolicy) BusOption {
 }
 
 // WithDeadLetterHandler sets the dead-letter handler of targets that set
-// none. Without one, dead letters go to the delivery engine's default,
-// which logs and counts them.
+// none. Without one, each dead letter is logged at Warn level on the bus's
+// logger ([WithLogger]) — "eda: dead letter" with the event id, router
+// (the bus), rule, destination (the target id), reason, attempts and
+// error — and counted in the target's DeadLetterInvocations, never
+// silently dropped.
 func WithDeadLetterHandler(h DeadLetterHandler) BusOption {
 	return func(c *busConfig) error { c.deadLetter = h; return nil }
 }

@@ -59,8 +59,8 @@ func (b *Bus) acquire(dst []string, raw []byte) (*routeTable, []string, error) {
 		v := b.seq.Load()
 		if v&1 == 1 {
 			// A writer is changing the rules: wait for it.
-			//lint:ignore SA2001 an empty critical section on purpose: it waits for the writer
 			b.mu.Lock()
+			//lint:ignore SA2001 an empty critical section on purpose: it waits for the writer
 			b.mu.Unlock()
 			continue
 		}

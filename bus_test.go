@@ -1,10 +1,12 @@
 package eda
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"runtime"
 	"strings"
@@ -664,5 +666,44 @@ func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
 	}
 	if _, err := b.PutEvents(context.Background(), orderEvent(0, 1)); !errors.Is(err, ErrClosed) {
 		t.Errorf("PutEvents after Close: %v", err)
+	}
+}
+
+// TestBusDefaultDeadLetterIsLoggedAndCounted: without a dead-letter
+// handler on the target or the bus, a dead letter is logged on the bus's
+// logger with the event id, bus, rule, target, reason, attempts and error,
+// and counted in the target's stats.
+func TestBusDefaultDeadLetterIsLoggedAndCounted(t *testing.T) {
+	leakCheck(t)
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))
+	b := newTestBus(t, "quiet", WithLogger(logger))
+	failing := HandlerFunc(func(context.Context, Delivery) error { return errors.New("disk full") })
+	mustPutRule(t, b, Rule{Name: "store", EventPattern: `{"source":["com.example.orders"]}`,
+		Targets: []Target{HandlerTarget("db", failing, WithInputPath("$.detail"))}})
+	res, err := b.PutEvents(context.Background(), orderEvent(5, 50))
+	if err != nil || res.FailedEntryCount != 0 {
+		t.Fatalf("PutEvents: %v %+v", err, res)
+	}
+	drain(t, b)
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if n := strings.Count(out, "eda: dead letter"); n != 1 {
+		t.Fatalf("%d dead-letter log lines, want 1:\n%s", n, out)
+	}
+	for _, want := range []string{
+		"level=WARN", "id=" + res.Entries[0].EventID, "router=quiet", "rule=store", "destination=db",
+		"reason=max-attempts", fmt.Sprintf("attempts=%d", fastRetry.MaxAttempts), `error="disk full"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	rs, _ := b.Stats().Rule("store")
+	ts, _ := rs.Target("db")
+	if ts.DeadLetterInvocations != 1 || ts.FailedInvocations != 1 {
+		t.Errorf("stats %+v", ts)
 	}
 }

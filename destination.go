@@ -52,9 +52,11 @@ type destinationConfig[T any] struct {
 	// pointer, so that it stays on the stack.
 	Fill func(ctx context.Context, item T, d Delivery) (context.Context, Delivery, error)
 	// Event returns the item's event as the router accepted it, for
-	// DeadLetter.Event; it is called only on the dead-letter path. Nil:
-	// the dead letter's Delivery.Payload (right when the destination
-	// delivers the event or message itself, as a Topic's do).
+	// DeadLetter.Event; it is called only on the dead-letter path, never
+	// per delivery. Nil: the dead letter's Delivery.Payload, which is right
+	// when the destination delivers the event or message itself (a Topic
+	// subscription that wraps messages in an SNS JSON envelope sets Event
+	// to return the message body).
 	Event func(item T) []byte
 	// Retry is the retry policy; zero fields take EventBridge's defaults.
 	Retry RetryPolicy

@@ -173,7 +173,7 @@ func TestDestinationDeadLetterCarriesTheEvent(t *testing.T) {
 			d.ID, d.Time, d.Kind, d.Payload = it.id, testEpoch, PayloadInput, []byte(`"input of `+it.id+`"`)
 			return ctx, d, nil
 		},
-		Event:      func(it inputItem) []byte { return it.raw },
+		Event: func(it inputItem) []byte { return it.raw },
 		DeadLetter: DeadLetterFunc(func(ctx context.Context, dl DeadLetter) {
 			ctxMu.Lock()
 			ctxIDs[dl.Delivery.ID] = ctx.Value(fillCtxKey{})
@@ -306,8 +306,7 @@ func TestDestinationCascadeWithHandlerContext(t *testing.T) {
 	e := newEngine(nil, nil)
 	defer closeEngine(t, e)
 	var leaf atomic.Int32
-	var sink *delivery.Destination[message]
-	sink = newDestination(e, destinationConfig[message]{
+	sink := newDestination(e, destinationConfig[message]{
 		Name: "sink", MaxConcurrency: 1, QueueSize: 1,
 		Handler: HandlerFunc(func(context.Context, Delivery) error {
 			leaf.Add(1)

@@ -115,7 +115,9 @@
 // attempt failed ([ReasonMaxAttempts]), when it was still failing at the
 // policy's maximum age ([ReasonMaxAge]), or at shutdown ([ReasonShutdown]).
 // The [DeadLetter] names the router, rule, destination and event, the
-// reason, the last error and the number of attempts. The dead-letter
+// reason, the last error and the number of attempts, and it carries the
+// event as the router accepted it ([DeadLetter].Event) — not a target's
+// transformed input — as EventBridge's dead-letter queues do. The dead-letter
 // handler is called with a context that is never cancelled, even when
 // everything else was. Without a dead-letter handler, dead letters are
 // logged at Warn level; either way they are counted in the destination's

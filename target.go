@@ -45,8 +45,17 @@ func WithInput(input string) TargetOption {
 }
 
 // WithInputPath sends the part of the event that the JSON path selects
-// (EventBridge's InputPath), e.g. "$.detail". When the path selects
-// nothing, the payload is empty.
+// (EventBridge's InputPath), e.g. "$.detail", as JSON text: an object, an
+// array, a quoted string, a number, true, false or null.
+//
+// When the path selects nothing in an event — a field the event lacks —
+// the target still receives the event, with an empty (nil) payload:
+// EventBridge documents no behaviour for that case, and an empty payload
+// lets the handler tell it from a JSON null. A [HandlerOf] handler whose
+// T decodes with encoding/json (not a string or bytes) fails to decode
+// it, permanently, so such an event goes to the dead letters. To not
+// deliver it at all, make the rule's pattern require the field, e.g.
+// {"detail": {"state": [{"exists": true}]}}.
 func WithInputPath(path string) TargetOption {
 	return func(c *targetConfig) { c.inputPath = path }
 }

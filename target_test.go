@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -325,5 +326,160 @@ func TestBusTargetLoopIsStopped(t *testing.T) {
 	sa, sb := a.Stats(), b.Stats()
 	if total := sa.PutEventsEntries + sb.PutEventsEntries; total != 7 { // hop 0..5 accepted, hop 6 refused
 		t.Errorf("%d entries put across both buses, want 7", total)
+	}
+}
+
+// TestTargetDeadLetterCarriesTheOriginalEvent: the dead letter of a target
+// with an input transformer holds the transformed input as the attempted
+// Delivery, and the event itself as Event, like an EventBridge DLQ.
+func TestTargetDeadLetterCarriesTheOriginalEvent(t *testing.T) {
+	leakCheck(t)
+	dl := &dlRecorder{}
+	b := newTestBus(t, "dlq")
+	failing := HandlerFunc(func(context.Context, Delivery) error { return errors.New("down") })
+	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{
+		HandlerTarget("transformed", failing, WithTargetDeadLetter(dl), WithInputTransformer(InputTransformer{
+			InputPathsMap: map[string]string{"id": "$.detail.orderId"},
+			InputTemplate: `{"order": <id>}`,
+		})),
+		HandlerTarget("whole", failing, WithTargetDeadLetter(dl)),
+	}})
+	res, err := b.PutEvents(context.Background(), orderEvent(42, 10))
+	if err != nil || res.FailedEntryCount != 0 {
+		t.Fatalf("PutEvents: %v %+v", err, res)
+	}
+	drain(t, b)
+	byTarget := map[string]DeadLetter{}
+	for _, l := range dl.letters() {
+		byTarget[l.Delivery.Destination] = l
+	}
+	if len(byTarget) != 2 {
+		t.Fatalf("dead letters %+v", dl.letters())
+	}
+	tr, whole := byTarget["transformed"], byTarget["whole"]
+	if string(tr.Delivery.Payload) != `{"order":42}` || tr.Delivery.Kind != PayloadInput {
+		t.Errorf("transformed dead letter's delivery: %s %v", tr.Delivery.Payload, tr.Delivery.Kind)
+	}
+	for name, l := range byTarget {
+		var e Event
+		if err := json.Unmarshal(l.Event, &e); err != nil {
+			t.Fatalf("%s: Event %s: %v", name, l.Event, err)
+		}
+		if e.ID != res.Entries[0].EventID || l.Delivery.ID != e.ID || e.DetailType != "OrderPlaced" || string(e.Detail) != `{"orderId":42,"total":10}` {
+			t.Errorf("%s: dead letter event %s, delivery id %s", name, l.Event, l.Delivery.ID)
+		}
+		if l.Reason != ReasonMaxAttempts || l.Attempts != fastRetry.MaxAttempts || l.Delivery.Rule != "r" || l.Delivery.Router != "dlq" {
+			t.Errorf("%s: dead letter %+v", name, l)
+		}
+	}
+	if string(whole.Event) != string(whole.Delivery.Payload) {
+		t.Errorf("whole-event target: Event %s differs from the payload %s", whole.Event, whole.Delivery.Payload)
+	}
+}
+
+// TestTargetInputFailureIsDeadLetteredWithTheEvent: when a target's input
+// cannot be computed, the event is dead-lettered at once (permanent) with
+// its id, bus, rule, target and the event itself, and a handler of the
+// dead letter sees the event's hop count.
+func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
+	leakCheck(t)
+	e := newEngine(nil, nil)
+	defer func() {
+		if err := e.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	var called int
+	var mu sync.Mutex
+	rt := &targetRuntime{id: "t", rule: "r", kind: PayloadInput,
+		input: func(*routed, *targetRuntime) ([]byte, error) { return nil, errors.New("no such field") }}
+	type seen struct {
+		dl   DeadLetter
+		hops int
+	}
+	got := make(chan seen, 1)
+	rt.dest = newDestination(e, destinationConfig[*routed]{
+		Router: "bus", Rule: "r", Name: "t",
+		Handler: HandlerFunc(func(context.Context, Delivery) error {
+			mu.Lock()
+			called++
+			mu.Unlock()
+			return nil
+		}),
+		Fill:  rt.fill,
+		Event: routedEvent,
+		DeadLetter: DeadLetterFunc(func(ctx context.Context, dl DeadLetter) {
+			got <- seen{dl, hopsFrom(ctx)}
+		}),
+	})
+	at := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	ev := &routed{id: "e-1", accepted: at, raw: []byte(`{"id":"e-1"}`), hops: 2}
+	if err := rt.dest.Enqueue(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	s := <-got
+	want := Delivery{ID: "e-1", Router: "bus", Rule: "r", Destination: "t", Attempt: 1, Time: at, Kind: PayloadInput}
+	if !reflect.DeepEqual(s.dl.Delivery, want) {
+		t.Errorf("delivery %+v, want %+v", s.dl.Delivery, want)
+	}
+	if string(s.dl.Event) != `{"id":"e-1"}` || s.dl.Reason != ReasonPermanent || s.dl.Attempts != 1 ||
+		!IsPermanent(s.dl.Err) || !strings.Contains(s.dl.Err.Error(), "no such field") {
+		t.Errorf("dead letter %+v (event %s)", s.dl, s.dl.Event)
+	}
+	if s.hops != 2 {
+		t.Errorf("dead-letter context at hop %d, want 2", s.hops)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if called != 0 {
+		t.Errorf("handler called %d times", called)
+	}
+}
+
+// TestTargetInputPathSelectingNothing: an InputPath that selects nothing
+// delivers an empty payload (EventBridge documents no behaviour for it);
+// a typed handler cannot decode that, so the event is dead-lettered at
+// once, with the event itself.
+func TestTargetInputPathSelectingNothing(t *testing.T) {
+	leakCheck(t)
+	dl := &dlRecorder{}
+	b := newTestBus(t, "absent", WithDeadLetterHandler(dl))
+	raw := &recorder{}
+	typedCalls := 0
+	var mu sync.Mutex
+	typed := HandlerOf(func(ctx context.Context, v struct{ State string }) error {
+		mu.Lock()
+		typedCalls++
+		mu.Unlock()
+		return nil
+	})
+	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{
+		HandlerTarget("raw", raw, WithInputPath("$.detail.state")),
+		HandlerTarget("typed", typed, WithInputPath("$.detail.state")),
+	}})
+	res, err := b.PutEvents(context.Background(), orderEvent(1, 1))
+	if err != nil || res.FailedEntryCount != 0 {
+		t.Fatalf("PutEvents: %v %+v", err, res)
+	}
+	drain(t, b)
+	got := raw.deliveries()
+	if len(got) != 1 || got[0].Payload != nil || got[0].Kind != PayloadInput {
+		t.Fatalf("raw deliveries %+v", got)
+	}
+	mu.Lock()
+	if typedCalls != 0 {
+		t.Errorf("typed handler called %d times", typedCalls)
+	}
+	mu.Unlock()
+	letters := dl.letters()
+	if len(letters) != 1 {
+		t.Fatalf("dead letters %+v", letters)
+	}
+	l := letters[0]
+	if l.Delivery.Destination != "typed" || l.Reason != ReasonPermanent || l.Attempts != 1 || !errors.Is(l.Err, ErrDecode) {
+		t.Errorf("dead letter %+v", l)
+	}
+	if !strings.Contains(string(l.Event), `"id":"`+res.Entries[0].EventID+`"`) {
+		t.Errorf("dead letter event %s", l.Event)
 	}
 }

@@ -10,6 +10,13 @@
 //
 //	HTTP → OrderPlaced → store → OrderStored → notify → CustomerNotified → audit
 //
+// It prints a line per HTTP request and its response, and per step of the
+// flow, as they happen — deliveries run concurrently, so their lines
+// interleave differently from run to run, and a request's line, printed
+// when its response arrives, may follow the first steps of its order —,
+// then a summary, the bus's statistics and its topology as a Mermaid
+// diagram.
+//
 // Run it with:
 //
 //	go run ./examples/orders
@@ -171,9 +178,13 @@ func run(w io.Writer) error {
 		{OrderID: "o-1004", Customer: "dave", Email: "dave@bounce.example", Total: 40},
 	}
 	for _, o := range orders {
-		if err := postOrder(ctx, base, o); err != nil {
+		if err := a.postOrder(ctx, base, o.OrderID, o); err != nil {
 			return err
 		}
+	}
+	// An order without an id is refused before it reaches the bus.
+	if err := a.postOrder(ctx, base, "(no orderId)", Order{Customer: "erin", Total: 10}); err != nil {
+		return err
 	}
 
 	// Wait for the cascade, retries included, then stop the server and the bus.
@@ -212,27 +223,36 @@ func (a *app) routes() http.Handler {
 	return mux
 }
 
-// postOrder is the client: it places one order over HTTP.
-func postOrder(ctx context.Context, base string, o Order) error {
-	body, _ := json.Marshal(o)
+// postOrder is the client: it places one order over HTTP and prints the
+// request and the response's status, e.g.
+// "http         POST /orders o-1001 -> 202 Accepted". label names the
+// order in that line. A response other than 202 Accepted or 400 Bad
+// Request is an error.
+func (a *app) postOrder(ctx context.Context, base, label string, o Order) error {
+	body, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/orders", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		msg, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("POST /orders %s: %s: %s", o.OrderID, resp.Status, msg)
+	a.logf("http         %s %s %s -> %s", req.Method, req.URL.Path, label, resp.Status)
+	switch resp.StatusCode {
+	case http.StatusAccepted:
+		var r struct{ EventID string }
+		return json.NewDecoder(resp.Body).Decode(&r)
+	case http.StatusBadRequest:
+		return nil
 	}
-	var r struct{ EventID string }
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return err
-	}
-	return nil
+	msg, _ := io.ReadAll(resp.Body)
+	return fmt.Errorf("POST /orders %s: %s: %s", label, resp.Status, bytes.TrimSpace(msg))
 }
 
 // fraudCheck is the fraud-check function; it receives the order (InputPath $.detail).
@@ -309,9 +329,16 @@ func (a *app) auditLog(ctx context.Context, d eda.Delivery) error {
 	return nil
 }
 
-// deadLetter receives what could not be delivered.
+// deadLetter receives what could not be delivered. Like an EventBridge
+// dead-letter queue it gets the event that failed (dl.Event), not the
+// notifier's transformed input (dl.Delivery.Payload).
 func (a *app) deadLetter(ctx context.Context, dl eda.DeadLetter) {
 	line := fmt.Sprintf("%s/%s after %d attempts (%s): %v", dl.Delivery.Rule, dl.Delivery.Destination, dl.Attempts, dl.Reason, dl.Err)
+	var e eda.Event
+	var o struct{ OrderID string }
+	if json.Unmarshal(dl.Event, &e) == nil && json.Unmarshal(e.Detail, &o) == nil {
+		line += fmt.Sprintf("; event %s of order %s", e.DetailType, o.OrderID)
+	}
 	a.mu.Lock()
 	a.dead = append(a.dead, line)
 	a.mu.Unlock()

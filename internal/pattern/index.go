@@ -149,6 +149,7 @@ func lenBit(n int) uint64 {
 type fieldIndex struct {
 	strs     map[string][]int32 // exact strings
 	nums     map[uint64][]int32 // exact comparable numbers, by float64 bits
+	numSig   numSigFilter       // cheap first filter for nums
 	numTexts map[string][]int32 // exact numbers that are not comparable, by text
 	textLens uint64             // bit n set: some numTexts key has length n (n < 63), bit 63: longer
 	lits     [3][]int32         // true, false, null
@@ -248,6 +249,7 @@ func (fi *fieldIndex) add(a *alt, pred int32) {
 			}
 			k := math.Float64bits(a.f)
 			fi.nums[k] = appendUnique(fi.nums[k], pred)
+			fi.numSig.add(strconv.AppendFloat(nil, a.f, 'e', -1, 64))
 		}
 		if fi.numTexts == nil {
 			fi.numTexts = make(map[string][]int32)
@@ -376,7 +378,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			}
 		}
 	case vNumber:
-		if fi.nums != nil || fi.ranges != nil {
+		if fi.ranges != nil || fi.nums != nil && fi.numSig.may(v.str) {
 			// Filter by the float value first; check comparability (which
 			// may format the float) only for numbers that would match.
 			if f, ok := v.float(); ok {
@@ -420,4 +422,73 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			st.hit(fi.abs[i].pred)
 		}
 	}
+}
+
+// numSigFilter is a first filter for exact numbers that costs a few byte
+// reads instead of parsing the number: a comparable event number (number.go)
+// has the significant digits of the shortest text of its float64, so its
+// sign, first and last significant digits must be those of a pattern number.
+// On long numeric arrays (coordinates) most values fail it without being
+// parsed.
+type numSigFilter struct {
+	bits [4]uint64 // bit sign*100 + first*10 + last
+	zero bool      // a pattern number is zero: every zero passes
+}
+
+func (f *numSigFilter) add(shortest []byte) {
+	k, zero := numSigKey(shortest)
+	if zero {
+		f.zero = true
+	} else if k >= 0 {
+		f.bits[k>>6] |= 1 << (k & 63)
+	}
+}
+
+// may reports whether number text could be equal to a pattern number.
+func (f *numSigFilter) may(text []byte) bool {
+	k, zero := numSigKey(text)
+	if zero {
+		return f.zero
+	}
+	return k < 0 || f.bits[k>>6]&(1<<(k&63)) != 0
+}
+
+// numSigKey returns sign*100 + first*10 + last significant digit of JSON
+// number text, or zero=true when it has no nonzero digit. For text that is
+// not a plain number it returns -1 (no filtering).
+func numSigKey(t []byte) (key int, zero bool) {
+	i, sign := 0, 0
+	if i < len(t) && t[i] == '-' {
+		i, sign = 1, 1
+	}
+	for i < len(t) && (t[i] == '0' || t[i] == '.') {
+		i++
+	}
+	if i == len(t) || t[i] == 'e' || t[i] == 'E' {
+		return 0, true
+	}
+	if t[i] < '1' || t[i] > '9' {
+		return -1, false
+	}
+	first := int(t[i] - '0')
+	// The end of the mantissa: before an exponent, if any.
+	end := len(t)
+	for k := end; k > i; k-- {
+		c := t[k-1]
+		if c == 'e' || c == 'E' {
+			end = k - 1
+			break
+		}
+		if !(c >= '0' && c <= '9' || c == '+' || c == '-') {
+			break
+		}
+	}
+	j := end - 1
+	for j > i && (t[j] == '0' || t[j] == '.') {
+		j--
+	}
+	if t[j] < '1' || t[j] > '9' {
+		return -1, false
+	}
+	return sign*100 + first*10 + int(t[j]-'0'), false
 }

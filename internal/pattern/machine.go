@@ -82,8 +82,6 @@ type pred struct {
 	// anchored lists the subrules whose anchor this pred is: the required
 	// pred of the subrule that the fewest subrules require (see anchor).
 	anchored []int32
-	nsub     int32 // subrules in which this pred is a required condition
-	last     int32 // build only: the last subrule counted in nsub
 }
 
 // sreq is a compiled field condition of a subrule.
@@ -154,7 +152,7 @@ func (b *builder) anchor() {
 			if q.allowAbsent {
 				continue
 			}
-			if best < 0 || preds[q.pred].nsub < preds[best].nsub {
+			if best < 0 || b.nsub[q.pred] < b.nsub[best] {
 				best = q.pred
 			}
 		}
@@ -188,6 +186,8 @@ type builder struct {
 	nodes    map[string]*pathNode
 	predKeys map[string]int32
 	presence map[*pathNode]int32
+	nsub     []int32 // per pred: the subrules in which it is required
+	last     []int32 // per pred: the last subrule counted in nsub
 }
 
 // node returns the trie node for a dotted path, creating it and the links
@@ -223,7 +223,9 @@ func (b *builder) newPred(key string, n *pathNode, alts []alt) int32 {
 		return id
 	}
 	id := int32(len(b.m.preds))
-	b.m.preds = append(b.m.preds, pred{last: -1})
+	b.m.preds = append(b.m.preds, pred{})
+	b.nsub = append(b.nsub, 0)
+	b.last = append(b.last, -1)
 	b.predKeys[key] = id
 	if n.field == nil {
 		n.field = &fieldIndex{}
@@ -239,7 +241,9 @@ func (b *builder) presencePred(n *pathNode) int32 {
 		return id
 	}
 	id := int32(len(b.m.preds))
-	b.m.preds = append(b.m.preds, pred{last: -1})
+	b.m.preds = append(b.m.preds, pred{})
+	b.nsub = append(b.nsub, 0)
+	b.last = append(b.last, -1)
 	b.presence[n] = id
 	if n.field == nil {
 		n.field = &fieldIndex{}
@@ -263,10 +267,9 @@ func (b *builder) add(e Entry) {
 			if r.AllowAbsent {
 				q.presence = b.presencePred(n)
 			} else {
-				p := &b.m.preds[q.pred]
-				if p.last != si {
-					p.last = si
-					p.nsub++
+				if b.last[q.pred] != si {
+					b.last[q.pred] = si
+					b.nsub[q.pred]++
 					sr.npos++
 				}
 			}

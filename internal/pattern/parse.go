@@ -94,9 +94,9 @@ type anythingBut struct {
 // numbers live in altExt, to keep the common alternatives small.
 type alt struct {
 	kind    altKind
-	cmp     bool    // aNumber: comparable
+	cmp     bool    // aNumber: f is its value (finite), matched against comparable event numbers
 	hasIP   bool    // aString: s is an IP address
-	f       float64 // aNumber: value when comparable
+	f       float64 // aNumber: value when cmp
 	s       string
 	canonic string // canonical text, for de-duplication (cleared after Parse)
 	*altExt
@@ -288,12 +288,19 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 				a.altExt, a.hasIP = &altExt{ip: ip}, true
 			}
 		case jNumber:
-			f, cmp := numberString(el.str)
-			a = alt{kind: aNumber, s: el.str, f: f, cmp: cmp}
-			if cmp {
+			// Matched by its text, and by its float64 value against
+			// comparable event numbers: event-ruler adds numericEquals of
+			// the operand read as a double, whatever its digits (a number
+			// beyond float64's range matches by text only).
+			f, exact := numberString(el.str)
+			a = alt{kind: aNumber, s: el.str, f: f, cmp: exact}
+			if exact {
 				a.canonic = "n" + strconv.FormatUint(math.Float64bits(f), 16)
 			} else {
-				a.canonic = "t" + el.str
+				a.canonic = "t" + el.str // distinct texts: distinct matches
+				if g, err := strconv.ParseFloat(el.str, 64); err == nil {
+					a.f, a.cmp = g+0, true // g+0 folds -0 to 0
+				}
 			}
 		case jTrue:
 			a = alt{kind: aTrue, canonic: "T"}
@@ -428,17 +435,22 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 	}
 }
 
-// comparableOperand checks that a JSON value is a number that can be compared
-// numerically, and returns it.
+// comparableOperand checks that a JSON value is a number usable as an operand
+// of numeric or anything-but, and returns its float64 value. As in
+// event-ruler (JsonRuleCompiler reads these operands as doubles), any finite
+// number is accepted, with more digits than a float64 holds or not:
+// 0.30000000000000001 is the float64 0.3. Event values are still compared
+// only when comparable (number.go). A number beyond float64's range is
+// rejected (event-ruler's double would be infinite, which it cannot encode).
 func comparableOperand(v *jval, what string) (float64, string) {
 	if v.kind != jNumber {
 		return 0, what + " needs a number, got " + shortDescribe(v)
 	}
-	f, ok := numberString(v.str)
-	if !ok {
-		return 0, what + " cannot be compared numerically: " + v.str + " is not exactly representable as a float64"
+	f, err := strconv.ParseFloat(v.str, 64)
+	if err != nil {
+		return 0, what + " cannot be compared numerically: " + v.str + " is beyond the range of a float64"
 	}
-	return f, ""
+	return f + 0, "" // f+0 folds -0 (and underflows to -0) to 0
 }
 
 // shortDescribe renders a value the way error messages quote it.
