@@ -14,9 +14,12 @@
 //     comparisons), exists, cidr. $or at any level expands into AND-
 //     combinations (at most 1,000). Duplicate keys in a pattern: the last
 //     wins (documented).
-//   - Numbers follow event-ruler's ComparableNumber: by value when
-//     "comparable" (see number.go), else by literal text; never equal to a
-//     string. Exact strings that are IP addresses compare as addresses.
+//   - Numbers follow event-ruler's ComparableNumber: an event number is
+//     compared by value when "comparable" (see number.go), else only by
+//     literal text; never equal to a string. Pattern operands (exact values,
+//     numeric bounds, anything-but numbers) are read as float64, as
+//     event-ruler reads them as doubles: 0.30000000000000001 is 0.3 (an exact
+//     value also matches its own literal text). Exact strings that are IP addresses compare as addresses.
 //   - exists and all operators apply to leaves only: an object, or an empty
 //     array, is not a leaf. A null where an object is expected makes every
 //     field below it missing. anything-but matches any present value it does

@@ -149,7 +149,7 @@ func lenBit(n int) uint64 {
 type fieldIndex struct {
 	strs     map[string][]int32 // exact strings
 	nums     map[uint64][]int32 // exact comparable numbers, by float64 bits
-	numSig   numSigFilter       // cheap first filter for nums
+	numSig   *numSigFilter      // cheap first filter for nums
 	numTexts map[string][]int32 // exact numbers that are not comparable, by text
 	textLens uint64             // bit n set: some numTexts key has length n (n < 63), bit 63: longer
 	lits     [3][]int32         // true, false, null
@@ -249,6 +249,9 @@ func (fi *fieldIndex) add(a *alt, pred int32) {
 			}
 			k := math.Float64bits(a.f)
 			fi.nums[k] = appendUnique(fi.nums[k], pred)
+			if fi.numSig == nil {
+				fi.numSig = &numSigFilter{}
+			}
 			fi.numSig.add(strconv.AppendFloat(nil, a.f, 'e', -1, 64))
 		}
 		if fi.numTexts == nil {
@@ -378,7 +381,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			}
 		}
 	case vNumber:
-		if fi.ranges != nil || fi.nums != nil && fi.numSig.may(v.str) {
+		if fi.ranges != nil || fi.nums != nil && fi.numSig.firstOK(v.str) && fi.numSig.may(v.str) {
 			// Filter by the float value first; check comparability (which
 			// may format the float) only for numbers that would match.
 			if f, ok := v.float(); ok {
@@ -427,12 +430,15 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 // numSigFilter is a first filter for exact numbers that costs a few byte
 // reads instead of parsing the number: a comparable event number (number.go)
 // has the significant digits of the shortest text of its float64, so its
-// sign, first and last significant digits must be those of a pattern number.
-// On long numeric arrays (coordinates) most values fail it without being
-// parsed.
+// sign, first and last significant digits, and their count, must be those of
+// a pattern number. On long numeric arrays (coordinates) most values fail it
+// without being parsed; the sign and first digit, read first, reject most of
+// them, and the count is read only for values that pass the rest.
 type numSigFilter struct {
-	bits [4]uint64 // bit sign*100 + first*10 + last
-	zero bool      // a pattern number is zero: every zero passes
+	first  uint32     // bit sign*10 + first
+	bits   [4]uint64  // bit sign*100 + first*10 + last
+	counts [29]uint64 // bit (first*10 + last)*18 + number of significant digits
+	zero   bool       // a pattern number is zero: every zero passes
 }
 
 func (f *numSigFilter) add(shortest []byte) {
@@ -440,22 +446,121 @@ func (f *numSigFilter) add(shortest []byte) {
 	if zero {
 		f.zero = true
 	} else if k >= 0 {
+		f.first |= 1 << (k / 10)
 		f.bits[k>>6] |= 1 << (k & 63)
+		f.setCount(k%100, sigCount(shortest))
 	}
 }
 
-// may reports whether number text could be equal to a pattern number.
-func (f *numSigFilter) may(text []byte) bool {
-	k, zero := numSigKey(text)
-	if zero {
+func (f *numSigFilter) setCount(fl, n int) {
+	if n < 18 {
+		c := fl*18 + n
+		f.counts[c>>6] |= 1 << (c & 63)
+	}
+}
+
+// firstOK is the inlined first step of may: the sign and the first digit,
+// when the number does not start with a zero.
+func (f *numSigFilter) firstOK(t []byte) bool {
+	if len(t) < 2 {
+		return true
+	}
+	c, sign := t[0], uint(0)
+	if c == '-' {
+		c, sign = t[1], 10
+	}
+	if c-'1' > 8 {
+		return true // a zero or "0.": may decides
+	}
+	return f.first&(1<<(sign+uint(c-'0'))) != 0
+}
+
+// may reports whether number text t could be equal to a pattern number.
+// The sign and first digit come first (a few bytes); only numbers that pass
+// are read to the end.
+func (f *numSigFilter) may(t []byte) bool {
+	i, sign := 0, 0
+	if len(t) > 0 && t[0] == '-' {
+		i, sign = 1, 1
+	}
+	for i < len(t) && (t[i] == '0' || t[i] == '.') {
+		i++
+	}
+	if i == len(t) || t[i] == 'e' || t[i] == 'E' {
 		return f.zero
 	}
-	return k < 0 || f.bits[k>>6]&(1<<(k&63)) != 0
+	if t[i] < '1' || t[i] > '9' {
+		return true // not a plain number: no filtering
+	}
+	first := int(t[i] - '0')
+	if f.first&(1<<(sign*10+first)) == 0 {
+		return false
+	}
+	var n, last int
+	// Plain decimals (the common case): a backward run over the digits
+	// finds the '.' (or the start) without a data-dependent branch.
+	k := len(t) - 1
+	for k >= i && t[k]-'0' <= 9 {
+		k--
+	}
+	if k < i || t[k] == '.' {
+		j := len(t) - 1
+		for j > i && (t[j] == '0' || t[j] == '.') {
+			j--
+		}
+		last, n = int(t[j]-'0'), j-i+1
+		if k > i && k < j {
+			n-- // the '.' lies between the first and last significant digits
+		}
+	} else {
+		// An exponent: one pass over the mantissa.
+		n, last = 1, first
+		zeros := 0
+		for i++; i < len(t); i++ {
+			c := t[i]
+			if c == '0' {
+				zeros++
+			} else if c-'1' <= 8 {
+				n += zeros + 1
+				zeros, last = 0, int(c-'0')
+			} else if c == 'e' || c == 'E' {
+				break
+			}
+		}
+	}
+	k = sign*100 + first*10 + last
+	if n >= 18 || f.bits[k>>6]&(1<<(k&63)) == 0 {
+		return false
+	}
+	c := (first*10+last)*18 + n
+	return f.counts[c>>6]&(1<<(c&63)) != 0
+}
+
+// sigCount returns the number of significant digits of number text: from
+// the first nonzero digit to the last nonzero digit of the mantissa.
+func sigCount(t []byte) int {
+	n, zeros := 0, 0
+	for _, c := range t {
+		switch {
+		case c == 'e' || c == 'E':
+			return n
+		case c == '0':
+			if n > 0 {
+				zeros++
+			}
+		case c >= '1' && c <= '9':
+			n += zeros + 1
+			zeros = 0
+		}
+	}
+	return n
 }
 
 // numSigKey returns sign*100 + first*10 + last significant digit of JSON
 // number text, or zero=true when it has no nonzero digit. For text that is
-// not a plain number it returns -1 (no filtering).
+// not a plain number it returns -1. It computes the filter's keys from the
+// shortest text of a pattern number; may reads event numbers the same way,
+// faster (TestNumSigKeySameForEqualNumbers checks they agree).
 func numSigKey(t []byte) (key int, zero bool) {
 	i, sign := 0, 0
 	if i < len(t) && t[i] == '-' {

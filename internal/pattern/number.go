@@ -6,11 +6,13 @@ import (
 	"unsafe"
 )
 
-// Numbers follow event-ruler (ComparableNumber.generate): a number takes part
-// in numeric comparison, and in by-value equality, only when it is "comparable":
-// finite as a float64, and its decimal value equals that of the shortest text
-// of that float64. -122.422003528252475 (18 significant digits) is therefore
-// not comparable, while 0.1, 5e0 and 50e-1 are. -0 compares equal to 0.
+// Numbers follow event-ruler (ComparableNumber.generate): an event number
+// takes part in numeric comparison, and in by-value equality, only when it is
+// "comparable": finite as a float64, and its decimal value equals that of the
+// shortest text of that float64. -122.422003528252475 (18 significant digits)
+// is therefore not comparable, while 0.1, 5e0 and 50e-1 are. -0 compares
+// equal to 0. Pattern operands need not be comparable: event-ruler reads them
+// as doubles, and so does the parser (parse.go, comparableOperand).
 
 // minNormal is the smallest positive normal float64. Below it a float64 holds
 // fewer than 15 significant decimal digits.

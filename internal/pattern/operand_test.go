@@ -2,6 +2,9 @@ package pattern
 
 import (
 	"errors"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -79,5 +82,111 @@ func TestNumericOperandRejects(t *testing.T) {
 		if !strings.Contains(pe.Reason, c.reason) {
 			t.Errorf("Parse(%s): reason %q, want it to contain %q", c.pat, pe.Reason, c.reason)
 		}
+	}
+}
+
+// TestNumSigKeySameForEqualNumbers: every text of a comparable number has
+// the key of the shortest text of its float64, so the filter never drops a
+// value that is equal.
+func TestNumSigKeySameForEqualNumbers(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		var f float64
+		switch r.IntN(4) {
+		case 0:
+			f = float64(r.IntN(2000) - 1000)
+		case 1:
+			f = (r.Float64() - 0.5) * 400
+		case 2:
+			f = math.Float64frombits(r.Uint64())
+		default:
+			f = float64(r.IntN(100000)) / 1000
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		want, wantZero := numSigKey(strconv.AppendFloat(nil, f, 'e', -1, 64))
+		padded := strconv.FormatFloat(f, 'e', -1, 64) // trailing zeros, same value
+		if strings.Contains(padded, ".") {
+			padded = strings.Replace(padded, "e", "000e", 1)
+		} else {
+			padded = strings.Replace(padded, "e", ".00e", 1)
+		}
+		for _, text := range []string{
+			padded,
+			strconv.FormatFloat(f, 'f', -1, 64),
+			strconv.FormatFloat(f, 'e', -1, 64),
+			strconv.FormatFloat(f, 'E', -1, 64),
+			strconv.FormatFloat(f, 'g', -1, 64),
+			strconv.FormatFloat(f, 'f', -1, 64) + "e0",
+		} {
+			if got, zero := numSigKey([]byte(text)); got != want || zero != wantZero {
+				t.Fatalf("numSigKey(%s) = %d, %v; shortest of %v gives %d, %v", text, got, zero, f, want, wantZero)
+			}
+			if got, want := sigCount([]byte(text)), sigCount(strconv.AppendFloat(nil, f, 'e', -1, 64)); got != want {
+				t.Fatalf("sigCount(%s) = %d, want %d", text, got, want)
+			}
+			// The whole filter, with the last digit from the scanner and without.
+			var nf numSigFilter
+			nf.add(strconv.AppendFloat(nil, f, 'e', -1, 64))
+			if b := []byte(text); !nf.firstOK(b) || !nf.may(b) {
+				t.Fatalf("filter of %v drops %s", f, text)
+			}
+		}
+	}
+	for _, z := range []string{"0", "-0", "0.0", "0e5", "-0.000E-3"} {
+		if _, zero := numSigKey([]byte(z)); !zero {
+			t.Errorf("numSigKey(%s): not zero", z)
+		}
+	}
+	// Malformed texts never panic.
+	for _, s := range []string{"", "-", ".", "e", "-e", "1e", "1-", "--1", "1.e+", "+", "0.", "9e-"} {
+		numSigKey([]byte(s))
+	}
+}
+
+// TestExactNumberSources: exact numbers (through the number filter) give the
+// same answers from every source.
+func TestExactNumberSources(t *testing.T) {
+	m := buildIDs(t, `{"n":[0.30000000000000001, 120, -5e-1, 0]}`)
+	cases := []struct {
+		val  string
+		want bool
+	}{
+		{"0.3", true}, {"3e-1", true}, {"0.30", true}, {"0.31", false}, {"0.4", false},
+		{"1.2e2", true}, {"120.000", true}, {"12e1", true}, {"121", false}, {"-0.5", true},
+		{"-5.0e-1", true}, {"0.5", false}, {"-0", true}, {"0e7", true}, {"1e-400", false},
+	}
+	for _, c := range cases {
+		for name, match := range map[string]func() ([]string, error){
+			"Match":       func() ([]string, error) { return m.Match(nil, []byte(`{"n":`+c.val+`}`)) },
+			"MatchStrict": func() ([]string, error) { return m.MatchStrict(nil, []byte(`{"n":`+c.val+`}`)) },
+			"MatchAttrs": func() ([]string, error) {
+				return m.MatchAttrs(nil, []Attr{{Name: "n", Type: AttrNumber, Value: []byte(c.val)}})
+			},
+		} {
+			ids, err := match()
+			if err != nil {
+				t.Fatalf("%s(%s): %v", name, c.val, err)
+			}
+			if got := len(ids) == 1; got != c.want {
+				t.Errorf("%s(%s) = %v, want %v", name, c.val, got, c.want)
+			}
+		}
+	}
+}
+
+// TestNumSigFilterRejects: values that differ in sign, first or last digit,
+// or number of significant digits, fail the filter without being parsed.
+func TestNumSigFilterRejects(t *testing.T) {
+	var nf numSigFilter
+	nf.add(strconv.AppendFloat(nil, 37.807807921694092, 'e', -1, 64))
+	for _, s := range []string{"-37.80780792169409", "47.80780792169409", "37.80780792169408", "37.8078079216949", "37.807807921694092", "0"} {
+		if nf.may([]byte(s)) {
+			t.Errorf("filter passes %s", s)
+		}
+	}
+	if !nf.may([]byte("3780780792169409e-14")) {
+		t.Errorf("filter drops an equal value")
 	}
 }

@@ -35,12 +35,6 @@ const (
 // flagged byte is always a true zero.
 func hasZero(w uint64) uint64 { return (w - ones) & ^w & highs }
 
-// structural flags the bytes of w that may be '"', '[', ']', '{' or '}'
-// (with a few harmless false positives: Y, _, y, DEL).
-func structural(w uint64) uint64 {
-	return hasZero(w^(ones*'"')) | hasZero(((w|(ones*0x20))&(ones*0xF9))^(ones*0x79))
-}
-
 // stringEnd returns the index of the closing quote of the string whose
 // opening quote is at data[i], and whether the string holds escapes.
 func stringEnd(data []byte, i int) (int, bool, error) {
