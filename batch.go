@@ -168,7 +168,13 @@ func (b *batcher) Handle(ctx context.Context, d Delivery) error {
 		t := b.opts.Clock.AfterFunc(b.opts.Window, func() { b.take(bt) })
 		b.mu.Lock()
 		bt.timer = t
+		handled := bt.handled
 		b.mu.Unlock()
+		if handled {
+			// The batch filled up (or was taken) before its timer was
+			// recorded, so whoever took it could not stop the timer.
+			t.Stop()
+		}
 	}
 	select {
 	case <-bt.done:

@@ -747,6 +747,11 @@ var eventRulerCases = []erCase{
 		`{"lines":[{"intensities":[[0.5]],"points":[[[483.3474497412421,287.48116291799363,{"pp":"index0"}],[{"pp":"index1"},489.9999497412421,299.99996291799363]]]}]}`, true},
 	// --- JsonRuleCompilerTest.testWithRuleOverride (default: rule overriding on) ---
 	{"JsonRuleCompilerTest.testWithRuleOverride", `{"name":["a","b"],"$or":[{"name":[{"anything-but":"a"}]},{"condition1":["x"]}]}`, `{"name":"a","condition1":"x"}`, true},
+	// With rule overriding, a field inside a $or branch that has the same path
+	// as a field written before the $or REPLACES it in that branch instead of
+	// being ANDed with it: the first branch is {"name":[{"anything-but":"a"}]}
+	// alone, so "c" matches.
+	{"JsonRuleCompilerTest.testWithRuleOverride", `{"name":["a","b"],"$or":[{"name":[{"anything-but":"a"}]},{"condition1":["x"]}]}`, `{"name":"c"}`, true},
 	{"JsonRuleCompilerTest.testWithRuleOverride (duplicate key, last wins)", `{"source":["aws.sns"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["s3.amazonaws.com"],"eventSource":["sns.amazonaws.com"]}}`, `{"source":"aws.sns","detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"sns.amazonaws.com"}}`, true},
 	{"JsonRuleCompilerTest.testWithRuleOverride (duplicate key, last wins)", `{"source":["aws.sns"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["s3.amazonaws.com"],"eventSource":["sns.amazonaws.com"]}}`, `{"source":"aws.sns","detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"s3.amazonaws.com"}}`, false},
 	// --- WildcardParserTest (escapes) ---
@@ -791,6 +796,10 @@ var eventRulerRejects = []erReject{
 	{"RuleCompilerTest.testNumericExpressions", `{"x":[{"numeric":[">=",2.0e422]}]}`},
 	{"RuleCompilerTest.testNumericExpressions", `{"x":[{"numeric":["<=",2.0e422]}]}`},
 	{"RuleCompilerTest.testNumericExpressions", `{"x":[{"numeric":["=",1E309]}]}`},
+	// 1E-325 is non-zero but underflows to 0 as a double, so it cannot be
+	// compared (the Base128-era test lists it among the bad operands).
+	{"RuleCompilerTest.testNumericExpressions", `{"x":[{"numeric":["=",1E-325]}]}`},
+	{"RuleCompilerTest.testNumericExpressions", `{"x":[{"numeric":["<",1E-325]}]}`},
 	{"RuleCompilerTest.testCompile", `{"a":[{"anything-but":{"equals-ignore-case":[1, 2 3]}}]}`},
 	// JsonRuleCompilerTest.testCompile: structural rejections.
 	{"JsonRuleCompilerTest.testCompile", `[1,2,3]`},
@@ -978,11 +987,6 @@ var eventRulerAccepts = []erReject{
 // eventRulerOpen holds confirmed disagreements with event-ruler that the
 // engine does not follow yet (logged by TestEventRulerOpen, not failed).
 var eventRulerOpen = []erCase{
-	// JsonRuleCompilerTest.testWithRuleOverride: with rule overriding (event-ruler's
-	// default), a field inside a $or branch that has the same path as a field
-	// outside the $or REPLACES it in that branch instead of being ANDed with it.
-	// The first branch is {"name":[{"anything-but":"a"}]} alone, so "c" matches.
-	{"JsonRuleCompilerTest.testWithRuleOverride", `{"name":["a","b"],"$or":[{"name":[{"anything-but":"a"}]},{"condition1":["x"]}]}`, `{"name":"c"}`, true},
 	// ByteMachineTest.testEqualsIgnoreCaseManyCharactersWithDifferentByteLengthForLowerCaseAndUpperCase:
 	// event-ruler folds case with Java's full (multi-character) mappings, so
 	// U+1FC6 (ῆ) equals U+0397 U+0342, U+03B0 (ΰ) equals U+03A5 U+0308 U+0301
@@ -1013,10 +1017,8 @@ var eventRulerAmbiguous = []erCase{
 // eventRulerOpenRejects are patterns event-ruler rejects that the engine
 // accepts (logged by TestEventRulerOpenRejects, not failed).
 var eventRulerOpenRejects = []erReject{
-	// RuleCompilerTest.testNumericExpressions (Base128 era) lists 1E-325 among
-	// the bad operands: it underflows to 0, so it cannot be compared.
-	{"RuleCompilerTest.testNumericExpressions", `{"x":[{"numeric":["=",1E-325]}]}`},
-	{"RuleCompilerTest.testNumericExpressions", `{"x":[{"numeric":["<",1E-325]}]}`},
+	// None at present: the 1E-325 operands (RuleCompilerTest.testNumericExpressions)
+	// moved to eventRulerRejects when the engine began rejecting underflow.
 }
 
 // eventRulerOpenAccepts are patterns event-ruler accepts that the engine

@@ -50,6 +50,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode/utf8"
 )
 
@@ -77,6 +78,7 @@ func refMatch(pattern, event []byte) (bool, error) {
 	if !ok {
 		return false, errors.New("reference: pattern is not an object")
 	}
+	refRecordKeyOrder(pattern, pm)
 	e, err := refDecode(event)
 	if err != nil {
 		return false, fmt.Errorf("reference: event: %w", err)
@@ -110,12 +112,17 @@ func newRefNode() *refNode {
 	return &refNode{fields: map[string]*refNode{}, leaves: map[string][][]any{}}
 }
 
-// refMerge returns a new node holding the constraints of a and b.
+// refMerge returns a new node holding the constraints of a and then b. A
+// value list of b replaces a's list for the same field: in event-ruler's
+// JsonRuleCompiler, writing a field puts its path into every current
+// sub-rule, so a field written later in the pattern text overrides an earlier
+// one on the same path (a sibling of an $or and a field in one of its
+// branches, in whichever order they are written).
 func refMerge(a, b *refNode) *refNode {
 	out := newRefNode()
 	for _, n := range []*refNode{a, b} {
 		for k, lists := range n.leaves {
-			out.leaves[k] = append(slices.Clip(out.leaves[k]), lists...)
+			out.leaves[k] = slices.Clone(lists)
 		}
 		for k, child := range n.fields {
 			if prev, ok := out.fields[k]; ok {
@@ -126,6 +133,104 @@ func refMerge(a, b *refNode) *refNode {
 		}
 	}
 	return out
+}
+
+// refOrderKey is where refRecordKeyOrder keeps, in a decoded pattern object,
+// the order in which its keys appear in the pattern text. No JSON key can
+// collide with it: it is not a string encoding/json produces for a key of a
+// pattern object that reaches refCompile.
+const refOrderKey = "\x00order"
+
+// refKeys returns the keys of a pattern object in text order when it was
+// recorded, and sorted otherwise — the order json.Marshal writes a map in,
+// which is how the property tests produce their pattern text.
+func refKeys(p map[string]any) []string {
+	if order, ok := p[refOrderKey].([]string); ok {
+		return order
+	}
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// refRecordKeyOrder walks the pattern text alongside its decoded form m and
+// records, in m and in every nested pattern object (including $or branches,
+// but not operator objects such as {"prefix": "x"}), the order of its keys.
+// A key written twice counts at its last place, where its value comes from.
+func refRecordKeyOrder(text []byte, m map[string]any) {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return
+	}
+	refOrderObject(dec, m)
+}
+
+func refOrderObject(dec *json.Decoder, m map[string]any) {
+	var order []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return
+		}
+		k, _ := t.(string)
+		order = slices.DeleteFunc(order, func(s string) bool { return s == k })
+		order = append(order, k)
+		t, err = dec.Token()
+		if err != nil {
+			return
+		}
+		switch {
+		case t == json.Delim('{'):
+			if child, ok := m[k].(map[string]any); ok {
+				refOrderObject(dec, child)
+			} else {
+				refSkip(dec)
+			}
+		case t == json.Delim('[') && k == "$or":
+			branches, _ := m[k].([]any)
+			for i := 0; dec.More(); i++ {
+				t, err := dec.Token()
+				if err != nil {
+					return
+				}
+				b, ok := map[string]any(nil), false
+				if i < len(branches) {
+					b, ok = branches[i].(map[string]any)
+				}
+				switch {
+				case t == json.Delim('{') && ok:
+					refOrderObject(dec, b)
+				case t == json.Delim('{') || t == json.Delim('['):
+					refSkip(dec)
+				}
+			}
+			dec.Token() // ]
+		case t == json.Delim('['):
+			refSkip(dec)
+		}
+	}
+	dec.Token() // }
+	m[refOrderKey] = order
+}
+
+// refSkip consumes the rest of a container whose opening token was read.
+func refSkip(dec *json.Decoder) {
+	for depth := 1; depth > 0; {
+		t, err := dec.Token()
+		if err != nil {
+			return
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
 }
 
 // refCompile expands a decoded pattern object into its conjunctions.
@@ -140,8 +245,8 @@ func refCompile(p map[string]any) refPattern {
 		}
 		conj = next
 	}
-	for k, v := range p {
-		switch v := v.(type) {
+	for _, k := range refKeys(p) {
+		switch v := p[k].(type) {
 		case map[string]any:
 			cross(refCompile(v), func(o *refNode) *refNode {
 				n := newRefNode()
@@ -590,4 +695,34 @@ func refWildcard(pattern, s string) bool {
 		prev = cur
 	}
 	return prev[len(runes)]
+}
+
+// TestReferenceOverrideFollowsTextOrder checks the reference's reading of
+// event-ruler's field override (JsonRuleCompilerTest.testWithRuleOverride):
+// a field written later replaces an earlier one on the same path, in
+// whichever order the $or and its sibling are written.
+func TestReferenceOverrideFollowsTextOrder(t *testing.T) {
+	cases := []struct {
+		pattern, event string
+		want           bool
+	}{
+		{`{"name":["a","b"],"$or":[{"name":[{"anything-but":"a"}]},{"condition1":["x"]}]}`, `{"name":"c"}`, true},
+		{`{"name":["a","b"],"$or":[{"name":[{"anything-but":"a"}]},{"condition1":["x"]}]}`, `{"name":"b","condition1":"x"}`, true},
+		{`{"$or":[{"a":["y"]},{"b":["z"]}],"a":["x"]}`, `{"a":"x"}`, true},
+		{`{"$or":[{"a":["y"]},{"b":["z"]}],"a":["x"]}`, `{"a":"y"}`, false},
+		{`{"a":["x"],"$or":[{"a":["y"]},{"b":["z"]}]}`, `{"a":"y"}`, true},
+		{`{"detail":{"x":[1],"$or":[{"x":[2]},{"y":[3]}]}}`, `{"detail":{"x":2}}`, true},
+		{`{"detail":{"x":[1],"$or":[{"x":[2]},{"y":[3]}]}}`, `{"detail":{"x":2,"y":3}}`, true},
+		{`{"detail":{"x":[1],"$or":[{"x":[2]},{"y":[3]}]}}`, `{"detail":{"x":1}}`, false},
+	}
+	for _, c := range cases {
+		got, err := refMatch([]byte(c.pattern), []byte(c.event))
+		if err != nil || got != c.want {
+			t.Errorf("reference %s on %s = %v, %v; want %v", c.pattern, c.event, got, err, c.want)
+		}
+		got, err = MatchPattern([]byte(c.pattern), []byte(c.event))
+		if err != nil || got != c.want {
+			t.Errorf("engine %s on %s = %v, %v; want %v", c.pattern, c.event, got, err, c.want)
+		}
+	}
 }

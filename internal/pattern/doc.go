@@ -14,12 +14,29 @@
 //     comparisons), exists, cidr. $or at any level expands into AND-
 //     combinations (at most 1,000). Duplicate keys in a pattern: the last
 //     wins (documented).
+//   - Several conditions on one path: event-ruler's JsonRuleCompiler writes
+//     the fields in the order of the pattern text into every AND-combination
+//     built so far, and a later write to a path REPLACES the earlier
+//     condition there (it is not ANDed with it); $or gives each branch its
+//     own copy of the combinations built so far. So in
+//     {"a":["x"],"$or":[{"a":["y"]},{"b":["z"]}]} the first branch is
+//     a=y alone and the second a=x AND b=z, while in
+//     {"$or":[{"a":["y"]},{"b":["z"]}],"a":["x"]} the later a=x replaces a=y
+//     and the combinations are a=x, and a=x AND b=z. {"a":{"b":..}} and a
+//     later "a.b" name the same path, so the later one wins too. We follow
+//     that order-dependent override (parse.go, compiler.object).
 //   - Numbers follow event-ruler's ComparableNumber: an event number is
 //     compared by value when "comparable" (see number.go), else only by
 //     literal text; never equal to a string. Pattern operands (exact values,
 //     numeric bounds, anything-but numbers) are read as float64, as
 //     event-ruler reads them as doubles: 0.30000000000000001 is 0.3 (an exact
-//     value also matches its own literal text). Exact strings that are IP addresses compare as addresses.
+//     value also matches its own literal text). A numeric or anything-but
+//     operand a float64 cannot represent is rejected, as event-ruler rejects
+//     it: beyond the range (1E309), or non-zero and underflowing to 0
+//     (1E-325; a subnormal such as 1E-320 is fine). Such a number as an exact
+//     value matches its literal text only (event-ruler drops the numeric
+//     form silently). Exact strings that are IP addresses compare as
+//     addresses.
 //   - exists and all operators apply to leaves only: an object, or an empty
 //     array, is not a leaf. A null where an object is expected makes every
 //     field below it missing. anything-but matches any present value it does
@@ -27,9 +44,9 @@
 //   - Event arrays: a leaf matches when any element does. Array consistency
 //     as in event-ruler: all conditions of one AND-combination whose paths go
 //     through an array of objects must be satisfied inside the same element
-//     (this includes conditions that come from different $or branches or
-//     sibling objects but share the path, since event-ruler flattens $or into
-//     dotted-path sub-rules). An {"exists": false} condition fails when a
+//     (this includes conditions that come from an $or branch and from fields
+//     beside the $or whose paths share the array, since event-ruler
+//     flattens $or into dotted-path sub-rules). An {"exists": false} condition fails when a
 //     leaf of its path is consistent with the elements the other conditions
 //     chose; where no condition chooses an element of an array, every leaf in
 //     it counts (event-ruler's membership check, made independent of the

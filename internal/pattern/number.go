@@ -12,7 +12,9 @@ import (
 // shortest text of that float64. -122.422003528252475 (18 significant digits)
 // is therefore not comparable, while 0.1, 5e0 and 50e-1 are. -0 compares
 // equal to 0. Pattern operands need not be comparable: event-ruler reads them
-// as doubles, and so does the parser (parse.go, comparableOperand).
+// as doubles, and so does the parser (parse.go, operandFloat), which only
+// refuses numbers a float64 cannot represent (overflow, and non-zero
+// underflow to 0).
 
 // minNormal is the smallest positive normal float64. Below it a float64 holds
 // fewer than 15 significant decimal digits.

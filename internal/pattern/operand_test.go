@@ -29,9 +29,13 @@ func TestNumericOperandsAsFloat64(t *testing.T) {
 		// Event values keep event-ruler's rule: a value with more digits
 		// than a float64 holds is not compared numerically.
 		{`{"x":[{"numeric":["=",0.30000000000000001]}]}`, `{"x":0.30000000000000001}`, false},
-		// Underflow to zero and -0.
-		{`{"x":[{"numeric":["=",1e-400]}]}`, `{"x":0}`, true},
-		{`{"x":[{"numeric":["=",-1e-400]}]}`, `{"x":-0}`, true},
+		// Subnormal operands are numbers like any other; -0 is 0.
+		{`{"x":[{"numeric":["=",1E-320]}]}`, `{"x":10e-321}`, true},
+		{`{"x":[{"numeric":["<",1E-320]}]}`, `{"x":5e-324}`, true},
+		{`{"x":[{"numeric":[">",1E-320]}]}`, `{"x":0}`, false},
+		{`{"x":[{"numeric":["=",-0.0]}]}`, `{"x":0}`, true},
+		{`{"x":[{"anything-but":1E-320}]}`, `{"x":10e-321}`, false},
+		{`{"x":[{"anything-but":1E-320}]}`, `{"x":2e-320}`, true},
 		// anything-but with inexact numbers.
 		{`{"x":[{"anything-but":0.30000000000000001}]}`, `{"x":0.3}`, false},
 		{`{"x":[{"anything-but":0.30000000000000001}]}`, `{"x":0.4}`, true},
@@ -43,7 +47,18 @@ func TestNumericOperandsAsFloat64(t *testing.T) {
 		{`{"x":[0.30000000000000001]}`, `{"x":0.3}`, true},
 		{`{"x":[0.30000000000000001]}`, `{"x":0.30000000000000001}`, true},
 		{`{"x":[0.30000000000000001]}`, `{"x":0.30000000000000002}`, false},
-		{`{"x":[-1e-400]}`, `{"x":0}`, true},
+		// A number a float64 cannot represent matches by its text only
+		// (event-ruler drops the numeric form): beyond the range, or
+		// non-zero and underflowing to 0.
+		{`{"x":[-1e-400]}`, `{"x":0}`, false},
+		{`{"x":[-1e-400]}`, `{"x":-1e-400}`, true},
+		{`{"x":[1E-325]}`, `{"x":0}`, false},
+		{`{"x":[1E-325]}`, `{"x":1E-325}`, true},
+		{`{"x":[1E-325]}`, `{"x":1e-325}`, false},
+		{`{"x":[0e-400]}`, `{"x":0}`, true},
+		{`{"x":[1E-320]}`, `{"x":10e-321}`, true},
+		{`{"x":[1E-320]}`, `{"x":9.99988671826831e-321}`, false}, // event number not comparable
+		{`{"x":[1E-320]}`, `{"x":1E-320}`, true},
 		{`{"x":[1e400]}`, `{"x":1e400}`, true},
 		{`{"x":[1e400]}`, `{"x":1.7976931348623157e308}`, false},
 		{`{"x":[37.807807921694092]}`, `{"x":37.80780792169409}`, true},
@@ -67,6 +82,14 @@ func TestNumericOperandRejects(t *testing.T) {
 		{`{"x":[{"numeric":["<",-1e400]}]}`, `beyond the range of a float64`},
 		{`{"x":[{"anything-but":1e400}]}`, `beyond the range of a float64`},
 		{`{"x":[{"anything-but":[1,-2e308]}]}`, `beyond the range of a float64`},
+		// Non-zero numbers that underflow to 0 (event-ruler
+		// RuleCompilerTest.testNumericExpressions: 1E-325 is bad).
+		{`{"x":[{"numeric":["=",1E-325]}]}`, `1E-325 is too small for a float64`},
+		{`{"x":[{"numeric":["<",1E-325]}]}`, `too small for a float64`},
+		{`{"x":[{"numeric":[">",-1e-400,"<",1]}]}`, `too small for a float64`},
+		{`{"x":[{"numeric":[">",0,"<=",2.4e-324]}]}`, `too small for a float64`},
+		{`{"x":[{"anything-but":1E-325}]}`, `too small for a float64`},
+		{`{"x":[{"anything-but":[1,-1E-325]}]}`, `too small for a float64`},
 		// Bounds equal once read as float64: bottom >= top.
 		{`{"x":[{"numeric":[">",0.30000000000000001,"<",0.3]}]}`, `bad range`},
 		{`{"x":[{"numeric":[">=",1,"<=",1.00000000000000000001]}]}`, `bad range`},

@@ -151,8 +151,8 @@ func Parse(src []byte, lim Limits) (*Parsed, error) {
 		return nil, perr("", "pattern must be a JSON object, got "+root.describe())
 	}
 	c := compiler{lim: lim}
-	conjs, err := c.object(root, "", "", false)
-	if err != nil {
+	var conjs []Conj
+	if err := c.object(root, "", "", false, &conjs); err != nil {
 		return nil, err
 	}
 	for _, cj := range conjs {
@@ -184,93 +184,116 @@ func joinPath(prefix, key string) string {
 	return prefix + "." + key
 }
 
-// object compiles a pattern object at event path prefix; epath is the path
-// used in error messages.
-func (c *compiler) object(v *jval, prefix, epath string, inOr bool) ([]Conj, error) {
+// object compiles a pattern object at event path prefix into rules, the
+// AND-combinations built so far (epath is the path used in error messages).
+// It follows event-ruler's JsonRuleCompiler: fields are applied in the order
+// of the pattern text, and a leaf list is written into every current
+// combination, replacing any earlier condition on the same path there (a
+// later field overrides an earlier one; it is not ANDed with it). $or copies
+// the current combinations once per branch and writes the branch into each
+// copy (see or).
+func (c *compiler) object(v *jval, prefix, epath string, inOr bool, rules *[]Conj) error {
 	if len(v.members) == 0 {
 		if epath == "" {
-			return nil, perr("", "pattern must not be an empty object")
+			return perr("", "pattern must not be an empty object")
 		}
-		return nil, perr(epath, "empty object is not allowed")
+		return perr(epath, "empty object is not allowed")
 	}
 	// Duplicate keys: the last one wins, as EventBridge documents.
 	last := make(map[string]int, len(v.members))
 	for i, m := range v.members {
 		last[m.key] = i
 	}
-	conjs := []Conj{nil}
 	for i, m := range v.members {
 		if last[m.key] != i {
 			continue
 		}
-		var sub []Conj
-		var err error
 		fpath := joinPath(epath, m.key)
 		if m.key == "$or" {
-			sub, err = c.or(m.val, prefix, fpath)
-		} else if inOr && reservedInOr[m.key] {
-			err = perr(fpath, strconv.Quote(m.key)+" is a reserved keyword and cannot be a field name inside $or")
-		} else {
-			switch m.val.kind {
-			case jObject:
-				sub, err = c.object(m.val, joinPath(prefix, m.key), fpath, inOr)
-			case jArray:
-				var r Req
-				r, err = c.leaf(m.val, joinPath(prefix, m.key), fpath)
-				sub = []Conj{{r}}
-			default:
-				err = perr(fpath, "must be an object or an array, got "+m.val.describe())
+			if err := c.or(m.val, prefix, fpath, rules); err != nil {
+				return err
 			}
+			continue
 		}
-		if err != nil {
-			return nil, err
+		if inOr && reservedInOr[m.key] {
+			return perr(fpath, strconv.Quote(m.key)+" is a reserved keyword and cannot be a field name inside $or")
 		}
-		if conjs, err = c.product(conjs, sub, fpath); err != nil {
-			return nil, err
+		switch m.val.kind {
+		case jObject:
+			if err := c.object(m.val, joinPath(prefix, m.key), fpath, inOr, rules); err != nil {
+				return err
+			}
+		case jArray:
+			r, err := c.leaf(m.val, joinPath(prefix, m.key), fpath)
+			if err != nil {
+				return err
+			}
+			if len(*rules) == 0 {
+				*rules = append(*rules, nil)
+			}
+			for j, cj := range *rules {
+				(*rules)[j] = put(cj, r)
+			}
+		default:
+			return perr(fpath, "must be an object or an array, got "+m.val.describe())
 		}
 	}
-	return conjs, nil
+	return nil
 }
 
-// product returns every combination of one conjunction of a with one of b.
-func (c *compiler) product(a, b []Conj, epath string) ([]Conj, error) {
-	if len(a)*len(b) > c.lim.MaxCombinations {
-		return nil, perr(epath, "$or expands to more than "+strconv.Itoa(c.lim.MaxCombinations)+" combinations")
-	}
-	out := make([]Conj, 0, len(a)*len(b))
-	for _, x := range a {
-		for _, y := range b {
-			cj := make(Conj, 0, len(x)+len(y))
-			cj = append(append(cj, x...), y...)
-			out = append(out, cj)
+// put writes r into the combination cj, replacing a condition on the same
+// path. cj must not share its backing array with another combination.
+func put(cj Conj, r Req) Conj {
+	for i := range cj {
+		if cj[i].Path == r.Path {
+			cj[i] = r
+			return cj
 		}
 	}
-	return out, nil
+	return append(cj, r)
 }
 
-func (c *compiler) or(v *jval, prefix, epath string) ([]Conj, error) {
+// copyRules returns a copy of rules whose combinations share no backing
+// arrays with those of rules.
+func copyRules(rules []Conj) []Conj {
+	out := make([]Conj, len(rules))
+	for i, cj := range rules {
+		out[i] = append(Conj(nil), cj...)
+	}
+	return out
+}
+
+// or compiles an $or at event path prefix: every branch gets its own copy of
+// the combinations built so far and writes its fields into it; rules becomes
+// the union of the copies.
+func (c *compiler) or(v *jval, prefix, epath string, rules *[]Conj) error {
 	if v.kind != jArray {
-		return nil, perr(epath, "must be an array of objects, got "+v.describe())
+		return perr(epath, "must be an array of objects, got "+v.describe())
 	}
 	if len(v.elems) < 2 {
-		return nil, perr(epath, "must list at least 2 objects")
+		return perr(epath, "must list at least 2 objects")
 	}
+	current := *rules
 	var out []Conj
 	for i, el := range v.elems {
 		bpath := epath + "[" + strconv.Itoa(i) + "]"
 		if el.kind != jObject {
-			return nil, perr(bpath, "must be an object, got "+el.describe())
+			return perr(bpath, "must be an object, got "+el.describe())
 		}
-		sub, err := c.object(el, prefix, bpath, true)
-		if err != nil {
-			return nil, err
+		branch := copyRules(current)
+		if len(branch) == 0 {
+			branch = append(branch, nil)
 		}
-		out = append(out, sub...)
+		if err := c.object(el, prefix, bpath, true, &branch); err != nil {
+			return err
+		}
+		out = append(out, branch...)
 		if len(out) > c.lim.MaxCombinations {
-			return nil, perr(epath, "$or expands to more than "+strconv.Itoa(c.lim.MaxCombinations)+" combinations")
+			return perr(epath, "$or expands to more than "+strconv.Itoa(c.lim.MaxCombinations)+" combinations")
 		}
 	}
-	return out, nil
+	*rules = out
+	return nil
 }
 
 // leaf compiles a leaf list of alternatives.
@@ -290,16 +313,18 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 		case jNumber:
 			// Matched by its text, and by its float64 value against
 			// comparable event numbers: event-ruler adds numericEquals of
-			// the operand read as a double, whatever its digits (a number
-			// beyond float64's range matches by text only).
+			// the operand read as a double, whatever its digits. A number
+			// a float64 cannot represent (beyond its range, or non-zero
+			// and underflowing to 0) matches by text only: event-ruler
+			// drops the numeric form silently there.
 			f, exact := numberString(el.str)
 			a = alt{kind: aNumber, s: el.str, f: f, cmp: exact}
 			if exact {
 				a.canonic = "n" + strconv.FormatUint(math.Float64bits(f), 16)
 			} else {
 				a.canonic = "t" + el.str // distinct texts: distinct matches
-				if g, err := strconv.ParseFloat(el.str, 64); err == nil {
-					a.f, a.cmp = g+0, true // g+0 folds -0 to 0
+				if g, reason := operandFloat(el.str); reason == "" {
+					a.f, a.cmp = g, true
 				}
 			}
 		case jTrue:
@@ -437,20 +462,38 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 
 // comparableOperand checks that a JSON value is a number usable as an operand
 // of numeric or anything-but, and returns its float64 value. As in
-// event-ruler (JsonRuleCompiler reads these operands as doubles), any finite
-// number is accepted, with more digits than a float64 holds or not:
-// 0.30000000000000001 is the float64 0.3. Event values are still compared
-// only when comparable (number.go). A number beyond float64's range is
-// rejected (event-ruler's double would be infinite, which it cannot encode).
+// event-ruler (JsonRuleCompiler reads these operands as doubles), a finite
+// number is accepted with more digits than a float64 holds or not:
+// 0.30000000000000001 is the float64 0.3, and 1E-320 is a subnormal. A number
+// that a float64 cannot represent is rejected, as event-ruler rejects it: one
+// beyond float64's range (1E309), and a non-zero one that underflows to zero
+// (1E-325).
 func comparableOperand(v *jval, what string) (float64, string) {
 	if v.kind != jNumber {
 		return 0, what + " needs a number, got " + shortDescribe(v)
 	}
-	f, err := strconv.ParseFloat(v.str, 64)
-	if err != nil {
-		return 0, what + " cannot be compared numerically: " + v.str + " is beyond the range of a float64"
+	f, reason := operandFloat(v.str)
+	if reason != "" {
+		return 0, what + " cannot be compared numerically: " + v.str + " " + reason
 	}
-	return f + 0, "" // f+0 folds -0 (and underflows to -0) to 0
+	return f, ""
+}
+
+// operandFloat reads the text of a pattern number as a float64 (with -0
+// folded to 0). It reports why the number cannot be represented: beyond the
+// range of a float64, or non-zero yet rounding to zero.
+func operandFloat(text string) (float64, string) {
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return 0, "is beyond the range of a float64"
+	}
+	if f == 0 {
+		var buf [32]byte
+		if digits, _, _, ok := decimalDigits([]byte(text), buf[:0]); ok && len(digits) > 0 {
+			return 0, "is too small for a float64 (it underflows to 0)"
+		}
+	}
+	return f + 0, "" // f+0 folds -0 to 0
 }
 
 // shortDescribe renders a value the way error messages quote it.
