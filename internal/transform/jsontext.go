@@ -2,6 +2,8 @@ package transform
 
 import (
 	"unicode/utf8"
+
+	"github.com/edakit/eda/internal/jsontext"
 )
 
 // writeMode says where a value lands in the output, which decides how it is
@@ -117,55 +119,10 @@ func hasSpace(v string) bool {
 }
 
 // appendJSONString appends s as a quoted JSON string.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendEscaped(dst, s)
-	return append(dst, '"')
-}
+func appendJSONString(dst []byte, s string) []byte { return jsontext.AppendString(dst, s) }
 
-const hexDigits = "0123456789abcdef"
-
-// appendEscaped appends s escaped for the inside of a JSON string: quotes,
-// backslashes and control characters are escaped and invalid UTF-8 becomes
-// U+FFFD, so the result is always valid JSON string content.
-func appendEscaped(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	return append(dst, s[start:]...)
-}
+// appendEscaped appends s escaped for the inside of a JSON string.
+func appendEscaped(dst []byte, s string) []byte { return jsontext.AppendEscaped(dst, s) }
 
 // appendUnescaped appends the decoded text of the JSON string body s.
 // Malformed escapes are copied as they are.
