@@ -12,6 +12,7 @@ func FuzzEngine(f *testing.F) {
 	f.Add([]byte(`{"a":{"b":["x"],"c":[{"exists":false}]}}`), []byte(`{"a":[{"b":"x","c":1},{"b":"x"}]}`))
 	f.Add([]byte(`{"$or":[{"a":[1]},{"b":[{"numeric":[">",0]}]}]}`), []byte(`{"b":2,"a":1,"a":2}`))
 	f.Add([]byte(`{"a.b":[{"wildcard":"*x*"}]}`), []byte(`{"a":{"b":"yxy"},"a.b":"q"}`))
+	f.Add([]byte(`{"a":{"b":["x"]},"a.b.c":["y"]}`), []byte(`{"a":{"b":"x","b.c":"y"},"z":[1],"a.b":"q","a":{"b":"x"}}`))
 	f.Fuzz(func(t *testing.T, pat, event []byte) {
 		p, err := Parse(pat, DefaultLimits())
 		if err != nil {

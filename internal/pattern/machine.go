@@ -26,7 +26,8 @@ type pathNode struct {
 	field *fieldIndex // value conditions on leaves at this path, or nil
 
 	// Early stop (see scan.go): the number of children whose key has no dot,
-	// and the keys of all children, when fan-out is small.
+	// and, when fan-out is small, the keys of the children that no sibling
+	// key prefixes (see hasPrefixIn).
 	direct   int
 	stopKeys [][]byte
 }
@@ -173,12 +174,29 @@ func (n *pathNode) finish() {
 		return
 	}
 	for i, k := range n.keys {
-		n.stopKeys = append(n.stopKeys, []byte(k))
 		if !strings.Contains(k, ".") {
 			n.direct++
 			n.kids[i].finish()
 		}
+		if !hasPrefixIn(n.keys, k) {
+			n.stopKeys = append(n.stopKeys, []byte(k))
+		}
 	}
+}
+
+// hasPrefixIn reports whether another of keys is a prefix of k. The early
+// stop looks for the text `"key` of every stop key in the rest of the event,
+// and a rest that holds `"a.b` holds `"a`, so a key with a prefix among its
+// siblings adds nothing but a pass over the rest. This drops every dotted
+// continuation ("a.b" beside "a"), which the trie always has beside the key
+// of its first segment.
+func hasPrefixIn(keys []string, k string) bool {
+	for _, p := range keys {
+		if len(p) < len(k) && strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
 }
 
 type builder struct {

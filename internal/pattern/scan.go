@@ -105,15 +105,6 @@ func (s *scanner) canStop(i int) bool {
 			return false
 		}
 	}
-	// The event must at least end like an object: this catches truncated
-	// events and trailing garbage without reading the rest.
-	end := len(s.data)
-	for end > i && isSpace(s.data[end-1]) {
-		end--
-	}
-	if end <= i || s.data[end-1] != '}' {
-		return false
-	}
 	rest := s.data[i:]
 	if bytes.IndexByte(rest, '\\') >= 0 {
 		return false
@@ -125,7 +116,14 @@ func (s *scanner) canStop(i int) bool {
 			}
 		}
 	}
-	return true
+	// The event must at least end like an object: this catches truncated
+	// events and trailing garbage without reading the rest. (Checked last:
+	// the passes above bring the end of the event into the cache in order.)
+	end := len(s.data)
+	for end > i && isSpace(s.data[end-1]) {
+		end--
+	}
+	return end > i && s.data[end-1] == '}'
 }
 
 // containsKey reports whether rest contains `"` followed by key. It searches
