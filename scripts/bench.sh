@@ -10,3 +10,4 @@ go test -run '^$' -bench 'MatcherScaling|MatcherSynthetic' -benchtime 100000x -c
 go test -run '^$' -bench 'MatcherAdd' -benchtime 100000x -count "$count" -benchmem . | tee bench-add.txt
 go test -run '^$' -bench 'Fanout' -benchtime 200000x -count "$count" -benchmem ./internal/delivery | tee bench-delivery.txt
 go test -run '^$' -bench 'DestinationDelivery|BusPutEvents' -benchtime 20000x -count "$count" -benchmem . | tee bench-bus.txt
+go test -run '^$' -bench 'SharedPredicates' -benchtime 20000x -count "$count" -benchmem ./internal/pattern | tee bench-shared.txt
