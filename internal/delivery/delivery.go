@@ -94,10 +94,14 @@ type ShutdownError struct {
 }
 
 func (e *ShutdownError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("eda: close: %d items dead-lettered at shutdown", e.DeadLettered)
+	items := "items"
+	if e.DeadLettered == 1 {
+		items = "item"
 	}
-	return fmt.Sprintf("eda: close: %d items dead-lettered at shutdown: %v", e.DeadLettered, e.Err)
+	if e.Err == nil {
+		return fmt.Sprintf("eda: close: %d %s dead-lettered at shutdown", e.DeadLettered, items)
+	}
+	return fmt.Sprintf("eda: close: %d %s dead-lettered at shutdown: %v", e.DeadLettered, items, e.Err)
 }
 
 // Unwrap returns the context's error.
