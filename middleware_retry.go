@@ -3,16 +3,7 @@ package eda
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
-)
-
-// Defaults of a zero [RetryPolicy], as [Retry] applies them.
-const (
-	mwDefaultMaxAttempts = 185
-	mwDefaultMaxAge      = 24 * time.Hour
-	mwDefaultMinBackoff  = time.Second
-	mwDefaultMaxBackoff  = 3 * time.Minute
 )
 
 // Retry returns middleware that retries the handlers it wraps within one
@@ -22,7 +13,8 @@ const (
 //
 // Between attempts it waits with exponential backoff and full jitter: after
 // the n-th failed attempt, a random time in [0, min(MaxBackoff,
-// MinBackoff·2ⁿ⁻¹)). It stops and returns:
+// MinBackoff·2ⁿ⁻¹)] — the same draw the delivery engine makes between its
+// own attempts. It stops and returns:
 //   - nil as soon as an attempt succeeds;
 //   - a [Permanent] error as it is, without retrying;
 //   - a [*RetryError] with Reason [ReasonMaxAttempts] after
@@ -79,43 +71,23 @@ func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
 	}
 }
 
-// mwNormalizeRetry fills in the defaults of a RetryPolicy.
+// mwNormalizeRetry fills in the defaults of a RetryPolicy: the delivery
+// engine's, so that Retry and the engine read a policy alike.
 func mwNormalizeRetry(p RetryPolicy) RetryPolicy {
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = mwDefaultMaxAttempts
-	}
-	if p.MaxAge <= 0 {
-		p.MaxAge = mwDefaultMaxAge
-	}
-	if p.MinBackoff <= 0 {
-		p.MinBackoff = mwDefaultMinBackoff
-	}
-	if p.MaxBackoff <= 0 {
-		p.MaxBackoff = mwDefaultMaxBackoff
-	}
-	if p.MaxBackoff < p.MinBackoff {
-		p.MaxBackoff = p.MinBackoff
-	}
-	return p
+	q := p.policy().WithDefaults()
+	return RetryPolicy{MaxAttempts: q.MaxAttempts, MaxAge: q.MaxAge, MinBackoff: q.MinBackoff, MaxBackoff: q.MaxBackoff}
 }
 
 // mwBackoffCeiling is the upper bound of the wait after the attempt-th
-// failed attempt: MinBackoff doubled attempt-1 times, capped at MaxBackoff.
-// p must be normalized.
+// failed attempt (see delivery.Policy.Ceiling). p must be normalized.
 func mwBackoffCeiling(p RetryPolicy, attempt int) time.Duration {
-	c := p.MinBackoff
-	for i := 1; i < attempt && c < p.MaxBackoff; i++ {
-		if c > p.MaxBackoff/2 {
-			return p.MaxBackoff
-		}
-		c *= 2
-	}
-	return min(c, p.MaxBackoff)
+	return p.policy().Ceiling(attempt)
 }
 
-// mwBackoff draws the full-jitter wait after the attempt-th failed attempt.
+// mwBackoff draws the full-jitter wait after the attempt-th failed attempt,
+// as the engine does between its own attempts.
 func mwBackoff(p RetryPolicy, attempt int) time.Duration {
-	return time.Duration(rand.Int64N(int64(mwBackoffCeiling(p, attempt))))
+	return p.policy().Backoff(attempt)
 }
 
 // RetryError reports that [Retry] gave up on a delivery. The handler's last

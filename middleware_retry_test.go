@@ -181,11 +181,11 @@ func TestRetryBackoff(t *testing.T) {
 	mwEqual(t, time.Duration(math.MaxInt64), mwBackoffCeiling(huge, 3), "no overflow")
 	mwTrue(t, mwBackoff(huge, 10) >= 0, "non-negative draw")
 
-	// Full jitter: draws cover [0, ceiling).
+	// Full jitter: draws cover [0, ceiling].
 	below, above := 0, 0
 	for range 1000 {
 		w := mwBackoff(def, 4)
-		mwMust(t, w >= 0 && w < 8*time.Second, "draw within [0, 8s)")
+		mwMust(t, w >= 0 && w <= 8*time.Second, "draw within [0, 8s]")
 		if w < 4*time.Second {
 			below++
 		} else {

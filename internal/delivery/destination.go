@@ -117,7 +117,7 @@ func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
 		max:         int32(min(opts.MaxConcurrency, 1<<30)),
 		procs:       int32(runtime.GOMAXPROCS(0)),
 		idleTimeout: opts.IdleTimeout,
-		policy:      opts.Retry.withDefaults(),
+		policy:      opts.Retry.WithDefaults(),
 		deliver:     opts.Deliver,
 		deadLetter:  opts.DeadLetter,
 		ordered:     opts.Ordered,

@@ -580,7 +580,7 @@ func TestDefaultDeadLetterIsCalled(t *testing.T) {
 }
 
 func TestBackoffIsBoundedFullJitter(t *testing.T) {
-	p := Policy{MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second}.withDefaults()
+	p := Policy{MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second}.WithDefaults()
 	for attempt := 1; attempt < 200; attempt++ {
 		ceiling := time.Second
 		if attempt <= 7 {
@@ -592,7 +592,7 @@ func TestBackoffIsBoundedFullJitter(t *testing.T) {
 			require.LessOrEqual(t, b, ceiling, "attempt %d", attempt)
 		}
 	}
-	d := Policy{}.withDefaults()
+	d := Policy{}.WithDefaults()
 	assert.Equal(t, Policy{MaxAttempts: 185, MaxAge: 24 * time.Hour, MinBackoff: time.Second, MaxBackoff: 3 * time.Minute}, d)
 }
 

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"time"
@@ -23,8 +24,8 @@ const (
 	DefaultMaxBackoff  = 3 * time.Minute
 )
 
-// withDefaults returns p with zero (or negative) fields set to the defaults.
-func (p Policy) withDefaults() Policy {
+// WithDefaults returns p with zero (or negative) fields set to the defaults.
+func (p Policy) WithDefaults() Policy {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = DefaultMaxAttempts
 	}
@@ -43,18 +44,29 @@ func (p Policy) withDefaults() Policy {
 	return p
 }
 
-// Backoff returns the wait before the attempt that follows failed attempt
-// number attempt (1 for the first): a uniformly random duration between 0
-// and min(MaxBackoff, MinBackoff·2^(attempt-1)) ("full jitter"). p must
-// have its defaults applied.
-func (p Policy) Backoff(attempt int) time.Duration {
+// Ceiling returns the upper bound of the wait after failed attempt number
+// attempt (1 for the first): min(MaxBackoff, MinBackoff·2^(attempt-1)),
+// without overflowing. p must have its defaults applied.
+func (p Policy) Ceiling(attempt int) time.Duration {
 	ceiling := p.MaxBackoff
-	if shift := attempt - 1; shift < 62 {
+	shift := max(attempt-1, 0)
+	if shift < 62 {
 		if c := p.MinBackoff << shift; c>>shift == p.MinBackoff && c > 0 && c < ceiling {
 			ceiling = c
 		}
 	}
-	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+	return ceiling
+}
+
+// Backoff returns the wait before the attempt that follows failed attempt
+// number attempt (1 for the first): a uniformly random duration between 0
+// and [Policy.Ceiling] ("full jitter"). p must have its defaults applied.
+func (p Policy) Backoff(attempt int) time.Duration {
+	c := int64(p.Ceiling(attempt))
+	if c < math.MaxInt64 {
+		c++ // the ceiling itself may be drawn
+	}
+	return time.Duration(rand.Int64N(c))
 }
 
 // Reason says why an item was dead-lettered.
