@@ -42,3 +42,26 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendUnescapedMatchesEncodingJSON(t *testing.T) {
+	for _, body := range []string{
+		`plain`, `a\"b`, `\\`, `\/`, `\b\f\n\r\t`, `\u00e9`, `\u00E9`, `\ud83d\ude00`, `x\u0041y`, `\ud83d`, `\udc00x`,
+	} {
+		var want string
+		if err := json.Unmarshal([]byte(`"`+body+`"`), &want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := AppendUnescaped(nil, body)
+		if !ok || string(got) != want {
+			t.Errorf("%s: got %q, %v; want %q", body, got, ok, want)
+		}
+		if gotb, ok := AppendUnescaped(nil, []byte(body)); !ok || string(gotb) != want {
+			t.Errorf("%s as bytes: got %q, %v; want %q", body, gotb, ok, want)
+		}
+	}
+	for _, bad := range []string{`\u12`, `\uzzzz`, `\q`, `end\`} {
+		if _, ok := AppendUnescaped(nil, bad); ok {
+			t.Errorf("%s: malformed escape accepted", bad)
+		}
+	}
+}

@@ -1,8 +1,9 @@
 package pattern
 
 import (
+	"github.com/edakit/eda/internal/jsontext"
+
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -281,7 +282,7 @@ func (p *jparser) str() (string, error) {
 		}
 		return string(raw), nil
 	}
-	out, ok := unescape(nil, raw)
+	out, ok := jsontext.AppendUnescaped(nil, raw)
 	if !ok {
 		return "", p.fail("invalid escape in a string")
 	}
@@ -289,77 +290,4 @@ func (p *jparser) str() (string, error) {
 		return "", p.fail("invalid UTF-8 in a string")
 	}
 	return string(out), nil
-}
-
-// unescape appends the decoded content of a JSON string body (without
-// quotes) to dst. It reports false on a malformed escape. Lone surrogates
-// decode to U+FFFD, as encoding/json does.
-func unescape(dst, raw []byte) ([]byte, bool) {
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		if i+1 >= len(raw) {
-			return dst, false
-		}
-		switch raw[i+1] {
-		case '"', '\\', '/':
-			dst = append(dst, raw[i+1])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, ok := hex4(raw, i+2)
-			if !ok {
-				return dst, false
-			}
-			i += 6
-			if utf16.IsSurrogate(r) {
-				if r2, ok := hex4(raw, i+2); ok && i+1 < len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						dst = utf8.AppendRune(dst, dec)
-						i += 6
-						continue
-					}
-				}
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-			continue
-		default:
-			return dst, false
-		}
-		i += 2
-	}
-	return dst, true
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
 }

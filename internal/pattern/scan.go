@@ -1,6 +1,8 @@
 package pattern
 
 import (
+	"github.com/edakit/eda/internal/jsontext"
+
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -216,7 +218,7 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 		key := data[i+1 : end]
 		if esc {
 			var ok bool
-			st.keyBuf, ok = unescape(st.keyBuf[:0], key)
+			st.keyBuf, ok = jsontext.AppendUnescaped(st.keyBuf[:0], key)
 			if !ok {
 				return 0, s.fail(i, "invalid escape")
 			}
@@ -359,7 +361,7 @@ func (s *scanner) value(i int, node *pathNode, parent int32) (int, error) {
 			raw := data[i+1 : end]
 			if esc {
 				var ok bool
-				st.strBuf, ok = unescape(st.strBuf[:0], raw)
+				st.strBuf, ok = jsontext.AppendUnescaped(st.strBuf[:0], raw)
 				if !ok {
 					return 0, s.fail(i, "invalid escape")
 				}

@@ -1,5 +1,7 @@
 package pattern
 
+import "github.com/edakit/eda/internal/jsontext"
+
 // Strict mode (Pattern.Match, TestEventPattern-style calls) validates the whole
 // event as RFC 8259 JSON, including the parts no pattern reads, so that the
 // answer for a malformed event never depends on the patterns. The fast mode of
@@ -29,7 +31,7 @@ func strictStringEnd(data []byte, i int) (int, bool, bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
-				if _, ok := hex4(data, i+2); !ok {
+				if _, ok := jsontext.Hex4(data, i+2); !ok {
 					return 0, false, false
 				}
 				i += 5

@@ -1,10 +1,6 @@
 package transform
 
-import (
-	"unicode/utf8"
-
-	"github.com/edakit/eda/internal/jsontext"
-)
+import "github.com/edakit/eda/internal/jsontext"
 
 // writeMode says where a value lands in the output, which decides how it is
 // written (see the package documentation for the rules and their sources).
@@ -125,69 +121,11 @@ func appendJSONString(dst []byte, s string) []byte { return jsontext.AppendStrin
 func appendEscaped(dst []byte, s string) []byte { return jsontext.AppendEscaped(dst, s) }
 
 // appendUnescaped appends the decoded text of the JSON string body s.
-// Malformed escapes are copied as they are.
+// A body with a malformed escape is copied as it is.
 func appendUnescaped(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 == len(s) {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		switch s[i] {
-		case '"', '\\', '/':
-			dst = append(dst, s[i])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, n := decodeU(s[i+1:])
-			if n == 0 {
-				dst = append(dst, '\\', 'u')
-				continue
-			}
-			i += n
-			if utf16IsHigh(r) && i+2 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-				if r2, n2 := decodeU(s[i+3:]); n2 > 0 && utf16IsLow(r2) {
-					r = (r-0xd800)<<10 + (r2 - 0xdc00) + 0x10000
-					i += 2 + n2
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-		default:
-			dst = append(dst, '\\', s[i])
-		}
+	n := len(dst)
+	if out, ok := jsontext.AppendUnescaped(dst, s); ok {
+		return out
 	}
-	return dst
+	return append(dst[:n], s...)
 }
-
-func decodeU(s string) (rune, int) {
-	if len(s) < 4 {
-		return 0, 0
-	}
-	var r rune
-	for i := 0; i < 4; i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, 0
-		}
-	}
-	return r, 4
-}
-
-func utf16IsHigh(r rune) bool { return r >= 0xd800 && r < 0xdc00 }
-func utf16IsLow(r rune) bool  { return r >= 0xdc00 && r < 0xe000 }
