@@ -5,9 +5,13 @@
 // # Life of an item
 //
 // [Destination.Enqueue] accepts an item into the destination's bounded
-// queue (a buffered channel). Workers, started on demand up to the
-// destination's maximum concurrency and stopped after an idle period, take
-// items and call Deliver. A failed attempt is retried after an exponential
+// queue (a ring under the destination's mutex). Workers, started on demand
+// up to the destination's maximum concurrency and stopped after an idle
+// period, take items and call Deliver: one at a time, or, once deliveries
+// prove fast, their share of the queue (up to 32) per lock. An item queued
+// while a worker is idle is handed to that worker; one queued while all are
+// busy starts another, up to the maximum (for fast deliveries, up to one
+// per CPU). A failed attempt is retried after an exponential
 // backoff with full jitter: the item waits on a [Clock] timer, holding no
 // worker, and when the timer fires it re-enters the destination through an
 // unbounded overflow list that workers serve before the queue, so a retry

@@ -35,7 +35,6 @@ type Destination[T any] struct {
 	// Read-mostly.
 	e           *Engine
 	name        string
-	ch          chan entry[T]
 	max         int32
 	procs       int32 // GOMAXPROCS when created
 	idleTimeout time.Duration
@@ -43,10 +42,13 @@ type Destination[T any] struct {
 	deliver     func(ctx context.Context, item T, attempt int) error
 	deadLetter  func(ctx context.Context, item T, f Failure)
 	ordered     bool
-	wake        chan struct{} // a token: the overflow list has items
 	state       atomic.Int32
-	ovLen       atomic.Int64 // written only when the overflow list is used
 	_           cacheLinePad
+
+	// Written by producers and workers, under mu.
+	mu sync.Mutex
+	q  queue[T]
+	_  cacheLinePad
 
 	// Written by producers.
 	offered   atomic.Uint64 // Enqueue calls
@@ -67,9 +69,7 @@ type Destination[T any] struct {
 	handlerNanos atomic.Int64
 	_            cacheLinePad
 
-	mu      sync.Mutex
-	ov      []entry[T] // overflow: ready retries and cascades, served first
-	ovHead  int
+	// Under mu, rarely used.
 	waiting map[*retryState[T]]struct{} // retries whose timer is pending
 	swept   bool                        // shut down: nothing waits any more
 
@@ -113,7 +113,6 @@ func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
 	d := &Destination[T]{
 		e:           e,
 		name:        opts.Name,
-		ch:          make(chan entry[T], opts.QueueSize),
 		max:         int32(min(opts.MaxConcurrency, 1<<30)),
 		procs:       int32(runtime.GOMAXPROCS(0)),
 		idleTimeout: opts.IdleTimeout,
@@ -121,9 +120,9 @@ func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
 		deliver:     opts.Deliver,
 		deadLetter:  opts.DeadLetter,
 		ordered:     opts.Ordered,
-		wake:        make(chan struct{}, 1),
 		waiting:     make(map[*retryState[T]]struct{}),
 	}
+	d.q.ring = make([]entry[T], opts.QueueSize)
 	d.state.Store(e.register(d))
 	return d
 }
@@ -148,23 +147,26 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 	if seq%latencySample == 1 {
 		en.enq = d.e.mono()
 	}
-	select {
-	case d.ch <- en:
-	default:
-		if err := d.enqueueSlow(ctx, en); err != nil {
+	d.mu.Lock()
+	w, ok := d.tryPush(&en)
+	d.mu.Unlock()
+	if !ok {
+		var err error
+		if w, err = d.enqueueSlow(ctx, &en); err != nil {
 			d.refuse(err)
 			return err
 		}
 	}
-	// Scale up, like serverless concurrency, when no worker was waiting for
-	// the item: a send to a channel with a waiting receiver hands the item
-	// over directly, so an item still in the buffer found every worker busy.
-	// (A worker about to wait may take it instead: one spare worker, no
-	// harm.) Every worker takes from the queue before it waits, and one that
-	// leaves looks again (see work), so no item sits with no worker to come.
-	// Beyond one worker per CPU, only handlers that take long (wait on I/O)
-	// gain from more workers; for fast ones more workers only contend.
-	if w := d.workers.Load(); w == 0 || w < d.max && len(d.ch) > 0 && (w < d.procs || !d.fast.Load()) {
+	if w != nil {
+		w.wake <- struct{}{} // an idle worker takes the item
+		return nil
+	}
+	// No worker was idle: scale up, like serverless concurrency. (A busy
+	// worker takes from the queue before it waits, so the item cannot be
+	// forgotten; a new worker only serves it sooner.) Beyond one worker per
+	// CPU, only handlers that take long (wait on I/O) gain from more
+	// workers; for fast ones more workers only contend.
+	if n := d.workers.Load(); n == 0 || n < d.max && (n < d.procs || !d.fast.Load()) {
 		d.spawn()
 	}
 	return nil
@@ -187,39 +189,41 @@ func (d *Destination[T]) finished() {
 	}
 }
 
-// enqueueSlow handles a full queue.
-func (d *Destination[T]) enqueueSlow(ctx context.Context, en entry[T]) error {
+// enqueueSlow handles a full queue: a handler's cascade goes to the
+// overflow list; any other call waits for room, ctx or the engine's halt.
+func (d *Destination[T]) enqueueSlow(ctx context.Context, en *entry[T]) (*worker[T], error) {
 	if IsHandlerContext(ctx) {
 		return d.push(en)
 	}
-	select {
-	case d.ch <- en:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%w: %w", ErrFull, context.Cause(ctx))
-	case <-d.e.halt:
-		return ErrClosed
+	for {
+		d.mu.Lock()
+		if w, ok := d.tryPush(en); ok {
+			d.mu.Unlock()
+			return w, nil
+		}
+		if d.q.notFull == nil {
+			d.q.notFull = make(chan struct{})
+		}
+		room := d.q.notFull
+		d.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w", ErrFull, context.Cause(ctx))
+		case <-d.e.halt:
+			return nil, ErrClosed
+		}
 	}
 }
 
-// push appends en to the overflow list and makes sure a worker sees it.
-func (d *Destination[T]) push(en entry[T]) error {
+// push appends en to the overflow list and returns the idle worker to wake.
+func (d *Destination[T]) push(en *entry[T]) (*worker[T], error) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.swept {
-		d.mu.Unlock()
-		return ErrClosed
+		return nil, ErrClosed
 	}
-	d.ov = append(d.ov, en)
-	d.ovLen.Add(1)
-	d.mu.Unlock()
-	select { // wakes a waiting worker; busy ones look at the list anyway
-	case d.wake <- struct{}{}:
-	default:
-	}
-	if d.workers.Load() == 0 {
-		d.spawn()
-	}
-	return nil
+	return d.pushOverflow(en), nil
 }
 
 // setState moves the destination to state s; it never goes back, and a

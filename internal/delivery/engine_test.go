@@ -326,6 +326,59 @@ func TestGoexitFailsTheItem(t *testing.T) {
 	assert.EqualValues(t, 3, d.Stats().Retries)
 }
 
+// A worker takes up to maxTake items at once; when its goroutine ends in
+// the middle (runtime.Goexit), the items it took but did not deliver go
+// back to the queue, in order, and a new worker serves them.
+func TestGoexitPutsTheRestOfTheBatchBack(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	const n = 3 * maxTake
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var got []int
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if item == -1 {
+				<-gate // hold the worker while the queue fills
+				return nil
+			}
+			if item == 5 && attempt == 1 {
+				runtime.Goexit()
+			}
+			mu.Lock()
+			got = append(got, item)
+			mu.Unlock()
+			return nil
+		},
+	})
+	require.NoError(t, d.Enqueue(context.Background(), -1))
+	for i := range n {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	close(gate)
+	drain(t, e)
+	var want, others []int
+	fives := 0
+	for i := range n {
+		if i != 5 {
+			want = append(want, i)
+		}
+	}
+	for _, v := range got {
+		if v == 5 {
+			fives++ // its retry goes ahead of what is still in the ring
+		} else {
+			others = append(others, v)
+		}
+	}
+	assert.Equal(t, 1, fives, "the item whose worker exited, once")
+	assert.Equal(t, want, others, "every other item once, the batch's rest in order")
+	s := d.Stats()
+	assert.EqualValues(t, n+1, s.Delivered)
+	assert.EqualValues(t, 1, s.Failed)
+}
+
 func TestDrainWaitsForRetries(t *testing.T) {
 	clock := clocktest.New(epoch)
 	e := New(Config{Clock: clock})

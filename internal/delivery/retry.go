@@ -109,9 +109,12 @@ func (d *Destination[T]) retryReady(rt *retryState[T]) {
 	delete(d.waiting, rt)
 	rt.timer = nil
 	d.mu.Unlock()
-	if err := d.push(rt.en); err != nil {
+	w, err := d.push(&rt.en)
+	if err != nil {
 		d.bury(rt.en.item, Failure{Reason: ReasonShutdown, Err: rt.err, Attempts: int(rt.en.attempt) - 1})
+		return
 	}
+	d.wakeOrSpawn(w)
 }
 
 // bury dead-letters item and accounts for it.
@@ -151,24 +154,20 @@ func (d *Destination[T]) sweep() {
 		items = append(items, rt.en)
 	}
 	clear(d.waiting)
-	items = append(items, d.ov[d.ovHead:]...)
-	d.ovLen.Add(-int64(len(d.ov) - d.ovHead))
-	d.ov, d.ovHead = nil, 0
+	items = d.takeAll(items)
+	d.wakeAll() // they see the engine stopped and exit
 	d.mu.Unlock()
-	for {
-		select {
-		case en := <-d.ch:
-			items = append(items, en)
-			continue
-		default:
-		}
-		break
+	for i := range items {
+		d.buryShutdown(&items[i])
 	}
-	for _, en := range items {
-		err := error(ErrClosed)
-		if en.rt != nil && en.rt.err != nil {
-			err = en.rt.err
-		}
-		d.bury(en.item, Failure{Reason: ReasonShutdown, Err: err, Attempts: int(en.attempt) - 1})
+}
+
+// buryShutdown dead-letters en because the engine stopped before it could
+// be delivered.
+func (d *Destination[T]) buryShutdown(en *entry[T]) {
+	err := error(ErrClosed)
+	if en.rt != nil && en.rt.err != nil {
+		err = en.rt.err
 	}
+	d.bury(en.item, Failure{Reason: ReasonShutdown, Err: err, Attempts: int(en.attempt) - 1})
 }

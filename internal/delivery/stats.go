@@ -38,10 +38,12 @@ func (d *Destination[T]) Stats() Stats {
 		Failed:       d.failed.Load(),
 		Retries:      d.retries.Load(),
 		DeadLettered: d.deadLettered.Load(),
-		QueueDepth:   int64(len(d.ch)) + d.ovLen.Load(),
 		Workers:      int64(d.workers.Load()),
 		HandlerTime:  time.Duration(d.handlerNanos.Load()),
 	}
+	d.mu.Lock()
+	s.QueueDepth = int64(d.queued())
+	d.mu.Unlock()
 	refused := d.refused.Load() // before offered: refused ≤ offered
 	s.Enqueued = d.offered.Load() - refused
 	_, q := d.latency.quantiles(0.50, 0.90, 0.99)

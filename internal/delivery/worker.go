@@ -5,29 +5,6 @@ import "time"
 // This file holds the workers: how they start, take items, make attempts
 // and stop.
 
-// pop takes the oldest overflow entry.
-func (d *Destination[T]) pop() (entry[T], bool) {
-	var en entry[T]
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ovHead == len(d.ov) {
-		return en, false
-	}
-	en = d.ov[d.ovHead]
-	d.ov[d.ovHead] = entry[T]{}
-	d.ovHead++
-	d.ovLen.Add(-1)
-	if d.ovHead == len(d.ov) {
-		if cap(d.ov) > 4096 {
-			d.ov = nil
-		} else {
-			d.ov = d.ov[:0]
-		}
-		d.ovHead = 0
-	}
-	return en, true
-}
-
 // spawn starts a worker unless there are enough.
 func (d *Destination[T]) spawn() {
 	for {
@@ -47,95 +24,139 @@ func (d *Destination[T]) spawn() {
 }
 
 // hasWork reports whether items wait in the queue or the overflow list.
-func (d *Destination[T]) hasWork() bool { return len(d.ch) > 0 || d.ovLen.Load() > 0 }
+func (d *Destination[T]) hasWork() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.queued() > 0
+}
 
-// rejoin lets a worker that decided to exit stay after all.
-func (d *Destination[T]) rejoin() bool {
-	for {
-		n := d.workers.Load()
-		if n >= d.max {
-			return false
-		}
-		if d.workers.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
+// worker is the state of one worker goroutine.
+type worker[T any] struct {
+	// wake receives a token when the worker is taken off the idle list: an
+	// item was queued for it, its idle timeout passed or the engine stopped.
+	wake     chan struct{}
+	batch    []entry[T] // items taken from the queue
+	next     int        // index in batch of the item after the current one
+	emptied  bool       // taking batch emptied the queue
+	runStart int64      // start of the busy run (engine mono time)
+	runLen   int        // deliveries in the busy run
+
+	// Under the destination's mu.
+	idle      bool        // on the idle list
+	idleSince int64       // when it went on the idle list (mono)
+	expired   bool        // taken off the idle list by its timer
+	gone      bool        // exited
+	timer     *time.Timer // the idle timeout (see idleCheck)
 }
 
 // work is a worker's loop. It exits after IdleTimeout without work, or when
 // the engine stops.
 //
+// A worker takes one item at a time, or, when the destination's deliveries
+// are fast (or it has a single worker), up to maxTake at once, its share of
+// what is queued: one lock then serves many items.
+//
+// A worker without work waits on its own channel alone, the cheapest wait
+// there is; its idle timer is not re-armed per wait but checks, when it
+// fires, how long the worker has been idle (see idleCheck).
+//
 // To keep clock readings rare, HandlerTime is measured per busy run (from
-// the first dequeue after a wait to the next wait, flushed every
+// the first item after a wait to the next wait, flushed every
 // handlerTimeFlush deliveries), not per delivery; it includes the worker's
 // own small overhead between deliveries.
 func (d *Destination[T]) work() {
 	e := d.e
 	defer e.wg.Done()
-	idle := time.NewTimer(d.idleTimeout) // re-armed only when it fires
-	defer idle.Stop()
-	runStart, runLen := e.mono(), 0
+	w := &worker[T]{wake: make(chan struct{}, 1), batch: make([]entry[T], 0, maxTake), runStart: e.mono()}
+	d.mu.Lock()
+	w.timer = time.AfterFunc(d.idleTimeout, func() { d.idleCheck(w) })
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		w.gone = true
+		w.timer.Stop()
+		d.mu.Unlock()
+	}()
 	for {
 		if d.state.Load() == stateStopped {
-			d.flushHandlerTime(&runStart, &runLen)
+			d.flushHandlerTime(w)
 			d.workers.Add(-1)
 			return
 		}
-		var en entry[T]
-		ok := false
-		if d.ovLen.Load() > 0 {
-			en, ok = d.pop()
+		d.mu.Lock()
+		k := 1
+		if d.max == 1 || d.fast.Load() {
+			k = min(maxTake, max(1, d.queued()/max(int(d.workers.Load()), 1)))
 		}
-		if !ok {
-			select {
-			case en = <-d.ch:
-				ok = true
-			default:
-			}
+		w.batch = d.take(w.batch[:0], k)
+		w.emptied = d.queued() == 0
+		if len(w.batch) == 0 && d.swept {
+			// The engine stopped after this worker looked at the state;
+			// the sweep woke the idle workers before this one would wait.
+			d.workers.Add(-1)
+			d.mu.Unlock()
+			d.flushHandlerTime(w)
+			return
 		}
-		if !ok {
-			idleSince := runStart // process flushed when it found the queue empty
-			if runLen > 0 {
-				idleSince = d.flushHandlerTime(&runStart, &runLen)
+		if len(w.batch) == 0 {
+			if w.runLen > 0 {
+				d.flushHandlerTime(w)
 			}
-		wait:
-			select {
-			case en = <-d.ch:
-				ok = true
-			case <-d.wake:
-			case <-idle.C:
-				if waited := time.Duration(e.mono() - idleSince); waited < d.idleTimeout {
-					idle.Reset(d.idleTimeout - waited) // it fired for an earlier wait
-					goto wait
-				}
-				idle.Reset(d.idleTimeout)
-				d.workers.Add(-1)
-				// An Enqueue may have counted on this worker.
-				if d.hasWork() && d.rejoin() {
-					runStart = e.mono()
-					continue
-				}
-				return
-			case <-e.halt:
-				d.workers.Add(-1)
+			d.q.idle = append(d.q.idle, w)
+			w.idle, w.idleSince = true, w.runStart
+		}
+		d.mu.Unlock()
+		if len(w.batch) == 0 {
+			<-w.wake
+			if w.expired { // see idleCheck
 				return
 			}
-			runStart = e.mono()
-			if !ok {
-				continue
-			}
+			w.runStart = e.mono()
+			continue
 		}
-		runLen++
-		d.process(&en, &runStart, &runLen)
+		for w.next = 0; w.next < len(w.batch); {
+			en := &w.batch[w.next]
+			w.next++
+			if d.state.Load() == stateStopped {
+				d.putBack(w.batch[w.next-1:])
+				break
+			}
+			d.process(w, en)
+		}
+		clear(w.batch)
 	}
+}
+
+// idleCheck runs when a worker's idle timer fires. A worker idle for
+// IdleTimeout is taken off the idle list and told to exit; otherwise the
+// timer is armed again for when that could be the case.
+func (d *Destination[T]) idleCheck(w *worker[T]) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if w.gone {
+		return
+	}
+	next := d.idleTimeout
+	if w.idle {
+		idle := time.Duration(d.e.mono() - w.idleSince)
+		if idle >= d.idleTimeout {
+			d.unidle(w)
+			w.expired = true
+			d.workers.Add(-1) // under mu: an Enqueue that finds no idle worker sees it
+			w.wake <- struct{}{}
+			return
+		}
+		next -= idle
+	}
+	w.timer.Reset(next)
 }
 
 // flushHandlerTime adds the busy run so far to HandlerTime, notes whether
 // deliveries are fast, and returns now.
-func (d *Destination[T]) flushHandlerTime(runStart *int64, runLen *int) int64 {
+func (d *Destination[T]) flushHandlerTime(w *worker[T]) int64 {
 	now := d.e.mono()
-	if n := *runLen; n > 0 {
-		busy := now - *runStart
+	if n := w.runLen; n > 0 {
+		busy := now - w.runStart
 		d.handlerNanos.Add(busy)
 		if n >= 8 {
 			if fast := busy < int64(n)*int64(fastDelivery); d.fast.Load() != fast {
@@ -143,36 +164,39 @@ func (d *Destination[T]) flushHandlerTime(runStart *int64, runLen *int) int64 {
 			}
 		}
 	}
-	*runStart, *runLen = now, 0
+	w.runStart, w.runLen = now, 0
 	return now
 }
 
 // process makes one attempt at en (and, for an ordered destination, its
 // retries), and accounts for it. The busy run's time is added to
 // HandlerTime before the item counts as finished whenever that is cheap
-// (the clock is read anyway) or due: on failure, when the queue is empty
-// (the worker is about to wait), and every handlerTimeFlush deliveries. So
-// when Drain returns, HandlerTime includes every attempt.
-func (d *Destination[T]) process(en *entry[T], runStart *int64, runLen *int) {
+// (the clock is read anyway) or due: on failure, at the last item of a
+// batch that emptied the queue (the worker is probably about to wait), and
+// every handlerTimeFlush deliveries. So when Drain returns, HandlerTime
+// includes every attempt (but for a worker whose batch did not empty the
+// queue while another worker took the rest: its run is added as it waits).
+func (d *Destination[T]) process(w *worker[T], en *entry[T]) {
+	w.runLen++
 	for {
 		if en.attempt > 1 {
 			d.retries.Add(1)
 		}
-		err := d.call(en)
+		err := d.call(w, en)
 		if err == nil {
 			break
 		}
 		d.failed.Add(1)
-		d.flushHandlerTime(runStart, runLen)
+		d.flushHandlerTime(w)
 		if !d.ordered || !d.waitInPlace(en, err) {
 			d.fail(en, err)
 			return
 		}
-		*runStart, *runLen = d.e.mono(), 1 // the wait is not handler time
+		w.runStart, w.runLen = d.e.mono(), 1 // the wait is not handler time
 	}
 	var now int64
-	if *runLen >= handlerTimeFlush || len(d.ch) == 0 && d.ovLen.Load() == 0 {
-		now = d.flushHandlerTime(runStart, runLen)
+	if w.runLen >= handlerTimeFlush || w.next == len(w.batch) && w.emptied {
+		now = d.flushHandlerTime(w)
 	}
 	if en.enq != 0 {
 		if now == 0 {
@@ -185,9 +209,10 @@ func (d *Destination[T]) process(en *entry[T], runStart *int64, runLen *int) {
 }
 
 // call runs Deliver, recovering a panic into a *PanicError. If Deliver
-// calls runtime.Goexit, the worker's goroutine ends: call fails the item
-// and gives up the worker's slot on the way out.
-func (d *Destination[T]) call(en *entry[T]) (err error) {
+// calls runtime.Goexit, the worker's goroutine ends: call fails the item,
+// puts the rest of the worker's batch back and gives up the worker's slot
+// on the way out.
+func (d *Destination[T]) call(w *worker[T], en *entry[T]) (err error) {
 	normal := false
 	defer func() {
 		if normal {
@@ -201,6 +226,7 @@ func (d *Destination[T]) call(en *entry[T]) (err error) {
 		d.failed.Add(1)
 		d.fail(en, errGoexit)
 		d.workers.Add(-1)
+		d.putBack(w.batch[w.next:])
 		if d.hasWork() {
 			d.spawn() // a replacement, for what is queued
 		}

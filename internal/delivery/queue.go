@@ -1,0 +1,181 @@
+package delivery
+
+// This file holds a destination's queue: a bounded ring of accepted items,
+// an unbounded overflow list for retries and cascades (served first), the
+// idle workers waiting for an item and the producers waiting for room, all
+// under the destination's mutex.
+//
+// Why not a channel: a worker takes several items per lock when many are
+// queued and deliveries are fast, which a channel cannot do, and a producer
+// that finds a worker idle hands the item to exactly that worker.
+
+// maxTake bounds how many items a worker takes from the queue at once.
+const maxTake = 32
+
+// queue is the state behind a destination's mutex that holds items.
+type queue[T any] struct {
+	ring   []entry[T] // bounded: items accepted by Enqueue
+	head   int        // index of the oldest item in ring
+	n      int        // items in ring
+	ov     []entry[T] // unbounded: ready retries and cascades, served first
+	ovHead int
+	// idle holds the workers waiting for an item, the one that waited last
+	// on top. A worker is taken off the list by whoever sends it its wake-up
+	// token, so it gets at most one token per wait.
+	idle []*worker[T]
+	// notFull, when not nil, is closed when an item leaves a full ring.
+	notFull chan struct{}
+}
+
+// tryPush adds en to the ring unless it is full. It returns the idle
+// worker that must be woken (outside the lock), if there is one. The caller
+// holds d.mu.
+func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], ok bool) {
+	q := &d.q
+	if q.n == len(q.ring) {
+		return nil, false
+	}
+	i := q.head + q.n
+	if i >= len(q.ring) {
+		i -= len(q.ring)
+	}
+	q.ring[i] = *en
+	q.n++
+	return d.claimIdle(), true
+}
+
+// pushOverflow adds en to the overflow list. The caller holds d.mu.
+func (d *Destination[T]) pushOverflow(en *entry[T]) *worker[T] {
+	d.q.ov = append(d.q.ov, *en)
+	return d.claimIdle()
+}
+
+// claimIdle removes the most recently idle worker from the idle list and
+// returns it, or nil; the caller must wake it. The caller holds d.mu.
+func (d *Destination[T]) claimIdle() *worker[T] {
+	q := &d.q
+	k := len(q.idle)
+	if k == 0 {
+		return nil
+	}
+	w := q.idle[k-1]
+	q.idle[k-1] = nil
+	q.idle = q.idle[:k-1]
+	w.idle = false
+	return w
+}
+
+// unidle removes w from the idle list, if it is there; the caller must
+// wake it. The caller holds d.mu.
+func (d *Destination[T]) unidle(w *worker[T]) bool {
+	q := &d.q
+	for i := len(q.idle) - 1; i >= 0; i-- {
+		if q.idle[i] == w {
+			copy(q.idle[i:], q.idle[i+1:])
+			q.idle[len(q.idle)-1] = nil
+			q.idle = q.idle[:len(q.idle)-1]
+			w.idle = false
+			return true
+		}
+	}
+	return false
+}
+
+// wakeAll takes every idle worker off the idle list and wakes it: the
+// engine stopped. The caller holds d.mu.
+func (d *Destination[T]) wakeAll() {
+	for w := d.claimIdle(); w != nil; w = d.claimIdle() {
+		w.wake <- struct{}{}
+	}
+}
+
+// take appends to batch up to k queued items, overflow first, and returns
+// it. With nothing queued it returns batch unchanged. The caller holds
+// d.mu.
+func (d *Destination[T]) take(batch []entry[T], k int) []entry[T] {
+	q := &d.q
+	start := len(batch)
+	for len(batch)-start < k && q.ovHead < len(q.ov) {
+		batch = append(batch, q.ov[q.ovHead])
+		q.ov[q.ovHead] = entry[T]{}
+		q.ovHead++
+	}
+	if q.ovHead == len(q.ov) && q.ovHead > 0 {
+		if cap(q.ov) > 4096 {
+			q.ov = nil // release what a burst of cascades grew
+		} else {
+			q.ov = q.ov[:0]
+		}
+		q.ovHead = 0
+	}
+	fromRing := min(k-(len(batch)-start), q.n)
+	if fromRing > 0 {
+		wasFull := q.n == len(q.ring)
+		for range fromRing {
+			batch = append(batch, q.ring[q.head])
+			q.ring[q.head] = entry[T]{}
+			q.head++
+			if q.head == len(q.ring) {
+				q.head = 0
+			}
+		}
+		q.n -= fromRing
+		if wasFull && q.notFull != nil {
+			close(q.notFull)
+			q.notFull = nil
+		}
+	}
+	return batch
+}
+
+// queued returns the items in the ring and the overflow list. The caller
+// holds d.mu.
+func (d *Destination[T]) queued() int { return d.q.n + len(d.q.ov) - d.q.ovHead }
+
+// takeAll removes every queued item, for the shutdown sweep. The caller
+// holds d.mu.
+func (d *Destination[T]) takeAll(items []entry[T]) []entry[T] {
+	for d.queued() > 0 {
+		items = d.take(items, d.queued())
+	}
+	d.q.ov, d.q.ovHead = nil, 0
+	return items
+}
+
+// putBack returns items that a worker took but will not deliver (its
+// goroutine is ending) to the front of the overflow list, in order, or, if
+// the destination was swept, dead-letters them.
+func (d *Destination[T]) putBack(items []entry[T]) {
+	if len(items) == 0 {
+		return
+	}
+	d.mu.Lock()
+	if d.swept {
+		d.mu.Unlock()
+		for i := range items {
+			d.buryShutdown(&items[i])
+		}
+		return
+	}
+	q := &d.q
+	rest := q.ov[q.ovHead:]
+	ov := make([]entry[T], 0, len(items)+len(rest))
+	ov = append(ov, items...)
+	q.ov = append(ov, rest...)
+	q.ovHead = 0
+	w := d.claimIdle()
+	d.mu.Unlock()
+	d.wakeOrSpawn(w)
+}
+
+// wakeOrSpawn wakes w, a claimed idle worker, or, when there was none,
+// starts a worker if the destination has none.
+func (d *Destination[T]) wakeOrSpawn(w *worker[T]) {
+	if w != nil {
+		w.wake <- struct{}{}
+		return
+	}
+	if d.workers.Load() == 0 {
+		d.spawn()
+	}
+}
