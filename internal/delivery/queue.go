@@ -27,11 +27,16 @@ type queue[T any] struct {
 	notFull chan struct{}
 }
 
-// tryPush adds en to the ring unless it is full. It returns the idle
-// worker that must be woken (outside the lock), if there is one. The caller
-// holds d.mu.
+// tryPush hands en to an idle worker, which it returns to be woken
+// (outside the lock), or else adds en to the ring unless it is full. (An
+// idle worker means the queue is empty, so handing over keeps the order.)
+// The caller holds d.mu.
 func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], ok bool) {
 	q := &d.q
+	if w := d.claimIdle(); w != nil {
+		w.batch = append(w.batch[:0], *en) // handed over: the worker needs no lock to take it
+		return w, true
+	}
 	if q.n == len(q.ring) {
 		return nil, false
 	}
@@ -41,13 +46,18 @@ func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], ok bool) {
 	}
 	q.ring[i] = *en
 	q.n++
-	return d.claimIdle(), true
+	return nil, true
 }
 
-// pushOverflow adds en to the overflow list. The caller holds d.mu.
+// pushOverflow hands en to an idle worker, which it returns to be woken,
+// or else adds en to the overflow list. The caller holds d.mu.
 func (d *Destination[T]) pushOverflow(en *entry[T]) *worker[T] {
+	if w := d.claimIdle(); w != nil {
+		w.batch = append(w.batch[:0], *en)
+		return w
+	}
 	d.q.ov = append(d.q.ov, *en)
-	return d.claimIdle()
+	return nil
 }
 
 // claimIdle removes the most recently idle worker from the idle list and

@@ -33,9 +33,10 @@ func (d *Destination[T]) hasWork() bool {
 // worker is the state of one worker goroutine.
 type worker[T any] struct {
 	// wake receives a token when the worker is taken off the idle list: an
-	// item was queued for it, its idle timeout passed or the engine stopped.
+	// item was handed to it (in batch) or queued, its idle timeout passed
+	// or the engine stopped.
 	wake     chan struct{}
-	batch    []entry[T] // items taken from the queue
+	batch    []entry[T] // items taken from the queue or handed over
 	next     int        // index in batch of the item after the current one
 	emptied  bool       // taking batch emptied the queue
 	runStart int64      // start of the busy run (engine mono time)
@@ -98,7 +99,8 @@ func (d *Destination[T]) work() {
 			d.flushHandlerTime(w)
 			return
 		}
-		if len(w.batch) == 0 {
+		idle := len(w.batch) == 0
+		if idle {
 			if w.runLen > 0 {
 				d.flushHandlerTime(w)
 			}
@@ -106,13 +108,17 @@ func (d *Destination[T]) work() {
 			w.idle, w.idleSince = true, w.runStart
 		}
 		d.mu.Unlock()
-		if len(w.batch) == 0 {
+		if idle {
+			// From here until the token, a producer may write w.batch.
 			<-w.wake
 			if w.expired { // see idleCheck
 				return
 			}
 			w.runStart = e.mono()
-			continue
+			if len(w.batch) == 0 {
+				continue // woken to look at the queue, or to stop
+			}
+			w.emptied = true // handed over by a producer that found the queue empty
 		}
 		for w.next = 0; w.next < len(w.batch); {
 			en := &w.batch[w.next]
