@@ -28,7 +28,9 @@ type DeliveryStats struct {
 	// InFlight counts the events accepted and not yet delivered or
 	// dead-lettered: queued, being handled or waiting for a retry.
 	InFlight int64
-	// QueueDepth counts the events waiting for a worker.
+	// QueueDepth counts the events waiting for a worker. (Events a worker
+	// has already taken, up to 32 at a time when deliveries are fast, count
+	// as in flight only.)
 	QueueDepth int64
 	// Workers is the number of workers now running (from zero when idle up
 	// to the destination's maximum concurrency).

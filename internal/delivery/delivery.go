@@ -8,14 +8,17 @@
 // queue (a ring under the destination's mutex). Workers, started on demand
 // up to the destination's maximum concurrency and stopped after an idle
 // period, take items and call Deliver: one at a time, or, once deliveries
-// prove fast, their share of the queue (up to 32) per lock. An item queued
-// while a worker is idle is handed to that worker; one queued while all are
-// busy starts another, up to the maximum (for fast deliveries, up to one
-// per CPU). A failed attempt is retried after an exponential
-// backoff with full jitter: the item waits on a [Clock] timer, holding no
-// worker, and when the timer fires it re-enters the destination through an
-// unbounded overflow list that workers serve before the queue, so a retry
-// is never refused by a full queue. An item that fails permanently, runs
+// prove fast (under 10µs each), their share of the queue (up to 32) per
+// lock. An item that arrives while a worker is idle is handed to that
+// worker; one that finds every worker busy starts another, up to the
+// maximum (for fast deliveries, up to one per CPU). For fast deliveries, a
+// few items (8 per busy worker) may wait for a busy worker instead of
+// waking an idle one, which costs more than the wait; an idle worker's
+// timer takes them should the busy worker be stuck. A failed attempt is
+// retried after an exponential backoff with full jitter: the item waits on
+// a [Clock] timer, holding no worker, and when the timer fires it re-enters
+// the destination through an unbounded overflow list that workers serve
+// before the queue, so a retry is never refused by a full queue. An item that fails permanently, runs
 // out of attempts or ages past the policy's maximum age goes to the
 // destination's dead-letter function.
 //

@@ -149,17 +149,25 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 	}
 	d.mu.Lock()
 	w, ok := d.tryPush(&en)
+	idle := len(d.q.idle) > 0
 	d.mu.Unlock()
 	if !ok {
+		if w != nil {
+			w.wake <- struct{}{} // to take what is queued
+		}
 		var err error
 		if w, err = d.enqueueSlow(ctx, &en); err != nil {
 			d.refuse(err)
 			return err
 		}
+		idle = false
 	}
 	if w != nil {
 		w.wake <- struct{}{} // an idle worker takes the item
 		return nil
+	}
+	if idle {
+		return nil // a busy worker takes it (see summon)
 	}
 	// No worker was idle: scale up, like serverless concurrency. (A busy
 	// worker takes from the queue before it waits, so the item cannot be
@@ -197,7 +205,8 @@ func (d *Destination[T]) enqueueSlow(ctx context.Context, en *entry[T]) (*worker
 	}
 	for {
 		d.mu.Lock()
-		if w, ok := d.tryPush(en); ok {
+		w, ok := d.tryPush(en)
+		if ok {
 			d.mu.Unlock()
 			return w, nil
 		}
@@ -206,6 +215,9 @@ func (d *Destination[T]) enqueueSlow(ctx context.Context, en *entry[T]) (*worker
 		}
 		room := d.q.notFull
 		d.mu.Unlock()
+		if w != nil {
+			w.wake <- struct{}{} // to take what is queued
+		}
 		select {
 		case <-room:
 		case <-ctx.Done():

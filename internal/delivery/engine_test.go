@@ -379,6 +379,92 @@ func TestGoexitPutsTheRestOfTheBatchBack(t *testing.T) {
 	assert.EqualValues(t, 1, s.Failed)
 }
 
+// While deliveries are fast, an item may wait for a busy worker instead of
+// waking an idle one (see summon); a worker stuck in a long call must not
+// hold up more than holdPerBusy items while another worker is idle.
+func TestStuckWorkerDoesNotHoldUpTheQueue(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	running := make(chan struct{}, 2)
+	var delivered atomic.Int32
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 2,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if item < 0 {
+				running <- struct{}{}
+				<-gate
+				return nil
+			}
+			delivered.Add(1)
+			return nil
+		},
+	})
+	// Two workers: the second item finds the first worker busy.
+	require.NoError(t, d.Enqueue(context.Background(), -1))
+	<-running
+	require.NoError(t, d.Enqueue(context.Background(), -2))
+	<-running
+	gate <- struct{}{}
+	gate <- struct{}{}
+	drain(t, e)
+	require.EqualValues(t, 2, d.Stats().Workers)
+	d.fast.Store(true) // as if deliveries had proved fast
+
+	require.NoError(t, d.Enqueue(context.Background(), -3)) // one worker gets stuck
+	<-running
+	const n = 3 * holdPerBusy
+	for i := range n {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	assert.Eventually(t, func() bool { return delivered.Load() == n },
+		5*time.Second, time.Millisecond, "the idle worker serves the queue while the other is stuck")
+	close(gate)
+	drain(t, e)
+}
+
+func TestItemsHeldForAStuckWorkerWaitAtMostTheIdleTimeout(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	running := make(chan struct{}, 2)
+	var delivered atomic.Int32
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 2,
+		IdleTimeout:    50 * time.Millisecond,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if item < 0 {
+				running <- struct{}{}
+				<-gate
+				return nil
+			}
+			delivered.Add(1)
+			return nil
+		},
+	})
+	require.NoError(t, d.Enqueue(context.Background(), -1))
+	<-running
+	require.NoError(t, d.Enqueue(context.Background(), -2))
+	<-running
+	gate <- struct{}{}
+	gate <- struct{}{}
+	drain(t, e)
+	d.fast.Store(true)
+
+	require.NoError(t, d.Enqueue(context.Background(), -3)) // one worker gets stuck
+	<-running
+	// Fewer than the hold: they wait for the stuck worker, then for the
+	// idle one's timer.
+	const n = holdPerBusy / 2
+	for i := range n {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	assert.Eventually(t, func() bool { return delivered.Load() == n },
+		5*time.Second, time.Millisecond, "the idle worker takes the held items when its timer fires")
+	close(gate)
+	drain(t, e)
+}
+
 func TestDrainWaitsForRetries(t *testing.T) {
 	clock := clocktest.New(epoch)
 	e := New(Config{Clock: clock})

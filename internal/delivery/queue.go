@@ -12,6 +12,10 @@ package delivery
 // maxTake bounds how many items a worker takes from the queue at once.
 const maxTake = 32
 
+// holdPerBusy bounds the items that wait for a busy worker of a fast
+// destination while another worker is idle (see summon).
+const holdPerBusy = 8
+
 // queue is the state behind a destination's mutex that holds items.
 type queue[T any] struct {
 	ring   []entry[T] // bounded: items accepted by Enqueue
@@ -27,18 +31,20 @@ type queue[T any] struct {
 	notFull chan struct{}
 }
 
-// tryPush hands en to an idle worker, which it returns to be woken
-// (outside the lock), or else adds en to the ring unless it is full. (An
-// idle worker means the queue is empty, so handing over keeps the order.)
-// The caller holds d.mu.
+// tryPush adds en to the ring unless it is full, and returns the idle
+// worker to wake (outside the lock) for it, if one should be (see summon).
+// When the queue is empty, en is handed to that worker directly: it needs
+// no lock to take it, and the order is kept. A worker is returned even when
+// the ring is full, to take what is queued. The caller holds d.mu.
 func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], ok bool) {
 	q := &d.q
-	if w := d.claimIdle(); w != nil {
-		w.batch = append(w.batch[:0], *en) // handed over: the worker needs no lock to take it
+	w := d.summon()
+	if w != nil && d.queued() == 0 {
+		w.batch = append(w.batch[:0], *en)
 		return w, true
 	}
 	if q.n == len(q.ring) {
-		return nil, false
+		return w, false
 	}
 	i := q.head + q.n
 	if i >= len(q.ring) {
@@ -46,18 +52,41 @@ func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], ok bool) {
 	}
 	q.ring[i] = *en
 	q.n++
-	return nil, true
+	return w, true
 }
 
-// pushOverflow hands en to an idle worker, which it returns to be woken,
-// or else adds en to the overflow list. The caller holds d.mu.
+// pushOverflow adds en to the overflow list, or hands it to an idle worker
+// as tryPush does, and returns the worker to wake. The caller holds d.mu.
 func (d *Destination[T]) pushOverflow(en *entry[T]) *worker[T] {
-	if w := d.claimIdle(); w != nil {
+	w := d.summon()
+	if w != nil && d.queued() == 0 {
 		w.batch = append(w.batch[:0], *en)
 		return w
 	}
 	d.q.ov = append(d.q.ov, *en)
-	return nil
+	return w
+}
+
+// summon picks the idle worker that will serve an item about to be
+// queued, or returns nil: when no worker is idle, or when a busy worker
+// should serve it. While deliveries are fast, a busy worker comes back for
+// more within microseconds, sooner than a parked one wakes up; so an item
+// waits for the busy workers while fewer than holdPerBusy items per busy
+// worker are queued. (The next one wakes an idle worker, which takes its
+// share of the queue: a busy worker stuck in one long call holds up, besides
+// the items it took, at most holdPerBusy items, and a long call makes the
+// destination count as slow at the next judgement of its speed.) The
+// caller holds d.mu.
+func (d *Destination[T]) summon() *worker[T] {
+	if len(d.q.idle) == 0 {
+		return nil
+	}
+	if d.fast.Load() {
+		if busy := int(d.workers.Load()) - len(d.q.idle); busy > 0 && d.queued() < busy*holdPerBusy {
+			return nil
+		}
+	}
+	return d.claimIdle()
 }
 
 // claimIdle removes the most recently idle worker from the idle list and

@@ -16,7 +16,7 @@ type Stats struct {
 	Retries      uint64 // attempts after the first
 	DeadLettered uint64
 	InFlight     int64 // accepted, not yet delivered or dead-lettered
-	QueueDepth   int64 // waiting in the queue or overflow (not retries waiting for their timer)
+	QueueDepth   int64 // waiting in the queue or overflow (not retries waiting for their timer, nor items a worker took)
 	Workers      int64
 	HandlerTime  time.Duration // total time workers spent delivering (busy time)
 	// Latency quantiles and maximum, from Enqueue to successful delivery,

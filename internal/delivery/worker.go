@@ -41,6 +41,10 @@ type worker[T any] struct {
 	emptied  bool       // taking batch emptied the queue
 	runStart int64      // start of the busy run (engine mono time)
 	runLen   int        // deliveries in the busy run
+	// Deliveries and busy time since the destination's speed was last
+	// judged (see fast).
+	paceN     int
+	paceNanos int64
 
 	// Under the destination's mu.
 	idle      bool        // on the idle list
@@ -133,9 +137,10 @@ func (d *Destination[T]) work() {
 	}
 }
 
-// idleCheck runs when a worker's idle timer fires. A worker idle for
-// IdleTimeout is taken off the idle list and told to exit; otherwise the
-// timer is armed again for when that could be the case.
+// idleCheck runs when a worker's idle timer fires. An idle worker is woken
+// to take the queue if items wait there; a worker idle for IdleTimeout is
+// taken off the idle list and told to exit; otherwise the timer is armed
+// again for when that could be the case.
 func (d *Destination[T]) idleCheck(w *worker[T]) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -143,6 +148,15 @@ func (d *Destination[T]) idleCheck(w *worker[T]) {
 		return
 	}
 	next := d.idleTimeout
+	if w.idle && d.queued() > 0 {
+		// Items wait for a busy worker that has not come back for them
+		// (see summon): this worker takes them instead. This bounds how
+		// long a stuck handler holds up the items behind it.
+		d.unidle(w)
+		w.wake <- struct{}{}
+		w.timer.Reset(next)
+		return
+	}
 	if w.idle {
 		idle := time.Duration(d.e.mono() - w.idleSince)
 		if idle >= d.idleTimeout {
@@ -164,10 +178,15 @@ func (d *Destination[T]) flushHandlerTime(w *worker[T]) int64 {
 	if n := w.runLen; n > 0 {
 		busy := now - w.runStart
 		d.handlerNanos.Add(busy)
-		if n >= 8 {
-			if fast := busy < int64(n)*int64(fastDelivery); d.fast.Load() != fast {
+		// Judge speed over at least 8 deliveries, across runs: a worker of
+		// a destination that gets one item at a time runs one at a time.
+		w.paceN += n
+		w.paceNanos += busy
+		if w.paceN >= 8 {
+			if fast := w.paceNanos < int64(w.paceN)*int64(fastDelivery); d.fast.Load() != fast {
 				d.fast.Store(fast)
 			}
+			w.paceN, w.paceNanos = 0, 0
 		}
 	}
 	w.runStart, w.runLen = now, 0
