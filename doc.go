@@ -97,9 +97,9 @@
 // up to 32 events, at once, and up to 8 events per busy worker may wait
 // for it rather than wake an idle one (a wake-up costs more than the
 // wait); should such a handler get stuck in one long call, it holds up the
-// events its worker took and at most 8 more, those 8 for no longer than the
-// idle period, and the destination then counts as slow until its handlers
-// prove fast again. A retry waits on a
+// events its worker took and at most 8 more, those 8 for no longer than
+// about two milliseconds, and the destination then counts as slow until its
+// handlers prove fast again. A retry waits on a
 // timer of the [Clock], not in a worker.
 //
 // Re-entrancy. A handler may publish — to the same router or another —

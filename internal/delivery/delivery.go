@@ -5,22 +5,27 @@
 // # Life of an item
 //
 // [Destination.Enqueue] accepts an item into the destination's bounded
-// queue (a ring under the destination's mutex). Workers, started on demand
+// queue (a ring under the destination's mutex, which starts short and
+// grows as bursts need, up to the queue size). Workers, started on demand
 // up to the destination's maximum concurrency and stopped after an idle
 // period, take items and call Deliver: one at a time, or, once deliveries
 // prove fast (under 10µs each), their share of the queue (up to 32) per
 // lock. An item that arrives while a worker is idle is handed to that
 // worker; one that finds every worker busy starts another, up to the
-// maximum (for fast deliveries, up to one per CPU). For fast deliveries, a
-// few items (8 per busy worker) may wait for a busy worker instead of
-// waking an idle one, which costs more than the wait; an idle worker's
-// timer takes them should the busy worker be stuck. A failed attempt is
-// retried after an exponential backoff with full jitter: the item waits on
-// a [Clock] timer, holding no worker, and when the timer fires it re-enters
-// the destination through an unbounded overflow list that workers serve
-// before the queue, so a retry is never refused by a full queue. An item that fails permanently, runs
-// out of attempts or ages past the policy's maximum age goes to the
-// destination's dead-letter function.
+// maximum (for fast deliveries, up to one per CPU; workers started beyond
+// that before deliveries proved fast leave when they run out of work). For
+// fast deliveries, a few items (8 per busy worker) may wait for a busy
+// worker instead of waking an idle one, which costs more than the wait;
+// should the busy worker be stuck, an idle one takes them within
+// milliseconds (see hold.go).
+//
+// A failed attempt is retried after an exponential backoff with full
+// jitter: the item waits on a [Clock] timer, holding no worker, and when
+// the timer fires it re-enters the destination through an unbounded
+// overflow list that workers serve before the queue, so a retry is never
+// refused by a full queue. An item that fails permanently, runs out of
+// attempts or ages past the policy's maximum age goes to the destination's
+// dead-letter function.
 //
 // An Ordered destination instead retries in place: its single worker waits
 // for the backoff, and the items behind wait too (FIFO message groups).
@@ -167,6 +172,13 @@ type Engine struct {
 	wg        sync.WaitGroup // workers
 	closeDone chan struct{}
 	closeErr  error
+
+	// The hold watch (see hold.go).
+	watchMu      sync.Mutex
+	watched      []holder
+	watchTimer   *time.Timer
+	watchTick    uint64 // ticks so far
+	watchStopped bool
 }
 
 // New returns an Engine.
@@ -305,6 +317,7 @@ func (e *Engine) Close(ctx context.Context) error {
 		d.sweep()
 	}
 	e.wg.Wait()
+	e.stopWatch()
 	// Workers are gone; sweep what raced with the first sweep (an item a
 	// handler failed during shutdown is dead-lettered by its worker).
 	for e.Pending() > 0 {

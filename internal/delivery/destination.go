@@ -122,7 +122,8 @@ func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
 		ordered:     opts.Ordered,
 		waiting:     make(map[*retryState[T]]struct{}),
 	}
-	d.q.ring = make([]entry[T], opts.QueueSize)
+	d.q.size = opts.QueueSize
+	d.q.ring = make([]entry[T], min(minRing, opts.QueueSize))
 	d.state.Store(e.register(d))
 	return d
 }

@@ -379,17 +379,17 @@ func TestGoexitPutsTheRestOfTheBatchBack(t *testing.T) {
 	assert.EqualValues(t, 1, s.Failed)
 }
 
-// While deliveries are fast, an item may wait for a busy worker instead of
-// waking an idle one (see summon); a worker stuck in a long call must not
-// hold up more than holdPerBusy items while another worker is idle.
-func TestStuckWorkerDoesNotHoldUpTheQueue(t *testing.T) {
-	e := New(Config{Clock: clocktest.NewInstant(epoch)})
-	defer closeNow(t, e)
+// stuckWorker sets up a fast destination of two workers, one of them idle
+// and the other stuck in a call until the returned release is called; the
+// counter counts the items (0, 1, ...) delivered after that.
+func stuckWorker(t *testing.T, e *Engine, idleTimeout time.Duration) (d *Destination[int], delivered *atomic.Int32, release func()) {
+	t.Helper()
 	gate := make(chan struct{})
 	running := make(chan struct{}, 2)
-	var delivered atomic.Int32
-	d := NewDestination(e, Options[int]{
+	delivered = new(atomic.Int32)
+	d = NewDestination(e, Options[int]{
 		MaxConcurrency: 2,
+		IdleTimeout:    idleTimeout,
 		Deliver: func(ctx context.Context, item, attempt int) error {
 			if item < 0 {
 				running <- struct{}{}
@@ -413,56 +413,94 @@ func TestStuckWorkerDoesNotHoldUpTheQueue(t *testing.T) {
 
 	require.NoError(t, d.Enqueue(context.Background(), -3)) // one worker gets stuck
 	<-running
+	return d, delivered, func() { close(gate) }
+}
+
+// While deliveries are fast, an item may wait for a busy worker instead of
+// waking an idle one (see summon); a worker stuck in a long call must not
+// hold up more than holdPerBusy items while another worker is idle.
+func TestStuckWorkerDoesNotHoldUpTheQueue(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	d, delivered, release := stuckWorker(t, e, time.Minute)
 	const n = 3 * holdPerBusy
 	for i := range n {
 		require.NoError(t, d.Enqueue(context.Background(), i))
 	}
 	assert.Eventually(t, func() bool { return delivered.Load() == n },
 		5*time.Second, time.Millisecond, "the idle worker serves the queue while the other is stuck")
-	close(gate)
+	release()
 	drain(t, e)
 }
 
-func TestItemsHeldForAStuckWorkerWaitAtMostTheIdleTimeout(t *testing.T) {
+// Fewer items than the hold wait for the stuck worker only until the hold
+// watch sees that no worker took from the queue for a tick (see hold.go).
+func TestItemsHeldForAStuckWorkerAreTakenWithinTicks(t *testing.T) {
 	e := New(Config{Clock: clocktest.NewInstant(epoch)})
 	defer closeNow(t, e)
-	gate := make(chan struct{})
-	running := make(chan struct{}, 2)
-	var delivered atomic.Int32
-	d := NewDestination(e, Options[int]{
-		MaxConcurrency: 2,
-		IdleTimeout:    50 * time.Millisecond,
-		Deliver: func(ctx context.Context, item, attempt int) error {
-			if item < 0 {
-				running <- struct{}{}
-				<-gate
-				return nil
-			}
-			delivered.Add(1)
-			return nil
-		},
-	})
-	require.NoError(t, d.Enqueue(context.Background(), -1))
-	<-running
-	require.NoError(t, d.Enqueue(context.Background(), -2))
-	<-running
-	gate <- struct{}{}
-	gate <- struct{}{}
-	drain(t, e)
-	d.fast.Store(true)
-
-	require.NoError(t, d.Enqueue(context.Background(), -3)) // one worker gets stuck
-	<-running
-	// Fewer than the hold: they wait for the stuck worker, then for the
-	// idle one's timer.
+	d, delivered, release := stuckWorker(t, e, time.Minute)
 	const n = holdPerBusy / 2
+	start := time.Now()
 	for i := range n {
 		require.NoError(t, d.Enqueue(context.Background(), i))
 	}
 	assert.Eventually(t, func() bool { return delivered.Load() == n },
-		5*time.Second, time.Millisecond, "the idle worker takes the held items when its timer fires")
+		5*time.Second, time.Millisecond, "the hold watch wakes the idle worker")
+	t.Logf("held items delivered after %v", time.Since(start))
+	release()
+	drain(t, e)
+}
+
+// The ring starts short and grows as a burst needs, up to the queue size,
+// keeping the order when it has wrapped around.
+func TestRingGrowsInOrder(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var got []int
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		QueueSize:      300,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			<-gate
+			mu.Lock()
+			got = append(got, item)
+			mu.Unlock()
+			return nil
+		},
+	})
+	ctx := context.Background()
+	for i := range 50 {
+		require.NoError(t, d.Enqueue(ctx, i))
+	}
+	gate <- struct{}{} // the worker goes on to a batch from the ring's middle
+	assert.Eventually(t, func() bool { return d.Stats().QueueDepth < 49 }, 5*time.Second, time.Millisecond)
+	for i := 50; i < 300; i++ {
+		require.NoError(t, d.Enqueue(ctx, i)) // wraps around, then grows
+	}
+	d.mu.Lock()
+	length := len(d.q.ring)
+	d.mu.Unlock()
+	assert.Equal(t, 300, length, "grown to the queue size")
+	n := 300
+	for ; ; n++ { // fill it: the queue size still bounds it
+		short, cancel := context.WithTimeout(ctx, time.Millisecond)
+		err := d.Enqueue(short, n)
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, ErrFull)
+			break
+		}
+	}
+	assert.EqualValues(t, 300, d.Stats().QueueDepth)
 	close(gate)
 	drain(t, e)
+	want := make([]int, n)
+	for i := range want {
+		want[i] = i
+	}
+	assert.Equal(t, want, got)
 }
 
 func TestDrainWaitsForRetries(t *testing.T) {

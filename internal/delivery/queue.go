@@ -12,13 +12,10 @@ package delivery
 // maxTake bounds how many items a worker takes from the queue at once.
 const maxTake = 32
 
-// holdPerBusy bounds the items that wait for a busy worker of a fast
-// destination while another worker is idle (see summon).
-const holdPerBusy = 8
-
 // queue is the state behind a destination's mutex that holds items.
 type queue[T any] struct {
 	ring   []entry[T] // bounded: items accepted by Enqueue
+	size   int        // the bound: ring grows up to it as needed
 	head   int        // index of the oldest item in ring
 	n      int        // items in ring
 	ov     []entry[T] // unbounded: ready retries and cascades, served first
@@ -29,6 +26,12 @@ type queue[T any] struct {
 	idle []*worker[T]
 	// notFull, when not nil, is closed when an item leaves a full ring.
 	notFull chan struct{}
+	// takes counts the takes from the queue; the hold watch compares it
+	// with takesSeen, its value when the watch last looked (see hold.go).
+	takes       uint64
+	takesSeen   uint64
+	watched     bool   // on the engine's hold watch
+	watchedTick uint64 // the watch's tick when it began to watch
 }
 
 // tryPush adds en to the ring unless it is full, and returns the idle
@@ -43,7 +46,7 @@ func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], ok bool) {
 		w.batch = append(w.batch[:0], *en)
 		return w, true
 	}
-	if q.n == len(q.ring) {
+	if q.n == len(q.ring) && !q.grow() {
 		return w, false
 	}
 	i := q.head + q.n
@@ -67,26 +70,22 @@ func (d *Destination[T]) pushOverflow(en *entry[T]) *worker[T] {
 	return w
 }
 
-// summon picks the idle worker that will serve an item about to be
-// queued, or returns nil: when no worker is idle, or when a busy worker
-// should serve it. While deliveries are fast, a busy worker comes back for
-// more within microseconds, sooner than a parked one wakes up; so an item
-// waits for the busy workers while fewer than holdPerBusy items per busy
-// worker are queued. (The next one wakes an idle worker, which takes its
-// share of the queue: a busy worker stuck in one long call holds up, besides
-// the items it took, at most holdPerBusy items, and a long call makes the
-// destination count as slow at the next judgement of its speed.) The
-// caller holds d.mu.
-func (d *Destination[T]) summon() *worker[T] {
-	if len(d.q.idle) == 0 {
-		return nil
+// minRing is the ring's length when a destination is created; it doubles
+// as needed up to the queue size, so that a destination that never sees a
+// burst does not hold (and make the collector scan) a full queue's memory.
+const minRing = 64
+
+// grow doubles the ring, up to the queue size, and reports whether it did.
+// The caller holds d.mu.
+func (q *queue[T]) grow() bool {
+	if len(q.ring) >= q.size {
+		return false
 	}
-	if d.fast.Load() {
-		if busy := int(d.workers.Load()) - len(d.q.idle); busy > 0 && d.queued() < busy*holdPerBusy {
-			return nil
-		}
-	}
-	return d.claimIdle()
+	ring := make([]entry[T], min(max(2*len(q.ring), minRing), q.size))
+	tail := copy(ring, q.ring[q.head:min(q.head+q.n, len(q.ring))])
+	copy(ring[tail:], q.ring[:q.n-tail])
+	q.ring, q.head = ring, 0
+	return true
 }
 
 // claimIdle removes the most recently idle worker from the idle list and
@@ -134,6 +133,7 @@ func (d *Destination[T]) wakeAll() {
 func (d *Destination[T]) take(batch []entry[T], k int) []entry[T] {
 	q := &d.q
 	start := len(batch)
+	q.takes++
 	for len(batch)-start < k && q.ovHead < len(q.ov) {
 		batch = append(batch, q.ov[q.ovHead])
 		q.ov[q.ovHead] = entry[T]{}
@@ -149,7 +149,7 @@ func (d *Destination[T]) take(batch []entry[T], k int) []entry[T] {
 	}
 	fromRing := min(k-(len(batch)-start), q.n)
 	if fromRing > 0 {
-		wasFull := q.n == len(q.ring)
+		wasFull := q.n == q.size
 		for range fromRing {
 			batch = append(batch, q.ring[q.head])
 			q.ring[q.head] = entry[T]{}

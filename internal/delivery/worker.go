@@ -108,6 +108,13 @@ func (d *Destination[T]) work() {
 			if w.runLen > 0 {
 				d.flushHandlerTime(w)
 			}
+			if d.fast.Load() && d.workers.Load() > d.procs {
+				// Started before deliveries proved fast: for fast ones,
+				// workers beyond one per CPU only contend (see Enqueue).
+				d.workers.Add(-1)
+				d.mu.Unlock()
+				return
+			}
 			d.q.idle = append(d.q.idle, w)
 			w.idle, w.idleSince = true, w.runStart
 		}
@@ -137,10 +144,9 @@ func (d *Destination[T]) work() {
 	}
 }
 
-// idleCheck runs when a worker's idle timer fires. An idle worker is woken
-// to take the queue if items wait there; a worker idle for IdleTimeout is
-// taken off the idle list and told to exit; otherwise the timer is armed
-// again for when that could be the case.
+// idleCheck runs when a worker's idle timer fires. A worker idle for
+// IdleTimeout is taken off the idle list and told to exit; otherwise the
+// timer is armed again for when that could be the case.
 func (d *Destination[T]) idleCheck(w *worker[T]) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -148,15 +154,6 @@ func (d *Destination[T]) idleCheck(w *worker[T]) {
 		return
 	}
 	next := d.idleTimeout
-	if w.idle && d.queued() > 0 {
-		// Items wait for a busy worker that has not come back for them
-		// (see summon): this worker takes them instead. This bounds how
-		// long a stuck handler holds up the items behind it.
-		d.unidle(w)
-		w.wake <- struct{}{}
-		w.timer.Reset(next)
-		return
-	}
 	if w.idle {
 		idle := time.Duration(d.e.mono() - w.idleSince)
 		if idle >= d.idleTimeout {
