@@ -94,13 +94,14 @@
 // more would only contend) — and stop after an idle period. An event that
 // arrives while a worker is idle is handed to it directly. For handlers
 // that return within microseconds, a worker takes its share of the queue,
-// up to 32 events, at once, and up to 8 events per busy worker may wait
-// for it rather than wake an idle one (a wake-up costs more than the
-// wait); should such a handler get stuck in one long call, it holds up the
-// events its worker took and at most 8 more, those 8 for no longer than
-// about two milliseconds, and the destination then counts as slow until its
-// handlers prove fast again. A retry waits on a
-// timer of the [Clock], not in a worker.
+// up to 32 events, at once, and up to 8 events per busy worker wait for
+// it rather than wake or start another (a wake-up costs more than the
+// wait). Should such a handler get stuck in one long call, it holds up the
+// events its worker took, and the 8 behind them for no longer than about
+// ten milliseconds (a watch then wakes or starts another worker); the
+// destination counts as slow once the call returns, until its handlers
+// prove fast again. A retry waits on a timer of the [Clock], not in a
+// worker.
 //
 // Re-entrancy. A handler may publish — to the same router or another —
 // with the context it was given, or one derived from it. Such a publish

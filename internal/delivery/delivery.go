@@ -14,10 +14,10 @@
 // worker; one that finds every worker busy starts another, up to the
 // maximum (for fast deliveries, up to one per CPU; workers started beyond
 // that before deliveries proved fast leave when they run out of work). For
-// fast deliveries, a few items (8 per busy worker) may wait for a busy
-// worker instead of waking an idle one, which costs more than the wait;
-// should the busy worker be stuck, an idle one takes them within
-// milliseconds (see hold.go).
+// fast deliveries, a few items (8 per busy worker) wait for a busy worker
+// instead of waking or starting another, which costs more than the wait;
+// should the busy worker be stuck, another takes them within milliseconds
+// (see hold.go).
 //
 // A failed attempt is retried after an exponential backoff with full
 // jitter: the item waits on a [Clock] timer, holding no worker, and when

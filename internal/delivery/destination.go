@@ -149,25 +149,23 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 		en.enq = d.e.mono()
 	}
 	d.mu.Lock()
-	w, ok := d.tryPush(&en)
-	idle := len(d.q.idle) > 0
+	w, held, ok := d.tryPush(&en)
 	d.mu.Unlock()
 	if !ok {
 		if w != nil {
 			w.wake <- struct{}{} // to take what is queued
 		}
 		var err error
-		if w, err = d.enqueueSlow(ctx, &en); err != nil {
+		if w, held, err = d.enqueueSlow(ctx, &en); err != nil {
 			d.refuse(err)
 			return err
 		}
-		idle = false
 	}
 	if w != nil {
 		w.wake <- struct{}{} // an idle worker takes the item
 		return nil
 	}
-	if idle {
+	if held {
 		return nil // a busy worker takes it (see summon)
 	}
 	// No worker was idle: scale up, like serverless concurrency. (A busy
@@ -200,16 +198,16 @@ func (d *Destination[T]) finished() {
 
 // enqueueSlow handles a full queue: a handler's cascade goes to the
 // overflow list; any other call waits for room, ctx or the engine's halt.
-func (d *Destination[T]) enqueueSlow(ctx context.Context, en *entry[T]) (*worker[T], error) {
+func (d *Destination[T]) enqueueSlow(ctx context.Context, en *entry[T]) (wake *worker[T], held bool, err error) {
 	if IsHandlerContext(ctx) {
 		return d.push(en)
 	}
 	for {
 		d.mu.Lock()
-		w, ok := d.tryPush(en)
+		w, held, ok := d.tryPush(en)
 		if ok {
 			d.mu.Unlock()
-			return w, nil
+			return w, held, nil
 		}
 		if d.q.notFull == nil {
 			d.q.notFull = make(chan struct{})
@@ -222,21 +220,22 @@ func (d *Destination[T]) enqueueSlow(ctx context.Context, en *entry[T]) (*worker
 		select {
 		case <-room:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %w", ErrFull, context.Cause(ctx))
+			return nil, false, fmt.Errorf("%w: %w", ErrFull, context.Cause(ctx))
 		case <-d.e.halt:
-			return nil, ErrClosed
+			return nil, false, ErrClosed
 		}
 	}
 }
 
-// push appends en to the overflow list and returns the idle worker to wake.
-func (d *Destination[T]) push(en *entry[T]) (*worker[T], error) {
+// push appends en to the overflow list, as pushOverflow does.
+func (d *Destination[T]) push(en *entry[T]) (wake *worker[T], held bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.swept {
-		return nil, ErrClosed
+		return nil, false, ErrClosed
 	}
-	return d.pushOverflow(en), nil
+	w, held := d.pushOverflow(en)
+	return w, held, nil
 }
 
 // setState moves the destination to state s; it never goes back, and a

@@ -379,10 +379,10 @@ func TestGoexitPutsTheRestOfTheBatchBack(t *testing.T) {
 	assert.EqualValues(t, 1, s.Failed)
 }
 
-// stuckWorker sets up a fast destination of two workers, one of them idle
-// and the other stuck in a call until the returned release is called; the
-// counter counts the items (0, 1, ...) delivered after that.
-func stuckWorker(t *testing.T, e *Engine, idleTimeout time.Duration) (d *Destination[int], delivered *atomic.Int32, release func()) {
+// stuckWorker sets up a fast destination of up to two workers, one of them
+// stuck in a call until the returned release is called, and the other idle
+// if idle is true; the counter counts the items (0, 1, ...) delivered.
+func stuckWorker(t *testing.T, e *Engine, idleTimeout time.Duration, idle bool) (d *Destination[int], delivered *atomic.Int32, release func()) {
 	t.Helper()
 	gate := make(chan struct{})
 	running := make(chan struct{}, 2)
@@ -400,15 +400,17 @@ func stuckWorker(t *testing.T, e *Engine, idleTimeout time.Duration) (d *Destina
 			return nil
 		},
 	})
-	// Two workers: the second item finds the first worker busy.
-	require.NoError(t, d.Enqueue(context.Background(), -1))
-	<-running
-	require.NoError(t, d.Enqueue(context.Background(), -2))
-	<-running
-	gate <- struct{}{}
-	gate <- struct{}{}
-	drain(t, e)
-	require.EqualValues(t, 2, d.Stats().Workers)
+	if idle {
+		// Two workers: the second item finds the first worker busy.
+		require.NoError(t, d.Enqueue(context.Background(), -1))
+		<-running
+		require.NoError(t, d.Enqueue(context.Background(), -2))
+		<-running
+		gate <- struct{}{}
+		gate <- struct{}{}
+		drain(t, e)
+		require.EqualValues(t, 2, d.Stats().Workers)
+	}
 	d.fast.Store(true) // as if deliveries had proved fast
 
 	require.NoError(t, d.Enqueue(context.Background(), -3)) // one worker gets stuck
@@ -422,7 +424,7 @@ func stuckWorker(t *testing.T, e *Engine, idleTimeout time.Duration) (d *Destina
 func TestStuckWorkerDoesNotHoldUpTheQueue(t *testing.T) {
 	e := New(Config{Clock: clocktest.NewInstant(epoch)})
 	defer closeNow(t, e)
-	d, delivered, release := stuckWorker(t, e, time.Minute)
+	d, delivered, release := stuckWorker(t, e, time.Minute, true)
 	const n = 3 * holdPerBusy
 	for i := range n {
 		require.NoError(t, d.Enqueue(context.Background(), i))
@@ -438,17 +440,19 @@ func TestStuckWorkerDoesNotHoldUpTheQueue(t *testing.T) {
 func TestItemsHeldForAStuckWorkerAreTakenWithinTicks(t *testing.T) {
 	e := New(Config{Clock: clocktest.NewInstant(epoch)})
 	defer closeNow(t, e)
-	d, delivered, release := stuckWorker(t, e, time.Minute)
-	const n = holdPerBusy / 2
-	start := time.Now()
-	for i := range n {
-		require.NoError(t, d.Enqueue(context.Background(), i))
+	for _, idle := range []bool{true, false} {
+		d, delivered, release := stuckWorker(t, e, time.Minute, idle)
+		const n = holdPerBusy / 2
+		start := time.Now()
+		for i := range n {
+			require.NoError(t, d.Enqueue(context.Background(), i))
+		}
+		assert.Eventually(t, func() bool { return delivered.Load() == n },
+			5*time.Second, time.Millisecond, "the hold watch wakes the idle worker or starts one (idle: %v)", idle)
+		t.Logf("idle worker %v: held items delivered after %v", idle, time.Since(start))
+		release()
+		drain(t, e)
 	}
-	assert.Eventually(t, func() bool { return delivered.Load() == n },
-		5*time.Second, time.Millisecond, "the hold watch wakes the idle worker")
-	t.Logf("held items delivered after %v", time.Since(start))
-	release()
-	drain(t, e)
 }
 
 // The ring starts short and grows as a burst needs, up to the queue size,

@@ -5,20 +5,23 @@ import "time"
 // Holding items for busy workers.
 //
 // While a destination's deliveries are fast, a busy worker comes back for
-// more within microseconds, sooner than a parked worker wakes up; so an item
-// may wait in the queue for a busy worker rather than wake an idle one (see
-// summon). Two bounds keep a busy worker that gets stuck in one long call
-// from holding items up: at most holdPerBusy items per busy worker wait,
-// the next one wakes an idle worker; and the hold watch, an engine-wide
-// timer that ticks while some destination holds items, wakes an idle worker
-// of every destination whose workers took nothing from its queue over a
-// whole tick (holdWait). The tick is not shorter because a worker that is
+// more within microseconds, sooner than a parked worker wakes up or a new
+// one starts; so an item may wait in the queue for a busy worker rather
+// than wake an idle worker or start another (see summon). With many
+// destinations, this also keeps each to the one worker it needs, where a
+// worker per CPU for each would only crowd the CPUs. Two bounds keep a busy
+// worker that gets stuck in one long call from holding items up: at most
+// holdPerBusy items per busy worker wait, the next one wakes or starts
+// another worker; and the hold watch, an engine-wide timer that ticks while
+// some destination holds items, wakes an idle worker (or starts one) for
+// every destination whose workers took nothing from its queue over a whole
+// tick (holdWait). The tick is not shorter because a worker that is
 // runnable but waits for a CPU makes no progress either: on a loaded
-// machine, with many destinations, a short tick would wake idle workers
-// for nothing, and they would only add to the load.
+// machine, with many destinations, a short tick would wake workers for
+// nothing, and they would only add to the load.
 
-// holdPerBusy bounds the items that wait for a busy worker of a fast
-// destination while another worker is idle.
+// holdPerBusy bounds the items that wait for the busy workers of a fast
+// destination: per busy worker.
 const holdPerBusy = 8
 
 // holdWait is the hold watch's tick: items held for a stuck worker wait
@@ -33,45 +36,48 @@ type holder interface {
 	checkHeld(tick uint64)
 }
 
-// summon picks the idle worker that will serve an item about to be
-// queued, or returns nil: when no worker is idle, or when a busy worker
-// should serve it (see above). The caller holds d.mu.
-func (d *Destination[T]) summon() *worker[T] {
-	if len(d.q.idle) == 0 {
-		return nil
-	}
+// summon decides who serves an item about to be queued: an idle worker,
+// which it claims and returns; or, while deliveries are fast and fewer than
+// holdPerBusy items per busy worker are queued, the busy workers (held is
+// true, and the destination goes on the hold watch); or else nobody yet, and
+// the caller may start a worker. The caller holds d.mu.
+func (d *Destination[T]) summon() (w *worker[T], held bool) {
 	if d.fast.Load() {
 		if busy := int(d.workers.Load()) - len(d.q.idle); busy > 0 && d.queued() < busy*holdPerBusy {
 			if !d.q.watched {
 				d.q.watched, d.q.takesSeen = true, d.q.takes
 				d.q.watchedTick = d.e.watchHeld(d)
 			}
-			return nil
+			return nil, true
 		}
 	}
-	return d.claimIdle()
+	return d.claimIdle(), false
 }
 
-// checkHeld implements holder: tick is the tick that just ended.
+// checkHeld implements holder: tick is the tick that just ended. When the
+// busy workers took nothing over a whole tick, it wakes an idle worker or,
+// if none is idle, starts one.
 func (d *Destination[T]) checkHeld(tick uint64) {
 	var w *worker[T]
+	stuck := false
 	d.mu.Lock()
 	q := &d.q
 	q.watched = false
-	if d.queued() > 0 && len(q.idle) > 0 && !d.swept {
+	if d.queued() > 0 && !d.swept {
 		switch {
 		case q.watchedTick == tick:
 			q.watched = true // watched for part of a tick only: not yet judged
 		case q.takes == q.takesSeen:
-			w = d.claimIdle() // the busy workers are stuck
+			stuck = true
+			w = d.claimIdle()
 		default:
 			q.watched, q.takesSeen = true, q.takes
 		}
 	}
 	rewatch := q.watched
 	d.mu.Unlock()
-	if w != nil {
-		w.wake <- struct{}{}
+	if stuck {
+		d.wakeOrStart(w)
 	}
 	if rewatch {
 		// On the next tick's list: watchedTick, at most tick, says that

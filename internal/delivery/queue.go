@@ -34,20 +34,22 @@ type queue[T any] struct {
 	watchedTick uint64 // the watch's tick when it began to watch
 }
 
-// tryPush adds en to the ring unless it is full, and returns the idle
-// worker to wake (outside the lock) for it, if one should be (see summon).
-// When the queue is empty, en is handed to that worker directly: it needs
-// no lock to take it, and the order is kept. A worker is returned even when
-// the ring is full, to take what is queued. The caller holds d.mu.
-func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], ok bool) {
+// tryPush adds en to the ring unless it is full. It returns the idle
+// worker to wake (outside the lock) for it, if one should be, or whether it
+// is held for a busy worker (see summon); when neither, the caller may
+// start a worker. When the queue is empty, en is handed to the idle worker
+// directly: it needs no lock to take it, and the order is kept. A worker is
+// returned even when the ring is full, to take what is queued. The caller
+// holds d.mu.
+func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], held, ok bool) {
 	q := &d.q
-	w := d.summon()
+	w, held := d.summon()
 	if w != nil && d.queued() == 0 {
 		w.batch = append(w.batch[:0], *en)
-		return w, true
+		return w, false, true
 	}
 	if q.n == len(q.ring) && !q.grow() {
-		return w, false
+		return w, held, false
 	}
 	i := q.head + q.n
 	if i >= len(q.ring) {
@@ -55,19 +57,19 @@ func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], ok bool) {
 	}
 	q.ring[i] = *en
 	q.n++
-	return w, true
+	return w, held, true
 }
 
-// pushOverflow adds en to the overflow list, or hands it to an idle worker
-// as tryPush does, and returns the worker to wake. The caller holds d.mu.
-func (d *Destination[T]) pushOverflow(en *entry[T]) *worker[T] {
-	w := d.summon()
+// pushOverflow adds en to the overflow list, or hands it to an idle worker,
+// as tryPush does. The caller holds d.mu.
+func (d *Destination[T]) pushOverflow(en *entry[T]) (wake *worker[T], held bool) {
+	w, held := d.summon()
 	if w != nil && d.queued() == 0 {
 		w.batch = append(w.batch[:0], *en)
-		return w
+		return w, false
 	}
 	d.q.ov = append(d.q.ov, *en)
-	return w
+	return w, held
 }
 
 // minRing is the ring's length when a destination is created; it doubles
@@ -204,17 +206,17 @@ func (d *Destination[T]) putBack(items []entry[T]) {
 	q.ovHead = 0
 	w := d.claimIdle()
 	d.mu.Unlock()
-	d.wakeOrSpawn(w)
+	if w != nil || d.workers.Load() == 0 {
+		d.wakeOrStart(w)
+	}
 }
 
-// wakeOrSpawn wakes w, a claimed idle worker, or, when there was none,
-// starts a worker if the destination has none.
-func (d *Destination[T]) wakeOrSpawn(w *worker[T]) {
+// wakeOrStart wakes w, a claimed idle worker, or, when there was none,
+// starts a worker (up to the maximum).
+func (d *Destination[T]) wakeOrStart(w *worker[T]) {
 	if w != nil {
 		w.wake <- struct{}{}
 		return
 	}
-	if d.workers.Load() == 0 {
-		d.spawn()
-	}
+	d.spawn()
 }

@@ -109,12 +109,14 @@ func (d *Destination[T]) retryReady(rt *retryState[T]) {
 	delete(d.waiting, rt)
 	rt.timer = nil
 	d.mu.Unlock()
-	w, err := d.push(&rt.en)
+	w, held, err := d.push(&rt.en)
 	if err != nil {
 		d.bury(rt.en.item, Failure{Reason: ReasonShutdown, Err: rt.err, Attempts: int(rt.en.attempt) - 1})
 		return
 	}
-	d.wakeOrSpawn(w)
+	if w != nil || !held && d.workers.Load() == 0 {
+		d.wakeOrStart(w)
+	}
 }
 
 // bury dead-letters item and accounts for it.
