@@ -98,10 +98,11 @@
 // it rather than wake or start another (a wake-up costs more than the
 // wait). Should such a handler get stuck in one long call, it holds up the
 // events its worker took, and the 8 behind them for no longer than about
-// ten milliseconds (a watch then wakes or starts another worker); the
-// destination counts as slow once the call returns, until its handlers
-// prove fast again. A retry waits on a timer of the [Clock], not in a
-// worker.
+// ten milliseconds (a watch then wakes or starts another worker). Speed
+// is judged over runs of deliveries and must be judged twice in a row to
+// change, so that a loaded machine does not make fast handlers look slow;
+// handlers that keep taking long make the destination scale as slow ones.
+// A retry waits on a timer of the [Clock], not in a worker.
 //
 // Re-entrancy. A handler may publish — to the same router or another —
 // with the context it was given, or one derived from it. Such a publish

@@ -59,7 +59,10 @@ type Destination[T any] struct {
 	// Written by workers as they start and stop, and rarely otherwise.
 	workers atomic.Int32
 	fast    atomic.Bool // deliveries take less than fastDelivery each
-	_       cacheLinePad
+	// Judgements of speed in a row that disagree with fast (see
+	// flushHandlerTime).
+	paceAgainst atomic.Int32
+	_           cacheLinePad
 
 	// Written by workers per delivery.
 	delivered    atomic.Uint64
@@ -92,6 +95,12 @@ const handlerTimeFlush = 64
 // the destination scales only up to one worker per CPU.
 const fastDelivery = 10 * time.Microsecond
 
+// paceFlip is how many judgements of speed in a row must disagree with a
+// destination's before it changes: a worker's busy time includes the time
+// it was runnable but waited for a CPU, so on a loaded machine one window
+// of fast deliveries can look slow. (The first judgement counts alone.)
+const paceFlip = 2
+
 // NewDestination adds a destination to e. It panics if opts.Deliver is nil.
 // A destination added to a closed engine refuses every item.
 func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
@@ -122,6 +131,7 @@ func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
 		ordered:     opts.Ordered,
 		waiting:     make(map[*retryState[T]]struct{}),
 	}
+	d.paceAgainst.Store(paceFlip - 1) // the first judgement counts alone
 	d.q.size = opts.QueueSize
 	d.q.ring = make([]entry[T], min(minRing, opts.QueueSize))
 	d.state.Store(e.register(d))

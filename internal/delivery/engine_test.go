@@ -455,6 +455,29 @@ func TestItemsHeldForAStuckWorkerAreTakenWithinTicks(t *testing.T) {
 	}
 }
 
+// A destination's speed changes only when judged twice in a row (the first
+// judgement counts alone): on a loaded machine, one run of fast deliveries
+// can look slow.
+func TestSpeedChangesWhenJudgedTwiceInARow(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	d := NewDestination(e, Options[int]{Deliver: func(ctx context.Context, item, attempt int) error { return nil }})
+	w := &worker[int]{}
+	judge := func(each time.Duration) bool {
+		w.runStart, w.runLen = e.mono()-int64(8*each), 8
+		d.flushHandlerTime(w)
+		return d.fast.Load()
+	}
+	require.False(t, d.fast.Load(), "slow until proved fast")
+	assert.True(t, judge(time.Microsecond), "first judgement")
+	assert.True(t, judge(time.Millisecond), "one slow run")
+	assert.True(t, judge(time.Microsecond))
+	assert.True(t, judge(time.Millisecond))
+	assert.False(t, judge(time.Millisecond), "two slow runs in a row")
+	assert.False(t, judge(time.Microsecond), "one fast run")
+	assert.True(t, judge(time.Microsecond), "two fast runs in a row")
+}
+
 // The ring starts short and grows as a burst needs, up to the queue size,
 // keeping the order when it has wrapped around.
 func TestRingGrowsInOrder(t *testing.T) {

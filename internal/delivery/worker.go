@@ -180,8 +180,11 @@ func (d *Destination[T]) flushHandlerTime(w *worker[T]) int64 {
 		w.paceN += n
 		w.paceNanos += busy
 		if w.paceN >= 8 {
-			if fast := w.paceNanos < int64(w.paceN)*int64(fastDelivery); d.fast.Load() != fast {
+			if fast := w.paceNanos < int64(w.paceN)*int64(fastDelivery); d.fast.Load() == fast {
+				d.paceAgainst.Store(0)
+			} else if d.paceAgainst.Add(1) >= paceFlip {
 				d.fast.Store(fast)
+				d.paceAgainst.Store(0)
 			}
 			w.paceN, w.paceNanos = 0, 0
 		}
