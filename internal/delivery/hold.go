@@ -42,7 +42,7 @@ type holder interface {
 // true, and the destination goes on the hold watch); or else nobody yet, and
 // the caller may start a worker. The caller holds d.mu.
 func (d *Destination[T]) summon() (w *worker[T], held bool) {
-	if d.fast.Load() {
+	if d.max > 1 && d.fast.Load() { // (with one worker, nobody else could serve)
 		if busy := int(d.workers.Load()) - len(d.q.idle); busy > 0 && d.queued() < busy*holdPerBusy {
 			if !d.q.watched {
 				d.q.watched, d.q.takesSeen = true, d.q.takes
