@@ -249,6 +249,9 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		ctx = context.Background()
 	}
 	b.stats.requests.Add(1)
+	// Counted before routing, so that a handler's effects never show in
+	// the stats before the entries that caused them.
+	b.stats.entries.Add(uint64(len(entries)))
 	res := PutEventsResult{Entries: make([]PutEventsResultEntry, len(entries))}
 	hops := hopsFrom(ctx) + 1 // 0 for an event put from outside any delivery
 	idsp := b.idsPool.Get().(*[]string)
@@ -281,7 +284,6 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		}
 		r.EventID = e.ID
 	}
-	b.stats.entries.Add(uint64(len(entries)))
 	if res.FailedEntryCount > 0 {
 		b.stats.failedEntries.Add(uint64(res.FailedEntryCount))
 	}
