@@ -143,6 +143,9 @@ type dest interface {
 	sweep()
 	retiredAndEmpty() bool
 	finishedCount() uint64 // delivered, dead-lettered or refused
+	// checkHeld is the hold watch's check of a destination that holds
+	// items for its busy workers (see hold.go).
+	checkHeld(tick uint64)
 	acceptedCount() uint64 // offered to Enqueue
 }
 
@@ -175,7 +178,7 @@ type Engine struct {
 
 	// The hold watch (see hold.go).
 	watchMu      sync.Mutex
-	watched      []holder
+	watched      []dest
 	watchTimer   *time.Timer
 	watchTick    uint64 // ticks so far
 	watchStopped bool

@@ -425,14 +425,16 @@ func TestStuckWorkerDoesNotHoldUpTheQueue(t *testing.T) {
 	e := New(Config{Clock: clocktest.NewInstant(epoch)})
 	defer closeNow(t, e)
 	d, delivered, release := stuckWorker(t, e, time.Minute, true)
+	e.stopWatch() // the count bound alone (the watch is tested below)
 	const n = 3 * holdPerBusy
 	for i := range n {
 		require.NoError(t, d.Enqueue(context.Background(), i))
 	}
-	assert.Eventually(t, func() bool { return delivered.Load() == n },
+	assert.Eventually(t, func() bool { return delivered.Load() >= n-holdPerBusy },
 		5*time.Second, time.Millisecond, "the idle worker serves the queue while the other is stuck")
 	release()
 	drain(t, e)
+	assert.EqualValues(t, n, delivered.Load())
 }
 
 // Fewer items than the hold wait for the stuck worker only until the hold

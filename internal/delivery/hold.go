@@ -28,14 +28,6 @@ const holdPerBusy = 8
 // between one and two ticks.
 const holdWait = 5 * time.Millisecond
 
-// holder is a destination on the hold watch.
-type holder interface {
-	// checkHeld wakes an idle worker for the items held if no worker took
-	// from the queue over a whole tick, and puts the destination back on
-	// the watch while it still holds items.
-	checkHeld(tick uint64)
-}
-
 // summon decides who serves an item about to be queued: an idle worker,
 // which it claims and returns; or, while deliveries are fast and fewer than
 // holdPerBusy items per busy worker are queued, the busy workers (held is
@@ -54,9 +46,10 @@ func (d *Destination[T]) summon() (w *worker[T], held bool) {
 	return d.claimIdle(), false
 }
 
-// checkHeld implements holder: tick is the tick that just ended. When the
-// busy workers took nothing over a whole tick, it wakes an idle worker or,
-// if none is idle, starts one.
+// checkHeld runs on the hold watch's tick; tick is the tick that just
+// ended. When the busy workers took nothing from the queue over a whole
+// tick, it wakes an idle worker or, if none is idle, starts one; while the
+// destination still holds items, it puts it back on the watch.
 func (d *Destination[T]) checkHeld(tick uint64) {
 	var w *worker[T]
 	stuck := false
@@ -76,8 +69,11 @@ func (d *Destination[T]) checkHeld(tick uint64) {
 	}
 	rewatch := q.watched
 	d.mu.Unlock()
-	if stuck {
-		d.wakeOrStart(w)
+	switch {
+	case w != nil:
+		w.wake <- struct{}{}
+	case stuck:
+		d.spawn()
 	}
 	if rewatch {
 		// On the next tick's list: watchedTick, at most tick, says that
@@ -86,15 +82,15 @@ func (d *Destination[T]) checkHeld(tick uint64) {
 	}
 }
 
-// watchHeld puts h on the hold watch, starts the watch's timer if h is the
-// first, and returns the current tick. h's caller may hold h's mutex.
-func (e *Engine) watchHeld(h holder) uint64 {
+// watchHeld puts d on the hold watch, starts the watch's timer if d is the
+// first, and returns the current tick. The caller may hold d's mutex.
+func (e *Engine) watchHeld(d dest) uint64 {
 	e.watchMu.Lock()
 	defer e.watchMu.Unlock()
 	if e.watchStopped {
 		return e.watchTick
 	}
-	e.watched = append(e.watched, h)
+	e.watched = append(e.watched, d)
 	if len(e.watched) > 1 {
 		return e.watchTick
 	}
@@ -115,8 +111,8 @@ func (e *Engine) checkHeld() {
 	tick := e.watchTick
 	e.watchTick++
 	e.watchMu.Unlock()
-	for _, h := range list {
-		h.checkHeld(tick)
+	for _, d := range list {
+		d.checkHeld(tick)
 	}
 }
 

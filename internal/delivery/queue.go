@@ -42,12 +42,11 @@ type queue[T any] struct {
 // returned even when the ring is full, to take what is queued. The caller
 // holds d.mu.
 func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], held, ok bool) {
-	q := &d.q
-	w, held := d.summon()
-	if w != nil && d.queued() == 0 {
-		w.batch = append(w.batch[:0], *en)
+	w, held, handed := d.handOver(en)
+	if handed {
 		return w, false, true
 	}
+	q := &d.q
 	if q.n == len(q.ring) && !q.grow() {
 		return w, held, false
 	}
@@ -63,13 +62,22 @@ func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], held, ok bool) 
 // pushOverflow adds en to the overflow list, or hands it to an idle worker,
 // as tryPush does. The caller holds d.mu.
 func (d *Destination[T]) pushOverflow(en *entry[T]) (wake *worker[T], held bool) {
+	w, held, handed := d.handOver(en)
+	if !handed {
+		d.q.ov = append(d.q.ov, *en)
+	}
+	return w, held
+}
+
+// handOver summons who serves en (see summon) and, when that is an idle
+// worker and the queue is empty, hands en to it. The caller holds d.mu.
+func (d *Destination[T]) handOver(en *entry[T]) (wake *worker[T], held, handed bool) {
 	w, held := d.summon()
 	if w != nil && d.queued() == 0 {
 		w.batch = append(w.batch[:0], *en)
-		return w, false
+		return w, false, true
 	}
-	d.q.ov = append(d.q.ov, *en)
-	return w, held
+	return w, held, false
 }
 
 // minRing is the ring's length when a destination is created; it doubles
@@ -206,17 +214,17 @@ func (d *Destination[T]) putBack(items []entry[T]) {
 	q.ovHead = 0
 	w := d.claimIdle()
 	d.mu.Unlock()
-	if w != nil || d.workers.Load() == 0 {
-		d.wakeOrStart(w)
-	}
+	d.wakeOrSpawn(w)
 }
 
-// wakeOrStart wakes w, a claimed idle worker, or, when there was none,
-// starts a worker (up to the maximum).
-func (d *Destination[T]) wakeOrStart(w *worker[T]) {
+// wakeOrSpawn wakes w, a claimed idle worker, or, when there was none,
+// starts a worker if the destination has none.
+func (d *Destination[T]) wakeOrSpawn(w *worker[T]) {
 	if w != nil {
 		w.wake <- struct{}{}
 		return
 	}
-	d.spawn()
+	if d.workers.Load() == 0 {
+		d.spawn()
+	}
 }

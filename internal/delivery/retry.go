@@ -109,14 +109,12 @@ func (d *Destination[T]) retryReady(rt *retryState[T]) {
 	delete(d.waiting, rt)
 	rt.timer = nil
 	d.mu.Unlock()
-	w, held, err := d.push(&rt.en)
+	w, _, err := d.push(&rt.en) // (held implies a busy worker)
 	if err != nil {
 		d.bury(rt.en.item, Failure{Reason: ReasonShutdown, Err: rt.err, Attempts: int(rt.en.attempt) - 1})
 		return
 	}
-	if w != nil || !held && d.workers.Load() == 0 {
-		d.wakeOrStart(w)
-	}
+	d.wakeOrSpawn(w)
 }
 
 // bury dead-letters item and accounts for it.
