@@ -2,7 +2,6 @@ package eda
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"time"
@@ -134,56 +133,6 @@ func Recover() Middleware {
 		})
 	}
 }
-
-// Timeout returns middleware that gives each call of the handlers it wraps
-// at most d: the handler runs with a context whose deadline is d away (or
-// the caller's deadline, if that is earlier). When the handler returns an
-// error after d has passed, Timeout returns a [*TimeoutError], which wraps
-// both context.DeadlineExceeded and the handler's error; a handler that
-// succeeds is a success even if it was late. An error caused by the
-// caller's own deadline or cancellation is returned as it is.
-//
-// Timeout is cooperative: it cannot stop a handler that ignores its
-// context, and it waits for the handler to return rather than leave a
-// goroutine running user code with no owner. The derived context reaches
-// only the wrapped handler and is always cancelled before Timeout returns.
-// The deadline is in real time: context deadlines do not go through a
-// [Clock]. A d of zero or less disables the timeout. Timeout keeps no state and may
-// be used concurrently.
-func Timeout(d time.Duration) Middleware {
-	return func(next Handler) Handler {
-		if d <= 0 {
-			return next
-		}
-		return HandlerFunc(func(ctx context.Context, dl Delivery) error {
-			tctx, cancel := context.WithTimeout(ctx, d)
-			defer cancel()
-			err := next.Handle(tctx, dl)
-			if err != nil && tctx.Err() != nil && ctx.Err() == nil {
-				return &TimeoutError{Timeout: d, Err: err}
-			}
-			return err
-		})
-	}
-}
-
-// TimeoutError reports that a handler wrapped by [Timeout] failed after its
-// time ran out. errors.Is(err, context.DeadlineExceeded) holds for it, and
-// the handler's own error is reachable with errors.Is and errors.As.
-type TimeoutError struct {
-	// Timeout is the limit that was exceeded.
-	Timeout time.Duration
-	// Err is what the handler returned.
-	Err error
-}
-
-// Error describes the timeout and the handler's error.
-func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("eda: handler timed out after %v: %v", e.Timeout, e.Err)
-}
-
-// Unwrap returns context.DeadlineExceeded and the handler's error.
-func (e *TimeoutError) Unwrap() []error { return []error{context.DeadlineExceeded, e.Err} }
 
 // Logging returns middleware that logs the outcome of every call of the
 // handlers it wraps: message "delivered" at Debug level on success,

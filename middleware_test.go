@@ -121,7 +121,7 @@ func mwWaitPending(t *testing.T, c *mwFakeClock, n int) {
 // unexported names start with mw, and the closures of the constructors are
 // named after them.
 var mwLeakMarks = []string{
-	"eda.mw", "eda.(*mw",
+	"eda.mw", "eda.(*mw", "eda.(*timeout",
 	"eda.Recover.", "eda.Timeout.", "eda.Logging.", "eda.Retry.",
 	"eda.Deduplicate.", "eda.RateLimit.", "eda.CircuitBreaker.",
 }
