@@ -18,6 +18,21 @@ func exampleEvent(detail string) eda.Event {
 	return eda.Event{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(detail)}
 }
 
+// putAndDrain puts events on bus and waits until they are delivered or
+// dead-lettered.
+func putAndDrain(ctx context.Context, bus *eda.Bus, events ...eda.Event) {
+	res, err := bus.PutEvents(ctx, events...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		log.Fatal(err)
+	}
+	if err := bus.Drain(ctx); err != nil {
+		log.Fatal(err)
+	}
+}
+
 // NoRetries is EventBridge's MaximumRetryAttempts: 0 — one attempt, then
 // the dead letters. The zero RetryPolicy is not: it means the default of
 // 185 attempts.
@@ -47,12 +62,7 @@ func ExampleNoRetries() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := bus.PutEvents(ctx, exampleEvent(`{"orderId":"o-1"}`)); err != nil {
-		log.Fatal(err)
-	}
-	if err := bus.Drain(ctx); err != nil {
-		log.Fatal(err)
-	}
+	putAndDrain(ctx, bus, exampleEvent(`{"orderId":"o-1"}`))
 	// Output:
 	// charge attempt 1
 	// dead letter after 1 attempt (max-attempts): card declined
@@ -147,12 +157,7 @@ func ExampleWithClock() {
 		log.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := bus.PutEvents(ctx, exampleEvent(`{"orderId":"o-1"}`)); err != nil {
-		log.Fatal(err)
-	}
-	if err := bus.Drain(ctx); err != nil {
-		log.Fatal(err)
-	}
+	putAndDrain(ctx, bus, exampleEvent(`{"orderId":"o-1"}`))
 	fmt.Println("took under a second:", time.Since(start) < time.Second)
 	// Output:
 	// delivered on attempt 4; event time 2026-01-02T03:04:05Z
@@ -391,12 +396,7 @@ func ExampleWithTargetMiddleware() {
 	}
 	e := exampleEvent(`{"orderId":"o-1"}`)
 	e.ID = "e-1"
-	if _, err := bus.PutEvents(ctx, e); err != nil {
-		log.Fatal(err)
-	}
-	if err := bus.Drain(ctx); err != nil {
-		log.Fatal(err)
-	}
+	putAndDrain(ctx, bus, e)
 	// Output:
 	// bus middleware sees store
 	// target middleware sees store

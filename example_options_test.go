@@ -45,12 +45,7 @@ func ExampleWithLogger() {
 	}
 	e := exampleEvent(`{"orderId":"o-1"}`)
 	e.ID = "e-1"
-	if _, err := bus.PutEvents(ctx, e); err != nil {
-		log.Fatal(err)
-	}
-	if err := bus.Drain(ctx); err != nil {
-		log.Fatal(err)
-	}
+	putAndDrain(ctx, bus, e)
 	// Output:
 	// level=WARN msg="eda: dead letter" id=e-1 router=orders rule=placed destination=crm reason=permanent-error attempts=1 error="unknown customer"
 }
@@ -82,12 +77,7 @@ func ExampleWithDeadLetterHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := bus.PutEvents(ctx, exampleEvent(`{"orderId":"o-1"}`)); err != nil {
-		log.Fatal(err)
-	}
-	if err := bus.Drain(ctx); err != nil {
-		log.Fatal(err)
-	}
+	putAndDrain(ctx, bus, exampleEvent(`{"orderId":"o-1"}`))
 	// Output:
 	// placed/warehouse: max-attempts after 2 attempts: connection refused
 }

@@ -96,12 +96,7 @@ func ExampleWithMaxHops() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := bus.PutEvents(ctx, exampleEvent(`{}`)); err != nil {
-		log.Fatal(err)
-	}
-	if err := bus.Drain(ctx); err != nil {
-		log.Fatal(err)
-	}
+	putAndDrain(ctx, bus, exampleEvent(`{}`))
 	st := bus.Stats()
 	fmt.Println("entries:", st.PutEventsEntries, "refused:", st.PutEventsFailedEntries)
 	// Output:
@@ -141,12 +136,7 @@ func ExampleWithInput() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := bus.PutEvents(ctx, exampleEvent(`{"orderId":"o-1","total":99.5}`)); err != nil {
-		log.Fatal(err)
-	}
-	if err := bus.Drain(ctx); err != nil {
-		log.Fatal(err)
-	}
+	putAndDrain(ctx, bus, exampleEvent(`{"orderId":"o-1","total":99.5}`))
 	// Unordered output:
 	// constant: {"action": "refresh-dashboard"}
 	// path: 99.5
@@ -170,18 +160,10 @@ func ExampleBus_DisableRule() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	put := func(detail string) {
-		if _, err := bus.PutEvents(ctx, exampleEvent(detail)); err != nil {
-			log.Fatal(err)
-		}
-		if err := bus.Drain(ctx); err != nil {
-			log.Fatal(err)
-		}
-	}
 	if err := bus.DisableRule("placed"); err != nil {
 		log.Fatal(err)
 	}
-	put(`{"orderId":"o-1"}`)
+	putAndDrain(ctx, bus, exampleEvent(`{"orderId":"o-1"}`)) // no rule matches
 	r, err := bus.Rule("placed")
 	if err != nil {
 		log.Fatal(err)
@@ -190,7 +172,7 @@ func ExampleBus_DisableRule() {
 	if err := bus.EnableRule("placed"); err != nil {
 		log.Fatal(err)
 	}
-	put(`{"orderId":"o-2"}`)
+	putAndDrain(ctx, bus, exampleEvent(`{"orderId":"o-2"}`))
 	fmt.Println(errors.Is(bus.DisableRule("no-such-rule"), eda.ErrRuleNotFound))
 	// Output:
 	// state: DISABLED
