@@ -184,3 +184,85 @@ func ExampleBus_DeleteRule() {
 	// shipped ENABLED
 	// true
 }
+
+// A bus stamps its account and region on events put without them, as
+// EventBridge stamps the caller's; rules can match on them.
+func ExampleWithAccount() {
+	ctx := context.Background()
+	bus, err := eda.NewBus("orders", eda.WithAccount("123456789012"), eda.WithRegion("eu-west-1"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer bus.Close(ctx)
+
+	show := eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) error {
+		var e eda.Event // the whole event: the target has no input option
+		if err := json.Unmarshal(d.Payload, &e); err != nil {
+			return eda.Permanent(err)
+		}
+		fmt.Println(e.Account, e.Region)
+		return nil
+	})
+	err = bus.PutRule(eda.Rule{
+		Name:         "eu",
+		EventPattern: `{"region": [{"prefix": "eu-"}]}`,
+		Targets:      []eda.Target{eda.HandlerTarget("show", show)},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	putAndDrain(ctx, bus, exampleEvent(`{}`))
+	// Output:
+	// 123456789012 eu-west-1
+}
+
+// A typed producer can stamp resources on its events and marshal the
+// detail its own way.
+func ExampleWithResources() {
+	var put []eda.Event
+	fake := eda.ProducerFunc(func(ctx context.Context, entries ...eda.Event) (eda.PutEventsResult, error) {
+		put = append(put, entries...)
+		return eda.PutEventsResult{Entries: make([]eda.PutEventsResultEntry, len(entries))}, nil
+	})
+	type Refund struct{ Amount int }
+	refunds, err := eda.NewProducer[Refund](fake, "com.example.payments", "RefundIssued",
+		eda.WithResources("arn:aws:payments:eu-west-1:123456789012:order/o-1"),
+		eda.WithMarshal(func(v any) ([]byte, error) { return json.MarshalIndent(v, "", "") }),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := refunds.Put(context.Background(), Refund{Amount: 5}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(put[0].Resources, strings.ReplaceAll(string(put[0].Detail), "\n", " "))
+	// Output:
+	// [arn:aws:payments:eu-west-1:123456789012:order/o-1] { "Amount": 5 }
+}
+
+// By default a Matcher reads an event only as far as its patterns need;
+// WithStrictEvents makes it reject any malformed event.
+func ExampleWithStrictEvents() {
+	event := []byte(`{"source": "aws.ec2", "detail": {"state": "running",}}`) // a trailing comma
+	for _, m := range []*eda.Matcher{eda.NewMatcher(), eda.NewMatcher(eda.WithStrictEvents())} {
+		if err := m.Add("ec2", []byte(`{"source": ["aws.ec2"]}`)); err != nil {
+			log.Fatal(err)
+		}
+		ids, err := m.Match(event)
+		fmt.Println(ids, err != nil)
+	}
+	// Output:
+	// [ec2] false
+	// [] true
+}
+
+// WithMaxPatternSize raises or lowers the 4,096-byte limit on a pattern.
+func ExampleWithMaxPatternSize() {
+	m := eda.NewMatcher(eda.WithMaxPatternSize(32))
+	err := m.Add("long", []byte(`{"source": ["com.example.orders", "com.example.payments"]}`))
+	fmt.Println(err)
+	fmt.Println(m.Add("short", []byte(`{"source": ["aws.ec2"]}`)), m.Len())
+	// Output:
+	// event pattern: pattern is 58 bytes, more than the limit of 32
+	// <nil> 1
+}
