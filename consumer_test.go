@@ -342,6 +342,7 @@ func TestHandlerOfDeliveryOnABus(t *testing.T) {
 	select {
 	case d := <-got:
 		assert.Equal(t, res.Entries[0].EventID, d.ID)
+		assert.Equal(t, "orders", d.Router)
 		assert.Equal(t, "placed", d.Rule)
 		assert.Equal(t, "store", d.Destination)
 		assert.Equal(t, 1, d.Attempt)

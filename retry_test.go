@@ -19,6 +19,7 @@ func TestNoRetries(t *testing.T) {
 	assert.Equal(t, RetryPolicy{MaxAttempts: 1}, NoRetries())
 	assert.Equal(t, 1, mwNormalizeRetry(NoRetries()).MaxAttempts)
 	assert.Equal(t, 185, mwNormalizeRetry(RetryPolicy{}).MaxAttempts, "the zero value is the default, not zero retries")
+	assert.Equal(t, 185, mwNormalizeRetry(RetryPolicy{MaxAge: time.Hour}).MaxAttempts, "a policy that sets only MaxAge keeps the default attempts")
 }
 
 // TestNoRetriesMakesOneAttempt: with NoRetries, as a target's policy or as
