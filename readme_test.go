@@ -196,7 +196,7 @@ func TestREADMECompiles(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 	}
-	write("go.mod", fmt.Sprintf("module readmecheck\n\ngo 1.26\n\nrequire github.com/edakit/eda v0.0.0\n\nreplace github.com/edakit/eda => %s\n", root))
+	write("go.mod", fmt.Sprintf("module readmecheck\n\ngo 1.26\n\nrequire github.com/edakit/eda v0.0.0\n\nreplace github.com/edakit/eda => %q\n", root))
 	sum, err := os.ReadFile("go.sum")
 	require.NoError(t, err)
 	write("go.sum", string(sum))
