@@ -100,12 +100,23 @@ func (d Delivery) Decode(v any) error {
 // message, an input or a raw message — and calls fn with it. A delivery
 // that does not decode is not retried: its error is marked [Permanent] and
 // it goes to the dead-letter handler. fn's own errors are retried as usual.
+// When fn needs the delivery's ID (an idempotency key), its attempt number
+// or where it comes from, use [HandlerOfDelivery].
 func HandlerOf[T any](fn func(ctx context.Context, v T) error) Handler {
+	return HandlerOfDelivery(func(ctx context.Context, v T, _ Delivery) error { return fn(ctx, v) })
+}
+
+// HandlerOfDelivery is [HandlerOf] for functions that also need the
+// [Delivery] itself: fn receives the decoded T and the delivery it came
+// from, whose ID stays the same across retries (an idempotency key), whose
+// Attempt counts the attempts, and whose Router, Rule and Destination say
+// where it comes from. Decoding and errors are as for HandlerOf.
+func HandlerOfDelivery[T any](fn func(ctx context.Context, v T, d Delivery) error) Handler {
 	return HandlerFunc(func(ctx context.Context, d Delivery) error {
 		var v T
 		if err := d.Decode(&v); err != nil {
 			return Permanent(err)
 		}
-		return fn(ctx, v)
+		return fn(ctx, v, d)
 	})
 }

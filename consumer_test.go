@@ -287,3 +287,67 @@ func TestBatchThroughTheEngine(t *testing.T) {
 	assert.EqualValues(t, 8, s.Delivered)
 	assert.EqualValues(t, 2, s.Retries)
 }
+
+// TestHandlerOfDelivery: the typed handler also receives the delivery, whose
+// ID and Attempt it can use, and decoding works as in HandlerOf.
+func TestHandlerOfDelivery(t *testing.T) {
+	type call struct {
+		o       order
+		id      string
+		attempt int
+		rule    string
+	}
+	var got []call
+	h := HandlerOfDelivery(func(ctx context.Context, o order, d Delivery) error {
+		got = append(got, call{o, d.ID, d.Attempt, d.Rule})
+		if d.Attempt == 1 {
+			return errors.New("first attempt fails")
+		}
+		return nil
+	})
+	ctx := context.Background()
+	d := Delivery{ID: "e-1", Rule: "r", Attempt: 1, Kind: PayloadEvent, Payload: []byte(orderEventJSON)}
+	err := h.Handle(ctx, d)
+	require.Error(t, err)
+	assert.False(t, IsPermanent(err), "the handler's own errors are retried")
+	d.Attempt = 2
+	require.NoError(t, h.Handle(ctx, d))
+	assert.Equal(t, []call{{order{"o-1", 12.5}, "e-1", 1, "r"}, {order{"o-1", 12.5}, "e-1", 2, "r"}}, got)
+
+	err = h.Handle(ctx, Delivery{ID: "e-2", Kind: PayloadInput, Payload: []byte(`not json`)})
+	assert.True(t, IsPermanent(err), "a decode failure is permanent")
+	assert.ErrorIs(t, err, ErrDecode)
+	assert.Len(t, got, 2, "fn is not called for an undecodable payload")
+}
+
+// TestHandlerOfDeliveryOnABus: through a bus, the delivery a typed handler
+// receives names the event, rule and target, and its ID is the event's id.
+func TestHandlerOfDeliveryOnABus(t *testing.T) {
+	bus, err := NewBus("orders")
+	require.NoError(t, err)
+	defer func() { require.NoError(t, bus.Close(context.Background())) }()
+	got := make(chan Delivery, 1)
+	var gotOrder order
+	h := HandlerOfDelivery(func(ctx context.Context, o order, d Delivery) error {
+		gotOrder = o
+		got <- d
+		return nil
+	})
+	require.NoError(t, bus.PutRule(Rule{Name: "placed", EventPattern: `{"source": ["shop"]}`,
+		Targets: []Target{HandlerTarget("store", h)}}))
+	res, err := bus.PutEvents(context.Background(), Event{Source: "shop", DetailType: "OrderPlaced",
+		Detail: json.RawMessage(`{"id":"o-5","total":5}`)})
+	require.NoError(t, err)
+	require.NoError(t, res.Err())
+	select {
+	case d := <-got:
+		assert.Equal(t, res.Entries[0].EventID, d.ID)
+		assert.Equal(t, "orders", d.Router)
+		assert.Equal(t, "placed", d.Rule)
+		assert.Equal(t, "store", d.Destination)
+		assert.Equal(t, 1, d.Attempt)
+		assert.Equal(t, order{"o-5", 5}, gotOrder)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no delivery")
+	}
+}

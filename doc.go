@@ -43,11 +43,13 @@
 // Consumers. A consumer is a [Handler]: one method, Handle(ctx,
 // [Delivery]), with the [HandlerFunc] adapter, shared by both routers.
 // [HandlerOf] decodes the payload (for an event, its detail) into a Go
-// type; [Batch] turns a [BatchHandler] into a Handler that receives
+// type, and [HandlerOfDelivery] also passes the Delivery (its ID is an
+// idempotency key); [Batch] turns a [BatchHandler] into a Handler that receives
 // deliveries in batches and retries only the failed items of a
 // [BatchError]. An error marked [Permanent] is not retried. What cannot be
 // delivered goes to a [DeadLetterHandler] as a [DeadLetter]; a
-// [RetryPolicy] says how hard to try first.
+// [RetryPolicy] says how hard to try first — its zero value is
+// EventBridge's default of 185 attempts, and [NoRetries] is a single one.
 //
 // Middleware. A [Middleware] wraps a Handler; [Chain] composes them, first
 // listed outermost. Built in, all of the same shape: [Recover], [Timeout],

@@ -8,14 +8,22 @@ import (
 // RetryPolicy says how often and for how long a destination retries a
 // failed delivery. The zero value means EventBridge's defaults: 185
 // attempts within 24 hours, with exponential backoff from 1 second to 3
-// minutes.
+// minutes. It does not mean "no retries": for a single attempt, use
+// [NoRetries].
+//
+// MaxAttempts counts attempts, the first included, where EventBridge's
+// MaximumRetryAttempts counts retries: EventBridge's MaximumRetryAttempts
+// n is MaxAttempts n+1 here, and its MaximumRetryAttempts 0 is
+// MaxAttempts 1, [NoRetries]. Zero fields take the defaults, so that a
+// policy that sets only MaxAge keeps the default attempts.
 //
 // Between attempts a delivery waits a random time between zero and
 // min(MaxBackoff, MinBackoff·2^(attempt-1)) ("full jitter"). A waiting
 // retry holds no worker and does not delay the deliveries behind it.
 type RetryPolicy struct {
-	// MaxAttempts is the number of attempts in all, including the first.
-	// 0 means 185; 1 means no retries.
+	// MaxAttempts is the number of attempts in all, including the first:
+	// 1 means no retries (see [NoRetries]), 3 means two retries. 0 means
+	// the default, 185 — not zero retries.
 	MaxAttempts int
 	// MaxAge is how long after acceptance an event may still be tried: a
 	// failure after it, or a backoff reaching past it, dead-letters the
@@ -25,6 +33,14 @@ type RetryPolicy struct {
 	// jitter between attempts. 0 means 1 second and 3 minutes.
 	MinBackoff, MaxBackoff time.Duration
 }
+
+// NoRetries returns the policy of a single attempt: a delivery that fails
+// goes to the dead-letter handler at once, with reason
+// [ReasonMaxAttempts] and Attempts 1. It is EventBridge's
+// MaximumRetryAttempts: 0, written RetryPolicy{MaxAttempts: 1} here
+// (RetryPolicy{}, whose MaxAttempts is 0, is the default of 185 attempts).
+// Use it with [WithRetryPolicy], [WithTargetRetryPolicy] or [Retry].
+func NoRetries() RetryPolicy { return RetryPolicy{MaxAttempts: 1} }
 
 // The reasons a [DeadLetter] gives.
 const (

@@ -15,7 +15,12 @@
 // interleave differently from run to run, and a request's line, printed
 // when its response arrives, may follow the first steps of its order —,
 // then a summary, the bus's statistics and its topology as a Mermaid
-// diagram.
+// diagram. To see the diagram drawn, paste the lines from "flowchart LR"
+// on into https://mermaid.live, or into a ```mermaid fenced block of a
+// Markdown file or issue on GitHub.
+//
+// Its functions are typed handlers (eda.HandlerOf and, where the attempt
+// number matters, eda.HandlerOfDelivery), as the README teaches.
 //
 // Run it with:
 //
@@ -69,15 +74,23 @@ type CustomerNotified struct {
 	Email   string `json:"email"`
 }
 
+// Notification is the input of the notifier: the input transformer of
+// rule stored-orders makes it from an OrderStored event.
+type Notification struct {
+	OrderID string `json:"orderId"`
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+}
+
 // function is a named handler, like a serverless function: its name shows
 // in the bus's topology (Describe uses a handler's String method).
 type function struct {
 	name string
-	fn   eda.HandlerFunc
+	h    eda.Handler
 }
 
 // Handle runs the function.
-func (f function) Handle(ctx context.Context, d eda.Delivery) error { return f.fn(ctx, d) }
+func (f function) Handle(ctx context.Context, d eda.Delivery) error { return f.h.Handle(ctx, d) }
 
 // String names the function.
 func (f function) String() string { return "func " + f.name }
@@ -106,7 +119,7 @@ func (a *app) logf(format string, args ...any) {
 
 // run wires the bus, serves the HTTP endpoint, places four orders through
 // it, waits for the cascade to finish and prints a summary.
-func run(w io.Writer) error {
+func run(w io.Writer) (err error) {
 	ctx := context.Background()
 	a := &app{out: w, store: map[string]Order{}, emails: map[string]int{}}
 
@@ -117,6 +130,9 @@ func run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// On every return, close the bus (which delivers or dead-letters what
+	// it accepted) and report its error too. Close is idempotent.
+	defer func() { err = errors.Join(err, bus.Close(ctx)) }()
 	if a.placed, err = eda.NewProducer[Order](bus, "com.example.orders", "OrderPlaced"); err != nil {
 		return err
 	}
@@ -131,19 +147,19 @@ func run(w io.Writer) error {
 			Name:         "big-orders",
 			Description:  "orders over 1,000 get a fraud check",
 			EventPattern: `{"detail-type": ["OrderPlaced"], "detail": {"total": [{"numeric": [">", 1000]}]}}`,
-			Targets:      []eda.Target{eda.HandlerTarget("fraud-check", function{"fraudCheck", a.fraudCheck}, eda.WithInputPath("$.detail"))},
+			Targets:      []eda.Target{eda.HandlerTarget("fraud-check", function{"fraudCheck", eda.HandlerOf(a.fraudCheck)}, eda.WithInputPath("$.detail"))},
 		},
 		{
 			Name:         "all-orders",
 			Description:  "every order is stored",
 			EventPattern: `{"source": ["com.example.orders"], "detail-type": ["OrderPlaced"]}`,
-			Targets:      []eda.Target{eda.HandlerTarget("store-order", function{"storeOrder", a.storeOrder}, eda.WithInputPath("$.detail"))},
+			Targets:      []eda.Target{eda.HandlerTarget("store-order", function{"storeOrder", eda.HandlerOf(a.storeOrder)}, eda.WithInputPath("$.detail"))},
 		},
 		{
 			Name:         "stored-orders",
 			Description:  "stored orders are confirmed to the customer",
 			EventPattern: `{"detail-type": ["OrderStored"]}`,
-			Targets: []eda.Target{eda.HandlerTarget("notify", function{"notify", a.notify}, eda.WithInputTransformer(eda.InputTransformer{
+			Targets: []eda.Target{eda.HandlerTarget("notify", function{"notify", eda.HandlerOfDelivery(a.notify)}, eda.WithInputTransformer(eda.InputTransformer{
 				InputPathsMap: map[string]string{"id": "$.detail.orderId", "email": "$.detail.email", "total": "$.detail.total"},
 				InputTemplate: `{"orderId": <id>, "to": <email>, "subject": "Order <id> confirmed, total <total>"}`,
 			}))},
@@ -152,7 +168,7 @@ func run(w io.Writer) error {
 			Name:         "audit",
 			Description:  "notifications are audited",
 			EventPattern: `{"source": ["com.example.notifications"]}`,
-			Targets:      []eda.Target{eda.HandlerTarget("audit-log", function{"auditLog", a.auditLog})},
+			Targets:      []eda.Target{eda.HandlerTarget("audit-log", function{"auditLog", eda.HandlerOf(a.auditLog)})},
 		},
 	}
 	for _, r := range rules {
@@ -169,6 +185,13 @@ func run(w io.Writer) error {
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	// On every return, stop the server; Serve then returns ErrServerClosed.
+	defer func() {
+		err = errors.Join(err, srv.Shutdown(ctx))
+		if serr := <-serveErr; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+	}()
 
 	base := "http://" + ln.Addr().String()
 	orders := []Order{
@@ -187,20 +210,15 @@ func run(w io.Writer) error {
 		return err
 	}
 
-	// Wait for the cascade, retries included, then stop the server and the bus.
+	// Wait for the cascade, retries included; the deferred calls then stop
+	// the server and the bus.
 	drainCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := bus.Drain(drainCtx); err != nil {
 		return err
 	}
-	if err := srv.Shutdown(ctx); err != nil {
-		return err
-	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
 	a.summary(bus)
-	return bus.Close(ctx)
+	return nil
 }
 
 // routes is the HTTP API: POST /orders places an order.
@@ -217,8 +235,11 @@ func (a *app) routes() http.Handler {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusAccepted)
-		json.NewEncoder(w).Encode(map[string]string{"eventId": id})
+		if err := json.NewEncoder(w).Encode(map[string]string{"eventId": id}); err != nil {
+			a.logf("http         response to %s not sent: %v", o.OrderID, err) // the client went away
+		}
 	})
 	return mux
 }
@@ -228,7 +249,7 @@ func (a *app) routes() http.Handler {
 // "http         POST /orders o-1001 -> 202 Accepted". label names the
 // order in that line. A response other than 202 Accepted or 400 Bad
 // Request is an error.
-func (a *app) postOrder(ctx context.Context, base, label string, o Order) error {
+func (a *app) postOrder(ctx context.Context, base, label string, o Order) (err error) {
 	body, err := json.Marshal(o)
 	if err != nil {
 		return err
@@ -242,7 +263,11 @@ func (a *app) postOrder(ctx context.Context, base, label string, o Order) error 
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() {
+		if cerr := resp.Body.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	a.logf("http         %s %s %s -> %s", req.Method, req.URL.Path, label, resp.Status)
 	switch resp.StatusCode {
 	case http.StatusAccepted:
@@ -251,16 +276,15 @@ func (a *app) postOrder(ctx context.Context, base, label string, o Order) error 
 	case http.StatusBadRequest:
 		return nil
 	}
-	msg, _ := io.ReadAll(resp.Body)
+	msg, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("POST /orders %s: %s (body unreadable: %w)", label, resp.Status, err)
+	}
 	return fmt.Errorf("POST /orders %s: %s: %s", label, resp.Status, bytes.TrimSpace(msg))
 }
 
 // fraudCheck is the fraud-check function; it receives the order (InputPath $.detail).
-func (a *app) fraudCheck(ctx context.Context, d eda.Delivery) error {
-	var o Order
-	if err := json.Unmarshal(d.Payload, &o); err != nil {
-		return eda.Permanent(err)
-	}
+func (a *app) fraudCheck(ctx context.Context, o Order) error {
 	verdict := "ok"
 	if o.Total > 5000 {
 		verdict = "manual review"
@@ -274,11 +298,7 @@ func (a *app) fraudCheck(ctx context.Context, d eda.Delivery) error {
 
 // storeOrder stores the order and emits OrderStored (hop 1). It puts with
 // the delivery's context, so the bus knows the new event is a cascade.
-func (a *app) storeOrder(ctx context.Context, d eda.Delivery) error {
-	var o Order
-	if err := json.Unmarshal(d.Payload, &o); err != nil {
-		return eda.Permanent(err)
-	}
+func (a *app) storeOrder(ctx context.Context, o Order) error {
 	a.mu.Lock()
 	a.store[o.OrderID] = o
 	a.mu.Unlock()
@@ -289,12 +309,9 @@ func (a *app) storeOrder(ctx context.Context, d eda.Delivery) error {
 
 // notify sends the confirmation email, which fails on the first attempt of
 // every order (and always for the bouncing address), then emits
-// CustomerNotified (hop 2).
-func (a *app) notify(ctx context.Context, d eda.Delivery) error {
-	var msg struct{ OrderID, To, Subject string }
-	if err := json.Unmarshal(d.Payload, &msg); err != nil {
-		return eda.Permanent(err)
-	}
+// CustomerNotified (hop 2). It logs the engine's attempt number, which the
+// Delivery carries.
+func (a *app) notify(ctx context.Context, msg Notification, d eda.Delivery) error {
 	a.mu.Lock()
 	a.emails[msg.OrderID]++
 	attempt := a.emails[msg.OrderID]
@@ -312,16 +329,9 @@ func (a *app) notify(ctx context.Context, d eda.Delivery) error {
 	return err
 }
 
-// auditLog records notifications (hop 3 of the cascade).
-func (a *app) auditLog(ctx context.Context, d eda.Delivery) error {
-	var e eda.Event
-	if err := json.Unmarshal(d.Payload, &e); err != nil {
-		return eda.Permanent(err)
-	}
-	var n CustomerNotified
-	if err := json.Unmarshal(e.Detail, &n); err != nil {
-		return eda.Permanent(err)
-	}
+// auditLog records notifications (hop 3 of the cascade); it receives the
+// whole event, and HandlerOf decodes its detail.
+func (a *app) auditLog(ctx context.Context, n CustomerNotified) error {
 	a.mu.Lock()
 	a.audit = append(a.audit, n.OrderID)
 	a.mu.Unlock()
