@@ -165,8 +165,6 @@ func appendTime(dst []byte, t time.Time) []byte {
 		byte('0'+sec/10), byte('0'+sec%10), 'Z')
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendJSONString appends s as a JSON string, escaped as EventBridge does
 // (see jsontext.AppendEscaped).
 func appendJSONString(dst []byte, s string) []byte { return jsontext.AppendString(dst, s) }

@@ -2,16 +2,20 @@ package eda
 
 import (
 	crand "crypto/rand"
-	"encoding/binary"
 	"math/rand/v2"
 	"sync"
+
+	"github.com/google/uuid"
 )
 
 // idSource makes event ids: random (version 4) UUIDs in their usual text
-// form. It draws from ChaCha8 generators seeded by crypto/rand — a
-// cryptographically strong stream, without a system call per id — kept in
-// a pool so that concurrent PutEvents calls do not contend. The zero value
-// is ready to use.
+// form, built by github.com/google/uuid from random bytes that the source
+// supplies itself. Those bytes come from ChaCha8 generators seeded by
+// crypto/rand — a cryptographically strong stream, without a system call
+// per id — kept in a pool of the source's own, so that concurrent PutEvents
+// calls do not contend. The uuid package's global random pool
+// (uuid.EnableRandPool) is left as the program set it: eda changes no
+// package-level setting. The zero value is ready to use.
 type idSource struct {
 	pool sync.Pool // of *rand.ChaCha8
 }
@@ -24,21 +28,9 @@ func (s *idSource) newID() string {
 		_, _ = crand.Read(seed[:]) // never fails (crypto/rand panics rather than return an error)
 		g = rand.NewChaCha8(seed)
 	}
-	var u [16]byte
-	binary.LittleEndian.PutUint64(u[:8], g.Uint64())
-	binary.LittleEndian.PutUint64(u[8:], g.Uint64())
+	// ChaCha8.Read fills the whole buffer and never fails, so neither does
+	// NewRandomFromReader.
+	u, _ := uuid.NewRandomFromReader(g)
 	s.pool.Put(g)
-	u[6] = u[6]&0x0f | 0x40 // version 4
-	u[8] = u[8]&0x3f | 0x80 // variant 10 (RFC 9562)
-	var out [36]byte
-	j := 0
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
-		}
-		out[j], out[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
-		j += 2
-	}
-	return string(out[:])
+	return u.String()
 }

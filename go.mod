@@ -3,6 +3,7 @@ module github.com/edakit/eda
 go 1.26
 
 require (
+	github.com/google/uuid v1.6.0
 	github.com/stretchr/testify v1.11.1
 	github.com/tidwall/gjson v1.20.2
 )

@@ -5,8 +5,9 @@ package eda
 //
 //	go test -run '^$' -bench 'CityLots|MatcherScaling|MatcherAdd|Synthetic' -benchmem -count 5 .
 //
-// BenchmarkCityLots needs ../shared/data/citylots.jlines.gz and skips without
-// it; the other benchmarks build their own data.
+// BenchmarkCityLots needs the whole city-lots file, named by the environment
+// variable EDA_CITYLOTS (see BENCHMARKS.md), and skips without it; the other
+// benchmarks build their own data.
 
 import (
 	"fmt"

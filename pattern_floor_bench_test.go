@@ -6,9 +6,9 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// BenchmarkCityLotsFloor measures the JSON-reading floor that
-// ../shared/ANCHORS.md quotes for its machine (gjson.GetBytes of
-// properties.STREET: 229 ns/event there). Running it in the same command as
+// BenchmarkCityLotsFloor measures the JSON-reading floor that the peers'
+// anchor figures quote for their machine (gjson.GetBytes of
+// properties.STREET: 229 ns/event there; see BENCHMARKS.md). Running it in the same command as
 // BenchmarkCityLots calibrates this machine against the anchors' one:
 // BENCHMARKS.md scales the peers' events/s by the ratio of the two floors.
 func BenchmarkCityLotsFloor(b *testing.B) {

@@ -23,17 +23,17 @@ package eda
 //     fields matched in; when nothing else pins an element, the field must be
 //     absent from every element (event-ruler ACFinder); see refEval.
 //   - A null (or scalar) where the pattern expects an object counts as a
-//     missing object: every field below it is missing (ANCHORS.md, event-ruler
-//     counts on citylots).
+//     missing object: every field below it is missing (event-ruler's counts on
+//     citylots).
 //   - anything-but matches every present value that is not excluded,
 //     including null, numbers against string lists and strings against
-//     number lists; it never matches a missing field (ANCHORS.md; event-ruler
-//     JsonRuleCompiler/AnythingBut).
+//     number lists; it never matches a missing field (event-ruler's citylots
+//     counts; event-ruler JsonRuleCompiler/AnythingBut).
 //   - Numbers: an exact number matches the same literal text, or, when the
 //     event number is "comparable" (its decimal value equals that of the
 //     shortest text of its float64), a float64-equal value; numeric ranges
 //     only consider comparable event numbers (event-ruler
-//     JsonRuleCompiler.writeRules and ComparableNumber; ANCHORS.md).
+//     JsonRuleCompiler.writeRules and ComparableNumber; its citylots counts).
 //   - Exact strings that are IP addresses compare as addresses (event-ruler
 //     JsonRuleCompiler: CIDR.ipToRangeIfPossible).
 //   - $or is expanded first into $or-free conjunctions (event-ruler

@@ -9,7 +9,8 @@ package eda
 //               Numeric, IP address (cidr), Exists and $or matching
 //   ER-README   aws/event-ruler README.md (Ruler by example, JSON Array Matching, $or)
 //   ER-compiler aws/event-ruler JsonRuleCompiler.java / CIDR.java (what is rejected, and why)
-//   ANCHORS     /work/shared/ANCHORS.md (what event-ruler's counts on citylots reveal)
+//   ANCHORS     what event-ruler's per-rule counts on the city-lots data reveal
+//               (pattern_citylots_test.go; BENCHMARKS.md)
 // Each case also runs through the reference interpreter (pattern_reference_test.go), so a wrong
 // reference shows up here against the documented examples, independently of the engine.
 

@@ -15,8 +15,14 @@ import (
 // Micro-benchmarks of the engine alone on the city-lots data; the root
 // package's BenchmarkCityLots* are the published figures.
 
+// benchLines reads the city-lots file named by the environment variable
+// EDA_CITYLOTS (an absolute path; see BENCHMARKS.md), or returns nil.
 var benchLines = sync.OnceValue(func() [][]byte {
-	f, err := os.Open("../../../shared/data/citylots.jlines.gz")
+	path := os.Getenv("EDA_CITYLOTS")
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil
 	}
@@ -120,8 +126,8 @@ func BenchmarkEngineSkipOnly(b *testing.B) {
 	}
 }
 
-// BenchmarkGJSONFloor calibrates a noisy machine: ANCHORS.md gives 229 ns for
-// this lookup on a quiet one.
+// BenchmarkGJSONFloor calibrates a noisy machine: the peers' anchor figures
+// give 229 ns for this lookup on a quiet one (BENCHMARKS.md).
 func BenchmarkGJSONFloor(b *testing.B) {
 	lines := benchLines()
 	if lines == nil {

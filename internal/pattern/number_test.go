@@ -13,7 +13,7 @@ func TestNumberValue(t *testing.T) {
 	}{
 		{"0", 0, true}, {"-0", 0, true}, {"0.000e10", 0, true}, {"5", 5, true}, {"5.0", 5, true},
 		{"50e-1", 5, true}, {"5e0", 5, true}, {"0.1", 0.1, true}, {"-122.42200352825247", -122.42200352825247, true},
-		{"-122.422003528252475", 0, false}, // 18 significant digits (ANCHORS.md)
+		{"-122.422003528252475", 0, false}, // 18 significant digits (as in the city-lots data)
 		{"37.807807921694092", 0, false},
 		{"1e400", 0, false}, {"1e-400", 0, false}, {"5e-324", 5e-324, true},
 		{"9007199254740993", 0, false}, {"9007199254740992", 9007199254740992, true},
