@@ -94,7 +94,7 @@ func (v *leafValue) addr() (netip.Addr, bool) {
 		v.ipDone = true
 		s := v.str
 		if len(s) >= 2 && len(s) <= 64 && (isHex(s[0]) || s[0] == ':') {
-			v.ip, v.isIP = parseAddr(s)
+			v.ip, v.isIP = ipLiteral(s)
 		}
 	}
 	return v.ip, v.isIP

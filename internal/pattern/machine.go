@@ -3,7 +3,6 @@ package pattern
 import (
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // pathNode is a node of the path trie: one dotted event path that some
@@ -115,8 +114,10 @@ type Machine struct {
 	subrules []subrule
 	ids      []string
 	always   []int32 // subrules without required preds: checked on every event
-	pool     sync.Pool
-	spare    atomic.Pointer[state]
+	pool     sync.Pool // *state scratch space (acquire)
+	// emptyStep: a pattern uses the empty key as a step (usesEmptyStep);
+	// otherwise an event member with an empty key is not read.
+	emptyStep bool
 }
 
 // Build compiles entries into a Machine.
@@ -273,6 +274,7 @@ func (b *builder) presencePred(n *pathNode) int32 {
 func (b *builder) add(e Entry) {
 	pi := int32(len(b.m.ids))
 	b.m.ids = append(b.m.ids, e.ID)
+	b.m.emptyStep = b.m.emptyStep || e.P.emptyStep
 	for _, cj := range e.P.Conjs {
 		si := int32(len(b.m.subrules))
 		sr := subrule{pattern: pi, reqs: make([]sreq, 0, len(cj))}

@@ -230,6 +230,9 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 		}
 		i = s.ws(i + 1)
 		child := node.child(key)
+		if len(key) == 0 && !st.m.emptyStep {
+			child = nil // event-ruler does not read an empty key (usesEmptyStep)
+		}
 		if child == nil {
 			i, err = s.skip(i)
 		} else if s.dedup {
@@ -558,14 +561,8 @@ func (m *Machine) MatchStrict(dst []string, event []byte) ([]string, error) {
 }
 
 func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, error) {
-	st := m.spare.Swap(nil)
-	if st == nil {
-		st, _ = m.pool.Get().(*state)
-		if st == nil {
-			st = newState(m)
-		}
-	}
-	defer m.release(st)
+	st := m.acquire()
+	defer m.pool.Put(st)
 	st.reset()
 	sc := scanner{data: event, st: st, frames: st.frames[:0], strict: strict}
 	err := sc.run(m.root)
@@ -582,11 +579,13 @@ func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, erro
 	return st.collect(dst), nil
 }
 
-// release returns a state for reuse. One state is kept outside the pool so
-// that a garbage collection (which empties pools) does not make the next
-// match allocate.
-func (m *Machine) release(st *state) {
-	if !m.spare.CompareAndSwap(nil, st) {
-		m.pool.Put(st)
+// acquire returns a scratch state for one match. States live in a
+// sync.Pool, which keeps them per P (so goroutines matching in parallel do
+// not contend on one shared slot) and, through its victim cache, across a
+// garbage collection, so that a steady stream of matches allocates nothing.
+func (m *Machine) acquire() *state {
+	if st, _ := m.pool.Get().(*state); st != nil {
+		return st
 	}
+	return newState(m)
 }
