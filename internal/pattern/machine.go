@@ -113,7 +113,7 @@ type Machine struct {
 	preds    []pred
 	subrules []subrule
 	ids      []string
-	always   []int32 // subrules without required preds: checked on every event
+	always   []int32   // subrules without required preds: checked on every event
 	pool     sync.Pool // *state scratch space (acquire)
 	// emptyStep: a pattern uses the empty key as a step (usesEmptyStep);
 	// otherwise an event member with an empty key is not read.
