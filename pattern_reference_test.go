@@ -479,20 +479,22 @@ func refStringEqual(p string, val any) bool {
 	return ok1 && ok2 && pa == sa
 }
 
-// refIP parses s as a plain IPv4 or IPv6 address literal (no zone).
+// refIP parses s as an IP address literal as event-ruler's CIDR.ipToBytes
+// does: dotted IPv4, or IPv6 of hex digits and colons only (no zone, no
+// embedded IPv4); an IPv4-mapped IPv6 address is its IPv4 address.
 func refIP(s string) (netip.Addr, bool) {
-	if strings.Contains(s, "%") {
+	if strings.Contains(s, "%") || strings.Contains(s, ":") && strings.Contains(s, ".") {
 		return netip.Addr{}, false
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Addr{}, false
 	}
-	return a, true
+	return a.Unmap(), true
 }
 
-// refNumberEqual: the same literal text, or a comparable event number whose
-// float64 equals the pattern number's float64.
+// refNumberEqual: the same literal text, or, when the pattern number and the
+// event number are both comparable, equal float64 values.
 func refNumberEqual(p json.Number, val any) bool {
 	n, ok := val.(json.Number)
 	if !ok {
@@ -501,8 +503,8 @@ func refNumberEqual(p json.Number, val any) bool {
 	if string(n) == string(p) {
 		return true
 	}
-	pf, err := strconv.ParseFloat(string(p), 64)
-	if err != nil {
+	pf, ok := refComparable(p)
+	if !ok {
 		return false
 	}
 	nf, ok := refComparable(n)
@@ -572,6 +574,10 @@ func refOperator(op string, arg any, val any) bool {
 		}
 		x, _ := arg.(string)
 		return refAffix(op, s, x)
+	case "exactly":
+		s, ok := val.(string)
+		x, _ := arg.(string)
+		return ok && s == x
 	case "equals-ignore-case":
 		s, ok := val.(string)
 		x, _ := arg.(string)
@@ -696,12 +702,18 @@ func refCIDR(arg any, val any) bool {
 		return false
 	}
 	c, _ := arg.(string)
-	prefix, err := netip.ParsePrefix(c)
+	base, bits, _ := strings.Cut(c, "/")
+	n, err := strconv.Atoi(bits)
+	a, ok1 := refIP(base)
+	if err != nil || !ok1 {
+		return false
+	}
+	prefix, err := a.Prefix(n)
 	if err != nil {
 		return false
 	}
 	addr, ok := refIP(s)
-	return ok && prefix.Masked().Contains(addr)
+	return ok && prefix.Contains(addr)
 }
 
 // refWildcard matches s against a wildcard pattern: '*' matches any run of
