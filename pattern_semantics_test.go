@@ -158,19 +158,23 @@ func TestPatternKeys(t *testing.T) {
 	}
 }
 
-// TestEmptyKeyIsMachineWide: like event-ruler, whether an empty event key
-// is read depends on every pattern of the Matcher (documented in
-// internal/pattern/doc.go).
-func TestEmptyKeyIsMachineWide(t *testing.T) {
+// TestEmptyKeyPerPattern: in event-ruler, whether an empty event key is read
+// depends on every rule of the machine; eda decides it per pattern, so that a
+// Matcher reports what each pattern alone would (see internal/pattern/doc.go).
+func TestEmptyKeyPerPattern(t *testing.T) {
 	m := NewMatcher()
 	require.NoError(t, m.Add("trailing", []byte(`{"a":{"":["x"]}}`)))
 	ids, err := m.Match([]byte(`{"a":{"":"x"}}`))
 	require.NoError(t, err)
 	assert.Empty(t, ids)
 	require.NoError(t, m.Add("inner", []byte(`{"b":{"":{"c":["x"]}}}`)))
-	ids, err = m.Match([]byte(`{"a":{"":"x"},"b":{"":{"c":"x"}}}`))
-	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"trailing", "inner"}, ids)
+	require.NoError(t, m.Add("absent", []byte(`{"a":{"":[{"exists":false}]}}`)))
+	require.NoError(t, m.Add("absent-inner", []byte(`{"b":{"":{"c":[{"exists":false}]}}}`)))
+	for _, ev := range []string{`{"a":{"":"x"},"b":{"":{"c":"x"}}}`, `{"b":{"":{"c":"x"}},"a":{"":"x"},"b":{"":{"c":"x"}}}`} {
+		ids, err = m.Match([]byte(ev))
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []string{"inner", "absent"}, ids, "event %s", ev)
+	}
 }
 
 func TestCIDRForms(t *testing.T) {

@@ -63,7 +63,9 @@
 //     Java's String.split, which drops trailing empty steps, and reads only
 //     the event keys that are steps of some rule): {"a":{"":["x"]}} and
 //     {"a.":["x"]} never match {"a":{"":"x"}}, though {"a.":["x"]} matches
-//     {"a.":"x"}. Like event-ruler, this is a property of the whole Machine.
+//     {"a.":"x"}. In event-ruler this depends on every rule of the machine;
+//     here it is decided per pattern (scan.go emptyKeyValue, pred.noEmpty),
+//     so that a Machine reports what each pattern alone would.
 //   - Duplicate keys in an event: the last occurrence wins, like
 //     encoding/json (event-ruler's streaming parser keeps all of them; we
 //     follow the issue and the documented pattern rule instead).

@@ -58,6 +58,7 @@ type state struct {
 	hits     []int32
 	entries  []entry
 	sawArray bool
+	viaEmpty bool // the current leaf lies below a member with an empty key
 
 	// scanner scratch
 	seen     []uint32 // per trie node: object id in which its key was seen
@@ -75,8 +76,9 @@ type state struct {
 }
 
 type pendingMember struct {
-	node *pathNode
-	pos  int
+	node  *pathNode
+	pos   int
+	empty bool // the member's key is empty
 }
 
 func newState(m *Machine) *state {
@@ -103,6 +105,7 @@ func (st *state) reset() {
 	st.hits = st.hits[:0]
 	st.entries = st.entries[:0]
 	st.sawArray = false
+	st.viaEmpty = false
 }
 
 // beginContainer records an object or array at node under parent and
@@ -151,7 +154,7 @@ func (st *state) leaf(node *pathNode, parent int32) {
 
 // hit records that the current leaf satisfies predicate p.
 func (st *state) hit(p int32) {
-	if st.leafEpoch[p] == st.leafSeq {
+	if st.leafEpoch[p] == st.leafSeq || st.viaEmpty && st.m.preds[p].noEmpty {
 		return
 	}
 	st.leafEpoch[p] = st.leafSeq

@@ -230,8 +230,9 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 		}
 		i = s.ws(i + 1)
 		child := node.child(key)
-		if len(key) == 0 && !st.m.emptyStep {
-			child = nil // event-ruler does not read an empty key (usesEmptyStep)
+		empty := len(key) == 0
+		if empty && !st.m.emptyStep {
+			child = nil // no pattern reads an empty key (usesEmptyStep)
 		}
 		if child == nil {
 			i, err = s.skip(i)
@@ -241,7 +242,7 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 			} else {
 				st.seen[child.id] = obj
 				st.seenPos[child.id] = int32(len(st.pending))
-				st.pending = append(st.pending, pendingMember{node: child, pos: i})
+				st.pending = append(st.pending, pendingMember{node: child, pos: i, empty: empty})
 			}
 			i, err = s.skip(i)
 		} else {
@@ -253,7 +254,11 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 			if direct {
 				s.frames[fi].seen++
 			}
-			i, err = s.value(i, child, e)
+			if empty {
+				i, err = s.emptyKeyValue(i, child, e)
+			} else {
+				i, err = s.value(i, child, e)
+			}
 			if err == nil {
 				if s.stopped {
 					return i, nil
@@ -285,13 +290,30 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 		top := len(st.pending)
 		for k := base; k < top; k++ {
 			pm := st.pending[k]
-			if _, err := s.value(pm.pos, pm.node, e); err != nil {
+			var err error
+			if pm.empty {
+				_, err = s.emptyKeyValue(pm.pos, pm.node, e)
+			} else {
+				_, err = s.value(pm.pos, pm.node, e)
+			}
+			if err != nil {
 				return 0, err
 			}
 		}
 		st.pending = st.pending[:base]
 	}
 	return i, nil
+}
+
+// emptyKeyValue is value for the member of an empty key: the leaves below it
+// do not count for the patterns that do not read empty keys (state.hit).
+func (s *scanner) emptyKeyValue(i int, node *pathNode, parent int32) (int, error) {
+	st := s.st
+	was := st.viaEmpty
+	st.viaEmpty = true
+	i, err := s.value(i, node, parent)
+	st.viaEmpty = was
+	return i, err
 }
 
 // array scans the array at data[i] whose path is node.
