@@ -52,6 +52,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -570,7 +571,15 @@ func refOperator(op string, arg any, val any) bool {
 		}
 		if m, ok := arg.(map[string]any); ok { // {"prefix": {"equals-ignore-case": "x"}}
 			x, _ := m["equals-ignore-case"].(string)
-			return refAffix(op, strings.ToLower(s), strings.ToLower(x))
+			if op == "prefix" {
+				return refFoldAny(x, s, func(rest string) bool { return true })
+			}
+			for i := 0; i <= len(s); i++ { // every suffix of s
+				if (i == len(s) || utf8.RuneStart(s[i])) && refFoldEqual(x, s[i:]) {
+					return true
+				}
+			}
+			return false
 		}
 		x, _ := arg.(string)
 		return refAffix(op, s, x)
@@ -581,7 +590,7 @@ func refOperator(op string, arg any, val any) bool {
 	case "equals-ignore-case":
 		s, ok := val.(string)
 		x, _ := arg.(string)
-		return ok && strings.EqualFold(s, x)
+		return ok && refFoldEqual(x, s)
 	case "wildcard":
 		s, ok := val.(string)
 		x, _ := arg.(string)
@@ -595,6 +604,40 @@ func refOperator(op string, arg any, val any) bool {
 	}
 	return false
 }
+
+// refFoldEqual is equals-ignore-case as event-ruler's EqualsIgnoreCaseParser
+// defines it: each character of the operand p matches its lower-case or its
+// upper-case form (full mappings) in s.
+func refFoldEqual(p, s string) bool {
+	return refFoldAny(p, s, func(rest string) bool { return rest == "" })
+}
+
+// refFoldAny reports whether s starts with a string the operand p matches
+// character by character, such that the rest of s satisfies done. It tries
+// every way.
+func refFoldAny(p, s string, done func(rest string) bool) bool {
+	if p == "" {
+		return done(s)
+	}
+	r, n := utf8.DecodeRuneInString(p)
+	lower, upper := string(unicode.ToLower(r)), string(unicode.ToUpper(r))
+	if m, ok := refUpperSpecial[r]; ok {
+		upper = m
+	}
+	if r == 'İ' {
+		lower = "i\u0307"
+	}
+	for _, f := range []string{lower, upper} {
+		if strings.HasPrefix(s, f) && refFoldAny(p[n:], s[len(f):], done) {
+			return true
+		}
+	}
+	return false
+}
+
+// refUpperSpecial lists a few characters whose upper case is two characters
+// (Unicode SpecialCasing), enough for the tests.
+var refUpperSpecial = map[rune]string{'ß': "SS", 'ﬁ': "FI", 'ﬀ': "FF", 'ŉ': "ʼN", 'ǰ': "J\u030C"}
 
 func refAffix(op, s, x string) bool {
 	if op == "prefix" {
@@ -635,7 +678,7 @@ func refExcluded(arg any, val any) bool {
 				xs, _ := x.(string)
 				return refAffix(op, s, xs)
 			case "equals-ignore-case":
-				return refAnyString(x, func(xs string) bool { return strings.EqualFold(s, xs) })
+				return refAnyString(x, func(xs string) bool { return refFoldEqual(xs, s) })
 			case "wildcard":
 				return refAnyString(x, func(xs string) bool { return refWildcard(xs, s) })
 			}

@@ -245,3 +245,31 @@ func TestRuleSizeLimit(t *testing.T) {
 	require.NoError(t, NewMatcher(WithMaxRuleSize(0)).Add("small", []byte(sizedPattern(10))), "0 keeps the default")
 	require.Error(t, NewMatcher(WithMaxRuleSize(-1), WithMaxPatternSize(1<<20)).Add("big", big), "-1 keeps the default")
 }
+
+// TestIgnoreCaseFullFolding: each character of an equals-ignore-case operand
+// matches its lower-case or its upper-case form, with full case mappings
+// (ER-compiler: EqualsIgnoreCaseParser), so one character can match several
+// (ß matches SS). Characters outside the BMP are single characters (where
+// event-ruler garbles them).
+func TestIgnoreCaseFullFolding(t *testing.T) {
+	runSemanticCases(t, []matchCase{
+		{"ß matches SS", "ER-compiler", `{"a":[{"equals-ignore-case":"straße"}]}`, `{"a":"STRASSE"}`, true},
+		{"ß matches ß", "ER-compiler", `{"a":[{"equals-ignore-case":"straße"}]}`, `{"a":"Straße"}`, true},
+		{"SS does not match ß", "ER-compiler", `{"a":[{"equals-ignore-case":"STRASSE"}]}`, `{"a":"straße"}`, false},
+		{"ss does not match ß", "ER-compiler", `{"a":[{"equals-ignore-case":"strasse"}]}`, `{"a":"straße"}`, false},
+		{"ß does not match ss", "ER-compiler", `{"a":[{"equals-ignore-case":"straße"}]}`, `{"a":"strasse"}`, false},
+		{"ligature", "ER-compiler", `{"a":[{"equals-ignore-case":"ﬁle"}]}`, `{"a":"FILE"}`, true},
+		{"emoji", "ER-compiler", `{"a":[{"equals-ignore-case":"😀OK"}]}`, `{"a":"😀ok"}`, true},
+		{"emoji differs", "ER-compiler", `{"a":[{"equals-ignore-case":"😀OK"}]}`, `{"a":"😁ok"}`, false},
+		{"ascii", "EB-ops", `{"a":[{"equals-ignore-case":"AbC"}]}`, `{"a":"aBc"}`, true},
+		{"prefix ß", "ER-compiler", `{"a":[{"prefix":{"equals-ignore-case":"straß"}}]}`, `{"a":"STRASSE 5"}`, true},
+		{"prefix SS", "ER-compiler", `{"a":[{"prefix":{"equals-ignore-case":"STRASS"}}]}`, `{"a":"straße 5"}`, false},
+		{"prefix emoji", "ER-compiler", `{"a":[{"prefix":{"equals-ignore-case":"😀O"}}]}`, `{"a":"😀ok"}`, true},
+		{"suffix ß", "ER-compiler", `{"a":[{"suffix":{"equals-ignore-case":"ße"}}]}`, `{"a":"GROSSE"}`, true},
+		{"suffix ss", "ER-compiler", `{"a":[{"suffix":{"equals-ignore-case":"sse"}}]}`, `{"a":"große"}`, false},
+		{"suffix emoji", "ER-compiler", `{"a":[{"suffix":{"equals-ignore-case":"K😀"}}]}`, `{"a":"ok😀"}`, true},
+		{"anything-but ß excludes SS", "ER-compiler", `{"a":[{"anything-but":{"equals-ignore-case":"straße"}}]}`, `{"a":"STRASSE"}`, false},
+		{"anything-but ß keeps ss", "ER-compiler", `{"a":[{"anything-but":{"equals-ignore-case":"straße"}}]}`, `{"a":"strasse"}`, true},
+		{"anything-but emoji", "ER-compiler", `{"a":[{"anything-but":{"equals-ignore-case":["😀OK"]}}]}`, `{"a":"😀ok"}`, false},
+	})
+}

@@ -29,6 +29,13 @@
 //     and the combinations are a=x, and a=x AND b=z. {"a":{"b":..}} and a
 //     later "a.b" name the same path, so the later one wins too. We follow
 //     that order-dependent override (parse.go, compiler.object).
+//   - The equals-ignore-case family (equals-ignore-case, prefix/suffix with
+//     equals-ignore-case, anything-but with equals-ignore-case) follows
+//     event-ruler's EqualsIgnoreCaseParser: each character of the operand
+//     matches its lower- or its upper-case form, with full case mappings, so
+//     "straße" matches "STRASSE" but "STRASSE" does not match "straße"; a
+//     character outside the BMP is one character ("😀OK" matches "😀ok"),
+//     where event-ruler garbles it (fold.go).
 //   - Numbers follow event-ruler's ComparableNumber: a number is compared by
 //     value only when "comparable" (its decimal value is that of the
 //     shortest text of its float64, see number.go), else only by literal
@@ -75,7 +82,8 @@
 // Parse turns a pattern into Conjs (AND-combinations of field conditions,
 // Req). Build puts every condition of every pattern into a path trie whose
 // nodes hold a fieldIndex: hash maps for exact values, per-length hash probes
-// for prefixes and suffixes (plain and case-folded), lists for the rest.
+// for prefixes and suffixes (plain, and case-folded by fold key with an
+// exact check of candidates), lists for the rest.
 // Identical conditions share one predicate, so the work per event leaf
 // depends on the values present, not on the number of patterns.
 //

@@ -61,16 +61,15 @@ type state struct {
 	viaEmpty bool // the current leaf lies below a member with an empty key
 
 	// scanner scratch
-	seen     []uint32 // per trie node: object id in which its key was seen
-	seenPos  []int32
-	objSeq   uint32
-	keyBuf   []byte
-	strBuf   []byte
-	foldBuf  []byte
-	lowerBuf []byte
-	pending  []pendingMember
-	frames   []frame
-	val      leafValue
+	seen    []uint32 // per trie node: object id in which its key was seen
+	seenPos []int32
+	objSeq  uint32
+	keyBuf  []byte
+	strBuf  []byte
+	foldBuf []byte
+	pending []pendingMember
+	frames  []frame
+	val     leafValue
 
 	choiceBuf []sreq // consistentChoices
 }

@@ -46,10 +46,10 @@ const (
 	aFalse                      // false
 	aNull                       // null
 	aPrefix                     // prefix
-	aPrefixFold                 // prefix + equals-ignore-case (s is lower-cased)
+	aPrefixFold                 // prefix + equals-ignore-case (s is the operand)
 	aSuffix                     // suffix
-	aSuffixFold                 // suffix + equals-ignore-case (s is lower-cased)
-	aEqualsFold                 // equals-ignore-case (s is the fold key)
+	aSuffixFold                 // suffix + equals-ignore-case (s is the operand)
+	aEqualsFold                 // equals-ignore-case (s is the operand)
 	aWildcard                   // wildcard
 	aNumeric                    // numeric range
 	aCIDR                       // cidr
@@ -89,7 +89,8 @@ const (
 // null included.
 type anythingBut struct {
 	kind abKind
-	strs []string // strings, prefixes, suffixes or fold keys
+	strs []string // strings, prefixes, suffixes or equals-ignore-case operands
+	keys []string // abFold: the fold keys of strs
 	nums []float64
 	wcs  []*wildcard
 }
@@ -419,7 +420,7 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 			if arg.members[0].val.kind != jString {
 				return bad("equals-ignore-case needs a string, got " + arg.members[0].val.describe())
 			}
-			s := string(lowerKey(nil, []byte(arg.members[0].val.str)))
+			s := arg.members[0].val.str
 			return alt{kind: foldKind, s: s, canonic: op[:1] + "i" + s}, false, nil
 		default:
 			return bad("needs a string or an equals-ignore-case object, got " + arg.describe())
@@ -435,8 +436,7 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 		if arg.kind != jString {
 			return bad("needs a string, got " + arg.describe())
 		}
-		s := string(foldKey(nil, []byte(arg.str)))
-		return alt{kind: aEqualsFold, s: s, canonic: "e" + s}, false, nil
+		return alt{kind: aEqualsFold, s: arg.str, canonic: "e" + arg.str}, false, nil
 	case "wildcard":
 		if arg.kind != jString {
 			return bad("needs a string, got " + arg.describe())
@@ -668,7 +668,8 @@ func anythingButOf(arg *jval) (*anythingBut, string) {
 				}
 				ab.strs = append(ab.strs, el.str)
 			case abFold:
-				ab.strs = append(ab.strs, string(foldKey(nil, []byte(el.str))))
+				ab.strs = append(ab.strs, el.str)
+				ab.keys = append(ab.keys, string(foldKey(nil, []byte(el.str))))
 			case abWildcard:
 				w, reason := parseWildcard(el.str)
 				if w == nil {
@@ -750,8 +751,8 @@ func (ab *anythingBut) excludes(v *leafValue, st *state) bool {
 		}
 	case abFold:
 		k := v.foldKey(&st.foldBuf)
-		for _, x := range ab.strs {
-			if string(k) == x {
+		for i, x := range ab.keys {
+			if string(k) == x && foldMatch(ab.strs[i], s, false) {
 				return true
 			}
 		}
