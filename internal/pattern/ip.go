@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"bytes"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -154,20 +155,14 @@ func parseIPv6(s []byte) (netip.Addr, bool) {
 // address (::ffff:102:304) is the IPv4 address it maps, as Java's
 // InetAddress makes it.
 func ipLiteral(b []byte) (netip.Addr, bool) {
-	colon, dot := false, false
-	for _, c := range b {
-		switch c {
-		case ':':
-			colon = true
-		case '.':
-			dot = true
-		}
-	}
-	if colon && dot {
+	a, ok := parseAddr(b)
+	if !ok {
 		return netip.Addr{}, false
 	}
-	a, ok := parseAddr(b)
-	return a.Unmap(), ok
+	if a.Is6() && bytes.IndexByte(b, '.') >= 0 {
+		return netip.Addr{}, false // an embedded dotted IPv4 address
+	}
+	return a.Unmap(), true
 }
 
 // parseCIDR reads a cidr operand as event-ruler's CIDR.cidr does: an address
