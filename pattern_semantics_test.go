@@ -273,3 +273,22 @@ func TestIgnoreCaseFullFolding(t *testing.T) {
 		{"anything-but emoji", "ER-compiler", `{"a":[{"anything-but":{"equals-ignore-case":["😀OK"]}}]}`, `{"a":"😀ok"}`, false},
 	})
 }
+
+// TestExistsFalseManyChoices: more conditions that list values beside
+// {"exists": false} than the engine tries both ways (internal/pattern
+// consistentChoices) still match as the reference does.
+func TestExistsFalseManyChoices(t *testing.T) {
+	fields := make([]string, 0, 11)
+	for i := range 10 {
+		fields = append(fields, fmt.Sprintf(`"a%d":["x",{"exists":false}]`, i))
+	}
+	fields = append(fields, `"z":[1]`)
+	pat := `{"f":{` + strings.Join(fields, ",") + `}}`
+	runSemanticCases(t, []matchCase{
+		{"last by value", "ER-acfinder", pat, `{"f":[{"z":1,"a9":"x"}]}`, true},
+		{"last present, no value", "ER-acfinder", pat, `{"f":[{"z":1,"a9":"y"}]}`, false},
+		{"first by value", "ER-acfinder", pat, `{"f":[{"z":1,"a0":"x"},{"z":2}]}`, true},
+		{"all absent", "ER-acfinder", pat, `{"f":[{"z":1}]}`, true},
+		{"value in another element", "ER-acfinder", pat, `{"f":[{"z":1},{"a9":"x"}]}`, false},
+	})
+}

@@ -341,14 +341,20 @@ func (st *state) anyElement(e int32, reqs []sreq) bool {
 // values beside {"exists": false} holds either by a value (then it picks an
 // array element like any value condition) or by absence (event-ruler follows
 // both transitions); each choice is tried, so that consistent sees only
-// required conditions and pure absences. Subrules with more than
-// maxChoiceConds such conditions try the first maxChoiceConds both ways and
-// treat the rest as pure absences or values as they fall.
+// required conditions and pure absences. In a subrule with more than
+// maxChoiceConds such conditions, the first maxChoiceConds are tried both
+// ways and each of the rest is read by a value when a leaf of the event has
+// one, else by absence (a bound on the work, exact in all but contrived
+// cases).
 func (st *state) consistentChoices(reqs []sreq) bool {
 	var idx [maxChoiceConds]int
-	k := 0
+	k, more := 0, false
 	for i := range reqs {
-		if reqs[i].allowAbsent && reqs[i].pred >= 0 && k < maxChoiceConds {
+		if reqs[i].allowAbsent && reqs[i].pred >= 0 {
+			if k == maxChoiceConds {
+				more = true
+				break
+			}
 			idx[k] = i
 			k++
 		}
@@ -358,6 +364,19 @@ func (st *state) consistentChoices(reqs []sreq) bool {
 	}
 	work := append(st.choiceBuf[:0], reqs...)
 	st.choiceBuf = work
+	if more {
+		// Beyond maxChoiceConds: by a value when some leaf of the event
+		// has one, else by absence.
+		for i := idx[k-1] + 1; i < len(work); i++ {
+			if q := &work[i]; q.allowAbsent && q.pred >= 0 {
+				if st.predEpoch[q.pred] == st.epoch {
+					q.allowAbsent = false
+				} else {
+					q.pred = -1
+				}
+			}
+		}
+	}
 	for mask := 0; mask < 1<<k; mask++ {
 		for j := 0; j < k; j++ {
 			q := &work[idx[j]]
