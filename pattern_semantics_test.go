@@ -292,3 +292,22 @@ func TestExistsFalseManyChoices(t *testing.T) {
 		{"value in another element", "ER-acfinder", pat, `{"f":[{"z":1},{"a9":"x"}]}`, false},
 	})
 }
+
+// TestExactlyBesideIPString: a Matcher holding both an exact IP string
+// (compared as an address) and the same text under "exactly" (compared as
+// text) keeps them apart, whichever is added first.
+func TestExactlyBesideIPString(t *testing.T) {
+	for _, order := range [][2]string{{"plain", "exactly"}, {"exactly", "plain"}} {
+		m := NewMatcher()
+		pats := map[string]string{"plain": `{"a":["2001:db8::1"]}`, "exactly": `{"a":[{"exactly":"2001:db8::1"}]}`}
+		for _, id := range order {
+			require.NoError(t, m.Add(id, []byte(pats[id])))
+		}
+		ids, err := m.Match([]byte(`{"a":"2001:DB8:0::1"}`))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"plain"}, ids, "order %v", order)
+		ids, err = m.Match([]byte(`{"a":"2001:db8::1"}`))
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []string{"plain", "exactly"}, ids, "order %v", order)
+	}
+}

@@ -337,7 +337,9 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 		case jString:
 			a = alt{kind: aString, s: el.str, canonic: "s" + el.str}
 			if ip, ok := parseIP(el.str); ok {
-				a.altExt, a.hasIP = &altExt{ip: ip}, true
+				// Not the canonical text of {"exactly": el.str}, which
+				// matches no other spelling of the address.
+				a.altExt, a.hasIP, a.canonic = &altExt{ip: ip}, true, "i"+el.str
 			}
 		case jNumber:
 			// Matched by its text and, when it is comparable (number.go), by
