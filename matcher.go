@@ -28,8 +28,9 @@ import (
 // (after the last named key) may go unnoticed; Pattern.Match, MatchPattern
 // and a Matcher created WithStrictEvents validate every event completely.
 type Matcher struct {
-	maxSize int
-	strict  bool
+	maxSize     int
+	maxRuleSize int
+	strict      bool
 
 	mu      sync.Mutex // serializes Add, Delete and rebuilds
 	ids     []string   // insertion order (with swap-removal on Delete)
@@ -59,6 +60,19 @@ func WithMaxPatternSize(n int) MatcherOption {
 	}
 }
 
+// WithMaxRuleSize sets the largest number of field conditions that one
+// AND-combination of a pattern may hold after $or expansion (default
+// DefaultMaxRuleSize, event-ruler's rule size limit of 256). Add rejects a
+// larger pattern with a *PatternError naming the limit and the size. Values
+// below 1 keep the default.
+func WithMaxRuleSize(n int) MatcherOption {
+	return func(m *Matcher) {
+		if n > 0 {
+			m.maxRuleSize = n
+		}
+	}
+}
+
 // WithStrictEvents makes the Matcher validate every event completely (and so
 // read it to the end), as Pattern.Match does: a malformed event is then always
 // an error, whatever the patterns. Matching is slower on large events.
@@ -82,6 +96,9 @@ func (m *Matcher) Add(id string, p []byte) error {
 	lim := pattern.DefaultLimits()
 	if m.maxSize > 0 {
 		lim.MaxSize = m.maxSize
+	}
+	if m.maxRuleSize > 0 {
+		lim.MaxRuleSize = m.maxRuleSize
 	}
 	parsed, err := pattern.Parse(p, lim)
 	if err != nil {

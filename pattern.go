@@ -32,6 +32,12 @@ var ErrNotObject = pattern.ErrNotObject
 // and a default Matcher accept: EventBridge's limit.
 const DefaultMaxPatternSize = pattern.DefaultMaxSize
 
+// DefaultMaxRuleSize is the largest number of field conditions that one
+// AND-combination of a pattern (after $or expansion) may hold in ParsePattern
+// and a default Matcher: event-ruler's rule size limit. A Matcher created
+// WithMaxRuleSize accepts larger ones.
+const DefaultMaxRuleSize = pattern.DefaultMaxRuleSize
+
 // convertError turns an engine error into the public *PatternError.
 func convertError(err error) error {
 	var pe *pattern.Error
@@ -48,8 +54,10 @@ type Pattern struct {
 }
 
 // ParsePattern validates and compiles one event pattern. An invalid pattern
-// returns a *PatternError. Patterns larger than DefaultMaxPatternSize are
-// rejected; use a Matcher with WithMaxPatternSize for larger ones.
+// returns a *PatternError. Patterns larger than DefaultMaxPatternSize bytes,
+// or with more than DefaultMaxRuleSize field conditions in one combination,
+// are rejected; use a Matcher with WithMaxPatternSize or WithMaxRuleSize for
+// larger ones.
 func ParsePattern(p []byte) (*Pattern, error) {
 	parsed, err := pattern.Parse(p, pattern.DefaultLimits())
 	if err != nil {

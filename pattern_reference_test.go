@@ -19,9 +19,9 @@ package eda
 //   - exists works on leaves only: an object value or an empty array is not a
 //     leaf, so exists:true fails and exists:false matches there (EventBridge
 //     "Exists matching"; event-ruler README). A JSON null is a leaf value.
-//     Below an array of objects, exists:false holds in the element the other
-//     fields matched in; when nothing else pins an element, the field must be
-//     absent from every element (event-ruler ACFinder); see refEval.
+//     Below an array of objects, exists:false is checked against the array
+//     elements chosen by the conditions on paths that sort before it, as
+//     event-ruler's ACFinder walks a rule's sorted keys; see refACMatch.
 //   - A null (or scalar) where the pattern expects an object counts as a
 //     missing object: every field below it is missing (event-ruler's counts on
 //     citylots).
@@ -46,11 +46,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -275,122 +277,174 @@ func refCompile(p map[string]any) refPattern {
 // match reports whether the decoded event matches any conjunction.
 func (rp refPattern) match(event any) bool {
 	for _, n := range rp {
-		if pos, abs := refEval(n, event); pos || abs {
+		var conds []refCond
+		refConds(n, "", &conds)
+		if refACMatch(conds, refFlatten(event, refUsesEmptyStep(conds))) {
 			return true
 		}
 	}
 	return false
 }
 
-// refEval matches conjunction node n against the event value v found at the
-// same position (an object, an array, a scalar, null, or nil when missing).
-// Each constraint of n is met either positively (a value matched, which pins
-// an array element) or by absence (exists:false and no value). It reports
-// whether all constraints can be met with at least one positive (pos), and
-// whether all can be met by absence alone (abs).
-//
-// In an array, pos needs one element that meets every constraint with at
-// least one positive (array consistency: all fields of one pattern object in
-// the same element), while abs needs absence in every element: with nothing
-// to pin an element, event-ruler (ACFinder) checks absence against all of
-// them.
-func refEval(n *refNode, v any) (pos, abs bool) {
-	if arr, ok := v.([]any); ok {
-		abs = true
-		for _, el := range refElements(arr) {
-			p, a := refEval(n, el)
-			pos = pos || p
-			abs = abs && a
-		}
-		return pos, abs
-	}
-	obj, _ := v.(map[string]any) // nil for scalars, null and missing
-	allMet, anyPos, allAbs := true, false, true
-	meet := func(p, a bool) {
-		allMet = allMet && (p || a)
-		anyPos = anyPos || p
-		allAbs = allAbs && a
-	}
-	for k, child := range n.fields {
-		meet(refEval(child, obj[k]))
-	}
-	for k, lists := range n.leaves {
-		ev, present := obj[k]
-		for _, list := range lists {
-			meet(refLeaf(list, ev, present))
-		}
-	}
-	return allMet && anyPos, allAbs
+// refCond is one field condition of a conjunction: a leaf list at a dotted
+// path.
+type refCond struct {
+	path string
+	list []any
 }
 
-// refElements lists the elements of an event array at an object position:
-// nested arrays are flattened; an array without any element stands for one
-// element with no fields.
-func refElements(arr []any) []any {
-	var out []any
-	var walk func([]any)
-	walk = func(a []any) {
-		for _, el := range a {
-			if inner, ok := el.([]any); ok {
-				walk(inner)
-				continue
-			}
-			out = append(out, el)
+// refConds lists the conditions of conjunction node n below path prefix.
+func refConds(n *refNode, prefix string, out *[]refCond) {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	for k, child := range n.fields {
+		refConds(child, join(k), out)
+	}
+	for k, lists := range n.leaves {
+		for _, list := range lists {
+			*out = append(*out, refCond{path: join(k), list: list})
 		}
 	}
-	walk(arr)
-	if len(out) == 0 {
-		out = append(out, nil)
+}
+
+// refUsesEmptyStep: event-ruler reads an event member with an empty key only
+// when a rule path has an empty step that Java's String.split keeps (not a
+// trailing one), or is itself empty.
+func refUsesEmptyStep(conds []refCond) bool {
+	for _, c := range conds {
+		steps := strings.Split(c.path, ".")
+		for len(steps) > 1 && steps[len(steps)-1] == "" {
+			steps = steps[:len(steps)-1]
+		}
+		if slices.Contains(steps, "") && !(len(steps) == 1 && c.path != "") {
+			return true
+		}
 	}
+	return false
+}
+
+// refField is one leaf of a flattened event: its dotted path, its value and
+// the array elements it lies in (array id -> element index).
+type refField struct {
+	path string
+	val  any
+	mem  map[int]int
+}
+
+// refFlatten lists the leaves of an event (scalars and nulls; objects and
+// empty arrays are not leaves), each with its array membership. Every array
+// gets its own id; nested arrays are arrays in their own right.
+func refFlatten(event any, emptyStep bool) []refField {
+	var out []refField
+	ids := 0
+	var walk func(v any, path string, mem map[int]int)
+	walk = func(v any, path string, mem map[int]int) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, child := range v {
+				if k == "" && !emptyStep {
+					continue
+				}
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				walk(child, p, mem)
+			}
+		case []any:
+			id := ids
+			ids++
+			for i, el := range v {
+				m := maps.Clone(mem)
+				if m == nil {
+					m = map[int]int{}
+				}
+				m[id] = i
+				walk(el, path, m)
+			}
+		default:
+			out = append(out, refField{path: path, val: v, mem: mem})
+		}
+	}
+	walk(event, "", nil)
 	return out
 }
 
-// refLeafValues lists the leaf values of an event field: none when missing or
-// an object, the scalars (null included) of an array, flattened; else itself.
-func refLeafValues(v any, present bool) []any {
-	if !present {
-		return nil
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		return nil
-	case []any:
-		var out []any
-		for _, el := range v {
-			switch el.(type) {
-			case map[string]any:
-			case []any:
-				out = append(out, refLeafValues(el, true)...)
-			default:
-				out = append(out, el)
-			}
+// refConsistent reports whether two memberships agree on every array both
+// lie in.
+func refConsistent(a, b map[int]int) bool {
+	for id, i := range a {
+		if j, ok := b[id]; ok && i != j {
+			return false
 		}
-		return out
-	default:
-		return []any{v}
 	}
+	return true
 }
 
-// refLeaf matches a leaf list of alternatives against an event field: pos
-// when a value matches an alternative (exists:true matches any value), abs
-// when the list allows exists:false and the field has no leaf value.
-func refLeaf(list []any, v any, present bool) (pos, abs bool) {
-	values := refLeafValues(v, present)
+// refACMatch is event-ruler's array-consistent search (ACFinder), written
+// out plainly: the conditions are taken in the order of their sorted paths;
+// each is met either by a leaf at its path whose value matches the list and
+// whose array elements agree with those chosen so far (which then joins the
+// choice), or, when the list holds {"exists": false}, by no leaf at its path
+// agreeing with the elements chosen so far. Every way is tried.
+func refACMatch(conds []refCond, fields []refField) bool {
+	slices.SortStableFunc(conds, func(a, b refCond) int { return strings.Compare(a.path, b.path) })
+	var try func(i int, mem map[int]int) bool
+	try = func(i int, mem map[int]int) bool {
+		if i == len(conds) {
+			return true
+		}
+		c := conds[i]
+		absentOK := false
+		for _, alt := range c.list {
+			if op, ok := alt.(map[string]any); ok && op["exists"] == false {
+				absentOK = true
+			}
+		}
+		present := false
+		for _, f := range fields {
+			if f.path != c.path || !refConsistent(mem, f.mem) {
+				continue
+			}
+			present = true
+			if !refLeafValue(c.list, f.val) {
+				continue
+			}
+			next := maps.Clone(mem)
+			if next == nil {
+				next = map[int]int{}
+			}
+			maps.Copy(next, f.mem)
+			if try(i+1, next) {
+				return true
+			}
+		}
+		return absentOK && !present && try(i+1, mem)
+	}
+	return try(0, nil)
+}
+
+// refLeafValue reports whether one leaf value matches a leaf list
+// (exists:true matches any leaf).
+func refLeafValue(list []any, val any) bool {
 	for _, alt := range list {
 		if op, ok := alt.(map[string]any); ok {
 			if ex, ok := op["exists"]; ok {
-				pos = pos || ex == true && len(values) > 0
-				abs = abs || ex == false && len(values) == 0
+				if ex == true {
+					return true
+				}
 				continue
 			}
 		}
-		for _, val := range values {
-			if refValue(alt, val) {
-				pos = true
-			}
+		if refValue(alt, val) {
+			return true
 		}
 	}
-	return pos, abs
+	return false
 }
 
 // refValue matches one alternative of a leaf list against one event value.
@@ -426,20 +480,22 @@ func refStringEqual(p string, val any) bool {
 	return ok1 && ok2 && pa == sa
 }
 
-// refIP parses s as a plain IPv4 or IPv6 address literal (no zone).
+// refIP parses s as an IP address literal as event-ruler's CIDR.ipToBytes
+// does: dotted IPv4, or IPv6 of hex digits and colons only (no zone, no
+// embedded IPv4); an IPv4-mapped IPv6 address is its IPv4 address.
 func refIP(s string) (netip.Addr, bool) {
-	if strings.Contains(s, "%") {
+	if strings.Contains(s, "%") || strings.Contains(s, ":") && strings.Contains(s, ".") {
 		return netip.Addr{}, false
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Addr{}, false
 	}
-	return a, true
+	return a.Unmap(), true
 }
 
-// refNumberEqual: the same literal text, or a comparable event number whose
-// float64 equals the pattern number's float64.
+// refNumberEqual: the same literal text, or, when the pattern number and the
+// event number are both comparable, equal float64 values.
 func refNumberEqual(p json.Number, val any) bool {
 	n, ok := val.(json.Number)
 	if !ok {
@@ -448,8 +504,8 @@ func refNumberEqual(p json.Number, val any) bool {
 	if string(n) == string(p) {
 		return true
 	}
-	pf, err := strconv.ParseFloat(string(p), 64)
-	if err != nil {
+	pf, ok := refComparable(p)
+	if !ok {
 		return false
 	}
 	nf, ok := refComparable(n)
@@ -515,14 +571,26 @@ func refOperator(op string, arg any, val any) bool {
 		}
 		if m, ok := arg.(map[string]any); ok { // {"prefix": {"equals-ignore-case": "x"}}
 			x, _ := m["equals-ignore-case"].(string)
-			return refAffix(op, strings.ToLower(s), strings.ToLower(x))
+			if op == "prefix" {
+				return refFoldAny(x, s, func(rest string) bool { return true })
+			}
+			for i := 0; i <= len(s); i++ { // every suffix of s
+				if (i == len(s) || utf8.RuneStart(s[i])) && refFoldEqual(x, s[i:]) {
+					return true
+				}
+			}
+			return false
 		}
 		x, _ := arg.(string)
 		return refAffix(op, s, x)
+	case "exactly":
+		s, ok := val.(string)
+		x, _ := arg.(string)
+		return ok && s == x
 	case "equals-ignore-case":
 		s, ok := val.(string)
 		x, _ := arg.(string)
-		return ok && strings.EqualFold(s, x)
+		return ok && refFoldEqual(x, s)
 	case "wildcard":
 		s, ok := val.(string)
 		x, _ := arg.(string)
@@ -536,6 +604,40 @@ func refOperator(op string, arg any, val any) bool {
 	}
 	return false
 }
+
+// refFoldEqual is equals-ignore-case as event-ruler's EqualsIgnoreCaseParser
+// defines it: each character of the operand p matches its lower-case or its
+// upper-case form (full mappings) in s.
+func refFoldEqual(p, s string) bool {
+	return refFoldAny(p, s, func(rest string) bool { return rest == "" })
+}
+
+// refFoldAny reports whether s starts with a string the operand p matches
+// character by character, such that the rest of s satisfies done. It tries
+// every way.
+func refFoldAny(p, s string, done func(rest string) bool) bool {
+	if p == "" {
+		return done(s)
+	}
+	r, n := utf8.DecodeRuneInString(p)
+	lower, upper := string(unicode.ToLower(r)), string(unicode.ToUpper(r))
+	if m, ok := refUpperSpecial[r]; ok {
+		upper = m
+	}
+	if r == 'İ' {
+		lower = "i\u0307"
+	}
+	for _, f := range []string{lower, upper} {
+		if strings.HasPrefix(s, f) && refFoldAny(p[n:], s[len(f):], done) {
+			return true
+		}
+	}
+	return false
+}
+
+// refUpperSpecial lists a few characters whose upper case is two characters
+// (Unicode SpecialCasing), enough for the tests.
+var refUpperSpecial = map[rune]string{'ß': "SS", 'ﬁ': "FI", 'ﬀ': "FF", 'ŉ': "ʼN", 'ǰ': "J\u030C"}
 
 func refAffix(op, s, x string) bool {
 	if op == "prefix" {
@@ -576,7 +678,7 @@ func refExcluded(arg any, val any) bool {
 				xs, _ := x.(string)
 				return refAffix(op, s, xs)
 			case "equals-ignore-case":
-				return refAnyString(x, func(xs string) bool { return strings.EqualFold(s, xs) })
+				return refAnyString(x, func(xs string) bool { return refFoldEqual(xs, s) })
 			case "wildcard":
 				return refAnyString(x, func(xs string) bool { return refWildcard(xs, s) })
 			}
@@ -643,12 +745,18 @@ func refCIDR(arg any, val any) bool {
 		return false
 	}
 	c, _ := arg.(string)
-	prefix, err := netip.ParsePrefix(c)
+	base, bits, _ := strings.Cut(c, "/")
+	n, err := strconv.Atoi(bits)
+	a, ok1 := refIP(base)
+	if err != nil || !ok1 {
+		return false
+	}
+	prefix, err := a.Prefix(n)
 	if err != nil {
 		return false
 	}
 	addr, ok := refIP(s)
-	return ok && prefix.Masked().Contains(addr)
+	return ok && prefix.Contains(addr)
 }
 
 // refWildcard matches s against a wildcard pattern: '*' matches any run of

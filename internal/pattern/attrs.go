@@ -27,14 +27,8 @@ type Attr struct {
 // an error (wrapping ErrNotObject) when a String.Array value is not a JSON
 // array or a Number is not a JSON number.
 func (m *Machine) MatchAttrs(dst []string, attrs []Attr) ([]string, error) {
-	st := m.spare.Swap(nil)
-	if st == nil {
-		st, _ = m.pool.Get().(*state)
-		if st == nil {
-			st = newState(m)
-		}
-	}
-	defer m.release(st)
+	st := m.acquire()
+	defer m.pool.Put(st)
 	st.reset()
 	root := st.beginContainer(m.root, eObject, -1)
 	// Last wins: process only the last attribute of each name.

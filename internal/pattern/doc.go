@@ -9,11 +9,15 @@
 //
 //   - A leaf is a list of alternatives; exact strings, numbers, true, false,
 //     null; prefix, suffix (each also with equals-ignore-case),
-//     equals-ignore-case, wildcard, anything-but (string, number, lists, and
+//     equals-ignore-case, exactly (plain string equality, no IP address
+//     normalisation), wildcard, anything-but (string, number, lists, and
 //     with prefix/suffix/equals-ignore-case/wildcard), numeric (one or two
-//     comparisons), exists, cidr. $or at any level expands into AND-
-//     combinations (at most 1,000). Duplicate keys in a pattern: the last
-//     wins (documented).
+//     comparisons), exists, cidr (mask below 32 bits for IPv4, 128 for
+//     IPv6). $or at any level expands into AND-combinations (at most 1,000),
+//     each of at most 256 field conditions (event-ruler's rule size).
+//     Duplicate keys in a pattern are applied in order like other fields:
+//     {"a":{"b":..},"a":{"c":..}} requires both a.b and a.c; of two leaf
+//     lists on one path the later wins.
 //   - Several conditions on one path: event-ruler's JsonRuleCompiler writes
 //     the fields in the order of the pattern text into every AND-combination
 //     built so far, and a later write to a path REPLACES the earlier
@@ -25,18 +29,22 @@
 //     and the combinations are a=x, and a=x AND b=z. {"a":{"b":..}} and a
 //     later "a.b" name the same path, so the later one wins too. We follow
 //     that order-dependent override (parse.go, compiler.object).
-//   - Numbers follow event-ruler's ComparableNumber: an event number is
-//     compared by value when "comparable" (see number.go), else only by
-//     literal text; never equal to a string. Pattern operands (exact values,
-//     numeric bounds, anything-but numbers) are read as float64, as
-//     event-ruler reads them as doubles: 0.30000000000000001 is 0.3 (an exact
-//     value also matches its own literal text). A numeric or anything-but
-//     operand a float64 cannot represent is rejected, as event-ruler rejects
-//     it: beyond the range (1E309), or non-zero and underflowing to 0
-//     (1E-325; a subnormal such as 1E-320 is fine). Such a number as an exact
-//     value matches its literal text only (event-ruler drops the numeric
-//     form silently). Exact strings that are IP addresses compare as
-//     addresses.
+//   - The equals-ignore-case family (equals-ignore-case, prefix/suffix with
+//     equals-ignore-case, anything-but with equals-ignore-case) follows
+//     event-ruler's EqualsIgnoreCaseParser: each character of the operand
+//     matches its lower- or its upper-case form, with full case mappings, so
+//     "straße" matches "STRASSE" but "STRASSE" does not match "straße"; a
+//     character outside the BMP is one character ("😀OK" matches "😀ok"),
+//     where event-ruler garbles it (fold.go).
+//   - Numbers follow event-ruler's ComparableNumber: a number is compared by
+//     value only when "comparable" (its decimal value is that of the
+//     shortest text of its float64, see number.go), else only by literal
+//     text; never equal to a string. This holds for event numbers and for
+//     pattern operands: a numeric or anything-but operand that is not
+//     comparable (0.30000000000000001, 9007199254740993, 1E309, 2.5E-324) is
+//     rejected, and such a number as an exact value matches its own literal
+//     text only. Exact strings that are IP addresses (dotted IPv4, or IPv6 in
+//     hex and colons only) compare as addresses.
 //   - exists and all operators apply to leaves only: an object, or an empty
 //     array, is not a leaf. A null where an object is expected makes every
 //     field below it missing. anything-but matches any present value it does
@@ -46,13 +54,25 @@
 //     through an array of objects must be satisfied inside the same element
 //     (this includes conditions that come from an $or branch and from fields
 //     beside the $or whose paths share the array, since event-ruler
-//     flattens $or into dotted-path sub-rules). An {"exists": false} condition fails when a
-//     leaf of its path is consistent with the elements the other conditions
-//     chose; where no condition chooses an element of an array, every leaf in
-//     it counts (event-ruler's membership check, made independent of the
-//     order of field names).
+//     flattens $or into dotted-path sub-rules). {"exists": false} follows
+//     event-ruler's ACFinder, which takes the conditions of a combination in
+//     the order of their sorted paths: an absent path must have no leaf in
+//     the array elements chosen by the conditions whose paths sort before
+//     it, and so no leaf in any element of an array that none of those
+//     passes through. {"f":{"g":[{"exists":false}],"h":[{"exists":true}]}}
+//     does not match {"f":[{"g":1},{"h":2}]} (f.g sorts before f.h), while
+//     {"f":{"a":[{"exists":true}],"g":[{"exists":false}]}} matches
+//     {"f":[{"a":1},{"g":2}]}.
 //   - Keys are joined with '.', as EventBridge does: {"a":{"b":..}} and
-//     {"a.b":..} name the same field, in patterns and in events.
+//     {"a.b":..} name the same field, in patterns and in events. An event
+//     member with an empty key is not read unless a pattern path has an
+//     empty step that is not trailing (event-ruler splits rule paths with
+//     Java's String.split, which drops trailing empty steps, and reads only
+//     the event keys that are steps of some rule): {"a":{"":["x"]}} and
+//     {"a.":["x"]} never match {"a":{"":"x"}}, though {"a.":["x"]} matches
+//     {"a.":"x"}. In event-ruler this depends on every rule of the machine;
+//     here it is decided per pattern (scan.go emptyKeyValue, pred.noEmpty),
+//     so that a Machine reports what each pattern alone would.
 //   - Duplicate keys in an event: the last occurrence wins, like
 //     encoding/json (event-ruler's streaming parser keeps all of them; we
 //     follow the issue and the documented pattern rule instead).
@@ -62,7 +82,8 @@
 // Parse turns a pattern into Conjs (AND-combinations of field conditions,
 // Req). Build puts every condition of every pattern into a path trie whose
 // nodes hold a fieldIndex: hash maps for exact values, per-length hash probes
-// for prefixes and suffixes (plain and case-folded), lists for the rest.
+// for prefixes and suffixes (plain, and case-folded by fold key with an
+// exact check of candidates), lists for the rest.
 // Identical conditions share one predicate, so the work per event leaf
 // depends on the values present, not on the number of patterns.
 //

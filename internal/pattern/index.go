@@ -32,8 +32,8 @@ type leafValue struct {
 	fok       bool
 	cmp       bool
 
-	foldDone, lowerDone bool
-	fold, lower         []byte
+	foldDone bool
+	fold     []byte
 
 	ipDone bool
 	ip     netip.Addr
@@ -79,22 +79,12 @@ func (v *leafValue) foldKey(buf *[]byte) []byte {
 	return v.fold
 }
 
-// lowerKey returns the lower-case form, built in *buf.
-func (v *leafValue) lowerKey(buf *[]byte) []byte {
-	if !v.lowerDone {
-		v.lowerDone = true
-		*buf = lowerKey((*buf)[:0], v.str)
-		v.lower = *buf
-	}
-	return v.lower
-}
-
 func (v *leafValue) addr() (netip.Addr, bool) {
 	if !v.ipDone {
 		v.ipDone = true
 		s := v.str
 		if len(s) >= 2 && len(s) <= 64 && (isHex(s[0]) || s[0] == ':') {
-			v.ip, v.isIP = parseAddr(s)
+			v.ip, v.isIP = ipLiteral(s)
 		}
 	}
 	return v.ip, v.isIP
@@ -156,12 +146,12 @@ type fieldIndex struct {
 	ips      map[netip.Addr][]int32
 	prefix   affixIndex
 	suffix   affixIndex
-	prefixLo affixIndex // prefix + equals-ignore-case, lower-cased
-	suffixLo affixIndex
-	folds    map[string][]int32 // equals-ignore-case, by fold key
-	wcs      []wcEntry          // wildcards starting and ending with '*'
-	wcPre    wcAffix            // wildcards with a literal first segment, by it
-	wcSuf    wcAffix            // wildcards starting with '*' but with a literal last segment
+	prefixLo entryAffix[foldEntry] // prefix + equals-ignore-case, by fold key
+	suffixLo entryAffix[foldEntry]
+	folds    map[string][]foldEntry // equals-ignore-case, by fold key
+	wcs      []wcEntry              // wildcards starting and ending with '*'
+	wcPre    entryAffix[wcEntry]    // wildcards with a literal first segment, by it
+	wcSuf    entryAffix[wcEntry]    // wildcards starting with '*' but with a literal last segment
 	ranges   []rangeEntry
 	cidrs    []cidrEntry
 	abs      []abEntry
@@ -173,17 +163,18 @@ type wcEntry struct {
 	pred int32
 }
 
-// wcAffix indexes wildcards by a literal first (or last) segment, so that a
-// value probes one hash map per distinct segment length and runs the full
-// wildcard match only on candidates.
-type wcAffix struct {
+// entryAffix indexes entries that need a full check (wildcards, case-folded
+// operands) by a key taken from the start (or end) of a value, so that a
+// value probes one hash map per distinct key length and runs the full check
+// only on candidates.
+type entryAffix[E any] struct {
 	lens []int
-	m    map[string][]wcEntry
+	m    map[string][]E
 }
 
-func (a *wcAffix) add(key string, e wcEntry) {
+func (a *entryAffix[E]) add(key string, e E) {
 	if a.m == nil {
-		a.m = make(map[string][]wcEntry)
+		a.m = make(map[string][]E)
 	}
 	if _, ok := a.m[key]; !ok {
 		i := sort.SearchInts(a.lens, len(key))
@@ -196,17 +187,44 @@ func (a *wcAffix) add(key string, e wcEntry) {
 	a.m[key] = append(a.m[key], e)
 }
 
-func (a *wcAffix) eval(s []byte, suffix bool, st *state) {
+// at returns the entries whose key is the first (or, with suffix, the last)
+// n bytes of s.
+func (a *entryAffix[E]) at(s []byte, n int, suffix bool) []E {
+	if suffix {
+		return a.m[string(s[len(s)-n:])]
+	}
+	return a.m[string(s[:n])]
+}
+
+func evalWildcards(a *entryAffix[wcEntry], s []byte, suffix bool, st *state) {
 	for _, n := range a.lens {
 		if n > len(s) {
 			break
 		}
-		k := s[:n]
-		if suffix {
-			k = s[len(s)-n:]
-		}
-		for _, e := range a.m[string(k)] {
+		for _, e := range a.at(s, n, suffix) {
 			if e.w.match(s) {
+				st.hit(e.pred)
+			}
+		}
+	}
+}
+
+// foldEntry is an operand of the equals-ignore-case family, checked exactly
+// (foldMatch) once its fold key is found.
+type foldEntry struct {
+	p    string
+	pred int32
+}
+
+// evalFoldAffix hits the prefix (or suffix) equals-ignore-case operands of a
+// that value s, with fold key key, starts (ends) with.
+func evalFoldAffix(a *entryAffix[foldEntry], s, key []byte, suffix bool, st *state) {
+	for _, n := range a.lens {
+		if n > len(key) {
+			break
+		}
+		for _, e := range a.at(key, n, suffix) {
+			if suffix && foldMatchSuffix(e.p, s) || !suffix && foldMatch(e.p, s, true) {
 				st.hit(e.pred)
 			}
 		}
@@ -270,14 +288,15 @@ func (fi *fieldIndex) add(a *alt, pred int32) {
 	case aSuffix:
 		fi.suffix.add(a.s, pred)
 	case aPrefixFold:
-		fi.prefixLo.add(a.s, pred)
+		fi.prefixLo.add(string(foldKey(nil, []byte(a.s))), foldEntry{p: a.s, pred: pred})
 	case aSuffixFold:
-		fi.suffixLo.add(a.s, pred)
+		fi.suffixLo.add(string(foldKey(nil, []byte(a.s))), foldEntry{p: a.s, pred: pred})
 	case aEqualsFold:
 		if fi.folds == nil {
-			fi.folds = make(map[string][]int32)
+			fi.folds = make(map[string][]foldEntry)
 		}
-		fi.folds[a.s] = appendUnique(fi.folds[a.s], pred)
+		k := string(foldKey(nil, []byte(a.s)))
+		fi.folds[k] = append(fi.folds[k], foldEntry{p: a.s, pred: pred})
 	case aWildcard:
 		e := wcEntry{w: a.wc, pred: pred}
 		first, last := a.wc.segs[0], a.wc.segs[len(a.wc.segs)-1]
@@ -345,35 +364,21 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 				}
 			}
 		}
-		if fi.prefixLo.m != nil || fi.suffixLo.m != nil {
-			lo := v.lowerKey(&st.lowerBuf)
-			for _, n := range fi.prefixLo.lens {
-				if n > len(lo) {
-					break
+		if fi.prefixLo.m != nil || fi.suffixLo.m != nil || fi.folds != nil {
+			key := v.foldKey(&st.foldBuf)
+			evalFoldAffix(&fi.prefixLo, s, key, false, st)
+			evalFoldAffix(&fi.suffixLo, s, key, true, st)
+			for _, e := range fi.folds[string(key)] {
+				if foldMatch(e.p, s, false) {
+					st.hit(e.pred)
 				}
-				for _, p := range fi.prefixLo.m[string(lo[:n])] {
-					st.hit(p)
-				}
-			}
-			for _, n := range fi.suffixLo.lens {
-				if n > len(lo) {
-					break
-				}
-				for _, p := range fi.suffixLo.m[string(lo[len(lo)-n:])] {
-					st.hit(p)
-				}
-			}
-		}
-		if fi.folds != nil {
-			for _, p := range fi.folds[string(v.foldKey(&st.foldBuf))] {
-				st.hit(p)
 			}
 		}
 		if fi.wcPre.m != nil {
-			fi.wcPre.eval(s, false, st)
+			evalWildcards(&fi.wcPre, s, false, st)
 		}
 		if fi.wcSuf.m != nil {
-			fi.wcSuf.eval(s, true, st)
+			evalWildcards(&fi.wcSuf, s, true, st)
 		}
 		for i := range fi.wcs {
 			if fi.wcs[i].w.match(s) {

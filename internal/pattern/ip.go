@@ -1,6 +1,11 @@
 package pattern
 
-import "net/netip"
+import (
+	"bytes"
+	"net/netip"
+	"strconv"
+	"strings"
+)
 
 // parseAddr parses an IPv4 or IPv6 address without a zone from b, accepting
 // exactly what netip.ParseAddr accepts (less zones). It exists because
@@ -141,4 +146,60 @@ func parseIPv6(s []byte) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return netip.AddrFrom16(ip), true
+}
+
+// ipLiteral reads an IP address the way event-ruler does (CIDR.ipToBytes),
+// for event strings, exact pattern strings and cidr operands alike: IPv4 in
+// dotted decimal, or IPv6 written with hex digits and colons only (no
+// embedded dotted IPv4 such as ::ffff:1.2.3.4, no zone). An IPv4-mapped IPv6
+// address (::ffff:102:304) is the IPv4 address it maps, as Java's
+// InetAddress makes it.
+func ipLiteral(b []byte) (netip.Addr, bool) {
+	a, ok := parseAddr(b)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	if a.Is6() && bytes.IndexByte(b, '.') >= 0 {
+		return netip.Addr{}, false // an embedded dotted IPv4 address
+	}
+	return a.Unmap(), true
+}
+
+// parseCIDR reads a cidr operand as event-ruler's CIDR.cidr does: an address
+// (ipLiteral), one '/', and a decimal mask of at most 31 bits for IPv4 and
+// 127 for IPv6 (a /32 or /128 block is one address: list it as a plain
+// string). The block is returned masked. reason says what is wrong.
+func parseCIDR(s string) (netip.Prefix, string) {
+	addr, bits, ok := strings.Cut(s, "/")
+	if !ok || strings.Contains(bits, "/") {
+		return netip.Prefix{}, "is not a CIDR block: it needs one '/' between the address and the mask length"
+	}
+	n, err := strconv.Atoi(bits)
+	if err != nil {
+		return netip.Prefix{}, "is not a CIDR block: the mask length " + strconv.Quote(bits) + " is not an integer"
+	}
+	if n < 0 {
+		return netip.Prefix{}, "is not a CIDR block: the mask length must not be negative"
+	}
+	a, isIP := ipLiteral([]byte(addr))
+	if !isIP {
+		return netip.Prefix{}, "is not a CIDR block: " + strconv.Quote(addr) + " is not a standard IPv4 or IPv6 address"
+	}
+	limit := 127
+	if a.Is4() {
+		limit = 31
+	}
+	if n > limit {
+		family := "IPv6"
+		if a.Is4() {
+			family = "IPv4"
+		}
+		return netip.Prefix{}, "is not a CIDR block: the mask of an " + family + " address must be at most " +
+			strconv.Itoa(limit) + " bits (a /" + strconv.Itoa(limit+1) + " is one address: list it as a plain string), got " + strconv.Itoa(n)
+	}
+	p, err := a.Prefix(n)
+	if err != nil {
+		return netip.Prefix{}, "is not a valid CIDR block"
+	}
+	return p, ""
 }

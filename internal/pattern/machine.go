@@ -3,7 +3,6 @@ package pattern
 import (
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // pathNode is a node of the path trie: one dotted event path that some
@@ -83,6 +82,9 @@ type pred struct {
 	// anchored lists the subrules whose anchor this pred is: the required
 	// pred of the subrule that the fewest subrules require (see anchor).
 	anchored []int32
+	// noEmpty: the pred belongs to patterns that do not read event members
+	// with an empty key (Parsed.emptyStep), so leaves below one never hit it.
+	noEmpty bool
 }
 
 // sreq is a compiled field condition of a subrule.
@@ -114,9 +116,11 @@ type Machine struct {
 	preds    []pred
 	subrules []subrule
 	ids      []string
-	always   []int32 // subrules without required preds: checked on every event
-	pool     sync.Pool
-	spare    atomic.Pointer[state]
+	always   []int32   // subrules without required preds: checked on every event
+	pool     sync.Pool // *state scratch space (acquire)
+	// emptyStep: a pattern uses the empty key as a step (usesEmptyStep);
+	// otherwise an event member with an empty key is not read.
+	emptyStep bool
 }
 
 // Build compiles entries into a Machine.
@@ -125,7 +129,7 @@ func Build(entries []Entry) *Machine {
 		m:        &Machine{},
 		nodes:    make(map[string]*pathNode),
 		predKeys: make(map[string]int32),
-		presence: make(map[*pathNode]int32),
+		presence: make(map[presenceKey]int32),
 	}
 	b.m.root = &pathNode{id: 0}
 	b.m.nodes = 1
@@ -203,7 +207,7 @@ type builder struct {
 	m        *Machine
 	nodes    map[string]*pathNode
 	predKeys map[string]int32
-	presence map[*pathNode]int32
+	presence map[presenceKey]int32
 	nsub     []int32 // per pred: the subrules in which it is required
 	last     []int32 // per pred: the last subrule counted in nsub
 }
@@ -236,12 +240,24 @@ func (b *builder) node(path string) *pathNode {
 	return n
 }
 
-func (b *builder) newPred(key string, n *pathNode, alts []alt) int32 {
+// presenceKey names the presence pred of a path for the patterns that read
+// empty keys or for those that do not.
+type presenceKey struct {
+	n       *pathNode
+	noEmpty bool
+}
+
+func (b *builder) newPred(key string, n *pathNode, alts []alt, noEmpty bool) int32 {
+	if noEmpty {
+		key = "N" + key
+	} else {
+		key = "E" + key
+	}
 	if id, ok := b.predKeys[key]; ok {
 		return id
 	}
 	id := int32(len(b.m.preds))
-	b.m.preds = append(b.m.preds, pred{})
+	b.m.preds = append(b.m.preds, pred{noEmpty: noEmpty})
 	b.nsub = append(b.nsub, 0)
 	b.last = append(b.last, -1)
 	b.predKeys[key] = id
@@ -254,15 +270,16 @@ func (b *builder) newPred(key string, n *pathNode, alts []alt) int32 {
 	return id
 }
 
-func (b *builder) presencePred(n *pathNode) int32 {
-	if id, ok := b.presence[n]; ok {
+func (b *builder) presencePred(n *pathNode, noEmpty bool) int32 {
+	k := presenceKey{n: n, noEmpty: noEmpty}
+	if id, ok := b.presence[k]; ok {
 		return id
 	}
 	id := int32(len(b.m.preds))
-	b.m.preds = append(b.m.preds, pred{})
+	b.m.preds = append(b.m.preds, pred{noEmpty: noEmpty})
 	b.nsub = append(b.nsub, 0)
 	b.last = append(b.last, -1)
-	b.presence[n] = id
+	b.presence[k] = id
 	if n.field == nil {
 		n.field = &fieldIndex{}
 	}
@@ -273,6 +290,7 @@ func (b *builder) presencePred(n *pathNode) int32 {
 func (b *builder) add(e Entry) {
 	pi := int32(len(b.m.ids))
 	b.m.ids = append(b.m.ids, e.ID)
+	b.m.emptyStep = b.m.emptyStep || e.P.emptyStep
 	for _, cj := range e.P.Conjs {
 		si := int32(len(b.m.subrules))
 		sr := subrule{pattern: pi, reqs: make([]sreq, 0, len(cj))}
@@ -280,10 +298,10 @@ func (b *builder) add(e Entry) {
 			n := b.node(r.Path)
 			q := sreq{node: n, pred: -1, presence: -1, allowAbsent: r.AllowAbsent}
 			if len(r.alts) > 0 {
-				q.pred = b.newPred(r.Path+"\x00"+r.key, n, r.alts)
+				q.pred = b.newPred(r.Path+"\x00"+r.key, n, r.alts, !e.P.emptyStep)
 			}
 			if r.AllowAbsent {
-				q.presence = b.presencePred(n)
+				q.presence = b.presencePred(n, !e.P.emptyStep)
 			} else {
 				if b.last[q.pred] != si {
 					b.last[q.pred] = si

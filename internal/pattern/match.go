@@ -58,23 +58,26 @@ type state struct {
 	hits     []int32
 	entries  []entry
 	sawArray bool
+	viaEmpty bool // the current leaf lies below a member with an empty key
 
 	// scanner scratch
-	seen     []uint32 // per trie node: object id in which its key was seen
-	seenPos  []int32
-	objSeq   uint32
-	keyBuf   []byte
-	strBuf   []byte
-	foldBuf  []byte
-	lowerBuf []byte
-	pending  []pendingMember
-	frames   []frame
-	val      leafValue
+	seen    []uint32 // per trie node: object id in which its key was seen
+	seenPos []int32
+	objSeq  uint32
+	keyBuf  []byte
+	strBuf  []byte
+	foldBuf []byte
+	pending []pendingMember
+	frames  []frame
+	val     leafValue
+
+	choiceBuf []sreq // consistentChoices
 }
 
 type pendingMember struct {
-	node *pathNode
-	pos  int
+	node  *pathNode
+	pos   int
+	empty bool // the member's key is empty
 }
 
 func newState(m *Machine) *state {
@@ -101,6 +104,7 @@ func (st *state) reset() {
 	st.hits = st.hits[:0]
 	st.entries = st.entries[:0]
 	st.sawArray = false
+	st.viaEmpty = false
 }
 
 // beginContainer records an object or array at node under parent and
@@ -149,7 +153,7 @@ func (st *state) leaf(node *pathNode, parent int32) {
 
 // hit records that the current leaf satisfies predicate p.
 func (st *state) hit(p int32) {
-	if st.leafEpoch[p] == st.leafSeq {
+	if st.leafEpoch[p] == st.leafSeq || st.viaEmpty && st.m.preds[p].noEmpty {
 		return
 	}
 	st.leafEpoch[p] = st.leafSeq
@@ -208,7 +212,7 @@ func (st *state) confirm(s int32, dst []string) []string {
 			}
 		}
 	} else {
-		ok = st.consistent(0, sr.reqs)
+		ok = st.consistentChoices(sr.reqs)
 	}
 	if ok {
 		st.patEpoch[sr.pattern] = st.epoch
@@ -274,71 +278,124 @@ func (st *state) consistent(e int32, reqs []sreq) bool {
 // arrayHolds applies consistent to the elements of array entry e, flattened
 // through nested arrays, following event-ruler's array-consistent matching:
 // when a required condition is routed into the array, one element must
-// satisfy all of reqs. When only {"exists": false} conditions are (nothing
-// picks an element), every leaf in the array is consistent with the rest of
-// the match, so the paths must be absent from the whole array, unless an
-// element satisfies a condition by one of its values.
+// satisfy all of reqs.
+//
+// {"exists": false} follows event-ruler's order: it checks the conditions of
+// a combination in the order of their sorted paths, and checks that a path
+// is absent against the array elements chosen by the conditions checked
+// before it. So an absent path that sorts before every required condition
+// routed into this array (or that has none beside it) must be absent from
+// every element; one that sorts after such a condition must be absent from
+// the element that condition chose. Every condition in reqs is either
+// required or a pure absence here (see consistentChoices).
 func (st *state) arrayHolds(e int32, reqs []sreq) bool {
+	var buf [8]sreq
+	rest := buf[:0]
 	required := false
 	for i := range reqs {
-		if !reqs[i].allowAbsent {
+		q := &reqs[i]
+		if !q.allowAbsent {
 			required = true
-			break
+			rest = append(rest, *q)
+			continue
 		}
-	}
-	if st.anyElement(e, reqs, required) {
-		return true
-	}
-	if required {
-		return false
-	}
-	for i := range reqs {
-		if st.presentBelow(e, reqs[i].node, reqs[i].presence) {
-			return false
-		}
-	}
-	return true
-}
-
-func (st *state) anyElement(e int32, reqs []sreq, required bool) bool {
-	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
-		switch st.entries[c].kind {
-		case eObject:
-			if (required || st.hitsBelow(c, reqs)) && st.consistent(c, reqs) {
-				return true
-			}
-		case eArray:
-			if st.anyElement(c, reqs, required) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hitsBelow reports whether a leaf below entry e satisfies the value
-// alternatives of one of reqs.
-func (st *state) hitsBelow(e int32, reqs []sreq) bool {
-	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
-		ce := &st.entries[c]
-		if ce.kind == eLeaf {
-			for i := range reqs {
-				if reqs[i].node == ce.node && reqs[i].pred >= 0 {
-					for _, p := range st.hits[ce.hitLo:ce.hitHi] {
-						if p == reqs[i].pred {
-							return true
-						}
-					}
-				}
+		if !requiredBefore(reqs, q.node.path) {
+			if st.presentBelow(e, q.node, q.presence) {
+				return false
 			}
 			continue
 		}
-		if st.hitsBelow(c, reqs) {
+		rest = append(rest, *q)
+	}
+	return !required || st.anyElement(e, rest)
+}
+
+// requiredBefore reports whether a required condition of reqs has a path
+// that sorts before path.
+func requiredBefore(reqs []sreq, path string) bool {
+	for i := range reqs {
+		if !reqs[i].allowAbsent && reqs[i].node.path < path {
 			return true
 		}
 	}
 	return false
 }
+
+func (st *state) anyElement(e int32, reqs []sreq) bool {
+	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
+		switch st.entries[c].kind {
+		case eObject:
+			if st.consistent(c, reqs) {
+				return true
+			}
+		case eArray:
+			if st.anyElement(c, reqs) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// consistentChoices is consistent for a whole subrule. A condition that lists
+// values beside {"exists": false} holds either by a value (then it picks an
+// array element like any value condition) or by absence (event-ruler follows
+// both transitions); each choice is tried, so that consistent sees only
+// required conditions and pure absences. In a subrule with more than
+// maxChoiceConds such conditions, the first maxChoiceConds are tried both
+// ways and each of the rest is read by a value when a leaf of the event has
+// one, else by absence (a bound on the work, exact in all but contrived
+// cases).
+func (st *state) consistentChoices(reqs []sreq) bool {
+	var idx [maxChoiceConds]int
+	k, more := 0, false
+	for i := range reqs {
+		if reqs[i].allowAbsent && reqs[i].pred >= 0 {
+			if k == maxChoiceConds {
+				more = true
+				break
+			}
+			idx[k] = i
+			k++
+		}
+	}
+	if k == 0 {
+		return st.consistent(0, reqs)
+	}
+	work := append(st.choiceBuf[:0], reqs...)
+	st.choiceBuf = work
+	if more {
+		// Beyond maxChoiceConds: by a value when some leaf of the event
+		// has one, else by absence.
+		for i := idx[k-1] + 1; i < len(work); i++ {
+			if q := &work[i]; q.allowAbsent && q.pred >= 0 {
+				if st.predEpoch[q.pred] == st.epoch {
+					q.allowAbsent = false
+				} else {
+					q.pred = -1
+				}
+			}
+		}
+	}
+	for mask := 0; mask < 1<<k; mask++ {
+		for j := 0; j < k; j++ {
+			q := &work[idx[j]]
+			if mask&(1<<j) != 0 {
+				q.allowAbsent, q.pred = false, reqs[idx[j]].pred
+			} else {
+				q.allowAbsent, q.pred = true, -1
+			}
+		}
+		if st.consistent(0, work) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxChoiceConds bounds the value-or-absent conditions of one subrule whose
+// both readings consistentChoices tries.
+const maxChoiceConds = 8
 
 // presentBelow reports whether some leaf at node n below entry e exists
 // (presence is the presence predicate of n).

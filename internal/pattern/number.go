@@ -6,15 +6,15 @@ import (
 	"unsafe"
 )
 
-// Numbers follow event-ruler (ComparableNumber.generate): an event number
-// takes part in numeric comparison, and in by-value equality, only when it is
+// Numbers follow event-ruler (ComparableNumber.generate): a number takes
+// part in numeric comparison, and in by-value equality, only when it is
 // "comparable": finite as a float64, and its decimal value equals that of the
 // shortest text of that float64. -122.422003528252475 (18 significant digits)
 // is therefore not comparable, while 0.1, 5e0 and 50e-1 are. -0 compares
-// equal to 0. Pattern operands need not be comparable: event-ruler reads them
-// as doubles, and so does the parser (parse.go, operandFloat), which only
-// refuses numbers a float64 cannot represent (overflow, and non-zero
-// underflow to 0).
+// equal to 0. The rule holds on both sides: an event number that is not
+// comparable is matched by its text only; a pattern operand of numeric or
+// anything-but that is not is rejected (parse.go, comparableOperand), and an
+// exact pattern number that is not matches its own text only.
 
 // minNormal is the smallest positive normal float64. Below it a float64 holds
 // fewer than 15 significant decimal digits.

@@ -3,6 +3,7 @@ package pattern
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestNumberValue(t *testing.T) {
@@ -55,13 +56,79 @@ func TestWildcard(t *testing.T) {
 }
 
 func TestFoldKeys(t *testing.T) {
-	if string(foldKey(nil, []byte("Straße K"))) != string(foldKey(nil, []byte("STRAßE k"))) {
-		t.Error("foldKey differs for EqualFold strings")
+	if string(foldKey(nil, []byte("Straße K"))) != string(foldKey(nil, []byte("STRASSE k"))) {
+		t.Error("foldKey differs for ß and SS")
 	}
 	if string(foldKey(nil, []byte("s"))) != string(foldKey(nil, []byte("ſ"))) {
-		t.Error("foldKey: s and long s are EqualFold")
+		t.Error("foldKey: s and long s")
 	}
-	if string(lowerKey(nil, []byte("ÉvénT"))) != "évént" {
-		t.Error("lowerKey")
+	if string(foldKey(nil, []byte("ı"))) != string(foldKey(nil, []byte("I"))) {
+		t.Error("foldKey: dotless i and its upper case I")
+	}
+}
+
+// TestFoldKeyCoversFoldMatch: whatever foldMatch accepts has the operand's
+// fold key (the hash index must never hide a match), for every code point's
+// lower- and upper-case forms.
+func TestFoldKeyCoversFoldMatch(t *testing.T) {
+	var lo, up [utf8.UTFMax]byte
+	for r := rune(0); r < 0x20000; r++ { // no code point above has a case mapping
+		if r >= 0xD800 && r < 0xE000 || r == 0x130 {
+			continue // surrogates; U+0130 lower-cases to i + U+0307 (see fold.go)
+		}
+		p := string(r)
+		lower, upper := caseForms(r, &lo, &up)
+		for _, v := range [][]byte{lower, upper} {
+			if !foldMatch(p, v, false) {
+				t.Fatalf("foldMatch(%q, %q) = false", p, v)
+			}
+			if string(foldKey(nil, v)) != string(foldKey(nil, []byte(p))) {
+				t.Fatalf("foldKey(%q) = %q, foldKey(%q) = %q", v, foldKey(nil, v), p, foldKey(nil, []byte(p)))
+			}
+		}
+	}
+}
+
+// TestFoldMatch: event-ruler's per-character rule (EqualsIgnoreCaseParser:
+// each operand character matches its lower or its upper case).
+func TestFoldMatch(t *testing.T) {
+	cases := []struct {
+		p, v   string
+		prefix bool
+		want   bool
+	}{
+		{"straße", "STRASSE", false, true},
+		{"straße", "straße", false, true},
+		{"straße", "STRAßE", false, true},
+		{"STRASSE", "straße", false, false},
+		{"ss", "ß", false, false},
+		{"ß", "ss", false, false},
+		{"ß", "SS", false, true},
+		{"ﬁx", "FIX", false, true},
+		{"k", "K", false, false},
+		{"K", "k", false, true},
+		{"😀OK", "😀ok", false, true},
+		{"😀OK", "😁ok", false, false},
+		{"abc", "ABCD", false, false},
+		{"abc", "ABCD", true, true},
+		{"ß", "SSx", true, true},
+		{"", "", false, true},
+		{"", "x", true, true},
+		{"x", "", true, false},
+	}
+	for _, c := range cases {
+		if got := foldMatch(c.p, []byte(c.v), c.prefix); got != c.want {
+			t.Errorf("foldMatch(%q, %q, %v) = %v, want %v", c.p, c.v, c.prefix, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		p, v string
+		want bool
+	}{
+		{"ße", "xSSE", true}, {"ße", "xsse", false}, {"😀K", "x😀k", true}, {"abc", "ab", false}, {"", "x", true},
+	} {
+		if got := foldMatchSuffix(c.p, []byte(c.v)); got != c.want {
+			t.Errorf("foldMatchSuffix(%q, %q) = %v, want %v", c.p, c.v, got, c.want)
+		}
 	}
 }

@@ -9,26 +9,27 @@ import (
 	"testing"
 )
 
-// TestNumericOperandsAsFloat64: operands of numeric and anything-but with
-// more digits than a float64 holds are accepted and compared by their
-// float64 value, as event-ruler does (it reads them as doubles).
-func TestNumericOperandsAsFloat64(t *testing.T) {
+// TestNumericOperandsComparable: numbers take part in numeric comparison
+// only when they are comparable in event-ruler's sense
+// (ComparableNumber.generate: the decimal value equals that of the shortest
+// text of its float64), on both sides: pattern operands that are not are
+// rejected (TestNumericOperandRejects), exact pattern numbers that are not
+// match their own literal text only, and event numbers that are not are
+// never compared numerically.
+func TestNumericOperandsComparable(t *testing.T) {
 	cases := []struct {
 		pat, ev string
 		want    bool
 	}{
-		// 0.30000000000000001 is the float64 0.3.
-		{`{"x":[{"numeric":[">",0.30000000000000001]}]}`, `{"x":0.3}`, false},
-		{`{"x":[{"numeric":[">=",0.30000000000000001]}]}`, `{"x":0.3}`, true},
-		{`{"x":[{"numeric":["=",0.30000000000000001]}]}`, `{"x":0.3}`, true},
-		{`{"x":[{"numeric":["=",0.30000000000000001]}]}`, `{"x":3e-1}`, true},
-		{`{"x":[{"numeric":["<",0.30000000000000001]}]}`, `{"x":0.29999999999999993}`, true},
-		{`{"x":[{"numeric":[">",-122.422003528252475,"<",0]}]}`, `{"x":-122.42200352825247}`, false},
-		{`{"x":[{"numeric":[">=",-122.422003528252475,"<",0]}]}`, `{"x":-122.42200352825247}`, true},
-		{`{"x":[{"numeric":[">",1.00000000000000000001]}]}`, `{"x":1.0000000000000002}`, true},
-		// Event values keep event-ruler's rule: a value with more digits
-		// than a float64 holds is not compared numerically.
-		{`{"x":[{"numeric":["=",0.30000000000000001]}]}`, `{"x":0.30000000000000001}`, false},
+		{`{"x":[{"numeric":[">",0.3]}]}`, `{"x":0.3}`, false},
+		{`{"x":[{"numeric":[">=",0.3]}]}`, `{"x":0.3}`, true},
+		{`{"x":[{"numeric":["=",0.3]}]}`, `{"x":3e-1}`, true},
+		{`{"x":[{"numeric":["=",5.0]}]}`, `{"x":5}`, true},
+		// Event values: a value with more digits than its float64's
+		// shortest text is not compared numerically.
+		{`{"x":[{"numeric":["=",0.3]}]}`, `{"x":0.30000000000000001}`, false},
+		{`{"x":[{"numeric":[">",-123,"<",0]}]}`, `{"x":-122.422003528252475}`, false},
+		{`{"x":[{"numeric":[">",-123,"<",0]}]}`, `{"x":-122.42200352825247}`, true},
 		// Subnormal operands are numbers like any other; -0 is 0.
 		{`{"x":[{"numeric":["=",1E-320]}]}`, `{"x":10e-321}`, true},
 		{`{"x":[{"numeric":["<",1E-320]}]}`, `{"x":5e-324}`, true},
@@ -36,20 +37,20 @@ func TestNumericOperandsAsFloat64(t *testing.T) {
 		{`{"x":[{"numeric":["=",-0.0]}]}`, `{"x":0}`, true},
 		{`{"x":[{"anything-but":1E-320}]}`, `{"x":10e-321}`, false},
 		{`{"x":[{"anything-but":1E-320}]}`, `{"x":2e-320}`, true},
-		// anything-but with inexact numbers.
-		{`{"x":[{"anything-but":0.30000000000000001}]}`, `{"x":0.3}`, false},
-		{`{"x":[{"anything-but":0.30000000000000001}]}`, `{"x":0.4}`, true},
-		{`{"x":[{"anything-but":[1,0.30000000000000001]}]}`, `{"x":0.3}`, false},
-		{`{"x":[{"anything-but":[1,0.30000000000000001]}]}`, `{"x":2}`, true},
-		// Exact numbers in a list: by text, and by the float64 value of
-		// the operand against comparable event numbers (event-ruler's
-		// writeRules adds numericEquals of the double).
-		{`{"x":[0.30000000000000001]}`, `{"x":0.3}`, true},
+		// Exact numbers: by text, and by value only when comparable
+		// (event-ruler's writeRules drops numericEquals silently when
+		// ComparableNumber rejects the operand).
+		{`{"x":[0.30000000000000001]}`, `{"x":0.3}`, false},
 		{`{"x":[0.30000000000000001]}`, `{"x":0.30000000000000001}`, true},
 		{`{"x":[0.30000000000000001]}`, `{"x":0.30000000000000002}`, false},
-		// A number a float64 cannot represent matches by its text only
-		// (event-ruler drops the numeric form): beyond the range, or
-		// non-zero and underflowing to 0.
+		{`{"x":[9007199254740993]}`, `{"x":9007199254740992}`, false},
+		{`{"x":[9007199254740993]}`, `{"x":9007199254740993}`, true},
+		{`{"x":[9007199254740992]}`, `{"x":9007199254740993}`, false},
+		{`{"x":[9007199254740992]}`, `{"x":9.007199254740992e15}`, true},
+		{`{"x":[9223372036854775808]}`, `{"x":9223372036854775807}`, false},
+		{`{"x":[0.1000000000000000055511151231257827]}`, `{"x":0.1}`, false},
+		{`{"x":[2.5e-324]}`, `{"x":5e-324}`, false},
+		{`{"x":[2.5e-324]}`, `{"x":2.5e-324}`, true},
 		{`{"x":[-1e-400]}`, `{"x":0}`, false},
 		{`{"x":[-1e-400]}`, `{"x":-1e-400}`, true},
 		{`{"x":[1E-325]}`, `{"x":0}`, false},
@@ -61,7 +62,8 @@ func TestNumericOperandsAsFloat64(t *testing.T) {
 		{`{"x":[1E-320]}`, `{"x":1E-320}`, true},
 		{`{"x":[1e400]}`, `{"x":1e400}`, true},
 		{`{"x":[1e400]}`, `{"x":1.7976931348623157e308}`, false},
-		{`{"x":[37.807807921694092]}`, `{"x":37.80780792169409}`, true},
+		{`{"x":[37.807807921694092]}`, `{"x":37.80780792169409}`, false},
+		{`{"x":[37.80780792169409]}`, `{"x":37.807807921694090}`, true},
 		// Full float64 range, beyond event-ruler's old ±5e9.
 		{`{"x":[{"numeric":[">",5e9]}]}`, `{"x":1e300}`, true},
 		{`{"x":[{"numeric":["<",-1.7976931348623157e308]}]}`, `{"x":-1e308}`, false},
@@ -84,15 +86,24 @@ func TestNumericOperandRejects(t *testing.T) {
 		{`{"x":[{"anything-but":[1,-2e308]}]}`, `beyond the range of a float64`},
 		// Non-zero numbers that underflow to 0 (event-ruler
 		// RuleCompilerTest.testNumericExpressions: 1E-325 is bad).
-		{`{"x":[{"numeric":["=",1E-325]}]}`, `1E-325 is too small for a float64`},
+		{`{"x":[{"numeric":["=",1E-325]}]}`, `cannot compare number 1E-325`},
 		{`{"x":[{"numeric":["<",1E-325]}]}`, `too small for a float64`},
 		{`{"x":[{"numeric":[">",-1e-400,"<",1]}]}`, `too small for a float64`},
 		{`{"x":[{"numeric":[">",0,"<=",2.4e-324]}]}`, `too small for a float64`},
 		{`{"x":[{"anything-but":1E-325}]}`, `too small for a float64`},
 		{`{"x":[{"anything-but":[1,-1E-325]}]}`, `too small for a float64`},
-		// Bounds equal once read as float64: bottom >= top.
-		{`{"x":[{"numeric":[">",0.30000000000000001,"<",0.3]}]}`, `bad range`},
-		{`{"x":[{"numeric":[">=",1,"<=",1.00000000000000000001]}]}`, `bad range`},
+		// More digits than the float64's shortest text
+		// (ComparableNumber.generate: "Cannot compare number").
+		{`{"x":[{"numeric":[">",0.30000000000000001,"<",1]}]}`, `cannot compare number 0.30000000000000001`},
+		{`{"x":[{"numeric":[">=",1,"<=",1.00000000000000000001]}]}`, `cannot compare number 1.00000000000000000001`},
+		{`{"x":[{"numeric":["=",9007199254740993]}]}`, `the nearest float64 is 9.007199254740992e+15`},
+		{`{"x":[{"numeric":["<",9223372036854775808]}]}`, `cannot compare number`},
+		{`{"x":[{"numeric":[">",0.1000000000000000055511151231257827]}]}`, `cannot compare number`},
+		{`{"x":[{"numeric":[">",2.5e-324]}]}`, `the nearest float64 is 5e-324`},
+		{`{"x":[{"anything-but":0.30000000000000001}]}`, `cannot compare number`},
+		{`{"x":[{"anything-but":[1,9007199254740993]}]}`, `cannot compare number`},
+		// Bounds: bottom must be below top.
+		{`{"x":[{"numeric":[">",0.3,"<",0.3]}]}`, `bad range`},
 		{`{"x":[{"numeric":[">",2,"<",1]}]}`, `bad range`},
 	}
 	for _, c := range cases {
@@ -171,7 +182,7 @@ func TestNumSigKeySameForEqualNumbers(t *testing.T) {
 // TestExactNumberSources: exact numbers (through the number filter) give the
 // same answers from every source.
 func TestExactNumberSources(t *testing.T) {
-	m := buildIDs(t, `{"n":[0.30000000000000001, 120, -5e-1, 0]}`)
+	m := buildIDs(t, `{"n":[0.3, 120, -5e-1, 0]}`)
 	cases := []struct {
 		val  string
 		want bool

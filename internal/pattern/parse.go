@@ -18,6 +18,9 @@ type Limits struct {
 	// MaxCombinations bounds the number of AND-combinations that $or expands
 	// to (EventBridge: 1,000).
 	MaxCombinations int
+	// MaxRuleSize bounds the number of field conditions in one
+	// AND-combination after $or expansion (event-ruler's rule size: 256).
+	MaxRuleSize int
 }
 
 // Default limits.
@@ -25,11 +28,12 @@ const (
 	DefaultMaxSize         = 4096
 	DefaultMaxDepth        = 64
 	DefaultMaxCombinations = 1000
+	DefaultMaxRuleSize     = 256
 )
 
 // DefaultLimits returns the default limits.
 func DefaultLimits() Limits {
-	return Limits{MaxSize: DefaultMaxSize, MaxDepth: DefaultMaxDepth, MaxCombinations: DefaultMaxCombinations}
+	return Limits{MaxSize: DefaultMaxSize, MaxDepth: DefaultMaxDepth, MaxCombinations: DefaultMaxCombinations, MaxRuleSize: DefaultMaxRuleSize}
 }
 
 // altKind is the kind of one alternative of a leaf list.
@@ -42,10 +46,10 @@ const (
 	aFalse                      // false
 	aNull                       // null
 	aPrefix                     // prefix
-	aPrefixFold                 // prefix + equals-ignore-case (s is lower-cased)
+	aPrefixFold                 // prefix + equals-ignore-case (s is the operand)
 	aSuffix                     // suffix
-	aSuffixFold                 // suffix + equals-ignore-case (s is lower-cased)
-	aEqualsFold                 // equals-ignore-case (s is the fold key)
+	aSuffixFold                 // suffix + equals-ignore-case (s is the operand)
+	aEqualsFold                 // equals-ignore-case (s is the operand)
 	aWildcard                   // wildcard
 	aNumeric                    // numeric range
 	aCIDR                       // cidr
@@ -85,7 +89,8 @@ const (
 // null included.
 type anythingBut struct {
 	kind abKind
-	strs []string // strings, prefixes, suffixes or fold keys
+	strs []string // strings, prefixes, suffixes or equals-ignore-case operands
+	keys []string // abFold: the fold keys of strs
 	nums []float64
 	wcs  []*wildcard
 }
@@ -127,6 +132,27 @@ type Conj []Req
 // its conjunctions does.
 type Parsed struct {
 	Conjs []Conj
+	// emptyStep: a path of the pattern has an empty step that event-ruler
+	// records (see usesEmptyStep).
+	emptyStep bool
+}
+
+// usesEmptyStep reports whether a path of conjs has an empty step that
+// event-ruler records as used. event-ruler reads an event member only when
+// its key is a step that some rule uses; it splits rule paths at '.' the way
+// Java's String.split does, which drops trailing empty steps. So "a." uses
+// only "a", and an event's empty key {"a":{"":..}} is never read for it,
+// while "a..b" and "" (a top-level empty key) do use the empty step.
+func usesEmptyStep(conjs []Conj) bool {
+	for _, cj := range conjs {
+		for _, r := range cj {
+			p := strings.TrimRight(r.Path, ".")
+			if r.Path == "" || strings.HasPrefix(p, ".") || strings.Contains(p, "..") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Parse validates and compiles one pattern.
@@ -139,6 +165,9 @@ func Parse(src []byte, lim Limits) (*Parsed, error) {
 	}
 	if lim.MaxCombinations <= 0 {
 		lim.MaxCombinations = DefaultMaxCombinations
+	}
+	if lim.MaxRuleSize <= 0 {
+		lim.MaxRuleSize = DefaultMaxRuleSize
 	}
 	root, err := parseJSON(src, lim.MaxDepth)
 	if err != nil {
@@ -155,10 +184,14 @@ func Parse(src []byte, lim Limits) (*Parsed, error) {
 	if err := c.object(root, "", "", false, &conjs); err != nil {
 		return nil, err
 	}
-	for _, cj := range conjs {
+	for i, cj := range conjs {
+		if len(cj) > lim.MaxRuleSize {
+			return nil, perr("", "rule size "+strconv.Itoa(len(cj))+" (field conditions in combination "+strconv.Itoa(i)+
+				" after $or expansion) is more than the limit of "+strconv.Itoa(lim.MaxRuleSize))
+		}
 		sort.SliceStable(cj, func(i, j int) bool { return cj[i].Path < cj[j].Path })
 	}
-	return &Parsed{Conjs: conjs}, nil
+	return &Parsed{Conjs: conjs, emptyStep: usesEmptyStep(conjs)}, nil
 }
 
 type compiler struct {
@@ -169,7 +202,7 @@ type compiler struct {
 // (operator names and keywords it reserves), so that a mistyped operator is
 // not silently taken for a field.
 var reservedInOr = map[string]bool{
-	"exact": true, "equals-ignore-case": true, "prefix": true, "suffix": true, "anything-but": true,
+	"exactly": true, "equals-ignore-case": true, "prefix": true, "suffix": true, "anything-but": true,
 	"exists": true, "wildcard": true, "numeric": true, "cidr": true,
 	"=": true, "<": true, "<=": true, ">": true, ">=": true,
 	"regex": true, "not-wildcard": true, "not-equals-ignore-case": true,
@@ -199,15 +232,11 @@ func (c *compiler) object(v *jval, prefix, epath string, inOr bool, rules *[]Con
 		}
 		return perr(epath, "empty object is not allowed")
 	}
-	// Duplicate keys: the last one wins, as EventBridge documents.
-	last := make(map[string]int, len(v.members))
-	for i, m := range v.members {
-		last[m.key] = i
-	}
-	for i, m := range v.members {
-		if last[m.key] != i {
-			continue
-		}
+	// Duplicate keys are applied in order like any other fields, as
+	// event-ruler's streaming compiler does: {"a":{"b":..},"a":{"c":..}}
+	// requires both a.b and a.c, and of two leaf lists on one path the later
+	// replaces the earlier (put).
+	for _, m := range v.members {
 		fpath := joinPath(epath, m.key)
 		if m.key == "$or" {
 			if err := c.or(m.val, prefix, fpath, rules); err != nil {
@@ -308,24 +337,22 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 		case jString:
 			a = alt{kind: aString, s: el.str, canonic: "s" + el.str}
 			if ip, ok := parseIP(el.str); ok {
-				a.altExt, a.hasIP = &altExt{ip: ip}, true
+				// Not the canonical text of {"exactly": el.str}, which
+				// matches no other spelling of the address.
+				a.altExt, a.hasIP, a.canonic = &altExt{ip: ip}, true, "i"+el.str
 			}
 		case jNumber:
-			// Matched by its text, and by its float64 value against
-			// comparable event numbers: event-ruler adds numericEquals of
-			// the operand read as a double, whatever its digits. A number
-			// a float64 cannot represent (beyond its range, or non-zero
-			// and underflowing to 0) matches by text only: event-ruler
-			// drops the numeric form silently there.
+			// Matched by its text and, when it is comparable (number.go), by
+			// its value against comparable event numbers: event-ruler adds
+			// numericEquals only when ComparableNumber accepts the operand,
+			// and drops it silently otherwise, so 9007199254740993 or
+			// 0.30000000000000001 match their own literal text only.
 			f, exact := numberString(el.str)
 			a = alt{kind: aNumber, s: el.str, f: f, cmp: exact}
 			if exact {
 				a.canonic = "n" + strconv.FormatUint(math.Float64bits(f), 16)
 			} else {
 				a.canonic = "t" + el.str // distinct texts: distinct matches
-				if g, reason := operandFloat(el.str); reason == "" {
-					a.f, a.cmp = g, true
-				}
 			}
 		case jTrue:
 			a = alt{kind: aTrue, canonic: "T"}
@@ -364,14 +391,9 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 	return r, nil
 }
 
-// parseIP parses a plain IPv4 or IPv6 address (no zone).
-func parseIP(s string) (netip.Addr, bool) {
-	if s == "" || strings.IndexByte(s, '%') >= 0 {
-		return netip.Addr{}, false
-	}
-	a, err := netip.ParseAddr(s)
-	return a, err == nil
-}
+// parseIP reads an exact pattern string as an IP address when event-ruler
+// would (ipLiteral).
+func parseIP(s string) (netip.Addr, bool) { return ipLiteral([]byte(s)) }
 
 // operator compiles an operator object such as {"prefix": "x"}. absent is
 // true for {"exists": false}.
@@ -400,17 +422,23 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 			if arg.members[0].val.kind != jString {
 				return bad("equals-ignore-case needs a string, got " + arg.members[0].val.describe())
 			}
-			s := string(lowerKey(nil, []byte(arg.members[0].val.str)))
+			s := arg.members[0].val.str
 			return alt{kind: foldKind, s: s, canonic: op[:1] + "i" + s}, false, nil
 		default:
 			return bad("needs a string or an equals-ignore-case object, got " + arg.describe())
 		}
+	case "exactly":
+		// event-ruler's exact match: plain string equality, without the IP
+		// address normalisation that a bare string gets; strings only.
+		if arg.kind != jString {
+			return bad("needs a string, got " + arg.describe())
+		}
+		return alt{kind: aString, s: arg.str, canonic: "s" + arg.str}, false, nil
 	case "equals-ignore-case":
 		if arg.kind != jString {
 			return bad("needs a string, got " + arg.describe())
 		}
-		s := string(foldKey(nil, []byte(arg.str)))
-		return alt{kind: aEqualsFold, s: s, canonic: "e" + s}, false, nil
+		return alt{kind: aEqualsFold, s: arg.str, canonic: "e" + arg.str}, false, nil
 	case "wildcard":
 		if arg.kind != jString {
 			return bad("needs a string, got " + arg.describe())
@@ -433,14 +461,10 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 		if arg.kind != jString {
 			return bad("needs a string, got " + arg.describe())
 		}
-		if !strings.Contains(arg.str, "/") {
-			return bad(strconv.Quote(arg.str) + " is not a CIDR block (address/prefix-length)")
+		p, reason := parseCIDR(arg.str)
+		if reason != "" {
+			return bad(strconv.Quote(arg.str) + " " + reason)
 		}
-		p, perr2 := netip.ParsePrefix(arg.str)
-		if perr2 != nil || p.Addr().Zone() != "" {
-			return bad(strconv.Quote(arg.str) + " is not a valid CIDR block")
-		}
-		p = p.Masked()
 		return alt{kind: aCIDR, altExt: &altExt{cidr: p}, canonic: "c" + p.String()}, false, nil
 	case "numeric":
 		r, reason := numericRange(arg)
@@ -462,38 +486,31 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 
 // comparableOperand checks that a JSON value is a number usable as an operand
 // of numeric or anything-but, and returns its float64 value. As in
-// event-ruler (JsonRuleCompiler reads these operands as doubles), a finite
-// number is accepted with more digits than a float64 holds or not:
-// 0.30000000000000001 is the float64 0.3, and 1E-320 is a subnormal. A number
-// that a float64 cannot represent is rejected, as event-ruler rejects it: one
-// beyond float64's range (1E309), and a non-zero one that underflows to zero
-// (1E-325).
+// event-ruler (ComparableNumber.generate), the number must be comparable
+// (number.go): its decimal value must be exactly that of the shortest text of
+// its float64. 0.30000000000000001, 9007199254740993, 1E309 and 2.5E-324 are
+// rejected; 0.3, 9007199254740992, 5.0 and 1E-320 are accepted.
 func comparableOperand(v *jval, what string) (float64, string) {
 	if v.kind != jNumber {
 		return 0, what + " needs a number, got " + shortDescribe(v)
 	}
-	f, reason := operandFloat(v.str)
-	if reason != "" {
-		return 0, what + " cannot be compared numerically: " + v.str + " " + reason
+	f, ok := numberString(v.str)
+	if !ok {
+		return 0, what + " cannot compare number " + v.str + ": it is not exactly a float64 (" + operandReason(v.str) + ")"
 	}
 	return f, ""
 }
 
-// operandFloat reads the text of a pattern number as a float64 (with -0
-// folded to 0). It reports why the number cannot be represented: beyond the
-// range of a float64, or non-zero yet rounding to zero.
-func operandFloat(text string) (float64, string) {
+// operandReason says why number text is not comparable.
+func operandReason(text string) string {
 	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
-		return 0, "is beyond the range of a float64"
+	switch {
+	case err != nil || math.IsInf(f, 0):
+		return "beyond the range of a float64"
+	case f == 0:
+		return "too small for a float64: it underflows to 0"
 	}
-	if f == 0 {
-		var buf [32]byte
-		if digits, _, _, ok := decimalDigits([]byte(text), buf[:0]); ok && len(digits) > 0 {
-			return 0, "is too small for a float64 (it underflows to 0)"
-		}
-	}
-	return f + 0, "" // f+0 folds -0 to 0
+	return "the nearest float64 is " + strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 // shortDescribe renders a value the way error messages quote it.
@@ -653,7 +670,8 @@ func anythingButOf(arg *jval) (*anythingBut, string) {
 				}
 				ab.strs = append(ab.strs, el.str)
 			case abFold:
-				ab.strs = append(ab.strs, string(foldKey(nil, []byte(el.str))))
+				ab.strs = append(ab.strs, el.str)
+				ab.keys = append(ab.keys, string(foldKey(nil, []byte(el.str))))
 			case abWildcard:
 				w, reason := parseWildcard(el.str)
 				if w == nil {
@@ -735,8 +753,8 @@ func (ab *anythingBut) excludes(v *leafValue, st *state) bool {
 		}
 	case abFold:
 		k := v.foldKey(&st.foldBuf)
-		for _, x := range ab.strs {
-			if string(k) == x {
+		for i, x := range ab.keys {
+			if string(k) == x && foldMatch(ab.strs[i], s, false) {
 				return true
 			}
 		}

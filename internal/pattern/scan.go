@@ -230,6 +230,10 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 		}
 		i = s.ws(i + 1)
 		child := node.child(key)
+		empty := len(key) == 0
+		if empty && !st.m.emptyStep {
+			child = nil // no pattern reads an empty key (usesEmptyStep)
+		}
 		if child == nil {
 			i, err = s.skip(i)
 		} else if s.dedup {
@@ -238,7 +242,7 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 			} else {
 				st.seen[child.id] = obj
 				st.seenPos[child.id] = int32(len(st.pending))
-				st.pending = append(st.pending, pendingMember{node: child, pos: i})
+				st.pending = append(st.pending, pendingMember{node: child, pos: i, empty: empty})
 			}
 			i, err = s.skip(i)
 		} else {
@@ -250,7 +254,11 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 			if direct {
 				s.frames[fi].seen++
 			}
-			i, err = s.value(i, child, e)
+			if empty {
+				i, err = s.emptyKeyValue(i, child, e)
+			} else {
+				i, err = s.value(i, child, e)
+			}
 			if err == nil {
 				if s.stopped {
 					return i, nil
@@ -282,13 +290,30 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 		top := len(st.pending)
 		for k := base; k < top; k++ {
 			pm := st.pending[k]
-			if _, err := s.value(pm.pos, pm.node, e); err != nil {
+			var err error
+			if pm.empty {
+				_, err = s.emptyKeyValue(pm.pos, pm.node, e)
+			} else {
+				_, err = s.value(pm.pos, pm.node, e)
+			}
+			if err != nil {
 				return 0, err
 			}
 		}
 		st.pending = st.pending[:base]
 	}
 	return i, nil
+}
+
+// emptyKeyValue is value for the member of an empty key: the leaves below it
+// do not count for the patterns that do not read empty keys (state.hit).
+func (s *scanner) emptyKeyValue(i int, node *pathNode, parent int32) (int, error) {
+	st := s.st
+	was := st.viaEmpty
+	st.viaEmpty = true
+	i, err := s.value(i, node, parent)
+	st.viaEmpty = was
+	return i, err
 }
 
 // array scans the array at data[i] whose path is node.
@@ -558,14 +583,8 @@ func (m *Machine) MatchStrict(dst []string, event []byte) ([]string, error) {
 }
 
 func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, error) {
-	st := m.spare.Swap(nil)
-	if st == nil {
-		st, _ = m.pool.Get().(*state)
-		if st == nil {
-			st = newState(m)
-		}
-	}
-	defer m.release(st)
+	st := m.acquire()
+	defer m.pool.Put(st)
 	st.reset()
 	sc := scanner{data: event, st: st, frames: st.frames[:0], strict: strict}
 	err := sc.run(m.root)
@@ -582,11 +601,13 @@ func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, erro
 	return st.collect(dst), nil
 }
 
-// release returns a state for reuse. One state is kept outside the pool so
-// that a garbage collection (which empties pools) does not make the next
-// match allocate.
-func (m *Machine) release(st *state) {
-	if !m.spare.CompareAndSwap(nil, st) {
-		m.pool.Put(st)
+// acquire returns a scratch state for one match. States live in a
+// sync.Pool, which keeps them per P (so goroutines matching in parallel do
+// not contend on one shared slot) and, through its victim cache, across a
+// garbage collection, so that a steady stream of matches allocates nothing.
+func (m *Machine) acquire() *state {
+	if st, _ := m.pool.Get().(*state); st != nil {
+		return st
 	}
+	return newState(m)
 }
