@@ -15,13 +15,19 @@ type PatternError struct {
 	Path string
 	// Reason says what is wrong, in words a person can act on.
 	Reason string
+
+	policy bool // an SNS filter policy rather than an event pattern
 }
 
 func (e *PatternError) Error() string {
-	if e.Path == "" {
-		return "event pattern: " + e.Reason
+	what := "event pattern: "
+	if e.policy {
+		what = "filter policy: "
 	}
-	return "event pattern: " + e.Path + ": " + e.Reason
+	if e.Path == "" {
+		return what + e.Reason
+	}
+	return what + e.Path + ": " + e.Reason
 }
 
 // ErrNotObject is returned, possibly wrapped with detail, when an event to be
