@@ -99,6 +99,13 @@ func MatchFilterPolicy(policy []byte, scope FilterPolicyScope, m Message) (bool,
 	if err != nil {
 		return false, err
 	}
+	if scope == ScopeMessageAttributes {
+		for name, a := range m.Attributes {
+			if err := validateAttribute(name, a); err != nil {
+				return false, err
+			}
+		}
+	}
 	mach := pattern.Build([]pattern.Entry{{ID: "", P: fp.parsed}})
 	var buf [1]string
 	ids, err := matchMessage(mach, buf[:0], scope, &m)
@@ -106,7 +113,9 @@ func MatchFilterPolicy(policy []byte, scope FilterPolicyScope, m Message) (bool,
 }
 
 // matchMessage matches m against the policies of mach, all of one scope,
-// appending the ids of those that match to dst.
+// appending the ids of those that match to dst. The attributes must have
+// been validated (validateMessage): an invalid Number or String.Array value
+// is an error, other problems go unnoticed.
 func matchMessage(mach *pattern.Machine, dst []string, scope FilterPolicyScope, m *Message) ([]string, error) {
 	if scope == ScopeMessageBody {
 		ids, err := mach.MatchStrict(dst, m.Body)
@@ -117,11 +126,6 @@ func matchMessage(mach *pattern.Machine, dst []string, scope FilterPolicyScope, 
 	}
 	if len(m.Attributes) == 0 {
 		return dst, nil
-	}
-	for name, a := range m.Attributes {
-		if err := validateAttribute(name, a); err != nil {
-			return dst, err
-		}
 	}
 	var stack [16]pattern.Attr
 	return mach.MatchAttrs(dst, messageAttrs(stack[:0], m.Attributes))
@@ -136,7 +140,7 @@ func (m *Matcher) addPolicy(id string, fp filterPolicy) {
 }
 
 // matchMessage returns the ids of the policies (added with addPolicy, all
-// of scope) that the message passes, appended to dst.
+// of scope) that the validated message passes, appended to dst.
 func (m *Matcher) matchMessage(dst []string, scope FilterPolicyScope, msg *Message) ([]string, error) {
 	return matchMessage(m.snapshot(), dst, scope, msg)
 }

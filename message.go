@@ -68,7 +68,7 @@ const (
 
 	maxAttributeNameLen = 256 // SNS: attribute names up to 256 characters
 	maxDataTypeLen      = 256 // SNS: data types up to 256 bytes
-	maxSubjectLen       = 100 // Publish: Subject "less than 100 characters" (we allow 100, as the console does)
+	maxSubjectLen       = 100 // Publish: Subject "less than 100 characters long"; read as at most 100
 	maxFIFOIDLen        = 128 // Publish: MessageGroupId, MessageDeduplicationId
 	maxNumberDigits     = 38  // SNS Number: up to 38 digits of precision
 	maxNumberExp        = 126 // SNS Number: magnitude up to 10^126
@@ -233,12 +233,17 @@ func attributeNameProblem(name string) string {
 		return `the prefixes "AWS." and "Amazon." (in any case) are reserved`
 	}
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+		if !isNameByte(name[i]) {
 			return "the name may hold only letters, digits, '_', '-' and '.', found " + strconv.Quote(name[i:i+1])
 		}
 	}
 	return ""
+}
+
+// isNameByte reports whether c may stand in an attribute name or a custom
+// type label: A-Z, a-z, 0-9, '_', '-' and '.'.
+func isNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.'
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -267,8 +272,7 @@ func attributeKind(dataType string) (pattern.AttrType, string) {
 			continue
 		}
 		for i := 1; i < len(rest); i++ {
-			c := rest[i]
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			if !isNameByte(rest[i]) {
 				return 0, "the custom type label may hold only letters, digits, '_', '-' and '.', found " + strconv.Quote(rest[i:i+1])
 			}
 		}

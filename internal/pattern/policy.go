@@ -20,9 +20,12 @@ type PolicyLimits struct {
 	// MaxKeys bounds the number of distinct keys (SNS: 5). In attribute
 	// scope every key counts; in body scope only top-level keys do.
 	MaxKeys int
-	// MaxCombinations bounds the total combination of values (SNS: 150):
-	// the product of the lengths of the value arrays, summed over the
-	// AND-combinations that $or expands to.
+	// MaxCombinations bounds the total combination of values (SNS: 150),
+	// counted as SNS counts it: the product, over the value arrays, of
+	// each array's length times the nesting depth of its key (1 at the top
+	// level, so in attribute scope simply the product of the lengths); an
+	// $or multiplies the product built so far into each branch and adds
+	// the branches up.
 	MaxCombinations int
 	// MaxNumber bounds the magnitude of every number in the policy (SNS:
 	// 10^9); MaxDecimals bounds its digits after the decimal point (SNS: 5).
@@ -63,9 +66,9 @@ func (l PolicyLimits) withDefaults() PolicyLimits {
 // attrScope selects SNS's MessageAttributes scope (no nesting; the policy is
 // matched with MatchAttrs) over the MessageBody scope (nesting as in event
 // patterns; matched against the JSON body). On top of Parse it rejects what
-// SNS does not support — wildcard, anything-but with wildcard or
-// equals-ignore-case, prefix and suffix with equals-ignore-case — and
-// enforces SNS's constraints (lim).
+// SNS does not support — wildcard, anything-but with anything but a single
+// prefix (suffix, wildcard, equals-ignore-case, a list of prefixes), prefix
+// and suffix with equals-ignore-case — and enforces SNS's constraints (lim).
 func ParsePolicy(src []byte, attrScope bool, lim PolicyLimits) (*Parsed, error) {
 	lim = lim.withDefaults()
 	if lim.MaxSize > 0 && len(src) > lim.MaxSize {
@@ -83,6 +86,14 @@ func ParsePolicy(src []byte, attrScope bool, lim PolicyLimits) (*Parsed, error) 
 		if err := pc.object(root, "", true); err != nil {
 			return nil, err
 		}
+		// (A limit above 2^30 is as good as none, and keeps the products
+		// of clamped counts within an int.)
+		if lim.MaxCombinations > 0 && lim.MaxCombinations <= 1<<30 {
+			if n := valueCombinations(root, 1, 1, lim.MaxCombinations); n > lim.MaxCombinations {
+				return nil, perr("", "filter policy has more than "+strconv.Itoa(lim.MaxCombinations)+
+					" combinations of values (the product of the lengths of its value arrays, each times the nesting depth of its key, summed over $or branches)")
+			}
+		}
 		if lim.MaxKeys > 0 && len(pc.keys) > lim.MaxKeys {
 			what := "top-level keys"
 			if attrScope {
@@ -99,42 +110,32 @@ func ParsePolicy(src []byte, attrScope bool, lim PolicyLimits) (*Parsed, error) 
 	if lim.MaxCombinations > maxComb || lim.MaxCombinations < 0 {
 		maxComb = 1 << 20
 	}
-	p, err := Parse(src, Limits{MaxSize: -1, MaxDepth: DefaultMaxDepth, MaxCombinations: maxComb})
-	if err != nil {
-		return nil, err
-	}
-	if lim.MaxCombinations > 0 {
-		if n := p.valueCombinations(lim.MaxCombinations); n > lim.MaxCombinations {
-			return nil, perr("", "filter policy has more than "+strconv.Itoa(lim.MaxCombinations)+
-				" combinations of values (the product of the lengths of its value arrays, summed over its $or branches)")
-		}
-	}
-	return p, nil
+	return Parse(src, Limits{MaxSize: -1, MaxDepth: DefaultMaxDepth, MaxCombinations: maxComb})
 }
 
-// valueCombinations counts SNS's "total combination of values": per
-// AND-combination the product of the number of values of each condition,
-// summed. It stops counting once the total passes limit.
-func (p *Parsed) valueCombinations(limit int) int {
-	total := 0
-	for _, cj := range p.Conjs {
-		prod := 1
-		for _, r := range cj {
-			n := len(r.alts)
-			if r.AllowAbsent {
-				n++
+// valueCombinations counts SNS's "total combination of values" of the
+// policy object v at nesting depth, starting from the product c built so
+// far (see PolicyLimits.MaxCombinations). Counts above limit are clamped to
+// limit+1, so that the product cannot overflow.
+func valueCombinations(v *jval, depth, c, limit int) int {
+	clamp := func(n int) int { return min(n, limit+1) }
+	for _, m := range v.members {
+		switch {
+		case m.val.kind == jObject:
+			c = valueCombinations(m.val, depth+1, c, limit)
+		case m.val.kind == jArray && m.key == "$or":
+			sum := 0
+			for _, el := range m.val.elems {
+				if el.kind == jObject {
+					sum = clamp(sum + valueCombinations(el, depth, c, limit))
+				}
 			}
-			prod *= n
-			if prod > limit {
-				break
-			}
-		}
-		total += prod
-		if total > limit {
-			return total
+			c = sum
+		case m.val.kind == jArray:
+			c = clamp(c * clamp(len(m.val.elems)*depth))
 		}
 	}
-	return total
+	return c
 }
 
 // policyChecker walks a decoded policy for SNS's dialect rules.
@@ -225,12 +226,12 @@ func (pc *policyChecker) value(v *jval, epath string) error {
 		case jObject:
 			if len(arg.members) == 1 {
 				switch k := arg.members[0].key; k {
-				case "prefix", "suffix":
+				case "prefix":
 					if a := arg.members[0].val; a.kind != jString {
-						return perr(epath, "anything-but: "+k+" takes one string in SNS filter policies, got "+a.describe())
+						return perr(epath, "anything-but: prefix takes one string in SNS filter policies, got "+a.describe())
 					}
-				case "wildcard", "equals-ignore-case":
-					return perr(epath, "anything-but: SNS filter policies do not support "+strconv.Quote(k)+" inside anything-but (allowed: prefix, suffix)")
+				case "suffix", "wildcard", "equals-ignore-case":
+					return perr(epath, "anything-but: SNS filter policies do not support "+strconv.Quote(k)+" inside anything-but (only prefix)")
 				}
 			}
 		}

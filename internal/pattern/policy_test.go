@@ -9,7 +9,8 @@ import (
 )
 
 // SNS counts the total combination of values as the product of the array
-// lengths; an {"exists": false} is one of the values, and $or branches add.
+// lengths, each times the nesting depth of its key; an {"exists": false} is
+// one of the values, and $or branches add.
 func TestPolicyValueCombinations(t *testing.T) {
 	cases := []struct {
 		policy string
@@ -18,13 +19,23 @@ func TestPolicyValueCombinations(t *testing.T) {
 		{`{"a":["1","2","3"],"b":["1"],"c":["1","2"]}`, 6}, // the constraints page's 3 x 1 x 2
 		{`{"a":["1",{"exists":false}],"b":["1","2"]}`, 4},
 		{`{"a":["1","2"],"$or":[{"b":["1","2","3"]},{"c":["1"]}]}`, 2*3 + 2*1},
-		{`{"a":{"b":["1","2"],"c":{"d":["1","2","3"]}}}`, 6},
+		{`{"$or":[{"b":["1","2","3"]},{"c":["1"]}],"a":["1","2"]}`, (3 + 1) * 2},
+		// The constraints page's payload example: four values three levels
+		// deep, three values two levels deep: 3 x 4 x 2 x 3 = 72.
+		{`{"key_a":{"key_b":{"key_c":["v1","v2","v3","v4"]}},"key_d":{"key_e":["v1","v2","v3"]}}`, 72},
+		// The flat $or case of a policy AWS refused as too complex:
+		// (4 x 6) + (4 x 4 x 4) + (4 x 4 x 4) = 152.
+		{`{"source":["a","b","c","d"],"$or":[{"metricName":["1","2","3","4","5","6"]},{"metricType":["1","2","3","4"],"$or":[{"metricId":[1,2,3,4]},{"spaceId":[1,2,3,4]}]}]}`, 152},
 	}
 	for _, c := range cases {
-		p, err := ParsePolicy([]byte(c.policy), false, PolicyLimits{})
-		require.NoError(t, err, c.policy)
-		assert.Equal(t, c.want, p.valueCombinations(1000), c.policy)
+		root, err := parseJSON([]byte(c.policy), DefaultMaxDepth)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, valueCombinations(root, 1, 1, 1000), c.policy)
 	}
+	// Counts past the limit are clamped, so they cannot overflow.
+	root, err := parseJSON([]byte(`{"a":[`+strings.Repeat(`1,`, 99)+`1],"b":[`+strings.Repeat(`1,`, 99)+`1],"c":[`+strings.Repeat(`1,`, 99)+`1]}`), DefaultMaxDepth)
+	require.NoError(t, err)
+	assert.Equal(t, 151, valueCombinations(root, 1, 1, 150))
 }
 
 func TestParsePolicyStructure(t *testing.T) {
