@@ -444,3 +444,25 @@ func FuzzFilterPolicy(f *testing.F) {
 		}
 	})
 }
+
+// MatchFilterPolicy checks a message against an SNS subscription filter
+// policy, in the attribute scope (SNS's default) or the body scope.
+func ExampleMatchFilterPolicy() {
+	m := Message{
+		Body: []byte(`{"store": "example_corp", "price_usd": 210.75}`),
+		Attributes: map[string]Attribute{
+			"store":     {DataType: "String", StringValue: "example_corp"},
+			"price_usd": {DataType: "Number", StringValue: "210.75"},
+		},
+	}
+	policy := []byte(`{"store": ["example_corp"], "price_usd": [{"numeric": [">=", 100]}]}`)
+	byAttributes, _ := MatchFilterPolicy(policy, ScopeMessageAttributes, m)
+	byBody, _ := MatchFilterPolicy(policy, ScopeMessageBody, m)
+	fmt.Println(byAttributes, byBody)
+
+	_, err := MatchFilterPolicy([]byte(`{"store": [{"wildcard": "example*"}]}`), ScopeMessageAttributes, m)
+	fmt.Println(err)
+	// Output:
+	// true true
+	// filter policy: store: wildcard: SNS filter policies do not support the wildcard operator
+}
