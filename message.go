@@ -70,9 +70,14 @@ const (
 	maxDataTypeLen      = 256 // SNS: data types up to 256 bytes
 	maxSubjectLen       = 100 // Publish: Subject "less than 100 characters long"; read as at most 100
 	maxFIFOIDLen        = 128 // Publish: MessageGroupId, MessageDeduplicationId
-	maxNumberDigits     = 38  // SNS Number: up to 38 digits of precision
-	maxNumberExp        = 126 // SNS Number: magnitude up to 10^126
-	minNumberExp        = -128
+	// Number attributes: SQS's bounds (38 significant digits, magnitude
+	// 10^-128 to 10^126), which SNS forwards attributes to. SNS's own page
+	// gives -10^9 to 10^9 with 5 decimals as the range it handles (the
+	// filter-policy limit), but publishers send larger numbers (epoch
+	// milliseconds); they are accepted and compared as float64.
+	maxNumberDigits = 38
+	maxNumberExp    = 126
+	minNumberExp    = -128
 )
 
 // messageLimits bound validateMessage. A zero field takes its default.
@@ -286,7 +291,7 @@ func attributeKind(dataType string) (pattern.AttrType, string) {
 
 // numberAttributeProblem checks a Number value: a decimal number (JSON's
 // grammar) of at most 38 significant digits, zero or of magnitude between
-// 10^-128 and 10^126.
+// 10^-128 and 10^126 (see maxNumberDigits).
 func numberAttributeProblem(s string) string {
 	if !isJSONNumber(s) {
 		return strconv.Quote(s) + " is not a number"
