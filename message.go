@@ -50,6 +50,7 @@ type MessageError struct {
 	Reason string
 }
 
+// Error returns "eda: invalid message: " followed by the field and the reason.
 func (e *MessageError) Error() string { return "eda: invalid message: " + e.Field + ": " + e.Reason }
 
 // Unwrap returns ErrInvalidMessage.
