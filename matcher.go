@@ -104,6 +104,12 @@ func (m *Matcher) Add(id string, p []byte) error {
 	if err != nil {
 		return convertError(err)
 	}
+	m.add(id, parsed)
+	return nil
+}
+
+// add adds or replaces the compiled pattern with the given id.
+func (m *Matcher) add(id string, parsed *pattern.Parsed) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pos == nil {
@@ -117,7 +123,6 @@ func (m *Matcher) Add(id string, p []byte) error {
 		m.parsed = append(m.parsed, parsed)
 	}
 	m.version.Add(1)
-	return nil
 }
 
 // Delete removes the pattern with the given id, if present.

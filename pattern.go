@@ -6,8 +6,10 @@ import (
 	"github.com/edakit/eda/internal/pattern"
 )
 
-// PatternError reports an invalid event pattern: where in the pattern, and why.
-// ParsePattern, MatchPattern and Matcher.Add return it; use errors.As to get it.
+// PatternError reports an invalid event pattern or SNS filter policy: where
+// in it, and why. ParsePattern, MatchPattern, Matcher.Add and
+// MatchFilterPolicy return it; use errors.As to get it. Its message starts
+// with "event pattern: " or, for a filter policy, "filter policy: ".
 type PatternError struct {
 	// Path is the dotted path of the offending field inside the pattern
 	// ("" when the problem is the pattern as a whole). $or branches appear as
@@ -15,13 +17,19 @@ type PatternError struct {
 	Path string
 	// Reason says what is wrong, in words a person can act on.
 	Reason string
+
+	policy bool // an SNS filter policy rather than an event pattern
 }
 
 func (e *PatternError) Error() string {
-	if e.Path == "" {
-		return "event pattern: " + e.Reason
+	what := "event pattern: "
+	if e.policy {
+		what = "filter policy: "
 	}
-	return "event pattern: " + e.Path + ": " + e.Reason
+	if e.Path == "" {
+		return what + e.Reason
+	}
+	return what + e.Path + ": " + e.Reason
 }
 
 // ErrNotObject is returned, possibly wrapped with detail, when an event to be
