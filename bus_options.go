@@ -13,6 +13,8 @@ type BusOption func(*busConfig) error
 type busConfig struct {
 	entrySizeLimit int
 	maxHops        int
+	maxEntries     int
+	awsSources     bool
 	retry          RetryPolicy
 	deadLetter     DeadLetterHandler
 	middleware     []Middleware
@@ -35,6 +37,29 @@ func WithEntrySizeLimit(n int) BusOption {
 		c.entrySizeLimit = n
 		return nil
 	}
+}
+
+// WithMaxEntriesPerCall sets how many entries one PutEvents call may
+// carry; a call with more fails as a whole (see [Bus.PutEvents]). Default
+// [DefaultMaxEntriesPerCall], EventBridge's 10. n must be positive; pass
+// math.MaxInt for no limit.
+func WithMaxEntriesPerCall(n int) BusOption {
+	return func(c *busConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("eda: max entries per call must be positive (math.MaxInt for no limit), got %d", n)
+		}
+		c.maxEntries = n
+		return nil
+	}
+}
+
+// WithAWSSources makes the bus accept entries whose source begins with
+// "aws.", so that a program or test can simulate the events of AWS
+// services (aws.s3, aws.ec2, the scheduled events of aws.events). By
+// default a bus refuses them with [ErrorCodeNotAuthorizedForSource], as
+// EventBridge refuses custom events that claim an AWS service's source.
+func WithAWSSources() BusOption {
+	return func(c *busConfig) error { c.awsSources = true; return nil }
 }
 
 // WithMaxHops sets how many times an event may be put again from the
