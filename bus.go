@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/edakit/eda/internal/delivery"
-	"github.com/tidwall/gjson"
 )
 
 // Defaults of a [Bus].
@@ -451,88 +450,6 @@ func (b *Bus) validate(e *Event, hops int) (code, msg string) {
 // tooLong reports whether s has more than limit characters.
 func tooLong(s string, limit int) bool {
 	return len(s) > limit && utf8.RuneCountInString(s) > limit
-}
-
-// checkDetail returns why detail is not an acceptable JSON object, or "".
-func checkDetail(detail []byte) string {
-	i := 0
-	for i < len(detail) && isJSONSpace(detail[i]) {
-		i++
-	}
-	if i == len(detail) || detail[i] != '{' {
-		return "not a JSON object"
-	}
-	if !gjson.ValidBytes(detail) {
-		return "not valid JSON"
-	}
-	return scanDetail(detail)
-}
-
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// scanDetail returns why valid JSON is not a detail EventBridge accepts,
-// or "": nesting deeper than maxDetailDepth, an integer outside the 64-bit
-// range, or invalid UTF-8 in a string. It makes one pass over the bytes.
-func scanDetail(b []byte) string {
-	depth := 0
-	nonASCII := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			// Valid JSON: the string ends, and a backslash escapes one
-			// ASCII character.
-			for i++; b[i] != '"'; i++ {
-				switch {
-				case b[i] == '\\':
-					i++
-				case b[i] >= utf8.RuneSelf:
-					nonASCII = true
-				}
-			}
-		case c == '{' || c == '[':
-			depth++
-			if depth > maxDetailDepth {
-				return fmt.Sprintf("nested more than %d levels deep", maxDetailDepth)
-			}
-		case c == '}' || c == ']':
-			depth--
-		case c == '-' || c >= '0' && c <= '9':
-			j, integer := i+1, true
-			for ; j < len(b) && isNumberByte(b[j]); j++ {
-				if b[j] == '.' || b[j] == 'e' || b[j] == 'E' {
-					integer = false
-				}
-			}
-			if integer && !fitsInt64(b[i:j]) {
-				return fmt.Sprintf("integer %s is outside the 64-bit range", b[i:j])
-			}
-			i = j - 1
-		}
-	}
-	if nonASCII && !utf8.Valid(b) {
-		return "not valid UTF-8"
-	}
-	return ""
-}
-
-func isNumberByte(c byte) bool {
-	return c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+'
-}
-
-// fitsInt64 reports whether the JSON integer n (an optional minus, then
-// digits without leading zeros) is within the range of an int64.
-func fitsInt64(n []byte) bool {
-	limit := "9223372036854775807"
-	if n[0] == '-' {
-		n, limit = n[1:], "9223372036854775808"
-	}
-	switch {
-	case len(n) < len(limit):
-		return true
-	case len(n) > len(limit):
-		return false
-	}
-	return string(n) <= limit
 }
 
 // stamp fills the fields EventBridge sets on an accepted entry.

@@ -322,3 +322,61 @@ func TestFailedEntryMayHaveReachedSomeTargets(t *testing.T) {
 	assert.ElementsMatch(t, []string{"e1", "e2", "e3"}, fastIDs, "the failed entry reached the target before the one that refused it")
 	assert.Equal(t, int64(2), slowCount.Load())
 }
+
+// TestMarkCostsNoAllocation: the context a bus hands to its handlers is
+// marked once per engine context, then served from the cache.
+func TestMarkCostsNoAllocation(t *testing.T) {
+	b := newTestBus(t, "mark")
+	engineCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dlCtx := context.Background()
+	m1, m2 := b.mark(engineCtx), b.mark(dlCtx)
+	assert.True(t, b.ownsContext(m1))
+	assert.True(t, b.ownsContext(m2))
+	assert.False(t, b.ownsContext(engineCtx))
+	assert.False(t, newTestBus(t, "other").ownsContext(m1))
+	allocs := testing.AllocsPerRun(100, func() {
+		if b.mark(engineCtx) != m1 || b.mark(dlCtx) != m2 {
+			t.Fatal("mark did not return the cached context")
+		}
+	})
+	assert.Zero(t, allocs)
+}
+
+// TestCloseAcceptsCascadesOfRunningDeadLetterHandlers: like a handler, a
+// dead-letter handler still running when Close begins may put an event
+// with its context.
+func TestCloseAcceptsCascadesOfRunningDeadLetterHandlers(t *testing.T) {
+	leakCheck(t)
+	closing := make(chan struct{})
+	followUp := make(chan error, 1)
+	var b *Bus
+	dl := DeadLetterFunc(func(ctx context.Context, _ DeadLetter) {
+		<-closing
+		res, err := b.PutEvents(ctx, Event{Source: "com.example", DetailType: "Lost", Detail: json.RawMessage(`{}`)})
+		if err == nil {
+			err = res.Err()
+		}
+		followUp <- err
+	})
+	b, err := NewBus("closing-dl", WithDeadLetterHandler(dl))
+	require.NoError(t, err)
+	rec := &recorder{}
+	failing := HandlerFunc(func(context.Context, Delivery) error { return Permanent(errors.New("no")) })
+	mustPutRule(t, b, Rule{Name: "first", EventPattern: `{"detail-type":["OrderPlaced"]}`, Targets: []Target{HandlerTarget("h", failing)}})
+	mustPutRule(t, b, Rule{Name: "lost", EventPattern: `{"detail-type":["Lost"]}`, Targets: []Target{HandlerTarget("rec", rec)}})
+	_, err = b.PutEvents(context.Background(), orderEvent(1, 1))
+	require.NoError(t, err)
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close(context.Background()) }()
+	require.Eventually(t, func() bool { return b.closed.Load() }, 5*time.Second, time.Millisecond)
+	close(closing)
+	require.NoError(t, <-followUp)
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	assert.Equal(t, 1, rec.count())
+}

@@ -116,6 +116,9 @@ func (b *Bus) mark(ctx context.Context) context.Context {
 		if b.marks[i].CompareAndSwap(nil, m) {
 			break
 		}
+		if cur := b.marks[i].Load(); cur.engine == ctx {
+			return cur.marked // marked meanwhile by another delivery
+		}
 	}
 	return m.marked
 }
