@@ -267,9 +267,11 @@ type routed struct {
 //   - [ErrorCodeInternalFailure]: the bus closed during the call.
 //
 // A throttled or internal failure may be partial: an entry is queued for
-// its targets one after another, and the targets that took it before one
-// refused it deliver it, while the result says the entry failed. Putting
-// the entry again then delivers it twice to those targets. To make such a
+// each of its targets in turn, a refusal by one does not stop the others,
+// and the targets that took it deliver it, while the result says the entry
+// failed. Putting the entry again then delivers it twice to those targets,
+// which the error message does not name (it names a target that refused
+// the entry). To make such a
 // retry safe, give the entry an ID: an entry put with an ID keeps it, so
 // the second delivery has the same [Delivery].ID and a target can drop it
 // (e.g. with [Deduplicate]). Entries with any other error reached no

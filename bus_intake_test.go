@@ -277,9 +277,9 @@ func TestBusTargetToClosedBusIsRetried(t *testing.T) {
 }
 
 // TestFailedEntryMayHaveReachedSomeTargets shows what PutEvents documents:
-// an entry that fails as throttled may have been queued for the targets
-// before the one that refused it, which deliver it; an entry put with an
-// ID keeps it, so a retry is recognisable by Delivery.ID.
+// an entry that fails as throttled may have been queued for its other
+// targets, which deliver it; an entry put with an ID keeps it, so a retry
+// is recognisable by Delivery.ID.
 func TestFailedEntryMayHaveReachedSomeTargets(t *testing.T) {
 	leakCheck(t)
 	b := newTestBus(t, "partial", WithQueueSize(1), WithMaxConcurrency(1))
@@ -319,8 +319,18 @@ func TestFailedEntryMayHaveReachedSomeTargets(t *testing.T) {
 	for _, d := range fast.deliveries() {
 		fastIDs = append(fastIDs, d.ID)
 	}
-	assert.ElementsMatch(t, []string{"e1", "e2", "e3"}, fastIDs, "the failed entry reached the target before the one that refused it")
+	assert.ElementsMatch(t, []string{"e1", "e2", "e3"}, fastIDs, "the failed entry reached the other target")
 	assert.Equal(t, int64(2), slowCount.Load())
+
+	// Putting it again delivers it to the fast target a second time, with
+	// the same ID.
+	require.Empty(t, put(context.Background(), "e3").ErrorCode)
+	drain(t, b)
+	fastIDs = fastIDs[:0]
+	for _, d := range fast.deliveries() {
+		fastIDs = append(fastIDs, d.ID)
+	}
+	assert.ElementsMatch(t, []string{"e1", "e2", "e3", "e3"}, fastIDs)
 }
 
 // TestMarkCostsNoAllocation: the context a bus hands to its handlers is
