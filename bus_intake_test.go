@@ -31,6 +31,17 @@ import (
 // [PutEvents]: https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
 // [PutEventsRequestEntry]: https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html
 
+// recordingBus returns a test bus with a rule that sends every event to
+// the returned recorder.
+func recordingBus(t *testing.T, name string, opts ...BusOption) (*Bus, *recorder) {
+	t.Helper()
+	b := newTestBus(t, name, opts...)
+	rec := &recorder{}
+	mustPutRule(t, b, Rule{Name: "all", EventPattern: `{"source":[{"prefix":""}]}`,
+		Targets: []Target{HandlerTarget("rec", rec)}})
+	return b, rec
+}
+
 // nested returns a detail whose innermost value is levels objects deep.
 func nested(levels int) json.RawMessage {
 	return json.RawMessage(strings.Repeat(`{"a":`, levels) + "1" + strings.Repeat("}", levels))
@@ -71,10 +82,7 @@ func TestPutEventsEntryChecks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newTestBus(t, "intake", tc.opts...)
-			rec := &recorder{}
-			mustPutRule(t, b, Rule{Name: "all", EventPattern: `{"detail-type":[{"prefix":""}]}`,
-				Targets: []Target{HandlerTarget("rec", rec)}})
+			b, rec := recordingBus(t, "intake", tc.opts...)
 			// With a good entry: a mixed request answers per entry.
 			res, err := b.PutEvents(context.Background(), orderEvent(1, 1), tc.e)
 			require.NoError(t, err)
@@ -134,10 +142,7 @@ func TestPutEventsRequestChecks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newTestBus(t, "request", tc.opts...)
-			rec := &recorder{}
-			mustPutRule(t, b, Rule{Name: "all", EventPattern: `{"source":[{"prefix":""}]}`,
-				Targets: []Target{HandlerTarget("rec", rec)}})
+			b, rec := recordingBus(t, "request", tc.opts...)
 			res, err := b.PutEvents(tc.ctx, tc.entries...)
 			require.Len(t, res.Entries, len(tc.entries))
 			drain(t, b)
