@@ -289,7 +289,11 @@ func (s *detailScanner) container(open byte, depth int) bool {
 // string scans the string whose opening quote is at s.i.
 func (s *detailScanner) string() bool {
 	for s.i++; s.i < len(s.b); s.i++ {
-		switch c := s.b[s.i]; {
+		c := s.b[s.i]
+		if plainStringByte[c] {
+			continue
+		}
+		switch {
 		case c == '"':
 			s.i++
 			return true
@@ -376,6 +380,15 @@ func (s *detailScanner) literal(lit string) bool {
 	s.i += len(lit)
 	return true
 }
+
+// plainStringByte marks the bytes that stand for themselves in a JSON
+// string and need no check: ASCII but for controls, quote and backslash.
+var plainStringByte = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 

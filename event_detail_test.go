@@ -79,3 +79,17 @@ func FuzzCheckDetail(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheckDetail measures the detail check of PutEvents on the
+// detail of BenchmarkBusPutEvents (146 bytes).
+//
+//	go test -run '^$' -bench CheckDetail .
+func BenchmarkCheckDetail(b *testing.B) {
+	detail := []byte(`{"orderId":"o-1","customer":"c-1","total":1.5,"items":[{"sku":"A-1","qty":2},{"sku":"B-2","qty":1}],"shipping":{"country":"DE","express":false}}`)
+	b.SetBytes(int64(len(detail)))
+	for b.Loop() {
+		if reason := checkDetail(detail); reason != "" {
+			b.Fatal(reason)
+		}
+	}
+}
