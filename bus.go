@@ -1,17 +1,17 @@
 package eda
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edakit/eda/internal/delivery"
-	"github.com/tidwall/gjson"
 )
 
 // Defaults of a [Bus].
@@ -26,23 +26,45 @@ const (
 	// account or region, unless the Bus was given others.
 	DefaultAccount = "000000000000"
 	DefaultRegion  = "us-east-1"
-	// maxDetailDepth is eda's limit on the nesting of a detail object.
-	maxDetailDepth = 100
+	// DefaultMaxEntriesPerCall is EventBridge's limit on the entries of one
+	// PutEvents call: 10. [WithMaxEntriesPerCall] changes or lifts it.
+	DefaultMaxEntriesPerCall = 10
+)
+
+// EventBridge's limits on an entry (PutEvents API reference,
+// PutEventsRequestEntry; "PutEvents will only process nested JSON up to
+// 1100 levels deep"), in characters (Unicode code points) for strings.
+const (
+	maxSourceLength     = 256
+	maxDetailTypeLength = 128
+	maxResourceLength   = 2048
+	maxDetailDepth      = 1100
 )
 
 // Error codes of [PutEventsResultEntry], EventBridge's vocabulary.
 const (
 	// ErrorCodeInvalidArgument: a field of the entry is missing or not valid.
 	ErrorCodeInvalidArgument = "InvalidArgument"
-	// ErrorCodeMalformedDetail: the detail is not a JSON object.
+	// ErrorCodeMalformedDetail: the detail is not a JSON object, or not
+	// one EventBridge accepts (see [Bus.PutEvents]).
 	ErrorCodeMalformedDetail = "MalformedDetail"
+	// ErrorCodeNotAuthorizedForSource: the source begins with "aws.",
+	// which EventBridge reserves for AWS services (see [WithAWSSources]).
+	ErrorCodeNotAuthorizedForSource = "NotAuthorizedForSourceException"
 	// ErrorCodeThrottling: a target's queue stayed full until the caller's
 	// context ended. Retryable.
 	ErrorCodeThrottling = "ThrottlingException"
-	// ErrorCodeInternalFailure: the bus failed to route the entry, e.g.
-	// because it closed during the call. Retryable on another bus.
+	// ErrorCodeInternalFailure: the bus did not route the entry because it
+	// is closed or closed during the call, or because the call's context
+	// had ended before it began. Retryable (on another bus, once closed).
 	ErrorCodeInternalFailure = "InternalFailure"
 )
+
+// ErrInvalidRequest is wrapped by the error of a [Bus.PutEvents] call that
+// fails as a whole, as EventBridge answers a ValidationException: a nil
+// context, no entries or more than the bus's maximum, or no entry with a
+// source, a detail-type and a detail.
+var ErrInvalidRequest = errors.New("eda: invalid PutEvents request")
 
 // ErrInvalidBusName is returned by [NewBus] for a name EventBridge would
 // refuse: it must be 1 to 256 of [/.-_A-Za-z0-9].
@@ -98,8 +120,10 @@ type Bus struct {
 	retiring []retirement
 
 	closed atomic.Bool
-	stats  busCounters
-	ids    idSource
+	// marks caches the contexts handed to this bus's handlers (see mark).
+	marks [2]atomic.Pointer[markedContext]
+	stats busCounters
+	ids   idSource
 	// idsPool holds *[]string scratch space for matched rule names.
 	idsPool sync.Pool
 }
@@ -113,6 +137,7 @@ func NewBus(name string, opts ...BusOption) (*Bus, error) {
 	cfg := busConfig{
 		entrySizeLimit: DefaultEntrySizeLimit,
 		maxHops:        DefaultMaxHops,
+		maxEntries:     DefaultMaxEntriesPerCall,
 		account:        DefaultAccount,
 		region:         DefaultRegion,
 		logger:         slog.Default(),
@@ -226,12 +251,50 @@ type routed struct {
 // entry never stops the others. It returns when the accepted events are
 // queued for their targets, not when the targets have handled them.
 //
-// Results come per entry in request order. An entry fails with
-// [ErrorCodeInvalidArgument] (missing source, detail-type or detail, entry
-// too large, too many hops), [ErrorCodeMalformedDetail] (detail not a JSON
-// object), [ErrorCodeThrottling] (a target's queue stayed full until ctx
-// ended; targets other than the named ones may have received the event) or
-// [ErrorCodeInternalFailure] (the bus closed during the call).
+// Results come per entry in request order. An entry fails with:
+//   - [ErrorCodeInvalidArgument]: source, detail-type or detail missing;
+//     source over 256 or detail-type over 128 characters; an empty
+//     resource or one over 2,048 characters; a version other than "0";
+//     the entry over the size limit ([WithEntrySizeLimit]); or the entry
+//     put by a cascade past the bus's maximum hops ([WithMaxHops]);
+//   - [ErrorCodeMalformedDetail]: the detail is not a JSON object, is not
+//     valid UTF-8, nests more than 1,100 levels deep, or holds an integer
+//     outside the 64-bit range (-2⁶³ to 2⁶³-1), as EventBridge refuses;
+//   - [ErrorCodeNotAuthorizedForSource]: the source begins with "aws."
+//     (EventBridge reserves it for AWS services), unless the bus was
+//     created [WithAWSSources];
+//   - [ErrorCodeThrottling]: a target's queue stayed full until ctx ended;
+//   - [ErrorCodeInternalFailure]: the bus closed during the call.
+//
+// A throttled or internal failure may be partial: an entry is queued for
+// each of its targets in turn, a refusal by one does not stop the others,
+// and the targets that took it deliver it, while the result says the entry
+// failed. Putting the entry again then delivers it twice to those targets,
+// which the error message does not name (it names a target that refused
+// the entry). To make such a
+// retry safe, give the entry an ID: an entry put with an ID keeps it, so
+// the second delivery has the same [Delivery].ID and a target can drop it
+// (e.g. with [Deduplicate]). Entries with any other error reached no
+// target.
+//
+// The call fails as a whole — an error, and a result in which every
+// entry failed, so that FailedEntryCount alone tells that nothing was
+// accepted — when ctx is nil, or there are no entries or more than the
+// bus's maximum per call ([DefaultMaxEntriesPerCall], see
+// [WithMaxEntriesPerCall]), or no entry has all of a source, a
+// detail-type and a detail (as EventBridge fails such a request; each
+// entry says what it lacks): the error wraps [ErrInvalidRequest] and the
+// entries fail with [ErrorCodeInvalidArgument]. It also fails as a whole
+// when ctx has already ended (the error wraps ctx's error; the entries
+// fail with [ErrorCodeInternalFailure]), and when the bus is closed or
+// closing (the error is [ErrClosed]; entries fail with
+// [ErrorCodeInternalFailure]) — except for a cascade of this bus during
+// Close: a handler, dead-letter handler or bus target of this bus that
+// puts events with the context it was given is still served until the
+// last of them has returned, so that Close delivers everything its
+// accepted events cause. Another bus's handlers are outside producers
+// here: their puts to a closing bus fail with ErrClosed (a [BusTarget]
+// retries them; close the buses upstream first).
 //
 // An accepted event is stamped with an ID (a UUID) and Time (now) when they
 // are empty, Version "0", and the bus's account and region when empty.
@@ -239,19 +302,15 @@ type routed struct {
 // When ctx is the context of a delivery (a handler putting events back,
 // or a bus target), the new events count one hop more than the delivered
 // one; beyond the bus's maximum hops they are refused, which stops loops.
-//
-// After Close, PutEvents returns [ErrClosed].
 func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult, error) {
-	if b.closed.Load() {
-		return PutEventsResult{}, ErrClosed
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	b.stats.requests.Add(1)
 	// Counted before routing, so that a handler's effects never show in
 	// the stats before the entries that caused them.
 	b.stats.entries.Add(uint64(len(entries)))
+	if res, err := b.admit(ctx, entries); err != nil {
+		b.stats.failedEntries.Add(uint64(res.FailedEntryCount))
+		return res, err
+	}
 	res := PutEventsResult{Entries: make([]PutEventsResultEntry, len(entries))}
 	hops := hopsFrom(ctx) + 1 // 0 for an event put from outside any delivery
 	idsp := b.idsPool.Get().(*[]string)
@@ -290,9 +349,57 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 	return res, nil
 }
 
-// validate checks one entry as EventBridge does; it returns an error code
-// and message, or "" when the entry is valid.
-func (b *Bus) validate(e *Event, hops int) (code, msg string) {
+// Messages of entries that failed because of the bus or the call.
+const (
+	msgBusClosed = "The bus is closed."
+	msgNotRouted = "The bus closed while the event was routed."
+)
+
+// admit checks the request as a whole. When it is refused, admit returns
+// the error and a result in which every entry failed.
+func (b *Bus) admit(ctx context.Context, entries []Event) (PutEventsResult, error) {
+	if ctx == nil {
+		err := fmt.Errorf("%w: nil context", ErrInvalidRequest)
+		return refuseAll(entries, ErrorCodeInvalidArgument, "The request has no context."), err
+	}
+	if b.closed.Load() && !b.ownsContext(ctx) {
+		return refuseAll(entries, ErrorCodeInternalFailure, msgBusClosed), ErrClosed
+	}
+	if n := len(entries); n == 0 || n > b.cfg.maxEntries {
+		msg := fmt.Sprintf("The request has %d entries; it must have 1 to %d.", n, b.cfg.maxEntries)
+		return refuseAll(entries, ErrorCodeInvalidArgument, msg), fmt.Errorf("%w: %s", ErrInvalidRequest, msg)
+	}
+	if err := ctx.Err(); err != nil {
+		msg := "The request was not processed: " + err.Error() + "."
+		return refuseAll(entries, ErrorCodeInternalFailure, msg), fmt.Errorf("eda: PutEvents: %w", err)
+	}
+	for i := range entries {
+		if _, msg := missingField(&entries[i]); msg == "" {
+			return PutEventsResult{}, nil
+		}
+	}
+	res := refuseAll(entries, ErrorCodeInvalidArgument, "")
+	return res, fmt.Errorf("%w: no entry has a source, a detail-type and a detail", ErrInvalidRequest)
+}
+
+// refuseAll returns the result of a request refused as a whole: every
+// entry failed with code and msg, or, when msg is empty, with the message
+// of the required field the entry lacks.
+func refuseAll(entries []Event, code, msg string) PutEventsResult {
+	res := PutEventsResult{FailedEntryCount: len(entries), Entries: make([]PutEventsResultEntry, len(entries))}
+	for i := range res.Entries {
+		m := msg
+		if m == "" {
+			_, m = missingField(&entries[i])
+		}
+		res.Entries[i] = PutEventsResultEntry{ErrorCode: code, ErrorMessage: m}
+	}
+	return res
+}
+
+// missingField returns the error of an entry that lacks a source, a
+// detail-type or a detail, or "" when it has all three.
+func missingField(e *Event) (code, msg string) {
 	switch {
 	case e.Source == "":
 		return ErrorCodeInvalidArgument, "Parameter Source is not valid. Reason: Source is a required argument."
@@ -300,6 +407,21 @@ func (b *Bus) validate(e *Event, hops int) (code, msg string) {
 		return ErrorCodeInvalidArgument, "Parameter DetailType is not valid. Reason: DetailType is a required argument."
 	case len(e.Detail) == 0:
 		return ErrorCodeInvalidArgument, "Parameter Detail is not valid. Reason: Detail is a required argument."
+	}
+	return "", ""
+}
+
+// validate checks one entry as EventBridge does; it returns an error code
+// and message, or "" when the entry is valid.
+func (b *Bus) validate(e *Event, hops int) (code, msg string) {
+	if code, msg := missingField(e); code != "" {
+		return code, msg
+	}
+	if tooLong(e.Source, maxSourceLength) {
+		return ErrorCodeInvalidArgument, fmt.Sprintf("Parameter Source is not valid. Reason: longer than %d characters.", maxSourceLength)
+	}
+	if tooLong(e.DetailType, maxDetailTypeLength) {
+		return ErrorCodeInvalidArgument, fmt.Sprintf("Parameter DetailType is not valid. Reason: longer than %d characters.", maxDetailTypeLength)
 	}
 	if n := EntrySize(e); n > b.cfg.entrySizeLimit {
 		return ErrorCodeInvalidArgument, fmt.Sprintf("Entry size %d bytes exceeds the limit of %d bytes.", n, b.cfg.entrySizeLimit)
@@ -311,6 +433,12 @@ func (b *Bus) validate(e *Event, hops int) (code, msg string) {
 		if r == "" {
 			return ErrorCodeInvalidArgument, fmt.Sprintf("Parameter Resources[%d] is not valid: empty.", i)
 		}
+		if tooLong(r, maxResourceLength) {
+			return ErrorCodeInvalidArgument, fmt.Sprintf("Parameter Resources[%d] is not valid: longer than %d characters.", i, maxResourceLength)
+		}
+	}
+	if !b.cfg.awsSources && strings.HasPrefix(e.Source, "aws.") {
+		return ErrorCodeNotAuthorizedForSource, "Not authorized for the source."
 	}
 	if reason := checkDetail(e.Detail); reason != "" {
 		return ErrorCodeMalformedDetail, "Detail is malformed: " + reason
@@ -321,59 +449,9 @@ func (b *Bus) validate(e *Event, hops int) (code, msg string) {
 	return "", ""
 }
 
-// checkDetail returns why detail is not an acceptable JSON object, or "".
-func checkDetail(detail []byte) string {
-	i := 0
-	for i < len(detail) && isJSONSpace(detail[i]) {
-		i++
-	}
-	if i == len(detail) || detail[i] != '{' {
-		return "not a JSON object"
-	}
-	if !gjson.ValidBytes(detail) {
-		return "not valid JSON"
-	}
-	// Nesting deeper than the limit needs more brackets than the limit:
-	// count them first (fast), walk only when there are that many.
-	if bytes.Count(detail, []byte{'{'})+bytes.Count(detail, []byte{'['}) <= maxDetailDepth {
-		return ""
-	}
-	if depth := jsonDepth(detail); depth > maxDetailDepth {
-		return fmt.Sprintf("nested %d levels deep, over the limit of %d", depth, maxDetailDepth)
-	}
-	return ""
-}
-
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// jsonDepth returns the deepest nesting of objects and arrays in valid JSON.
-func jsonDepth(b []byte) int {
-	depth, maxDepth := 0, 0
-	inString := false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			depth++
-			if depth > maxDepth {
-				maxDepth = depth
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return maxDepth
+// tooLong reports whether s has more than limit characters.
+func tooLong(s string, limit int) bool {
+	return len(s) > limit && utf8.RuneCountInString(s) > limit
 }
 
 // stamp fills the fields EventBridge sets on an accepted entry.
@@ -401,10 +479,13 @@ func (b *Bus) Drain(ctx context.Context) error {
 	return b.engine.Drain(ctx)
 }
 
-// Close stops intake (PutEvents then returns [ErrClosed]), drains, and
-// stops every worker. If ctx ends first, events still queued or waiting to
-// retry go to their dead-letter handlers with reason "shutdown", and Close
-// returns an error that counts them. Close is idempotent.
+// Close stops intake, drains, and stops every worker. From the moment
+// Close begins, PutEvents returns [ErrClosed], except to the cascades of
+// this bus's own handlers, which are accepted until the last handler has
+// returned (see [Bus.PutEvents]). If ctx ends first, events still queued or
+// waiting to retry go to their dead-letter handlers with reason
+// "shutdown", and Close returns an error that counts them. Close is
+// idempotent.
 func (b *Bus) Close(ctx context.Context) error {
 	b.closed.Store(true)
 	return b.engine.Close(ctx)

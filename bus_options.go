@@ -13,6 +13,8 @@ type BusOption func(*busConfig) error
 type busConfig struct {
 	entrySizeLimit int
 	maxHops        int
+	maxEntries     int
+	awsSources     bool
 	retry          RetryPolicy
 	deadLetter     DeadLetterHandler
 	middleware     []Middleware
@@ -28,26 +30,43 @@ type busConfig struct {
 // WithEntrySizeLimit sets the largest accepted entry, in bytes as
 // [EntrySize] counts them. Default [DefaultEntrySizeLimit].
 func WithEntrySizeLimit(n int) BusOption {
+	return positive("entry size limit", n, func(c *busConfig) { c.entrySizeLimit = n })
+}
+
+// positive returns an option that applies set when n, the setting named
+// what, is positive, and fails otherwise.
+func positive(what string, n int, set func(*busConfig)) BusOption {
 	return func(c *busConfig) error {
 		if n <= 0 {
-			return fmt.Errorf("eda: entry size limit must be positive, got %d", n)
+			return fmt.Errorf("eda: %s must be positive, got %d", what, n)
 		}
-		c.entrySizeLimit = n
+		set(c)
 		return nil
 	}
+}
+
+// WithMaxEntriesPerCall sets how many entries one PutEvents call may
+// carry; a call with more fails as a whole (see [Bus.PutEvents]). Default
+// [DefaultMaxEntriesPerCall], EventBridge's 10. n must be positive; pass
+// math.MaxInt for no limit.
+func WithMaxEntriesPerCall(n int) BusOption {
+	return positive("max entries per call (math.MaxInt for no limit)", n, func(c *busConfig) { c.maxEntries = n })
+}
+
+// WithAWSSources makes the bus accept entries whose source begins with
+// "aws.", so that a program or test can simulate the events of AWS
+// services (aws.s3, aws.ec2, the scheduled events of aws.events). By
+// default a bus refuses them with [ErrorCodeNotAuthorizedForSource], as
+// EventBridge refuses custom events that claim an AWS service's source.
+func WithAWSSources() BusOption {
+	return func(c *busConfig) error { c.awsSources = true; return nil }
 }
 
 // WithMaxHops sets how many times an event may be put again from the
 // handlers and bus targets it reaches before it is refused as a loop.
 // Default [DefaultMaxHops].
 func WithMaxHops(n int) BusOption {
-	return func(c *busConfig) error {
-		if n <= 0 {
-			return fmt.Errorf("eda: max hops must be positive, got %d", n)
-		}
-		c.maxHops = n
-		return nil
-	}
+	return positive("max hops", n, func(c *busConfig) { c.maxHops = n })
 }
 
 // WithRetryPolicy sets the retry policy of targets that set none.
@@ -118,25 +137,13 @@ func WithRegion(region string) BusOption {
 // WithQueueSize sets the capacity of every target's queue. When a queue is
 // full, PutEvents waits for room until its context ends.
 func WithQueueSize(n int) BusOption {
-	return func(c *busConfig) error {
-		if n <= 0 {
-			return fmt.Errorf("eda: queue size must be positive, got %d", n)
-		}
-		c.queueSize = n
-		return nil
-	}
+	return positive("queue size", n, func(c *busConfig) { c.queueSize = n })
 }
 
 // WithMaxConcurrency sets how many deliveries a target runs at once when
 // the target sets no maximum itself. 1 delivers in order.
 func WithMaxConcurrency(n int) BusOption {
-	return func(c *busConfig) error {
-		if n <= 0 {
-			return fmt.Errorf("eda: max concurrency must be positive, got %d", n)
-		}
-		c.maxConcurrency = n
-		return nil
-	}
+	return positive("max concurrency", n, func(c *busConfig) { c.maxConcurrency = n })
 }
 
 // WithIdleTimeout sets how long a target's idle worker waits for work

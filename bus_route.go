@@ -37,7 +37,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, st
 		for _, tr := range rs.targets {
 			if err := tr.dest.Enqueue(ctx, ev); err != nil {
 				if errors.Is(err, delivery.ErrClosed) {
-					code, msg = ErrorCodeInternalFailure, "The bus closed while the event was routed."
+					code, msg = ErrorCodeInternalFailure, msgNotRouted
 				} else if code == "" {
 					code = ErrorCodeThrottling
 					msg = fmt.Sprintf("Target %q of rule %q did not accept the event: %v", tr.id, rs.name, err)
@@ -87,6 +87,47 @@ func (b *Bus) release(t *routeTable) {
 	if t.readers.Add(-1) == 0 && t.stale.Load() {
 		b.sweep()
 	}
+}
+
+// cascadeKey is the context key under which the contexts a bus hands to
+// its handlers and dead-letter handlers carry the bus (see mark).
+type cascadeKey struct{}
+
+// markedContext is a context of the delivery engine and the same context
+// marked with the bus.
+type markedContext struct {
+	engine, marked context.Context
+}
+
+// mark returns ctx, a context the bus's delivery engine passes to a
+// delivery or dead letter, marked as this bus's, so that PutEvents can
+// tell this bus's cascades from other puts while the bus closes. The
+// engine passes one context to every delivery and another to every dead
+// letter; each is marked once and cached, so that marking costs no
+// allocation per delivery.
+func (b *Bus) mark(ctx context.Context) context.Context {
+	for i := range b.marks {
+		if m := b.marks[i].Load(); m != nil && m.engine == ctx {
+			return m.marked
+		}
+	}
+	m := &markedContext{engine: ctx, marked: context.WithValue(ctx, cascadeKey{}, b)}
+	for i := range b.marks {
+		if b.marks[i].CompareAndSwap(nil, m) {
+			break
+		}
+		if cur := b.marks[i].Load(); cur.engine == ctx {
+			return cur.marked // marked meanwhile by another delivery
+		}
+	}
+	return m.marked
+}
+
+// ownsContext reports whether ctx is, or derives from, a context this bus
+// handed to a handler or dead-letter handler.
+func (b *Bus) ownsContext(ctx context.Context) bool {
+	owner, _ := ctx.Value(cascadeKey{}).(*Bus)
+	return owner == b
 }
 
 // hopKey is the context key under which a delivery's hop count travels.

@@ -166,7 +166,7 @@ func TestNewBusValidates(t *testing.T) {
 
 func TestPutEventsPartialFailure(t *testing.T) {
 	leakCheck(t)
-	b := newTestBus(t, "orders", WithEntrySizeLimit(700))
+	b := newTestBus(t, "orders", WithEntrySizeLimit(2300))
 	rec := &recorder{}
 	mustPutRule(t, b, Rule{Name: "all", EventPattern: `{"source":["com.example.orders"]}`,
 		Targets: []Target{HandlerTarget("rec", rec)}})
@@ -174,14 +174,14 @@ func TestPutEventsPartialFailure(t *testing.T) {
 	good := orderEvent(1, 10)
 	entries := []Event{
 		good,
-		{DetailType: "OrderPlaced", Detail: json.RawMessage(`{}`)},                                                                                        // no source
-		{Source: "com.example.orders", Detail: json.RawMessage(`{}`)},                                                                                     // no detail-type
-		{Source: "com.example.orders", DetailType: "OrderPlaced"},                                                                                         // no detail
-		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`{"a":`)},                                                       // broken JSON
-		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`[1,2]`)},                                                       // not an object
-		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`"text"`)},                                                      // not an object
-		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`{"pad":"` + strings.Repeat("x", 700) + `"}`)},                  // too big
-		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(strings.Repeat(`{"a":`, 101) + "1" + strings.Repeat("}", 101))}, // too deep
+		{DetailType: "OrderPlaced", Detail: json.RawMessage(`{}`)},                                                                                                // no source
+		{Source: "com.example.orders", Detail: json.RawMessage(`{}`)},                                                                                             // no detail-type
+		{Source: "com.example.orders", DetailType: "OrderPlaced"},                                                                                                 // no detail
+		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`{"a":`)},                                                               // broken JSON
+		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`[1,2]`)},                                                               // not an object
+		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`"text"`)},                                                              // not an object
+		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`{"pad":"` + strings.Repeat("x", 2300) + `"}`)},                         // too big
+		{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: json.RawMessage(`{"a":` + strings.Repeat("[", 1100) + strings.Repeat("]", 1100) + `}`)}, // too deep
 		orderEvent(2, 20),
 	}
 	res, err := b.PutEvents(context.Background(), entries...)

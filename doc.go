@@ -20,9 +20,12 @@
 // [WithInputPath] or [WithInputTransformer] reshape what is delivered,
 // exactly as EventBridge's target input does, and [WithTargetRetryPolicy],
 // [WithTargetDeadLetter], [WithTargetMaxConcurrency] and
-// [WithTargetMiddleware] tune delivery. [Bus.PutEvents] validates every
-// entry on its own, routes the good ones with one match over all rules, and
-// answers per entry in EventBridge's vocabulary ([PutEventsResult]).
+// [WithTargetMiddleware] tune delivery. [Bus.PutEvents] makes EventBridge's
+// checks — on the request as a whole (1 to 10 entries, see
+// [WithMaxEntriesPerCall]) and on every entry on its own (sizes, lengths,
+// the detail's JSON, sources beginning with "aws.", see [WithAWSSources])
+// — routes the good entries with one match over all rules, and answers per
+// entry in EventBridge's vocabulary ([PutEventsResult]).
 // [Bus.Drain] waits for delivery, [Bus.Close] shuts down, [Bus.Stats]
 // reports EventBridge's metrics, and [Bus.Describe] returns the topology as
 // data and as a Mermaid diagram.
@@ -88,7 +91,12 @@
 // What blocks, and when. Publishing blocks only while a destination's
 // queue is full: the call waits for room until its context ends, then that
 // entry fails as throttled (wrapping [ErrFull]). Nothing is dropped
-// silently and memory stays bounded by the queue sizes. Queues and workers
+// silently and memory stays bounded by the queue sizes. An entry is queued
+// for its destinations one after another, not all or nothing: a throttled
+// entry, or one that failed because the router closed during the call, may
+// already be queued for some destinations, which deliver it — putting it
+// again delivers it there twice, with the same [Delivery].ID when the
+// entry was given its ID (see [Bus.PutEvents]). Queues and workers
 // are per destination, so a slow or failing consumer never delays another.
 // Workers start on demand, like serverless concurrency — an event that
 // finds every worker busy starts another, up to the maximum concurrency
@@ -135,10 +143,16 @@
 // logged at Warn level; either way they are counted in the destination's
 // [DeliveryStats].
 //
-// Shutdown. Close(ctx) stops intake — later publishes fail with
-// [ErrClosed] — and waits until every accepted event, retries and cascades
-// included, is delivered or dead-lettered; cascades from running handlers
-// are still accepted meanwhile. If ctx ends first, Close cancels the
+// Shutdown. Close(ctx) stops intake — from the moment it begins, publishes
+// fail with [ErrClosed] (a Bus's result then reports every entry failed)
+// — and waits until every accepted event, retries and cascades included,
+// is delivered or dead-lettered. Cascades of the router's own handlers and
+// dead-letter handlers (publishes with the context they were given) are
+// still accepted until the last of them has returned, so that what
+// accepted events cause is delivered too. Another router's handlers,
+// including a [BusTarget] forwarding to a closing bus, are outside
+// producers there: refused with ErrClosed, which a BusTarget retries — so
+// close the routers upstream first. If ctx ends first, Close cancels the
 // handlers' contexts, dead-letters every event still queued or waiting to
 // retry with [ReasonShutdown], waits for the running handlers to return
 // (a handler that ignores its context delays Close), and returns a

@@ -79,7 +79,9 @@ func ExampleBus_PutEvents() {
 // EventBridge: JSON paths into variables, variables into a template.
 func ExampleWithInputTransformer() {
 	ctx := context.Background()
-	bus, _ := eda.NewBus("ec2")
+	// WithAWSSources lets the bus take events with AWS services' sources,
+	// here a simulated EC2 state change.
+	bus, _ := eda.NewBus("ec2", eda.WithAWSSources())
 	defer bus.Close(ctx)
 
 	notify := eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) error {

@@ -7,10 +7,12 @@ import (
 	"sync/atomic"
 )
 
-// ErrInvalidRule is wrapped by the errors of [Bus.PutRule] (and [NewBus])
-// for invalid names, duplicate or invalid targets and invalid input
-// settings. An invalid event pattern returns the [*PatternError] instead
-// (also wrapped; use errors.As).
+// ErrInvalidRule is wrapped by the errors of [Bus.PutRule] for invalid
+// names, states and event patterns, duplicate or invalid targets (a nil
+// handler, such as HandlerFunc(nil); a middleware constructor that panics
+// or returns a nil handler) and invalid input settings. The error names the
+// rule and, for a target, the target. For an invalid event pattern it also
+// wraps the [*PatternError] (use errors.As).
 var ErrInvalidRule = errors.New("eda: invalid rule")
 
 // ErrRuleNotFound is returned for a rule name the bus does not hold, like
@@ -117,8 +119,10 @@ func validNameByte(c byte) bool {
 }
 
 // PutRule creates the rule, or replaces the rule of the same name. The
-// pattern, names, target ids and every target's input settings (InputPath,
-// input transformer) are validated first; on error nothing changes.
+// pattern, names, target ids, handlers and every target's input settings
+// (Input, InputPath, input transformer) are validated first, and the
+// middleware of new targets is applied; on error, which wraps
+// [ErrInvalidRule], nothing changes.
 //
 // The change applies to events put after PutRule returns. Events already
 // queued for a replaced rule's targets are still delivered. A target that
@@ -140,7 +144,7 @@ func (b *Bus) PutRule(r Rule) error {
 		return fmt.Errorf("%w: rule %q: an event pattern is required", ErrInvalidRule, r.Name)
 	}
 	if _, err := ParsePattern([]byte(r.EventPattern)); err != nil {
-		return fmt.Errorf("eda: rule %q: %w", r.Name, err)
+		return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
 	}
 	r.Targets = slices.Clone(r.Targets)
 	seen := make(map[string]bool, len(r.Targets))
@@ -177,7 +181,7 @@ func (b *Bus) PutRule(r Rule) error {
 				continue
 			}
 			tr, err := b.newTargetRuntime(r.Name, cfg)
-			if err != nil { // cannot happen: validated above
+			if err != nil { // the middleware failed (the rest was validated above)
 				retireBuilt(nil)
 				return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
 			}
@@ -230,7 +234,7 @@ func (b *Bus) PutRule(r Rule) error {
 		if err != nil {
 			// Nothing was published: retire what this call built.
 			retireBuilt(nil)
-			return fmt.Errorf("eda: rule %q: %w", r.Name, err)
+			return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
 		}
 		retireBuilt(targets) // built but not used (kept from the old rule instead)
 		return nil

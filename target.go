@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"unicode/utf8"
 
 	"github.com/edakit/eda/internal/delivery"
 	"github.com/edakit/eda/internal/transform"
@@ -39,7 +41,8 @@ type InputTransformer struct {
 type TargetOption func(*targetConfig)
 
 // WithInput sends the constant JSON text input instead of the event
-// (EventBridge's Input).
+// (EventBridge's Input): valid JSON of at most 8,192 characters, as
+// EventBridge allows, or PutRule fails.
 func WithInput(input string) TargetOption {
 	return func(c *targetConfig) { c.input, c.hasInput = []byte(input), true }
 }
@@ -150,7 +153,10 @@ func newTarget(id, kind, dest string, h Handler, opts []TargetOption) *targetCon
 // receiving bus ([WithMaxHops]): a refused event is dead-lettered.
 //
 // The receiving bus's refusal of an event is permanent (dead-lettered at
-// once) unless it is retryable (throttling, or a bus closing).
+// once) unless it is retryable: throttling, or the receiving bus closed or
+// closing ([ErrClosed], [ErrorCodeInternalFailure]) — the sending bus's
+// handlers are outside producers for the receiving bus, so close the
+// sending bus first.
 func BusTarget(id string, dst *Bus, opts ...TargetOption) Target {
 	name := ""
 	if dst != nil {
@@ -176,7 +182,11 @@ func (f busForwarder) Handle(ctx context.Context, d Delivery) error {
 	}
 	res, err := f.dst.PutEvents(ctx, e)
 	if err != nil {
-		return Permanent(fmt.Errorf("eda: bus target %q: %w", f.dst.name, err))
+		err = fmt.Errorf("eda: bus target %q: %w", f.dst.name, err)
+		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
+			return err // the bus is closing, or this one is: retryable
+		}
+		return Permanent(err)
 	}
 	if err := res.Err(); err != nil {
 		var ee *EntryError
@@ -197,7 +207,7 @@ func (c *targetConfig) validate() (inputFunc, error) {
 	if !validName(c.id) {
 		return nil, fmt.Errorf("target id %q: use 1 to 64 of [.-_A-Za-z0-9]", c.id)
 	}
-	if c.handler == nil {
+	if isNilHandler(c.handler) {
 		return nil, fmt.Errorf("target %q: no handler or destination", c.id)
 	}
 	if c.maxConcurrency < 0 {
@@ -227,6 +237,9 @@ func (c *targetConfig) validate() (inputFunc, error) {
 		if !json.Valid(c.input) {
 			return nil, fmt.Errorf("target %q: Input is not valid JSON", c.id)
 		}
+		if n := utf8.RuneCount(c.input); n > maxInputLength {
+			return nil, fmt.Errorf("target %q: Input is %d characters long, over EventBridge's limit of %d", c.id, n, maxInputLength)
+		}
 		in := c.input
 		return func(*routed, *targetRuntime) ([]byte, error) { return in, nil }, nil
 	case c.inputPath != "":
@@ -242,6 +255,40 @@ func (c *targetConfig) validate() (inputFunc, error) {
 		return compileTransformer(c.id, c.transformer)
 	}
 	return nil, nil
+}
+
+// maxInputLength is EventBridge's limit on a target's Input (PutTargets
+// API reference, Target.Input: "Maximum length of 8192").
+const maxInputLength = 8192
+
+// isNilHandler reports whether h is nil or a nil function, such as
+// HandlerFunc(nil), which would fail every delivery.
+func isNilHandler(h Handler) bool {
+	if h == nil {
+		return true
+	}
+	v := reflect.ValueOf(h)
+	return v.Kind() == reflect.Func && v.IsNil()
+}
+
+// chainHandler applies mw to h as the target's handler. A middleware
+// constructor that panics, or returns a nil handler, makes the target
+// invalid: chainHandler returns an error instead.
+func chainHandler(mw []Middleware, h Handler) (out Handler, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, fmt.Errorf("a middleware constructor panicked: %v", v)
+		}
+	}()
+	for i := len(mw) - 1; i >= 0; i-- {
+		if mw[i] == nil {
+			continue
+		}
+		if h = mw[i](h); isNilHandler(h) {
+			return nil, fmt.Errorf("middleware %d returned a nil handler", i)
+		}
+	}
+	return h, nil
 }
 
 // targetRuntime is a target as one rule of one bus runs it: its queue,
@@ -282,6 +329,10 @@ func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, 
 	}
 	mw := make([]Middleware, 0, len(b.cfg.middleware)+len(cfg.middleware))
 	mw = append(append(mw, b.cfg.middleware...), cfg.middleware...)
+	h, err := chainHandler(mw, cfg.handler)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", cfg.id, err)
+	}
 	retry := b.cfg.retry
 	if cfg.retry != nil {
 		retry = *cfg.retry
@@ -294,7 +345,7 @@ func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, 
 		Router:         b.name,
 		Rule:           rule,
 		Name:           cfg.id,
-		Handler:        Chain(mw...)(cfg.handler),
+		Handler:        h,
 		Fill:           t.fill,
 		Event:          routedEvent,
 		Retry:          retry,
@@ -317,13 +368,15 @@ func (b *Bus) ruleARN(rule string) string {
 
 // fill completes the Delivery of one attempt (or dead letter) of ev: the
 // event's id and time, and the payload — the event, or the target's input
-// computed from it. The handler's context carries the event's hop count
-// when it is past the first hop (see hopsFrom). When the input cannot be
+// computed from it. The handler's context is marked as the bus's (see
+// Bus.mark) and carries the event's hop count when it is past the first
+// hop (see hopsFrom). When the input cannot be
 // computed, fill returns the error (permanent) with the Delivery and
 // context complete but for the payload, which is nil: the dead letter
 // still names the event.
 func (t *targetRuntime) fill(ctx context.Context, ev *routed, d Delivery) (context.Context, Delivery, error) {
 	d.ID, d.Time, d.Kind, d.Payload = ev.id, ev.accepted, t.kind, ev.raw
+	ctx = t.bus.mark(ctx)
 	if ev.hops > 0 {
 		ctx = withHops(ctx, ev.hops)
 	}

@@ -75,7 +75,7 @@ func TestTargetInputModes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newTestBus(t, "tx", WithAccount("123456789012"))
+			b := newTestBus(t, "tx", WithAccount("123456789012"), WithAWSSources())
 			rec := &recorder{}
 			var opts []TargetOption
 			if tc.opt != nil {
@@ -102,7 +102,7 @@ func TestTargetInputModes(t *testing.T) {
 }
 
 func TestTargetIngestionTimeVariable(t *testing.T) {
-	b := newTestBus(t, "ingest")
+	b := newTestBus(t, "ingest", WithAWSSources())
 	rec := &recorder{}
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["aws.ec2"]}`, Targets: []Target{HandlerTarget("t", rec,
 		WithInputTransformer(InputTransformer{InputTemplate: `{"at": <aws.events.event.ingestion-time>}`}))}})
@@ -391,7 +391,7 @@ func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
 	}()
 	var called int
 	var mu sync.Mutex
-	rt := &targetRuntime{id: "t", rule: "r", kind: PayloadInput,
+	rt := &targetRuntime{bus: new(Bus), id: "t", rule: "r", kind: PayloadInput,
 		input: func(*routed, *targetRuntime) ([]byte, error) { return nil, errors.New("no such field") }}
 	type seen struct {
 		dl   DeadLetter
