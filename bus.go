@@ -106,18 +106,11 @@ type Bus struct {
 	cfg    busConfig
 	engine *delivery.Engine
 
-	// matcher holds the pattern of every enabled rule, by rule name.
-	matcher *Matcher
-	// table is the routing table; replaced, never modified.
-	table atomic.Pointer[routeTable]
-	// seq is odd while a writer changes matcher and table (a seqlock).
-	seq atomic.Uint64
-	// mu serializes writers and owns counters.
-	mu       sync.Mutex
+	// routes holds the rules: an immutable table with their compiled
+	// patterns, replaced on every change (routes.go). Its mutex serializes
+	// rule changes and guards counters.
+	routes   routeTables[*ruleState]
 	counters map[string]*ruleCounters
-	// retiring lists replaced tables whose dropped targets await retirement.
-	retireMu sync.Mutex
-	retiring []retirement
 
 	closed atomic.Bool
 	// marks caches the contexts handed to this bus's handlers (see mark).
@@ -153,12 +146,11 @@ func NewBus(name string, opts ...BusOption) (*Bus, error) {
 	b := &Bus{
 		name:     name,
 		cfg:      cfg,
-		matcher:  NewMatcher(),
 		counters: make(map[string]*ruleCounters),
 	}
+	b.routes.init()
 	b.idsPool.New = func() any { s := make([]string, 0, 8); return &s }
 	b.engine = newEngine(cfg.clock, cfg.logger)
-	b.table.Store(&routeTable{rules: map[string]*ruleState{}})
 	return b, nil
 }
 
@@ -443,8 +435,8 @@ func (b *Bus) validate(e *Event, hops int) (code, msg string) {
 	if reason := checkDetail(e.Detail); reason != "" {
 		return ErrorCodeMalformedDetail, "Detail is malformed: " + reason
 	}
-	if hops > b.cfg.maxHops {
-		return ErrorCodeInvalidArgument, fmt.Sprintf("Event refused: it would be hop %d of a cascade, over the bus's limit of %d (a loop?).", hops, b.cfg.maxHops)
+	if msg := overHops(hops, b.cfg.maxHops); msg != "" {
+		return ErrorCodeInvalidArgument, msg
 	}
 	return "", ""
 }

@@ -10,22 +10,28 @@ import (
 
 // This file holds the Bus's routing: matching an event against the rules
 // and queueing it for their targets, consistently with concurrent rule
-// changes, and the hop count that stops cascading loops.
+// changes (see routes.go).
 
 // route matches ev against the rules and queues it for every target of
-// every matching, enabled rule. ids is scratch space for the matcher.
+// every matching, enabled rule. ids is scratch space for the matcher. The
+// table it routes with is counted as in use until the event is queued, so
+// that the targets it names are not retired meanwhile.
 func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, string, string) {
-	t, ids, err := b.acquire(ids[:0], ev.raw)
+	t := b.routes.acquire()
+	defer b.routes.release(t)
+	if t.machine == nil {
+		return ids[:0], "", ""
+	}
+	ids, err := t.machine.Match(ids[:0], ev.raw)
 	if err != nil {
 		return ids, ErrorCodeMalformedDetail, "Event is not a valid JSON object: " + err.Error()
 	}
-	defer b.release(t)
 	if len(ids) > 0 {
 		b.stats.matched.Add(1)
 	}
 	var code, msg string
 	for _, id := range ids {
-		rs := t.rules[id]
+		rs := t.routes[id]
 		if rs == nil || !rs.enabled {
 			continue
 		}
@@ -46,112 +52,4 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, st
 		}
 	}
 	return ids, code, msg
-}
-
-// acquire returns the current routing table, registered as in use until
-// release, and the names of the rules whose pattern matches raw — both of
-// the same generation of the rules. The matcher and the table change
-// together under a seqlock (b.seq is odd while a writer works); a table's
-// reader count keeps the targets it names from being retired while an
-// event is being queued for them.
-func (b *Bus) acquire(dst []string, raw []byte) (*routeTable, []string, error) {
-	for {
-		v := b.seq.Load()
-		if v&1 == 1 {
-			// A writer is changing the rules: wait for it.
-			b.mu.Lock()
-			//lint:ignore SA2001 an empty critical section on purpose: it waits for the writer
-			b.mu.Unlock()
-			continue
-		}
-		t := b.table.Load()
-		t.readers.Add(1)
-		ids, err := dst, error(nil)
-		if t.enabled > 0 {
-			ids, err = b.matcher.MatchAppend(dst, raw)
-		}
-		if b.seq.Load() == v {
-			if err != nil {
-				b.release(t)
-				return nil, ids, err
-			}
-			return t, ids, nil
-		}
-		b.release(t)
-		dst = ids[:0]
-	}
-}
-
-// release ends a use of t that acquire began.
-func (b *Bus) release(t *routeTable) {
-	if t.readers.Add(-1) == 0 && t.stale.Load() {
-		b.sweep()
-	}
-}
-
-// cascadeKey is the context key under which the contexts a bus hands to
-// its handlers and dead-letter handlers carry the bus (see mark).
-type cascadeKey struct{}
-
-// markedContext is a context of the delivery engine and the same context
-// marked with the bus.
-type markedContext struct {
-	engine, marked context.Context
-}
-
-// mark returns ctx, a context the bus's delivery engine passes to a
-// delivery or dead letter, marked as this bus's, so that PutEvents can
-// tell this bus's cascades from other puts while the bus closes. The
-// engine passes one context to every delivery and another to every dead
-// letter; each is marked once and cached, so that marking costs no
-// allocation per delivery.
-func (b *Bus) mark(ctx context.Context) context.Context {
-	for i := range b.marks {
-		if m := b.marks[i].Load(); m != nil && m.engine == ctx {
-			return m.marked
-		}
-	}
-	m := &markedContext{engine: ctx, marked: context.WithValue(ctx, cascadeKey{}, b)}
-	for i := range b.marks {
-		if b.marks[i].CompareAndSwap(nil, m) {
-			break
-		}
-		if cur := b.marks[i].Load(); cur.engine == ctx {
-			return cur.marked // marked meanwhile by another delivery
-		}
-	}
-	return m.marked
-}
-
-// ownsContext reports whether ctx is, or derives from, a context this bus
-// handed to a handler or dead-letter handler.
-func (b *Bus) ownsContext(ctx context.Context) bool {
-	owner, _ := ctx.Value(cascadeKey{}).(*Bus)
-	return owner == b
-}
-
-// hopKey is the context key under which a delivery's hop count travels.
-type hopKey struct{}
-
-// withHops returns ctx marked as the context of a delivery of an event at
-// the given hop of a cascade.
-func withHops(ctx context.Context, hops int) context.Context {
-	return context.WithValue(ctx, hopKey{}, hops)
-}
-
-// hopsFrom returns the hop count of the delivery whose context ctx is, or
-// derives from; -1 when ctx is not a delivery's. Deliveries of events at
-// hop 0 — most — carry no hop value: the delivery engine's handler marker
-// says that ctx is a delivery's, which saves an allocation per delivery.
-func hopsFrom(ctx context.Context) int {
-	if ctx == nil {
-		return -1
-	}
-	if h, ok := ctx.Value(hopKey{}).(int); ok {
-		return h
-	}
-	if delivery.IsHandlerContext(ctx) {
-		return 0
-	}
-	return -1
 }

@@ -92,14 +92,14 @@ func (b *Bus) Stats() BusStats {
 		PutEventsFailedEntries: b.stats.failedEntries.Load(),
 		MatchedEvents:          b.stats.matched.Load(),
 	}
-	t := b.table.Load()
-	names := make([]string, 0, len(t.rules))
-	for name := range t.rules {
+	t := b.routes.load()
+	names := make([]string, 0, len(t.routes))
+	for name := range t.routes {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		rs := t.rules[name]
+		rs := t.routes[name]
 		st := RuleStats{
 			Rule:           name,
 			MatchedEvents:  rs.counters.matched.Load(),

@@ -3,6 +3,7 @@ package eda
 import (
 	"errors"
 	"fmt"
+	"github.com/edakit/eda/internal/pattern"
 	"slices"
 	"sync/atomic"
 )
@@ -56,47 +57,10 @@ type ruleCounters struct {
 type ruleState struct {
 	name     string
 	rule     Rule // as put; Targets copied
+	parsed   *pattern.Parsed
 	enabled  bool
 	targets  []*targetRuntime
 	counters *ruleCounters
-}
-
-// routeTable maps rule names to rules. A table is never modified once
-// published: writers build a new one (copy on write).
-type routeTable struct {
-	rules map[string]*ruleState
-	// enabled counts the enabled rules; with none, routing skips the match.
-	enabled int
-	// readers counts the events being routed with this table.
-	readers atomic.Int64
-	// stale is set once a newer table replaced this one.
-	stale atomic.Bool
-}
-
-// retirement holds the targets that left the rules when table was
-// replaced. They are retired once no event is being routed with table or
-// any older table (events routed with those may still be queued for them).
-type retirement struct {
-	table   *routeTable
-	targets []*targetRuntime
-}
-
-// sweep retires, oldest first, the targets of every replaced table that no
-// event is being routed with any more.
-func (b *Bus) sweep() {
-	b.retireMu.Lock()
-	n := 0
-	for n < len(b.retiring) && b.retiring[n].table.readers.Load() == 0 {
-		n++
-	}
-	done := slices.Clone(b.retiring[:n])
-	b.retiring = slices.Delete(b.retiring, 0, n)
-	b.retireMu.Unlock()
-	for _, r := range done {
-		for _, tr := range r.targets {
-			tr.dest.Retire()
-		}
-	}
 }
 
 // validName reports whether s is a valid EventBridge rule name or target
@@ -143,8 +107,9 @@ func (b *Bus) PutRule(r Rule) error {
 	if r.EventPattern == "" {
 		return fmt.Errorf("%w: rule %q: an event pattern is required", ErrInvalidRule, r.Name)
 	}
-	if _, err := ParsePattern([]byte(r.EventPattern)); err != nil {
-		return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
+	parsed, err := pattern.Parse([]byte(r.EventPattern), pattern.DefaultLimits())
+	if err != nil {
+		return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, convertError(err))
 	}
 	r.Targets = slices.Clone(r.Targets)
 	seen := make(map[string]bool, len(r.Targets))
@@ -174,7 +139,7 @@ func (b *Bus) PutRule(r Rule) error {
 		}
 	}
 	for {
-		snap := b.table.Load().rules[r.Name]
+		snap := b.routes.load().routes[r.Name]
 		for _, t := range r.Targets {
 			cfg := t.config()
 			if built[cfg] != nil || (snap != nil && snap.target(cfg) != nil) {
@@ -188,15 +153,15 @@ func (b *Bus) PutRule(r Rule) error {
 			built[cfg] = tr
 		}
 
-		b.mu.Lock()
+		b.routes.mu.Lock()
 		if b.closed.Load() {
-			b.mu.Unlock()
+			b.routes.mu.Unlock()
 			retireBuilt(nil)
 			return ErrClosed
 		}
-		old := b.table.Load().rules[r.Name]
+		old := b.routes.load().routes[r.Name]
 		if old != snap {
-			b.mu.Unlock()
+			b.routes.mu.Unlock()
 			continue
 		}
 		targets := make([]*targetRuntime, len(r.Targets))
@@ -209,11 +174,11 @@ func (b *Bus) PutRule(r Rule) error {
 				targets[i] = built[cfg]
 			}
 		}
-		var retire []*targetRuntime // targets of the old rule that are not kept
+		var retire []retirer // targets of the old rule that are not kept
 		if old != nil {
 			for _, tr := range old.targets {
 				if !slices.Contains(targets, tr) {
-					retire = append(retire, tr)
+					retire = append(retire, tr.dest)
 				}
 			}
 		}
@@ -222,20 +187,9 @@ func (b *Bus) PutRule(r Rule) error {
 			counters = new(ruleCounters)
 			b.counters[r.Name] = counters
 		}
-		rs := &ruleState{name: r.Name, rule: r, enabled: r.State == RuleEnabled, targets: targets, counters: counters}
-		err := b.publish(r.Name, rs, retire, func() error {
-			if rs.enabled {
-				return b.matcher.Add(r.Name, []byte(r.EventPattern))
-			}
-			b.matcher.Delete(r.Name)
-			return nil
-		})
-		b.mu.Unlock()
-		if err != nil {
-			// Nothing was published: retire what this call built.
-			retireBuilt(nil)
-			return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
-		}
+		rs := &ruleState{name: r.Name, rule: r, parsed: parsed, enabled: r.State == RuleEnabled, targets: targets, counters: counters}
+		b.routes.apply(routeChange[*ruleState]{id: r.Name, route: rs, on: rs.enabled, p: parsed, retire: retire})
+		b.routes.mu.Unlock()
 		retireBuilt(targets) // built but not used (kept from the old rule instead)
 		return nil
 	}
@@ -251,53 +205,21 @@ func (rs *ruleState) target(cfg *targetConfig) *targetRuntime {
 	return nil
 }
 
-// publish changes the matcher (change) and installs rs (nil: removes the
-// rule) in a new routing table, as one step for concurrent routing. The
-// caller holds b.mu.
-func (b *Bus) publish(name string, rs *ruleState, retire []*targetRuntime, change func() error) error {
-	b.seq.Add(1) // odd: routing waits for b.mu
-	if err := change(); err != nil {
-		b.seq.Add(1)
-		return err
-	}
-	old := b.table.Load()
-	next := make(map[string]*ruleState, len(old.rules)+1)
-	for k, v := range old.rules {
-		next[k] = v
-	}
-	if rs == nil {
-		delete(next, name)
-	} else {
-		next[name] = rs
-	}
-	enabled := 0
-	for _, rs := range next {
-		if rs.enabled {
-			enabled++
-		}
-	}
-	b.table.Store(&routeTable{rules: next, enabled: enabled})
-	b.seq.Add(1)
-	b.retireMu.Lock()
-	b.retiring = append(b.retiring, retirement{table: old, targets: retire})
-	b.retireMu.Unlock()
-	old.stale.Store(true)
-	b.sweep()
-	return nil
-}
-
 // DeleteRule removes the rule. Events already queued for its targets are
 // still delivered. It returns [ErrRuleNotFound] for an unknown name.
 func (b *Bus) DeleteRule(name string) error {
-	b.mu.Lock()
-	old := b.table.Load().rules[name]
+	b.routes.mu.Lock()
+	defer b.routes.mu.Unlock()
+	old := b.routes.load().routes[name]
 	if old == nil {
-		b.mu.Unlock()
 		return fmt.Errorf("%w: %q", ErrRuleNotFound, name)
 	}
-	_ = b.publish(name, nil, old.targets, func() error { b.matcher.Delete(name); return nil })
+	retire := make([]retirer, len(old.targets))
+	for i, tr := range old.targets {
+		retire[i] = tr.dest
+	}
+	b.routes.apply(routeChange[*ruleState]{id: name, remove: true, retire: retire})
 	delete(b.counters, name)
-	b.mu.Unlock()
 	return nil
 }
 
@@ -309,9 +231,9 @@ func (b *Bus) EnableRule(name string) error { return b.setState(name, true) }
 func (b *Bus) DisableRule(name string) error { return b.setState(name, false) }
 
 func (b *Bus) setState(name string, enabled bool) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	old := b.table.Load().rules[name]
+	b.routes.mu.Lock()
+	defer b.routes.mu.Unlock()
+	old := b.routes.load().routes[name]
 	if old == nil {
 		return fmt.Errorf("%w: %q", ErrRuleNotFound, name)
 	}
@@ -324,20 +246,15 @@ func (b *Bus) setState(name string, enabled bool) error {
 	if enabled {
 		rs.rule.State = RuleEnabled
 	}
-	return b.publish(name, &rs, nil, func() error {
-		if enabled {
-			return b.matcher.Add(name, []byte(old.rule.EventPattern))
-		}
-		b.matcher.Delete(name)
-		return nil
-	})
+	b.routes.apply(routeChange[*ruleState]{id: name, route: &rs, on: enabled, p: rs.parsed})
+	return nil
 }
 
 // Rule returns the rule with the given name, or [ErrRuleNotFound].
 // Its Targets are the values that were put; putting them again keeps
 // their queues.
 func (b *Bus) Rule(name string) (Rule, error) {
-	rs := b.table.Load().rules[name]
+	rs := b.routes.load().routes[name]
 	if rs == nil {
 		return Rule{}, fmt.Errorf("%w: %q", ErrRuleNotFound, name)
 	}
@@ -348,9 +265,9 @@ func (b *Bus) Rule(name string) (Rule, error) {
 
 // Rules returns every rule of the bus, sorted by name.
 func (b *Bus) Rules() []Rule {
-	t := b.table.Load()
-	out := make([]Rule, 0, len(t.rules))
-	for _, rs := range t.rules {
+	t := b.routes.load()
+	out := make([]Rule, 0, len(t.routes))
+	for _, rs := range t.routes {
 		r := rs.rule
 		r.Targets = slices.Clone(r.Targets)
 		out = append(out, r)

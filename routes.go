@@ -1,0 +1,177 @@
+package eda
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/edakit/eda/internal/pattern"
+)
+
+// This file holds the route table that both routers use: a Bus's rules
+// and a Topic's subscriptions are routes, each a pattern (an event pattern
+// or a filter policy) and what matching it leads to.
+//
+// A routeTable is immutable once published. Writers (one at a time) build
+// the next table — the routes, and one compiled machine over the patterns
+// of the routes that are on — and swap it in atomically; routing loads the
+// current table, counts itself as its reader, matches with its machine and
+// queues for its routes' destinations. So routing never waits for a change
+// (it keeps the table it started with), and it sees the routes either
+// wholly before or wholly after a change. A destination that a change
+// removes is retired only once no event is being routed with a table that
+// still names it: events routed with an older table may still be on their
+// way into its queue.
+
+// retirer is a destination that a change can remove.
+type retirer interface{ Retire() }
+
+// routeTable is one published generation of a router's routes.
+type routeTable[R any] struct {
+	// routes maps a route's id (rule name, subscription name) to the route.
+	routes map[string]R
+	// machine matches the patterns of the routes that are on; nil when no
+	// route is on, so that routing skips the match.
+	machine *pattern.Machine
+	// readers counts the events being routed with this table.
+	readers atomic.Int64
+	// stale is set once a newer table replaced this one.
+	stale atomic.Bool
+}
+
+// routeTables is a router's current route table, the patterns behind its
+// machine, and the destinations awaiting retirement.
+type routeTables[R any] struct {
+	// mu serializes changes; routing never takes it.
+	mu       sync.Mutex
+	current  atomic.Pointer[routeTable[R]]
+	order    []string                   // ids of the routes that are on, in the order they were put
+	patterns map[string]*pattern.Parsed // their parsed patterns, by id
+
+	retireMu sync.Mutex
+	retiring []retirement
+}
+
+// retirement holds the destinations that left the routes when table was
+// replaced.
+type retirement struct {
+	table   interface{ quiet() bool }
+	targets []retirer
+}
+
+// quiet reports whether no event is being routed with t.
+func (t *routeTable[R]) quiet() bool { return t.readers.Load() == 0 }
+
+// init publishes an empty table.
+func (rt *routeTables[R]) init() {
+	rt.patterns = make(map[string]*pattern.Parsed)
+	rt.current.Store(&routeTable[R]{routes: map[string]R{}})
+}
+
+// acquire returns the current table, counted as in use until release.
+func (rt *routeTables[R]) acquire() *routeTable[R] {
+	for {
+		t := rt.current.Load()
+		t.readers.Add(1)
+		// Still current after the count went up: a writer that replaces it
+		// from now on sees the reader and leaves its destinations alone.
+		if rt.current.Load() == t {
+			return t
+		}
+		rt.release(t)
+	}
+}
+
+// release ends a use of t that acquire began.
+func (rt *routeTables[R]) release(t *routeTable[R]) {
+	if t.readers.Add(-1) == 0 && t.stale.Load() {
+		rt.sweep()
+	}
+}
+
+// load returns the current table, for reading its routes only (not for
+// queueing events: use acquire).
+func (rt *routeTables[R]) load() *routeTable[R] { return rt.current.Load() }
+
+// routeChange is one change to a table, built by a writer under rt.mu.
+type routeChange[R any] struct {
+	// id is the route that changes.
+	id string
+	// route is its new value; remove deletes it instead.
+	route  R
+	remove bool
+	// on says whether the route's pattern takes part in matching; p is
+	// that pattern (nil keeps the one it had).
+	on bool
+	p  *pattern.Parsed
+	// retire lists the destinations that leave the routes with the change.
+	retire []retirer
+}
+
+// apply publishes a table with c applied to the current one. The caller
+// holds rt.mu. The machine is built here, while routing goes on with the
+// current table.
+func (rt *routeTables[R]) apply(c routeChange[R]) {
+	old := rt.current.Load()
+	next := &routeTable[R]{routes: make(map[string]R, len(old.routes)+1)}
+	for k, v := range old.routes {
+		next.routes[k] = v
+	}
+	if c.remove {
+		delete(next.routes, c.id)
+	} else {
+		next.routes[c.id] = c.route
+	}
+	rt.setPattern(c.id, c.on && !c.remove, c.p)
+	if len(rt.order) > 0 {
+		entries := make([]pattern.Entry, len(rt.order))
+		for i, id := range rt.order {
+			entries[i] = pattern.Entry{ID: id, P: rt.patterns[id]}
+		}
+		next.machine = pattern.Build(entries)
+	}
+	rt.current.Store(next)
+	rt.retireMu.Lock()
+	rt.retiring = append(rt.retiring, retirement{table: old, targets: c.retire})
+	rt.retireMu.Unlock()
+	old.stale.Store(true)
+	rt.sweep()
+}
+
+// setPattern makes id's pattern take part in matching (on, with p, or the
+// pattern it had when p is nil) or not.
+func (rt *routeTables[R]) setPattern(id string, on bool, p *pattern.Parsed) {
+	_, had := rt.patterns[id]
+	switch {
+	case on && had:
+		if p != nil {
+			rt.patterns[id] = p
+		}
+	case on:
+		rt.patterns[id] = p
+		rt.order = append(rt.order, id)
+	case had:
+		// A route that goes off keeps its pattern's source, not its
+		// parsed form: turning it back on (rare) parses it again.
+		delete(rt.patterns, id)
+		rt.order = slices.DeleteFunc(rt.order, func(s string) bool { return s == id })
+	}
+}
+
+// sweep retires, oldest first, the destinations of every replaced table
+// that no event is being routed with any more (nor with an older one).
+func (rt *routeTables[R]) sweep() {
+	rt.retireMu.Lock()
+	n := 0
+	for n < len(rt.retiring) && rt.retiring[n].table.quiet() {
+		n++
+	}
+	done := slices.Clone(rt.retiring[:n])
+	rt.retiring = slices.Delete(rt.retiring, 0, n)
+	rt.retireMu.Unlock()
+	for _, r := range done {
+		for _, d := range r.targets {
+			d.Retire()
+		}
+	}
+}

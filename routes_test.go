@@ -1,0 +1,128 @@
+package eda
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/edakit/eda/internal/pattern"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeDest counts its retirements.
+type fakeDest struct{ retired atomic.Int32 }
+
+func (d *fakeDest) Retire() { d.retired.Add(1) }
+
+func mustParse(t testing.TB, p string) *pattern.Parsed {
+	t.Helper()
+	parsed, err := pattern.Parse([]byte(p), pattern.DefaultLimits())
+	require.NoError(t, err)
+	return parsed
+}
+
+// TestRouteTableRetiresOnlyWhenNoReaderIsLeft checks the promise of
+// routes.go: a destination removed by a change is retired once no event is
+// being routed with a table that named it — not before, and exactly once.
+func TestRouteTableRetiresOnlyWhenNoReaderIsLeft(t *testing.T) {
+	var rt routeTables[string]
+	rt.init()
+	d := &fakeDest{}
+	rt.apply(routeChange[string]{id: "r", route: "v1", on: true, p: mustParse(t, `{"source":["a"]}`)})
+
+	reader := rt.acquire() // an event being routed with the table naming d
+	rt.apply(routeChange[string]{id: "r", remove: true, retire: []retirer{d}})
+	assert.Equal(t, int32(0), d.retired.Load(), "retired while an event was being routed with the old table")
+	assert.Nil(t, rt.load().machine, "no route is on")
+	assert.Equal(t, "v1", reader.routes["r"], "the reader keeps its table")
+
+	later := rt.acquire()
+	rt.release(later) // a reader of the new table does not hold d
+	assert.Equal(t, int32(0), d.retired.Load())
+	rt.release(reader)
+	assert.Equal(t, int32(1), d.retired.Load(), "retired when the last reader of the old table left")
+	rt.apply(routeChange[string]{id: "x", route: "x", on: true, p: mustParse(t, `{"source":["x"]}`)})
+	assert.Equal(t, int32(1), d.retired.Load(), "retired once")
+}
+
+// TestRouteTableOffRoutes checks that a route that is off stays in the
+// table but out of the machine, and comes back with its pattern.
+func TestRouteTableOffRoutes(t *testing.T) {
+	var rt routeTables[string]
+	rt.init()
+	p := mustParse(t, `{"source":["a"]}`)
+	rt.apply(routeChange[string]{id: "r", route: "on", on: true, p: p})
+	ids, err := rt.load().machine.Match(nil, []byte(`{"source":"a"}`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"r"}, ids)
+
+	rt.apply(routeChange[string]{id: "r", route: "off", on: false, p: p})
+	assert.Equal(t, "off", rt.load().routes["r"])
+	assert.Nil(t, rt.load().machine)
+
+	rt.apply(routeChange[string]{id: "r", route: "on", on: true, p: p})
+	ids, err = rt.load().machine.Match(nil, []byte(`{"source":"a"}`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"r"}, ids)
+}
+
+// TestRouteTableConcurrentChanges routes on several goroutines while a
+// writer changes the routes: every reader sees a table whose machine and
+// routes agree (a matched id is always in the routes), and every removed
+// destination is retired exactly once by the end.
+func TestRouteTableConcurrentChanges(t *testing.T) {
+	var rt routeTables[*fakeDest]
+	rt.init()
+	p := mustParse(t, `{"source":["a"]}`)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			var ids []string
+			for !stop.Load() {
+				tb := rt.acquire()
+				if tb.machine != nil {
+					ids, _ = tb.machine.Match(ids[:0], []byte(`{"source":"a"}`))
+					for _, id := range ids {
+						d := tb.routes[id]
+						if assert.NotNil(t, d, "matched %s, not in the table", id) {
+							assert.Equal(t, int32(0), d.retired.Load(), "routing to a retired destination")
+						}
+					}
+				}
+				rt.release(tb)
+			}
+		})
+	}
+	var all []*fakeDest
+	var cur *fakeDest
+	for i := range 2000 {
+		d := &fakeDest{}
+		all = append(all, d)
+		var retire []retirer
+		if cur != nil {
+			retire = []retirer{cur}
+		}
+		rt.mu.Lock()
+		if i%3 == 2 {
+			rt.apply(routeChange[*fakeDest]{id: "r", remove: true, retire: retire})
+			cur = nil
+			all = all[:len(all)-1]
+		} else {
+			rt.apply(routeChange[*fakeDest]{id: "r", route: d, on: true, p: p, retire: retire})
+			cur = d
+		}
+		rt.mu.Unlock()
+	}
+	stop.Store(true)
+	wg.Wait()
+	rt.sweep()
+	for _, d := range all {
+		want := int32(1)
+		if d == cur {
+			want = 0
+		}
+		assert.Equal(t, want, d.retired.Load())
+	}
+}
