@@ -132,7 +132,7 @@ func NewBus(name string, opts ...BusOption) (*Bus, error) {
 		counters: make(map[string]*ruleCounters),
 	}
 	b.idsPool.New = func() any { s := make([]string, 0, 8); return &s }
-	b.engine = newEngine(cfg.clock, cfg.logger)
+	b.engine = newBusEngine(&cfg)
 	b.table.Store(&routeTable{rules: map[string]*ruleState{}})
 	return b, nil
 }
@@ -398,7 +398,7 @@ func (b *Bus) stamp(e *Event, now time.Time) {
 // the events that handlers put while draining — has been delivered or
 // dead-lettered, or ctx ends.
 func (b *Bus) Drain(ctx context.Context) error {
-	return b.engine.Drain(ctx)
+	return engineDrain(ctx, b.engine)
 }
 
 // Close stops intake (PutEvents then returns [ErrClosed]), drains, and
@@ -406,6 +406,5 @@ func (b *Bus) Drain(ctx context.Context) error {
 // retry go to their dead-letter handlers with reason "shutdown", and Close
 // returns an error that counts them. Close is idempotent.
 func (b *Bus) Close(ctx context.Context) error {
-	b.closed.Store(true)
-	return b.engine.Close(ctx)
+	return engineClose(ctx, b.engine, func() { b.closed.Store(true) })
 }

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -289,4 +290,210 @@ func TestCloseFromAHandlerWithAnUnrelatedDeadlineReturns(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	// The handler has returned meanwhile: the engine finishes closing.
 	require.NoError(t, drainWithin(e, 5*time.Second))
+}
+
+// records is a slog.Handler that keeps every record.
+type records struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (r *records) Enabled(context.Context, slog.Level) bool { return true }
+func (r *records) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recs = append(r.recs, rec.Clone())
+	return nil
+}
+func (r *records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *records) WithGroup(string) slog.Handler      { return r }
+
+// withMessage returns the records with message msg, each as its level and
+// attributes.
+func (r *records) withMessage(msg string) []map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []map[string]any
+	for _, rec := range r.recs {
+		if rec.Message != msg {
+			continue
+		}
+		m := map[string]any{"level": rec.Level}
+		rec.Attrs(func(a slog.Attr) bool {
+			m[a.Key] = a.Value.Any()
+			return true
+		})
+		out = append(out, m)
+	}
+	return out
+}
+
+// Failed attempts are logged at the configured level: a destination's
+// first failure, then at most one record per failureLogEvery on the clock,
+// which counts the failures not logged since.
+func TestFailedAttemptsAreLoggedRateLimited(t *testing.T) {
+	clock := clocktest.New(epoch)
+	rec := &records{}
+	e := New(Config{Clock: clock, Logger: slog.New(rec), FailureLogLevel: slog.LevelError})
+	defer closeNow(t, e)
+	d := NewDestination(e, Options[int]{
+		Name:       "orders",
+		Retry:      Policy{MaxAttempts: 1},
+		Deliver:    func(context.Context, int, int) error { return errors.New("db down") },
+		DeadLetter: func(context.Context, int, Failure) {},
+	})
+	for i := range 5 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	drain(t, e)
+	logged := rec.withMessage("eda: delivery attempt failed")
+	require.Len(t, logged, 1, "only the first of a burst")
+	assert.Equal(t, slog.LevelError, logged[0]["level"])
+	assert.Equal(t, "orders", logged[0]["destination"])
+	assert.EqualError(t, logged[0]["error"].(error), "db down")
+	assert.NotContains(t, logged[0], "failures_not_logged")
+
+	clock.Advance(failureLogEvery)
+	require.NoError(t, d.Enqueue(context.Background(), 5))
+	drain(t, e)
+	logged = rec.withMessage("eda: delivery attempt failed")
+	require.Len(t, logged, 2)
+	assert.EqualValues(t, 4, logged[1]["failures_not_logged"])
+}
+
+// Without a level, failed attempts are logged at Warn.
+func TestFailedAttemptsAreLoggedAtWarnByDefault(t *testing.T) {
+	rec := &records{}
+	e := New(Config{Logger: slog.New(rec)})
+	defer closeNow(t, e)
+	d := NewDestination(e, Options[int]{
+		Retry:      Policy{MaxAttempts: 1},
+		Deliver:    func(context.Context, int, int) error { return errors.New("db down") },
+		DeadLetter: func(context.Context, int, Failure) {},
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	drain(t, e)
+	logged := rec.withMessage("eda: delivery attempt failed")
+	require.Len(t, logged, 1)
+	assert.Equal(t, slog.LevelWarn, logged[0]["level"])
+}
+
+// Drain's and Close's errors name the destinations still holding items,
+// how many each, and each one's last error.
+func TestDrainAndCloseErrorsNameTheDestinations(t *testing.T) {
+	clock := clocktest.New(epoch)
+	e := New(Config{Clock: clock})
+	failing := NewDestination(e, Options[int]{
+		Name:       "orders",
+		Retry:      Policy{MinBackoff: time.Hour, MaxBackoff: time.Hour},
+		Deliver:    func(context.Context, int, int) error { return errors.New("db down") },
+		DeadLetter: func(context.Context, int, Failure) {},
+	})
+	healthy := NewDestination(e, Options[int]{
+		Name:    "audit",
+		Deliver: func(context.Context, int, int) error { return nil },
+	})
+	for i := range 2 {
+		require.NoError(t, failing.Enqueue(context.Background(), i))
+		require.NoError(t, healthy.Enqueue(context.Background(), i))
+	}
+	require.True(t, clock.WaitForTimers(2, 5*time.Second))
+
+	err := drainWithin(e, 20*time.Millisecond)
+	var de *DrainError
+	require.ErrorAs(t, err, &de)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Len(t, de.Destinations, 1)
+	assert.Equal(t, "orders", de.Destinations[0].Destination)
+	assert.EqualValues(t, 2, de.Destinations[0].InFlight)
+	assert.EqualError(t, de.Destinations[0].LastErr, "db down")
+	assert.Equal(t, "eda: drain: 2 items in flight (orders: 2, last error: db down): context deadline exceeded", err.Error())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = e.Close(ctx)
+	var se *ShutdownError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 2, se.DeadLettered)
+	assert.Zero(t, se.Abandoned)
+	require.Len(t, se.Destinations, 1)
+	assert.Equal(t, Backlog{Destination: "orders", InFlight: 2, LastErr: de.Destinations[0].LastErr}, se.Destinations[0])
+	assert.Equal(t, "eda: close: 2 items dead-lettered at shutdown (orders: 2, last error: db down): context canceled", err.Error())
+}
+
+// Drain waits for the cascades of the items accepted before it, even when
+// they are enqueued after it was called, but not for items accepted later
+// from outside.
+func TestDrainWaitsForCascadesNotForLaterItems(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	release := make(chan struct{})
+	var cascadeDelivered atomic.Bool
+	second := NewDestination(e, Options[int]{
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if item == 99 {
+				<-release // accepted after Drain: does not hold it up
+				return nil
+			}
+			cascadeDelivered.Store(true)
+			return nil
+		},
+	})
+	first := NewDestination(e, Options[int]{
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			<-gate
+			return second.Enqueue(ctx, 1) // a cascade, after Drain began
+		},
+	})
+	defer close(release)
+	require.NoError(t, first.Enqueue(context.Background(), 0))
+	drained := make(chan error, 1)
+	go func() { drained <- e.Drain(context.Background()) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.epoch.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Microsecond) // until Drain closed the epoch
+	}
+	require.NoError(t, second.Enqueue(context.Background(), 99))
+	close(gate)
+	require.NoError(t, waitFor(t, drained, 5*time.Second, "Drain"))
+	assert.True(t, cascadeDelivered.Load(), "Drain returned before the cascade was delivered")
+}
+
+// A dead-letter function that panics or calls runtime.Goexit has failed to
+// take the dead letter: it is counted (DeadLetterFailed) and logged, and
+// the item still counts as dead-lettered.
+func TestFailingDeadLetterFunctionIsCountedAndLogged(t *testing.T) {
+	rec := &records{}
+	e := New(Config{Logger: slog.New(rec)})
+	defer closeNow(t, e)
+	var stored atomic.Int32
+	d := NewDestination(e, Options[int]{
+		Name:    "orders",
+		Deliver: func(context.Context, int, int) error { return Permanent(errors.New("bad")) },
+		DeadLetter: func(ctx context.Context, item int, f Failure) {
+			switch item {
+			case 0:
+				panic("sink down")
+			case 1:
+				runtime.Goexit()
+			}
+			stored.Add(1)
+		},
+	})
+	for i := range 3 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	drain(t, e)
+	s := d.Stats()
+	assert.EqualValues(t, 3, s.DeadLettered)
+	assert.EqualValues(t, 2, s.DeadLetterFailed)
+	assert.EqualValues(t, 1, stored.Load())
+	logged := rec.withMessage("eda: dead-letter handler failed; the dead letter may be lost")
+	require.Len(t, logged, 2)
+	for _, l := range logged {
+		assert.Equal(t, slog.LevelError, l["level"])
+		assert.Equal(t, "orders", l["destination"])
+		assert.Equal(t, "permanent-error", l["reason"])
+	}
 }

@@ -350,8 +350,10 @@ func (e *Engine) ownMarker(ctx context.Context) *marker {
 	return nil
 }
 
-// ownContext reports whether ctx carries this engine's marker.
-func (e *Engine) ownContext(ctx context.Context) bool { return e.ownMarker(ctx) != nil }
+// InHandler reports whether ctx is, or derives from, a context that this
+// engine passed to Deliver or to a dead-letter function: Drain and Close
+// called with it return ErrInHandler.
+func (e *Engine) InHandler(ctx context.Context) bool { return e.ownMarker(ctx) != nil }
 
 // bucketFor returns the epoch bucket of an item enqueued with ctx: its
 // parent's for a cascade, else the current epoch's.
@@ -449,7 +451,7 @@ func (e *Engine) pendingIn(dests []dest, mask uint8) int64 {
 // epochBuckets epochs hold items at once (a Drain may first wait for the
 // oldest to empty, which it would wait for anyway).
 func (e *Engine) Drain(ctx context.Context) error {
-	if e.ownContext(ctx) {
+	if e.InHandler(ctx) {
 		return fmt.Errorf("eda: drain: %w", ErrInHandler)
 	}
 	return e.drain(ctx)
@@ -525,11 +527,13 @@ func backlogs(dests []dest, mask uint8) []Backlog {
 // first, the contexts passed to Deliver are cancelled, every item still
 // queued or waiting to retry is dead-lettered with ReasonShutdown, and the
 // returned *ShutdownError counts them and names the destinations that
-// still held items. Close then waits up to closeGrace for the running
-// handlers to return and the dead letters to be handed over: a handler that
-// ignores its context past that is left running, and its item is counted
-// as Abandoned (it is delivered or dead-lettered when the handler returns,
-// and the engine's last worker exits then). Without that, when Close
+// still held items. Close then waits for the running handlers to return
+// and the dead letters to be handed over, for as long as items keep
+// finishing: when closeGrace passes without progress, it returns, leaving
+// the handlers (or dead-letter functions) that ignore their context
+// running; their items are counted as Abandoned (each is delivered or
+// dead-lettered when its handler returns, and the engine's last worker
+// exits then). Without that, when Close
 // returns every accepted item has been delivered or dead-lettered and
 // every worker has stopped.
 //
@@ -539,7 +543,7 @@ func backlogs(dests []dest, mask uint8) []Backlog {
 // waits for the calling handler too, until ctx ends and closeGrace passed.)
 // Idempotent: later calls wait for the first and return its result.
 func (e *Engine) Close(ctx context.Context) error {
-	if e.ownContext(ctx) {
+	if e.InHandler(ctx) {
 		return fmt.Errorf("eda: close: %w", ErrInHandler)
 	}
 	e.mu.Lock()
@@ -590,15 +594,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	select {
 	case <-stopped:
 	case <-ctx.Done():
-		grace := time.NewTimer(closeGrace)
-		select {
-		case <-stopped:
-			grace.Stop()
-		case <-grace.C:
-			abandoned = int(e.Pending())
-			if cause == nil {
-				cause = context.Cause(ctx)
-			}
+		abandoned = e.awaitProgress(stopped)
+		if abandoned > 0 && cause == nil {
+			cause = context.Cause(ctx)
 		}
 	}
 	var err error
@@ -610,6 +608,29 @@ func (e *Engine) Close(ctx context.Context) error {
 	close(e.closeDone)
 	e.mu.Unlock()
 	return err
+}
+
+// awaitProgress waits for stopped to be closed while the shutdown makes
+// progress: it gives up when closeGrace passes without any item being
+// delivered or dead-lettered, and then returns how many are still in
+// flight (held by handlers or dead-letter functions that do not return).
+func (e *Engine) awaitProgress(stopped <-chan struct{}) int {
+	grace := time.NewTimer(closeGrace)
+	defer grace.Stop()
+	last := e.Pending()
+	for {
+		select {
+		case <-stopped:
+			return 0
+		case <-grace.C:
+			n := e.Pending()
+			if n > 0 && n >= last {
+				return int(n)
+			}
+			last = n
+			grace.Reset(closeGrace)
+		}
+	}
 }
 
 // shutdown dead-letters what is queued or waiting to retry, waits for the

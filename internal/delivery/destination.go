@@ -161,7 +161,7 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 	e := d.e
 	b := e.bucketFor(ctx)
 	seq := d.offered[b].Add(1)
-	if s := d.state.Load(); s != stateOpen && (s != stateClosing || !e.ownContext(ctx)) {
+	if s := d.state.Load(); s != stateOpen && (s != stateClosing || !e.InHandler(ctx)) {
 		d.refuse(b, ErrClosed)
 		return ErrClosed
 	}
