@@ -394,9 +394,12 @@ func (b *Bus) stamp(e *Event, now time.Time) {
 	}
 }
 
-// Drain waits until every event accepted so far — including retries and
-// the events that handlers put while draining — has been delivered or
-// dead-lettered, or ctx ends.
+// Drain waits until every event accepted before the call — including its
+// retries and the events its handlers put with their contexts — has been
+// delivered or dead-lettered; events put later from outside do not hold it
+// up. If ctx ends first, it returns a *[DrainError] naming the targets
+// still holding events. With a handler's context it returns an error
+// wrapping [ErrInHandler] at once.
 func (b *Bus) Drain(ctx context.Context) error {
 	return engineDrain(ctx, b.engine)
 }
@@ -404,7 +407,10 @@ func (b *Bus) Drain(ctx context.Context) error {
 // Close stops intake (PutEvents then returns [ErrClosed]), drains, and
 // stops every worker. If ctx ends first, events still queued or waiting to
 // retry go to their dead-letter handlers with reason "shutdown", and Close
-// returns an error that counts them. Close is idempotent.
+// returns a *[ShutdownError] that counts them (see "Shutdown" in the
+// package documentation for handlers that do not return). With a handler's
+// context it returns an error wrapping [ErrInHandler] at once and leaves
+// the bus open. Close is idempotent.
 func (b *Bus) Close(ctx context.Context) error {
 	return engineClose(ctx, b.engine, func() { b.closed.Store(true) })
 }

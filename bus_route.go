@@ -35,7 +35,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, st
 		}
 		rs.counters.triggered.Add(1)
 		for _, tr := range rs.targets {
-			if err := tr.dest.Enqueue(ctx, ev); err != nil {
+			if err := tr.dest.EnqueueAt(ctx, ev, ev.accepted); err != nil {
 				if errors.Is(err, delivery.ErrClosed) {
 					code, msg = ErrorCodeInternalFailure, "The bus closed while the event was routed."
 				} else if code == "" {

@@ -24,7 +24,8 @@ type payload struct {
 // size) and one goroutine per destination that calls the same handler, no
 // retries, no stats, no scaling. The engine runs with its defaults (retry
 // policy on, stats on, up to 4×GOMAXPROCS workers), and with one worker
-// per destination ("concurrency-1", the floor's shape).
+// per destination ("concurrency-1", the floor's shape). Items are enqueued
+// with their acceptance time, as the routers do (EnqueueAt).
 //
 //	go test -run '^$' -bench Fanout -benchmem ./internal/delivery
 func BenchmarkFanout(b *testing.B) {
@@ -68,7 +69,7 @@ func benchEngine(b *testing.B, n, concurrency int) {
 	for i := range b.N {
 		p := payload{id: "id", at: at, body: body[:100+i%100]}
 		for _, d := range ds {
-			if err := d.Enqueue(ctx, p); err != nil {
+			if err := d.EnqueueAt(ctx, p, p.at); err != nil { // as a router does
 				b.Fatal(err)
 			}
 		}

@@ -219,7 +219,9 @@ func TestCloseReturnsAtDeadlineWithAStuckHandler(t *testing.T) {
 	})
 	defer func() {
 		close(release)
+		// The abandoned item is delivered when its handler returns.
 		require.NoError(t, drainWithin(e, 5*time.Second))
+		assert.EqualValues(t, 1, d.Stats().Delivered)
 	}()
 	require.NoError(t, d.Enqueue(context.Background(), 1))
 	waitFor(t, started, 5*time.Second, "the handler")
@@ -288,6 +290,7 @@ func TestCloseFromAHandlerWithAnUnrelatedDeadlineReturns(t *testing.T) {
 	var se *ShutdownError
 	require.ErrorAs(t, err, &se)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 1, se.Abandoned, "the calling handler's own item")
 	// The handler has returned meanwhile: the engine finishes closing.
 	require.NoError(t, drainWithin(e, 5*time.Second))
 }

@@ -30,10 +30,11 @@
 // An Ordered destination instead retries in place: its single worker waits
 // for the backoff, and the items behind wait too (FIFO message groups).
 //
-// Every accepted item is counted until it is delivered or dead-lettered;
-// [Engine.Drain] waits for that count to reach zero. The counters are per
+// Every accepted item is counted until it is delivered or dead-lettered,
+// per destination and epoch (see [Engine.Drain]): [Engine.Drain] waits for
+// the counts of the epochs it closed to reach zero. The counters are per
 // destination (see [Engine.Pending]): nothing on the hot path is shared
-// between destinations.
+// between destinations but the epoch, which only Drain writes.
 //
 // # Re-entrancy
 //
@@ -311,7 +312,10 @@ func New(cfg Config) *Engine {
 		e.clock = SystemClock{}
 	}
 	_, e.sysClock = e.clock.(SystemClock)
-	e.clockBase = e.clock.Now()
+	e.clockBase = e.base // mono() is time.Since(base)
+	if !e.sysClock {
+		e.clockBase = e.clock.Now()
+	}
 	if e.logger == nil {
 		e.logger = slog.Default()
 	}
@@ -333,8 +337,8 @@ func New(cfg Config) *Engine {
 // only the monotonic clock, which is cheaper than time.Now.
 func (e *Engine) mono() int64 { return int64(time.Since(e.base)) }
 
-// now returns the time on the engine's clock, in nanoseconds since the
-// engine started: for the system clock, mono().
+// now returns the time on the engine's clock, in nanoseconds since
+// clockBase: for the system clock, mono().
 func (e *Engine) now() int64 {
 	if e.sysClock {
 		return e.mono()

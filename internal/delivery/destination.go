@@ -66,8 +66,10 @@ type Destination[T any] struct {
 	_           cacheLinePad
 
 	// Written by workers per delivery.
-	finishedB    [epochBuckets]atomic.Uint64 // delivered, dead-lettered or refused, per epoch bucket
-	delivered    atomic.Uint64
+	// Items delivered, dead-lettered or refused, per epoch bucket; the
+	// delivered ones are not counted on their own (see Stats), to keep a
+	// delivery's bookkeeping to one atomic addition.
+	finishedB    [epochBuckets]atomic.Uint64
 	failed       atomic.Uint64
 	retries      atomic.Uint64
 	deadLettered atomic.Uint64
@@ -154,8 +156,22 @@ func (d *Destination[T]) Name() string { return d.name }
 // or ctx ends (then it returns an error wrapping ErrFull and the context's
 // error). When ctx was derived from a context that the engine passed to
 // Deliver (a cascade), the bound is bypassed so handlers that publish never
-// deadlock. After Close or Retire it returns ErrClosed.
+// deadlock. After Close or Retire it returns ErrClosed. The item's age (see
+// Policy.MaxAge) counts from now, on the engine's Clock.
 func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
+	return d.enqueue(ctx, item, d.e.now())
+}
+
+// EnqueueAt is Enqueue for an item that the router accepted at the given
+// time of the engine's Clock (for the system clock, a time.Now() reading):
+// its age counts from then. A router that has stamped the time anyway
+// saves Enqueue a reading of the clock per destination.
+func (d *Destination[T]) EnqueueAt(ctx context.Context, item T, accepted time.Time) error {
+	return d.enqueue(ctx, item, int64(accepted.Sub(d.e.clockBase)))
+}
+
+// enqueue is Enqueue for an item accepted at acc (see Engine.now).
+func (d *Destination[T]) enqueue(ctx context.Context, item T, acc int64) error {
 	// Count first, check the state after: Close stores the state first and
 	// counts after, so one of the two sees the other.
 	e := d.e
@@ -165,7 +181,7 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 		d.refuse(b, ErrClosed)
 		return ErrClosed
 	}
-	en := entry[T]{item: item, acc: e.now(), attempt: 1, bucket: b, sample: seq%latencySample == 1}
+	en := entry[T]{item: item, acc: acc, attempt: 1, bucket: b, sample: seq%latencySample == 1}
 	d.mu.Lock()
 	w, held, ok := d.tryPush(&en)
 	d.mu.Unlock()

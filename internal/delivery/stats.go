@@ -36,12 +36,15 @@ type Stats struct {
 // Stats returns a snapshot. The counters are read one by one, without
 // stopping deliveries, so they may be off by the deliveries in progress.
 func (d *Destination[T]) Stats() Stats {
+	// Delivered is derived: the items that finished and were neither
+	// dead-lettered nor refused (both are counted before they finish).
+	dead, refusedBefore := d.deadLettered.Load(), d.refused.Load()
 	s := Stats{
-		Delivered:        d.delivered.Load(),
+		Delivered:        uint64(max(int64(d.finishedCount()-dead-refusedBefore), 0)),
 		Throttled:        d.throttled.Load(),
 		Failed:           d.failed.Load(),
 		Retries:          d.retries.Load(),
-		DeadLettered:     d.deadLettered.Load(),
+		DeadLettered:     dead,
 		DeadLetterFailed: d.dlFailed.Load(),
 		Workers:          int64(d.workers.Load()),
 		HandlerTime:      time.Duration(d.handlerNanos.Load()),

@@ -237,7 +237,6 @@ func (d *Destination[T]) process(w *worker[T], en *entry[T]) {
 		}
 		d.latency.record(now - en.acc)
 	}
-	d.delivered.Add(1)
 	d.finished(en.bucket)
 }
 
