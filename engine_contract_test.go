@@ -187,3 +187,50 @@ func TestInvocationsFailedToBeSentToDlq(t *testing.T) {
 	assert.EqualValues(t, 2, ts.InvocationsFailedToBeSentToDlq)
 	assert.EqualValues(t, 2, ts.Delivery.DeadLetterFailed)
 }
+
+// A target's retry policy's MaxAge counts from the event's acceptance by
+// PutEvents, on the bus's Clock, for every event: events that waited past
+// it behind a slow delivery are dead-lettered after their first failure.
+func TestBusMaxAgeCountsFromAcceptance(t *testing.T) {
+	clock := clocktest.New(testEpoch)
+	var mu sync.Mutex
+	dls := map[string]DeadLetter{}
+	b := newTestBus(t, "age", WithClock(clock), WithMaxConcurrency(1),
+		WithRetryPolicy(RetryPolicy{MaxAge: 200 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}),
+		WithDeadLetterHandler(DeadLetterFunc(func(_ context.Context, dl DeadLetter) {
+			mu.Lock()
+			dls[dl.Delivery.ID] = dl
+			mu.Unlock()
+		})))
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`,
+		Targets: []Target{HandlerTarget("slow", HandlerFunc(func(ctx context.Context, d Delivery) error {
+			once.Do(func() {
+				close(started)
+				<-release
+			})
+			return errors.New("down")
+		}))}})
+	res, err := b.PutEvents(context.Background(), orderEvent(1, 1), orderEvent(2, 1), orderEvent(3, 1), orderEvent(4, 1))
+	require.NoError(t, err)
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no delivery")
+	}
+	clock.Advance(350 * time.Millisecond)
+	close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, b.Drain(ctx))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, dls, 4)
+	for _, r := range res.Entries {
+		dl := dls[r.EventID]
+		assert.Equal(t, ReasonMaxAge, dl.Reason, r.EventID)
+		assert.Equal(t, 1, dl.Attempts, r.EventID)
+	}
+}

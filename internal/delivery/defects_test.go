@@ -500,3 +500,23 @@ func TestFailingDeadLetterFunctionIsCountedAndLogged(t *testing.T) {
 		assert.Equal(t, "permanent-error", l["reason"])
 	}
 }
+
+// EnqueueAt counts the item's age from the acceptance time it is given.
+func TestEnqueueAtCountsAgeFromTheGivenTime(t *testing.T) {
+	clock := clocktest.New(epoch)
+	e := New(Config{Clock: clock})
+	defer closeNow(t, e)
+	dl := newDeadLetters()
+	d := NewDestination(e, Options[int]{
+		Retry:      Policy{MaxAge: time.Minute, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond},
+		Deliver:    func(context.Context, int, int) error { return errors.New("down") },
+		DeadLetter: dl.record,
+	})
+	clock.Advance(time.Hour)
+	require.NoError(t, d.EnqueueAt(context.Background(), 1, clock.Now().Add(-2*time.Minute)))
+	require.NoError(t, drainWithin(e, 5*time.Second))
+	f, ok := dl.get(1)
+	require.True(t, ok)
+	assert.Equal(t, ReasonMaxAge, f.Reason)
+	assert.Equal(t, 1, f.Attempts)
+}
