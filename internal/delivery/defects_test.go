@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edakit/eda/internal/clocktest"
+	"github.com/edakit/eda/internal/logtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,6 +27,26 @@ func waitFor[V any](t *testing.T, ch <-chan V, timeout time.Duration, what strin
 		t.Fatalf("timed out waiting for %s", what)
 		panic("unreachable")
 	}
+}
+
+// enqueueFailing starts an engine on clock with a destination whose every
+// attempt fails, under policy, and enqueues item 1; it returns the engine,
+// the dead letters and the count of attempts.
+func enqueueFailing(t *testing.T, clock Clock, policy Policy) (*Engine, *deadLetters, *atomic.Int32) {
+	t.Helper()
+	e := New(Config{Clock: clock})
+	dl := newDeadLetters()
+	attempts := new(atomic.Int32)
+	d := NewDestination(e, Options[int]{
+		Retry: policy,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			attempts.Add(1)
+			return errors.New("down")
+		},
+		DeadLetter: dl.record,
+	})
+	require.NoError(t, d.Enqueue(context.Background(), 1))
+	return e, dl, attempts
 }
 
 // drainWithin drains e with a deadline and returns Drain's error.
@@ -79,20 +100,9 @@ func TestMaxAgeCountsFromAcceptanceForEveryItem(t *testing.T) {
 // rather than cutting the backoff short for one more attempt.
 func TestBackoffPastMaxAgeDeadLettersNow(t *testing.T) {
 	clock := clocktest.New(epoch)
-	e := New(Config{Clock: clock})
+	// Backoff is drawn from [0, 100000h]: it reaches past the minute.
+	e, dl, attempts := enqueueFailing(t, clock, Policy{MaxAge: time.Minute, MinBackoff: 100000 * time.Hour, MaxBackoff: 100000 * time.Hour})
 	defer closeNow(t, e)
-	dl := newDeadLetters()
-	var attempts atomic.Int32
-	d := NewDestination(e, Options[int]{
-		// Backoff is drawn from [0, 100000h]: it reaches past the minute.
-		Retry: Policy{MaxAge: time.Minute, MinBackoff: 100000 * time.Hour, MaxBackoff: 100000 * time.Hour},
-		Deliver: func(ctx context.Context, item, attempt int) error {
-			attempts.Add(1)
-			return errors.New("down")
-		},
-		DeadLetter: dl.record,
-	})
-	require.NoError(t, d.Enqueue(context.Background(), 1))
 	require.NoError(t, drainWithin(e, 5*time.Second))
 	f, ok := dl.get(1)
 	require.True(t, ok)
@@ -295,48 +305,12 @@ func TestCloseFromAHandlerWithAnUnrelatedDeadlineReturns(t *testing.T) {
 	require.NoError(t, drainWithin(e, 5*time.Second))
 }
 
-// records is a slog.Handler that keeps every record.
-type records struct {
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func (r *records) Enabled(context.Context, slog.Level) bool { return true }
-func (r *records) Handle(_ context.Context, rec slog.Record) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.recs = append(r.recs, rec.Clone())
-	return nil
-}
-func (r *records) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r *records) WithGroup(string) slog.Handler      { return r }
-
-// withMessage returns the records with message msg, each as its level and
-// attributes.
-func (r *records) withMessage(msg string) []map[string]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []map[string]any
-	for _, rec := range r.recs {
-		if rec.Message != msg {
-			continue
-		}
-		m := map[string]any{"level": rec.Level}
-		rec.Attrs(func(a slog.Attr) bool {
-			m[a.Key] = a.Value.Any()
-			return true
-		})
-		out = append(out, m)
-	}
-	return out
-}
-
 // Failed attempts are logged at the configured level: a destination's
 // first failure, then at most one record per failureLogEvery on the clock,
 // which counts the failures not logged since.
 func TestFailedAttemptsAreLoggedRateLimited(t *testing.T) {
 	clock := clocktest.New(epoch)
-	rec := &records{}
+	rec := &logtest.Recorder{}
 	e := New(Config{Clock: clock, Logger: slog.New(rec), FailureLogLevel: slog.LevelError})
 	defer closeNow(t, e)
 	d := NewDestination(e, Options[int]{
@@ -349,24 +323,24 @@ func TestFailedAttemptsAreLoggedRateLimited(t *testing.T) {
 		require.NoError(t, d.Enqueue(context.Background(), i))
 	}
 	drain(t, e)
-	logged := rec.withMessage("eda: delivery attempt failed")
+	logged := rec.WithMessage("eda: delivery attempt failed")
 	require.Len(t, logged, 1, "only the first of a burst")
-	assert.Equal(t, slog.LevelError, logged[0]["level"])
-	assert.Equal(t, "orders", logged[0]["destination"])
-	assert.EqualError(t, logged[0]["error"].(error), "db down")
-	assert.NotContains(t, logged[0], "failures_not_logged")
+	assert.Equal(t, slog.LevelError, logged[0].Level)
+	assert.Equal(t, "orders", logged[0].Attrs["destination"])
+	assert.EqualError(t, logged[0].Attrs["error"].(error), "db down")
+	assert.NotContains(t, logged[0].Attrs, "failures_not_logged")
 
 	clock.Advance(failureLogEvery)
 	require.NoError(t, d.Enqueue(context.Background(), 5))
 	drain(t, e)
-	logged = rec.withMessage("eda: delivery attempt failed")
+	logged = rec.WithMessage("eda: delivery attempt failed")
 	require.Len(t, logged, 2)
-	assert.EqualValues(t, 4, logged[1]["failures_not_logged"])
+	assert.EqualValues(t, 4, logged[1].Attrs["failures_not_logged"])
 }
 
 // Without a level, failed attempts are logged at Warn.
 func TestFailedAttemptsAreLoggedAtWarnByDefault(t *testing.T) {
-	rec := &records{}
+	rec := &logtest.Recorder{}
 	e := New(Config{Logger: slog.New(rec)})
 	defer closeNow(t, e)
 	d := NewDestination(e, Options[int]{
@@ -376,9 +350,9 @@ func TestFailedAttemptsAreLoggedAtWarnByDefault(t *testing.T) {
 	})
 	require.NoError(t, d.Enqueue(context.Background(), 1))
 	drain(t, e)
-	logged := rec.withMessage("eda: delivery attempt failed")
+	logged := rec.WithMessage("eda: delivery attempt failed")
 	require.Len(t, logged, 1)
-	assert.Equal(t, slog.LevelWarn, logged[0]["level"])
+	assert.Equal(t, slog.LevelWarn, logged[0].Level)
 }
 
 // Drain's and Close's errors name the destinations still holding items,
@@ -467,7 +441,7 @@ func TestDrainWaitsForCascadesNotForLaterItems(t *testing.T) {
 // take the dead letter: it is counted (DeadLetterFailed) and logged, and
 // the item still counts as dead-lettered.
 func TestFailingDeadLetterFunctionIsCountedAndLogged(t *testing.T) {
-	rec := &records{}
+	rec := &logtest.Recorder{}
 	e := New(Config{Logger: slog.New(rec)})
 	defer closeNow(t, e)
 	var stored atomic.Int32
@@ -492,12 +466,12 @@ func TestFailingDeadLetterFunctionIsCountedAndLogged(t *testing.T) {
 	assert.EqualValues(t, 3, s.DeadLettered)
 	assert.EqualValues(t, 2, s.DeadLetterFailed)
 	assert.EqualValues(t, 1, stored.Load())
-	logged := rec.withMessage("eda: dead-letter handler failed; the dead letter may be lost")
+	logged := rec.WithMessage("eda: dead-letter handler failed; the dead letter may be lost")
 	require.Len(t, logged, 2)
 	for _, l := range logged {
-		assert.Equal(t, slog.LevelError, l["level"])
-		assert.Equal(t, "orders", l["destination"])
-		assert.Equal(t, "permanent-error", l["reason"])
+		assert.Equal(t, slog.LevelError, l.Level)
+		assert.Equal(t, "orders", l.Attrs["destination"])
+		assert.Equal(t, "permanent-error", l.Attrs["reason"])
 	}
 }
 

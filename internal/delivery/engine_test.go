@@ -245,19 +245,8 @@ func TestMaxAttempts(t *testing.T) {
 
 func TestMaxAge(t *testing.T) {
 	clock := clocktest.New(epoch)
-	e := New(Config{Clock: clock})
+	e, dl, attempts := enqueueFailing(t, clock, Policy{MaxAge: time.Minute, MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second})
 	defer closeNow(t, e)
-	dl := newDeadLetters()
-	var attempts atomic.Int32
-	d := NewDestination(e, Options[int]{
-		Retry: Policy{MaxAge: time.Minute, MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second},
-		Deliver: func(ctx context.Context, item, attempt int) error {
-			attempts.Add(1)
-			return errors.New("down")
-		},
-		DeadLetter: dl.record,
-	})
-	require.NoError(t, d.Enqueue(context.Background(), 1))
 	// Retries within the minute; a failure after it dead-letters the item.
 	advanceUntil(t, clock, func() bool { return dl.n.Load() == 1 })
 	drain(t, e)
