@@ -43,8 +43,9 @@ type DeliveryStats struct {
 	// like serverless compute billing.
 	HandlerTime time.Duration
 	// LatencyP50, LatencyP90, LatencyP99 and LatencyMax describe the time
-	// from acceptance to successful delivery (retries included), over a
-	// sample of 1 in 16 events; quantiles are exact within 25%.
+	// from acceptance to successful delivery (retries included), on the
+	// router's [Clock], over a sample of 1 in 16 events; quantiles are
+	// exact within 25%.
 	LatencyP50, LatencyP90, LatencyP99, LatencyMax time.Duration
 }
 

@@ -227,8 +227,8 @@ func (d *Destination[T]) refuse(b uint8, err error) {
 // while someone drains, and it is not the current epoch's (which no Drain
 // waits for), it wakes them.
 func (d *Destination[T]) finished(b uint8) {
-	d.finishedB[b].Add(1)
-	if e := d.e; e.drainers.Load() > 0 && d.finishedB[b].Load() == d.offered[b].Load() &&
+	n := d.finishedB[b].Add(1)
+	if e := d.e; e.drainers.Load() > 0 && n == d.offered[b].Load() &&
 		uint64(b) != e.epoch.Load()%epochBuckets {
 		e.poke()
 	}
