@@ -24,6 +24,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, st
 		b.stats.matched.Add(1)
 	}
 	var code, msg string
+	o := b.engine.Origin(ctx, ev.accepted) // the same for every target
 	for _, id := range ids {
 		rs := t.rules[id]
 		if rs == nil || !rs.enabled {
@@ -35,7 +36,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, st
 		}
 		rs.counters.triggered.Add(1)
 		for _, tr := range rs.targets {
-			if err := tr.dest.EnqueueAt(ctx, ev, ev.accepted); err != nil {
+			if err := tr.dest.EnqueueFrom(ctx, ev, o); err != nil {
 				if errors.Is(err, delivery.ErrClosed) {
 					code, msg = ErrorCodeInternalFailure, "The bus closed while the event was routed."
 				} else if code == "" {

@@ -475,8 +475,9 @@ func TestFailingDeadLetterFunctionIsCountedAndLogged(t *testing.T) {
 	}
 }
 
-// EnqueueAt counts the item's age from the acceptance time it is given.
-func TestEnqueueAtCountsAgeFromTheGivenTime(t *testing.T) {
+// EnqueueFrom counts the item's age from the acceptance time of its
+// Origin.
+func TestEnqueueFromCountsAgeFromTheOrigin(t *testing.T) {
 	clock := clocktest.New(epoch)
 	e := New(Config{Clock: clock})
 	defer closeNow(t, e)
@@ -487,7 +488,8 @@ func TestEnqueueAtCountsAgeFromTheGivenTime(t *testing.T) {
 		DeadLetter: dl.record,
 	})
 	clock.Advance(time.Hour)
-	require.NoError(t, d.EnqueueAt(context.Background(), 1, clock.Now().Add(-2*time.Minute)))
+	ctx := context.Background()
+	require.NoError(t, d.EnqueueFrom(ctx, 1, e.Origin(ctx, clock.Now().Add(-2*time.Minute))))
 	require.NoError(t, drainWithin(e, 5*time.Second))
 	f, ok := dl.get(1)
 	require.True(t, ok)

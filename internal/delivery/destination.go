@@ -159,29 +159,41 @@ func (d *Destination[T]) Name() string { return d.name }
 // deadlock. After Close or Retire it returns ErrClosed. The item's age (see
 // Policy.MaxAge) counts from now, on the engine's Clock.
 func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
-	return d.enqueue(ctx, item, d.e.now())
+	e := d.e
+	return d.EnqueueFrom(ctx, item, Origin{acc: e.now(), bucket: e.bucketFor(ctx)})
 }
 
-// EnqueueAt is Enqueue for an item that the router accepted at the given
-// time of the engine's Clock (for the system clock, a time.Now() reading):
-// its age counts from then. A router that has stamped the time anyway
-// saves Enqueue a reading of the clock per destination.
-func (d *Destination[T]) EnqueueAt(ctx context.Context, item T, accepted time.Time) error {
-	return d.enqueue(ctx, item, int64(accepted.Sub(d.e.clockBase)))
+// Origin says when an item was accepted and which epoch (see Engine.Drain)
+// it belongs to. A router gets one per accepted event from Engine.Origin
+// and passes it to EnqueueFrom for each of the event's destinations.
+type Origin struct {
+	acc    int64 // Engine.now() at acceptance
+	bucket uint8 // epoch bucket
 }
 
-// enqueue is Enqueue for an item accepted at acc (see Engine.now).
-func (d *Destination[T]) enqueue(ctx context.Context, item T, acc int64) error {
+// Origin returns the origin of an item that a router accepted at the
+// given time of the engine's Clock (for the system clock, a time.Now()
+// reading) and enqueues with ctx: its age counts from then, and when ctx
+// is a handler's of this engine, the item is a cascade of that handler's
+// item. Computed once per event, it spares Enqueue the work for each of
+// the event's destinations.
+func (e *Engine) Origin(ctx context.Context, accepted time.Time) Origin {
+	return Origin{acc: int64(accepted.Sub(e.clockBase)), bucket: e.bucketFor(ctx)}
+}
+
+// EnqueueFrom is Enqueue for an item of origin o, which must come from
+// the destination's engine's Origin.
+func (d *Destination[T]) EnqueueFrom(ctx context.Context, item T, o Origin) error {
 	// Count first, check the state after: Close stores the state first and
 	// counts after, so one of the two sees the other.
 	e := d.e
-	b := e.bucketFor(ctx)
+	b := o.bucket % epochBuckets
 	seq := d.offered[b].Add(1)
 	if s := d.state.Load(); s != stateOpen && (s != stateClosing || !e.InHandler(ctx)) {
 		d.refuse(b, ErrClosed)
 		return ErrClosed
 	}
-	en := entry[T]{item: item, acc: acc, attempt: 1, bucket: b, sample: seq%latencySample == 1}
+	en := entry[T]{item: item, acc: o.acc, attempt: 1, bucket: b, sample: seq%latencySample == 1}
 	d.mu.Lock()
 	w, held, ok := d.tryPush(&en)
 	d.mu.Unlock()
