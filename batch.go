@@ -204,10 +204,25 @@ func (b *batcher) take(bt *batch) {
 	b.run(bt)
 }
 
-// run calls the batch handler and distributes its result.
+// run calls the batch handler and distributes its result. If the handler
+// calls runtime.Goexit, the goroutine running the batch ends, but every
+// delivery of the batch fails with errBatchGoexit first, so the other
+// callers waiting for it return (the engine fails the attempt whose
+// goroutine ended, like a panic).
 func (b *batcher) run(bt *batch) {
 	errs := make([]error, len(bt.items))
+	returned := false
+	defer func() {
+		if !returned {
+			for i := range errs {
+				errs[i] = errBatchGoexit
+			}
+		}
+		bt.errs = errs
+		close(bt.done)
+	}()
 	err := b.call(bt)
+	returned = true
 	if be := (*BatchError)(nil); errors.As(err, &be) {
 		for i, e := range be.Failed {
 			if i >= 0 && i < len(errs) {
@@ -219,9 +234,9 @@ func (b *batcher) run(bt *batch) {
 			errs[i] = err
 		}
 	}
-	bt.errs = errs
-	close(bt.done)
 }
+
+var errBatchGoexit = errors.New("eda: batch handler called runtime.Goexit")
 
 // call runs HandleBatch, recovering a panic into a *PanicError (which then
 // fails every delivery of the batch).

@@ -150,7 +150,7 @@ func NewBus(name string, opts ...BusOption) (*Bus, error) {
 	}
 	b.routes.init()
 	b.idsPool.New = func() any { s := make([]string, 0, 8); return &s }
-	b.engine = newEngine(cfg.clock, cfg.logger)
+	b.engine = newBusEngine(&cfg)
 	return b, nil
 }
 
@@ -464,11 +464,14 @@ func (b *Bus) stamp(e *Event, now time.Time) {
 	}
 }
 
-// Drain waits until every event accepted so far — including retries and
-// the events that handlers put while draining — has been delivered or
-// dead-lettered, or ctx ends.
+// Drain waits until every event accepted before the call — including its
+// retries and the events its handlers put with their contexts — has been
+// delivered or dead-lettered; events put later from outside do not hold it
+// up. If ctx ends first, it returns a *[DrainError] naming the targets
+// still holding events. With a handler's context it returns an error
+// wrapping [ErrInHandler] at once.
 func (b *Bus) Drain(ctx context.Context) error {
-	return b.engine.Drain(ctx)
+	return engineDrain(ctx, b.engine)
 }
 
 // Close stops intake, drains, and stops every worker. From the moment
@@ -476,9 +479,10 @@ func (b *Bus) Drain(ctx context.Context) error {
 // this bus's own handlers, which are accepted until the last handler has
 // returned (see [Bus.PutEvents]). If ctx ends first, events still queued or
 // waiting to retry go to their dead-letter handlers with reason
-// "shutdown", and Close returns an error that counts them. Close is
-// idempotent.
+// "shutdown", and Close returns a *[ShutdownError] that counts them (see
+// "Shutdown" in the package documentation for handlers that do not
+// return). With a handler's context it returns an error wrapping
+// [ErrInHandler] at once and leaves the bus open. Close is idempotent.
 func (b *Bus) Close(ctx context.Context) error {
-	b.closed.Store(true)
-	return b.engine.Close(ctx)
+	return engineClose(ctx, b.engine, func() { b.closed.Store(true) })
 }

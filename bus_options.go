@@ -25,6 +25,8 @@ type busConfig struct {
 	queueSize      int
 	maxConcurrency int
 	idleTimeout    time.Duration
+	// failureLogLevel is set by WithFailureLogLevel; nil: Warn.
+	failureLogLevel slog.Leveler
 }
 
 // WithEntrySizeLimit sets the largest accepted entry, in bytes as
@@ -155,6 +157,19 @@ func WithIdleTimeout(d time.Duration) BusOption {
 			return fmt.Errorf("eda: idle timeout must not be negative, got %v", d)
 		}
 		c.idleTimeout = d
+		return nil
+	}
+}
+
+// WithFailureLogLevel sets the level at which the bus logs failed delivery
+// attempts on its logger ([WithLogger]); the default is Warn. Each target
+// logs its first failed attempt ("eda: delivery attempt failed", with the
+// destination, attempt and error), then at most one record every five
+// seconds on the bus's Clock, which counts the failures not logged since
+// (failures_not_logged).
+func WithFailureLogLevel(level slog.Level) BusOption {
+	return func(c *busConfig) error {
+		c.failureLogLevel = level
 		return nil
 	}
 }

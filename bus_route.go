@@ -30,6 +30,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, st
 		b.stats.matched.Add(1)
 	}
 	var code, msg string
+	o := b.engine.Origin(ctx, ev.accepted) // the same for every target
 	for _, id := range ids {
 		rs := t.routes[id]
 		if rs == nil || !rs.enabled {
@@ -41,7 +42,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, st
 		}
 		rs.counters.triggered.Add(1)
 		for _, tr := range rs.targets {
-			if err := tr.dest.Enqueue(ctx, ev); err != nil {
+			if err := tr.dest.EnqueueFrom(ctx, ev, o); err != nil {
 				if errors.Is(err, delivery.ErrClosed) {
 					code, msg = ErrorCodeInternalFailure, msgNotRouted
 				} else if code == "" {

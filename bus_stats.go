@@ -59,6 +59,10 @@ type TargetStats struct {
 	// DeadLetterInvocations counts the events sent to the dead-letter
 	// handler (the target's, the bus's or the engine's default).
 	DeadLetterInvocations uint64
+	// InvocationsFailedToBeSentToDlq counts the dead letters whose
+	// dead-letter handler panicked or called runtime.Goexit (the event may
+	// be lost; each is logged at Error level).
+	InvocationsFailedToBeSentToDlq uint64
 	// InvocationAttempts counts every attempt, first or retry.
 	InvocationAttempts uint64
 	// SuccessfulInvocationAttempts counts the attempts that succeeded.
@@ -143,6 +147,7 @@ func (t *targetRuntime) stats() TargetStats {
 		Invocations:                            d.Delivered + d.DeadLettered,
 		FailedInvocations:                      d.DeadLettered,
 		DeadLetterInvocations:                  d.DeadLettered,
+		InvocationsFailedToBeSentToDlq:         d.DeadLetterFailed,
 		InvocationAttempts:                     d.Delivered + d.Failed,
 		SuccessfulInvocationAttempts:           d.Delivered,
 		RetryInvocationAttempts:                d.Retries,

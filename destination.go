@@ -12,12 +12,81 @@ import (
 // DeadLetterHandler, Clock) to the delivery engine, for the routers.
 
 // newEngine returns a delivery engine using clock (nil: the system clock)
-// and logger (nil: slog.Default()).
+// and logger (nil: slog.Default()), logging failed attempts at Warn level.
 func newEngine(clock Clock, logger *slog.Logger) *delivery.Engine {
+	return newEngineLevel(clock, logger, nil)
+}
+
+// newBusEngine returns the delivery engine of a bus configured by cfg.
+func newBusEngine(cfg *busConfig) *delivery.Engine {
+	return newEngineLevel(cfg.clock, cfg.logger, cfg.failureLogLevel)
+}
+
+// newEngineLevel is newEngine logging failed attempts at failureLevel
+// (nil: Warn).
+func newEngineLevel(clock Clock, logger *slog.Logger, failureLevel slog.Leveler) *delivery.Engine {
 	// A nil Clock converts to a nil delivery.Clock, which the engine takes
-	// as the system clock; any other Clock is a delivery.Clock as it is,
-	// because both name the same Timer type.
-	return delivery.New(delivery.Config{Clock: clock, Logger: logger})
+	// as the system clock; so does this package's system clock, so that the
+	// engine can read the cheaper monotonic clock. Any other Clock is a
+	// delivery.Clock as it is, because both name the same Timer type.
+	if _, ok := clock.(systemClock); ok {
+		clock = nil
+	}
+	return delivery.New(delivery.Config{Clock: clock, Logger: logger, FailureLogLevel: failureLevel})
+}
+
+// engineDrain is e.Drain with the engine's errors converted to this
+// package's (see publicError).
+func engineDrain(ctx context.Context, e *delivery.Engine) error {
+	return publicError(e.Drain(ctx))
+}
+
+// engineClose calls stop, the router's own switch that stops intake, and
+// e.Close, and converts the engine's errors to this package's (see
+// publicError). With a context of one of e's handlers, Close returns an
+// error wrapping ErrInHandler at once, and stop is not called: the router
+// stays open.
+func engineClose(ctx context.Context, e *delivery.Engine, stop func()) error {
+	if !e.InHandler(ctx) && stop != nil {
+		stop()
+	}
+	return publicError(e.Close(ctx))
+}
+
+// publicError converts the engine's *DrainError and *ShutdownError to this
+// package's types, which show their fields in the documentation; other
+// errors are returned as they are.
+func publicError(err error) error {
+	switch e := err.(type) {
+	case *delivery.DrainError:
+		return &DrainError{Destinations: publicBacklogs(e.Destinations), Err: e.Err}
+	case *delivery.ShutdownError:
+		return &ShutdownError{DeadLettered: e.DeadLettered, Abandoned: e.Abandoned,
+			Destinations: publicBacklogs(e.Destinations), Err: e.Err}
+	}
+	return err
+}
+
+func publicBacklogs(list []delivery.Backlog) []DestinationBacklog {
+	if list == nil {
+		return nil
+	}
+	out := make([]DestinationBacklog, len(list))
+	for i, b := range list {
+		out[i] = DestinationBacklog(b)
+	}
+	return out
+}
+
+func engineBacklogs(list []DestinationBacklog) []delivery.Backlog {
+	if list == nil {
+		return nil
+	}
+	out := make([]delivery.Backlog, len(list))
+	for i, b := range list {
+		out[i] = delivery.Backlog(b)
+	}
+	return out
 }
 
 // policy converts a RetryPolicy to the engine's; zero fields stay zero and

@@ -290,7 +290,7 @@ func TestDestinationShutdownErrorIsPublic(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	err := e.Close(ctx)
+	err := engineClose(ctx, e, nil)
 	close(release)
 	var se *ShutdownError
 	require.ErrorAs(t, err, &se)

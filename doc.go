@@ -71,10 +71,12 @@
 //
 // At least once. An accepted event is delivered to each destination until
 // its handler returns nil, or it is dead-lettered. A handler that returns
-// an error, panics, or calls runtime.Goexit has failed the attempt; the
-// attempt is retried after an exponential backoff with full jitter, within
-// the [RetryPolicy]'s attempts and age (by default EventBridge's: 185
-// attempts, 24 hours). Duplicates therefore happen only around failures —
+// an error, panics, or calls runtime.Goexit (as t.FailNow does) has failed
+// the attempt; the attempt is retried after an exponential backoff with
+// full jitter, within the [RetryPolicy]'s attempts and age (by default
+// EventBridge's: 185 attempts, 24 hours). The age counts from the event's
+// acceptance, on the bus's [Clock], for every event: an attempt that would
+// start after it is not made, the event is dead-lettered at once. Duplicates therefore happen only around failures —
 // a handler that did its work and then failed, or was cancelled at
 // shutdown — never after a success. [Delivery].ID is the same across
 // attempts and serves as an idempotency key.
@@ -127,13 +129,30 @@
 // Panics. A panic in a handler is recovered, turned into a *[PanicError]
 // carrying the panic value and the stack, and treated like any other
 // failure: retried, then dead-lettered. It crashes neither the process
-// nor the worker. A panic in a dead-letter handler is recovered and logged.
+// nor the worker. runtime.Goexit in a handler (or its middleware, or a
+// [Batch] handler, which then fails its whole batch) fails the attempt
+// the same way; the worker's goroutine ends and another takes its place. A
+// dead-letter handler runs on a goroutine of its own: if it panics or calls
+// runtime.Goexit, it has failed to take the dead letter, which may then be
+// lost — that is logged at Error level and counted
+// ([TargetStats].InvocationsFailedToBeSentToDlq, as EventBridge names it;
+// [DeliveryStats].DeadLetterFailed), and the event counts as
+// dead-lettered all the same.
+//
+// Failures are logged. A destination logs its first failed attempt ("eda:
+// delivery attempt failed", with the destination, the attempt and the
+// error), then at most one record every five seconds of its [Clock], which
+// counts the failures not logged since; at Warn level unless
+// [WithFailureLogLevel] says otherwise. So a handler that keeps failing —
+// which, under the default policy, holds its events for a day — is never
+// silent.
 //
 // Dead letters. An event goes to its destination's [DeadLetterHandler]
 // when the handler's error was marked [Permanent] ([ReasonPermanent]; a
 // [HandlerOf] payload that does not decode is such an error), when every
 // attempt failed ([ReasonMaxAttempts]), when it was still failing at the
-// policy's maximum age ([ReasonMaxAge]), or at shutdown ([ReasonShutdown]).
+// policy's maximum age or its next attempt would start after it
+// ([ReasonMaxAge]), or at shutdown ([ReasonShutdown]).
 // The [DeadLetter] names the router, rule, destination and event, the
 // reason, the last error and the number of attempts, and it carries the
 // event as the router accepted it ([DeadLetter].Event) — not a target's
@@ -142,6 +161,14 @@
 // everything else was. Without a dead-letter handler, dead letters are
 // logged at Warn level; either way they are counted in the destination's
 // [DeliveryStats].
+//
+// Drain. Drain(ctx) waits for the events accepted before the call — their
+// retries, and the events their handlers published with their contexts
+// (cascades, transitively) included — to be delivered or dead-lettered.
+// Events published later from outside do not hold it up, so it returns
+// under continuous load too. If ctx ends first, it returns a *[DrainError]
+// that names the destinations still holding those events, how many each,
+// and each one's last error.
 //
 // Shutdown. Close(ctx) stops intake — from the moment it begins, publishes
 // fail with [ErrClosed] (a Bus's result then reports every entry failed)
@@ -155,10 +182,25 @@
 // close the routers upstream first. If ctx ends first, Close cancels the
 // handlers' contexts, dead-letters every event still queued or waiting to
 // retry with [ReasonShutdown], waits for the running handlers to return
-// (a handler that ignores its context delays Close), and returns a
-// *[ShutdownError] that counts the dead-lettered events. When Close
-// returns, every accepted event has been delivered or dead-lettered and
-// every worker has stopped. Close is idempotent.
+// and for the dead-letter handlers, and returns a *[ShutdownError] that
+// counts the dead-lettered events and names the destinations that still
+// held events (as a DrainError does). It waits past ctx's end only while
+// events keep finishing: after a short grace (100 ms) without progress it
+// returns, and the handlers that ignore their context are left running —
+// the ShutdownError counts their events as Abandoned, and each is
+// delivered or dead-lettered, and its worker exits, when its handler
+// returns. Otherwise, when Close returns, every accepted event has been
+// delivered or dead-lettered and every worker has stopped. Close is
+// idempotent.
+//
+// Drain and Close from a handler. Called with the context a handler was
+// given, or one derived from it, Drain and Close return an error wrapping
+// [ErrInHandler] at once — they would wait for that handler itself — and
+// Close does not close. The engine recognises a handler only by its
+// context: a handler that calls Close with an unrelated context, such as
+// context.Background(), waits for itself; with a deadline, Close returns
+// at the deadline and the grace, the calling handler counted as
+// Abandoned, and without one it never returns.
 //
 // Why a Delivery is passed by value. The engine builds a [Delivery] for
 // every attempt on the worker's stack — the destination's constant fields,

@@ -37,8 +37,68 @@ func IsPermanent(err error) bool { return delivery.IsPermanent(err) }
 // dead letters carry the same type.
 type PanicError = delivery.PanicError
 
+// ErrInHandler is wrapped in the error that Drain and Close return when
+// they are called with the context a handler was given, or one derived
+// from it: they would wait for that handler's own delivery, so they return
+// at once instead (and Close does not close).
+var ErrInHandler = delivery.ErrInHandler
+
 // ShutdownError is returned by Close when its context ended before every
-// accepted event was delivered. DeadLettered counts the events that went to
-// their dead-letter handler with reason [ReasonShutdown] instead; Err (and
-// Unwrap) is the context's error.
-type ShutdownError = delivery.ShutdownError
+// accepted event was delivered.
+type ShutdownError struct {
+	// DeadLettered counts the events that went to their dead-letter handler
+	// with reason [ReasonShutdown] instead.
+	DeadLettered int
+	// Abandoned counts the events still held by handlers (or dead-letter
+	// handlers) that had not returned when Close did: Close waits for them
+	// a short grace after its context ended, then returns and leaves them
+	// running. Each such event is delivered or dead-lettered when its
+	// handler returns.
+	Abandoned int
+	// Destinations lists the destinations that still held events when the
+	// context ended: how many each, and each one's last error.
+	Destinations []DestinationBacklog
+	// Err is the context's error (Unwrap returns it).
+	Err error
+}
+
+// Error describes the shutdown, naming the first few destinations.
+func (e *ShutdownError) Error() string {
+	return (&delivery.ShutdownError{DeadLettered: e.DeadLettered, Abandoned: e.Abandoned,
+		Destinations: engineBacklogs(e.Destinations), Err: e.Err}).Error()
+}
+
+// Unwrap returns the context's error.
+func (e *ShutdownError) Unwrap() error { return e.Err }
+
+// DrainError is returned by Drain when its context ended before the events
+// it waits for were delivered or dead-lettered.
+type DrainError struct {
+	// Destinations lists the destinations still holding events that Drain
+	// waited for: how many each, and each one's last error.
+	Destinations []DestinationBacklog
+	// Err is the context's error (Unwrap returns it).
+	Err error
+}
+
+// Error describes what is still in flight, naming the first few
+// destinations.
+func (e *DrainError) Error() string {
+	return (&delivery.DrainError{Destinations: engineBacklogs(e.Destinations), Err: e.Err}).Error()
+}
+
+// Unwrap returns the context's error.
+func (e *DrainError) Unwrap() error { return e.Err }
+
+// DestinationBacklog is what one destination still held when Drain or
+// Close gave up.
+type DestinationBacklog struct {
+	// Destination names the destination: for a Bus target,
+	// "bus/rule/target".
+	Destination string
+	// InFlight counts its events not yet delivered or dead-lettered.
+	InFlight int64
+	// LastErr is the error of its last failed attempt; nil when no attempt
+	// failed.
+	LastErr error
+}

@@ -47,6 +47,7 @@ func ExampleWithLogger() {
 	e.ID = "e-1"
 	putAndDrain(ctx, bus, e)
 	// Output:
+	// level=WARN msg="eda: delivery attempt failed" destination=orders/placed/crm attempt=1 error="unknown customer"
 	// level=WARN msg="eda: dead letter" id=e-1 router=orders rule=placed destination=crm reason=permanent-error attempts=1 error="unknown customer"
 }
 

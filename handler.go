@@ -12,7 +12,8 @@ import (
 // concurrency. A nil error acknowledges the delivery. An error wrapped with
 // [Permanent] sends it straight to the dead-letter handler; any other error
 // is retried according to the destination's [RetryPolicy]. A panic is
-// recovered and treated as an error.
+// recovered and treated as an error (a *[PanicError]); so is a call of
+// runtime.Goexit.
 type Handler interface {
 	Handle(ctx context.Context, d Delivery) error
 }

@@ -25,9 +25,10 @@ type RetryPolicy struct {
 	// 1 means no retries (see [NoRetries]), 3 means two retries. 0 means
 	// the default, 185 — not zero retries.
 	MaxAttempts int
-	// MaxAge is how long after acceptance an event may still be tried: a
-	// failure after it, or a backoff reaching past it, dead-letters the
-	// event with reason [ReasonMaxAge]. 0 means 24 hours.
+	// MaxAge is how long after acceptance an event may still be tried,
+	// on the bus's [Clock]: a failure after it, or a backoff reaching past
+	// it, dead-letters the event with reason [ReasonMaxAge] at once. 0
+	// means 24 hours.
 	MaxAge time.Duration
 	// MinBackoff and MaxBackoff bound the exponential backoff with full
 	// jitter between attempts. 0 means 1 second and 3 minutes.
@@ -85,7 +86,10 @@ type DeadLetter struct {
 // DeadLetterHandler receives what could not be delivered. It is called
 // with a context that is not cancelled, even when the delivery's was (for
 // instance at shutdown), and that lets it publish without waiting for
-// room in full queues. It may be called concurrently.
+// room in full queues. It may be called concurrently, each call on a
+// goroutine of its own. A handler that panics or calls runtime.Goexit has
+// failed to take the dead letter: that is logged at Error level and
+// counted in [TargetStats].InvocationsFailedToBeSentToDlq.
 type DeadLetterHandler interface {
 	HandleDeadLetter(ctx context.Context, dl DeadLetter)
 }

@@ -24,7 +24,8 @@ type payload struct {
 // size) and one goroutine per destination that calls the same handler, no
 // retries, no stats, no scaling. The engine runs with its defaults (retry
 // policy on, stats on, up to 4×GOMAXPROCS workers), and with one worker
-// per destination ("concurrency-1", the floor's shape).
+// per destination ("concurrency-1", the floor's shape). Items are enqueued
+// as the routers do: with EnqueueFrom and the event's Origin.
 //
 //	go test -run '^$' -bench Fanout -benchmem ./internal/delivery
 func BenchmarkFanout(b *testing.B) {
@@ -67,8 +68,9 @@ func benchEngine(b *testing.B, n, concurrency int) {
 	b.ResetTimer()
 	for i := range b.N {
 		p := payload{id: "id", at: at, body: body[:100+i%100]}
+		o := e.Origin(ctx, p.at) // once per event, as a router does
 		for _, d := range ds {
-			if err := d.Enqueue(ctx, p); err != nil {
+			if err := d.EnqueueFrom(ctx, p, o); err != nil {
 				b.Fatal(err)
 			}
 		}

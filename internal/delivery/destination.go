@@ -13,17 +13,18 @@ import (
 // entry is an item with its delivery state, as it sits in a queue.
 type entry[T any] struct {
 	item    T
-	enq     int64          // engine mono() at Enqueue
+	acc     int64          // engine now() at Enqueue: its age counts from there
 	attempt int32          // number of the next attempt, from 1
+	bucket  uint8          // epoch bucket (see Engine.Drain)
+	sample  bool           // its latency is recorded
 	rt      *retryState[T] // set once the item failed
 }
 
 // retryState is allocated when an item fails for the first time.
 type retryState[T any] struct {
-	en       entry[T]  // the item, waiting for its next attempt
-	deadline time.Time // clock time after which no attempt starts
-	err      error     // last error
-	timer    Timer     // pending retry
+	en    entry[T] // the item, waiting for its next attempt
+	err   error    // last error
+	timer Timer    // pending retry
 }
 
 // Destination is one bounded queue with its workers. Its methods may be
@@ -51,9 +52,9 @@ type Destination[T any] struct {
 	_  cacheLinePad
 
 	// Written by producers.
-	offered   atomic.Uint64 // Enqueue calls
-	refused   atomic.Uint64 // Enqueue calls that returned an error
-	throttled atomic.Uint64 // of which ErrFull
+	offered   [epochBuckets]atomic.Uint64 // Enqueue calls, per epoch bucket
+	refused   atomic.Uint64               // Enqueue calls that returned an error
+	throttled atomic.Uint64               // of which ErrFull
 	_         cacheLinePad
 
 	// Written by workers as they start and stop, and rarely otherwise.
@@ -65,12 +66,22 @@ type Destination[T any] struct {
 	_           cacheLinePad
 
 	// Written by workers per delivery.
-	delivered    atomic.Uint64
+	// Items delivered, dead-lettered or refused, per epoch bucket; the
+	// delivered ones are not counted on their own (see Stats), to keep a
+	// delivery's bookkeeping to one atomic addition.
+	finishedB    [epochBuckets]atomic.Uint64
 	failed       atomic.Uint64
 	retries      atomic.Uint64
 	deadLettered atomic.Uint64
+	dlFailed     atomic.Uint64 // dead letters whose function panicked or called Goexit
 	handlerNanos atomic.Int64
 	_            cacheLinePad
+
+	// Written on failures (see noteFailure).
+	lastErr       atomic.Pointer[error]
+	logAt         atomic.Int64 // engine now() of the last failure logged, +1; 0: none yet
+	logSuppressed atomic.Int64 // failures not logged since
+	_             cacheLinePad
 
 	// Under mu, rarely used.
 	waiting map[*retryState[T]]struct{} // retries whose timer is pending
@@ -82,9 +93,9 @@ type Destination[T any] struct {
 // cacheLinePad separates groups of counters.
 type cacheLinePad [64]byte
 
-// latencySample: one item in latencySample has its enqueue time taken, for
-// the latency statistics. Reading the clock costs more than the rest of a
-// delivery's bookkeeping.
+// latencySample: one item in latencySample has its latency recorded.
+// Reading the clock at the delivery costs more than the rest of its
+// bookkeeping.
 const latencySample = 16
 
 // handlerTimeFlush is how many deliveries a busy worker runs between two
@@ -145,19 +156,44 @@ func (d *Destination[T]) Name() string { return d.name }
 // or ctx ends (then it returns an error wrapping ErrFull and the context's
 // error). When ctx was derived from a context that the engine passed to
 // Deliver (a cascade), the bound is bypassed so handlers that publish never
-// deadlock. After Close or Retire it returns ErrClosed.
+// deadlock. After Close or Retire it returns ErrClosed. The item's age (see
+// Policy.MaxAge) counts from now, on the engine's Clock.
 func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
+	e := d.e
+	return d.EnqueueFrom(ctx, item, Origin{acc: e.now(), bucket: e.bucketFor(ctx)})
+}
+
+// Origin says when an item was accepted and which epoch (see Engine.Drain)
+// it belongs to. A router gets one per accepted event from Engine.Origin
+// and passes it to EnqueueFrom for each of the event's destinations.
+type Origin struct {
+	acc    int64 // Engine.now() at acceptance
+	bucket uint8 // epoch bucket
+}
+
+// Origin returns the origin of an item that a router accepted at the
+// given time of the engine's Clock (for the system clock, a time.Now()
+// reading) and enqueues with ctx: its age counts from then, and when ctx
+// is a handler's of this engine, the item is a cascade of that handler's
+// item. Computed once per event, it spares Enqueue the work for each of
+// the event's destinations.
+func (e *Engine) Origin(ctx context.Context, accepted time.Time) Origin {
+	return Origin{acc: int64(accepted.Sub(e.clockBase)), bucket: e.bucketFor(ctx)}
+}
+
+// EnqueueFrom is Enqueue for an item of origin o, which must come from
+// the destination's engine's Origin.
+func (d *Destination[T]) EnqueueFrom(ctx context.Context, item T, o Origin) error {
 	// Count first, check the state after: Close stores the state first and
 	// counts after, so one of the two sees the other.
-	seq := d.offered.Add(1)
-	if s := d.state.Load(); s != stateOpen && (s != stateClosing || !d.e.ownContext(ctx)) {
-		d.refuse(ErrClosed)
+	e := d.e
+	b := o.bucket % epochBuckets
+	seq := d.offered[b].Add(1)
+	if s := d.state.Load(); s != stateOpen && (s != stateClosing || !e.InHandler(ctx)) {
+		d.refuse(b, ErrClosed)
 		return ErrClosed
 	}
-	en := entry[T]{item: item, attempt: 1}
-	if seq%latencySample == 1 {
-		en.enq = d.e.mono()
-	}
+	en := entry[T]{item: item, acc: o.acc, attempt: 1, bucket: b, sample: seq%latencySample == 1}
 	d.mu.Lock()
 	w, held, ok := d.tryPush(&en)
 	d.mu.Unlock()
@@ -167,7 +203,7 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 		}
 		var err error
 		if w, held, err = d.enqueueSlow(ctx, &en); err != nil {
-			d.refuse(err)
+			d.refuse(b, err)
 			return err
 		}
 	}
@@ -190,19 +226,23 @@ func (d *Destination[T]) Enqueue(ctx context.Context, item T) error {
 }
 
 // refuse accounts for an Enqueue that failed.
-func (d *Destination[T]) refuse(err error) {
+func (d *Destination[T]) refuse(b uint8, err error) {
 	if errors.Is(err, ErrFull) {
 		d.throttled.Add(1)
 	}
 	d.refused.Add(1)
-	d.finished()
+	d.finished(b)
 }
 
-// finished is called after an item was delivered, dead-lettered or refused:
-// if the destination ran empty while someone drains, it wakes them.
-func (d *Destination[T]) finished() {
-	if d.e.drainers.Load() > 0 && d.inFlight() == 0 {
-		d.e.poke()
+// finished is called after an item of epoch bucket b was delivered,
+// dead-lettered or refused: if the bucket ran empty at this destination
+// while someone drains, and it is not the current epoch's (which no Drain
+// waits for), it wakes them.
+func (d *Destination[T]) finished(b uint8) {
+	n := d.finishedB[b].Add(1)
+	if e := d.e; e.drainers.Load() > 0 && n == d.offered[b].Load() &&
+		uint64(b) != e.epoch.Load()%epochBuckets {
+		e.poke()
 	}
 }
 
@@ -275,10 +315,40 @@ func (d *Destination[T]) retiredAndEmpty() bool {
 // finishedCount and acceptedCount are read by Engine.Pending, in this
 // order: finish-side counters first.
 func (d *Destination[T]) finishedCount() uint64 {
-	return d.delivered.Load() + d.deadLettered.Load() + d.refused.Load()
+	var n uint64
+	for b := range epochBuckets {
+		n += d.finishedB[b].Load()
+	}
+	return n
 }
 
-func (d *Destination[T]) acceptedCount() uint64 { return d.offered.Load() }
+func (d *Destination[T]) acceptedCount() uint64 {
+	var n uint64
+	for b := range epochBuckets {
+		n += d.offered[b].Load()
+	}
+	return n
+}
+
+func (d *Destination[T]) finishedIn(b int) uint64 { return d.finishedB[b].Load() }
+
+func (d *Destination[T]) acceptedIn(b int) uint64 { return d.offered[b].Load() }
+
+// backlog reports the items in flight in the epoch buckets of mask.
+func (d *Destination[T]) backlog(mask uint8) Backlog {
+	var n int64
+	for b := range epochBuckets {
+		if mask&(1<<b) != 0 {
+			f := d.finishedB[b].Load()
+			n += max(int64(d.offered[b].Load()-f), 0)
+		}
+	}
+	out := Backlog{Destination: d.name, InFlight: n}
+	if p := d.lastErr.Load(); p != nil {
+		out.LastErr = *p
+	}
+	return out
+}
 
 // inFlight returns accepted items not yet delivered or dead-lettered.
 func (d *Destination[T]) inFlight() int64 {

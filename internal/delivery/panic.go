@@ -30,3 +30,30 @@ func (e *PanicError) Unwrap() error {
 
 // errGoexit fails an attempt whose Deliver called runtime.Goexit.
 var errGoexit = errors.New("eda: handler called runtime.Goexit")
+
+// contain runs f on a goroutine of its own and waits for it to end. It
+// returns nil when f returned, a *PanicError when f panicked, and
+// errGoexit when f called runtime.Goexit, which then ends only that
+// goroutine, not the caller's. For user code called rarely (dead-letter
+// functions): a goroutine costs about a microsecond.
+func contain(f func()) error {
+	done := make(chan error, 1)
+	go func() {
+		normal := false
+		defer func() {
+			switch {
+			case normal:
+				done <- nil
+			default:
+				if r := recover(); r != nil {
+					done <- newPanicError(r)
+					return
+				}
+				done <- errGoexit
+			}
+		}()
+		f()
+		normal = true
+	}()
+	return <-done
+}

@@ -11,7 +11,7 @@ import (
 // Policy is a destination's retry policy. Zero fields take defaults.
 type Policy struct {
 	MaxAttempts int           // attempts in all, including the first; default 185
-	MaxAge      time.Duration // default 24h, measured from Enqueue
+	MaxAge      time.Duration // default 24h, measured from Enqueue on the engine's Clock
 	MinBackoff  time.Duration // first backoff ceiling; default 1s (may be tiny in tests)
 	MaxBackoff  time.Duration // default 3m
 }
@@ -110,10 +110,14 @@ type Options[T any] struct {
 	Ordered bool
 	// Deliver performs one attempt (attempt starts at 1). It may be called
 	// concurrently up to MaxConcurrency. Panics are recovered into a
-	// *PanicError and treated as failures.
+	// *PanicError and treated as failures; so is runtime.Goexit (the
+	// worker's goroutine ends, another takes its place).
 	Deliver func(ctx context.Context, item T, attempt int) error
 	// DeadLetter receives items that will not be delivered. It is called with
-	// a context that is never cancelled. Nil means the engine's default.
+	// a context that is never cancelled, on a goroutine of its own; if it
+	// panics or calls runtime.Goexit, the dead letter counts as failed
+	// (Stats.DeadLetterFailed) and is logged. Nil means the engine's
+	// default.
 	DeadLetter func(ctx context.Context, item T, f Failure)
 }
 

@@ -1,6 +1,10 @@
 package delivery
 
-import "time"
+import (
+	"context"
+	"log/slog"
+	"time"
+)
 
 // This file holds what follows a failed attempt: retries on the clock
 // (or in place, for an ordered destination) and dead letters.
@@ -10,37 +14,43 @@ func (d *Destination[T]) fail(en *entry[T], err error) {
 	attempts := int(en.attempt)
 	switch {
 	case IsPermanent(err):
-		d.bury(en.item, Failure{Reason: ReasonPermanent, Err: err, Attempts: attempts})
+		d.bury(en, Failure{Reason: ReasonPermanent, Err: err, Attempts: attempts})
 	case attempts >= d.policy.MaxAttempts:
-		d.bury(en.item, Failure{Reason: ReasonMaxAttempts, Err: err, Attempts: attempts})
+		d.bury(en, Failure{Reason: ReasonMaxAttempts, Err: err, Attempts: attempts})
 	case d.state.Load() == stateStopped:
-		d.bury(en.item, Failure{Reason: ReasonShutdown, Err: err, Attempts: attempts})
+		d.bury(en, Failure{Reason: ReasonShutdown, Err: err, Attempts: attempts})
 	default:
 		d.retry(en, err)
 	}
 }
 
+// backoff returns the wait before the next attempt at en, which just
+// failed, or false when that attempt would start after the policy's
+// maximum age, counted on the engine's clock from en's acceptance.
+func (d *Destination[T]) backoff(en *entry[T]) (time.Duration, bool) {
+	delay := d.policy.Backoff(int(en.attempt))
+	age := time.Duration(d.e.now() - en.acc)
+	return delay, age <= d.policy.MaxAge && delay <= d.policy.MaxAge-age
+}
+
 // waitInPlace is the retry of an ordered destination: the worker itself
-// waits for the backoff, holding up the items behind en. It reports false
-// when en must not be retried (fail then dead-letters it).
+// waits for the backoff, holding up the items behind en. It reports
+// whether en is to be attempted again; if not, en was dead-lettered.
 func (d *Destination[T]) waitInPlace(en *entry[T], err error) bool {
 	e := d.e
 	if IsPermanent(err) || int(en.attempt) >= d.policy.MaxAttempts || d.state.Load() == stateStopped {
+		d.fail(en, err)
 		return false
 	}
-	now := e.clock.Now()
 	if en.rt == nil {
-		var age time.Duration
-		if en.enq != 0 {
-			age = time.Duration(e.mono() - en.enq)
-		}
-		en.rt = &retryState[T]{deadline: now.Add(d.policy.MaxAge - age)}
+		en.rt = &retryState[T]{}
 	}
 	en.rt.err = err
-	if !now.Before(en.rt.deadline) {
+	delay, ok := d.backoff(en)
+	if !ok {
+		d.bury(en, Failure{Reason: ReasonMaxAge, Err: err, Attempts: int(en.attempt)})
 		return false
 	}
-	delay := min(d.policy.Backoff(int(en.attempt)), en.rt.deadline.Sub(now))
 	ready := make(chan struct{})
 	t := e.clock.AfterFunc(delay, func() { close(ready) })
 	select {
@@ -49,31 +59,24 @@ func (d *Destination[T]) waitInPlace(en *entry[T], err error) bool {
 		return true
 	case <-e.halt:
 		t.Stop()
-		return false // stopped: dead-lettered with ReasonShutdown
+		d.fail(en, err) // stopped: dead-lettered with ReasonShutdown
+		return false
 	}
 }
 
 // retry schedules the next attempt at en on the clock.
 func (d *Destination[T]) retry(en *entry[T], err error) {
 	e := d.e
-	now := e.clock.Now()
-	rt := en.rt
-	if rt == nil {
-		var age time.Duration // the wait in the queue, when it was sampled
-		if en.enq != 0 {
-			age = time.Duration(e.mono() - en.enq)
-		}
-		rt = &retryState[T]{deadline: now.Add(d.policy.MaxAge - age)}
-	}
-	rt.err = err
-	if !now.Before(rt.deadline) {
-		d.bury(en.item, Failure{Reason: ReasonMaxAge, Err: err, Attempts: int(en.attempt)})
+	delay, ok := d.backoff(en)
+	if !ok {
+		d.bury(en, Failure{Reason: ReasonMaxAge, Err: err, Attempts: int(en.attempt)})
 		return
 	}
-	delay := d.policy.Backoff(int(en.attempt))
-	if left := rt.deadline.Sub(now); delay > left {
-		delay = left
+	rt := en.rt
+	if rt == nil {
+		rt = &retryState[T]{}
 	}
+	rt.err = err
 	en.attempt++
 	en.rt = rt
 	rt.en = *en
@@ -81,7 +84,8 @@ func (d *Destination[T]) retry(en *entry[T], err error) {
 	d.mu.Lock()
 	if d.swept {
 		d.mu.Unlock()
-		d.bury(en.item, Failure{Reason: ReasonShutdown, Err: err, Attempts: int(en.attempt) - 1})
+		en.attempt--
+		d.bury(en, Failure{Reason: ReasonShutdown, Err: err, Attempts: int(en.attempt)})
 		return
 	}
 	d.waiting[rt] = struct{}{}
@@ -111,34 +115,50 @@ func (d *Destination[T]) retryReady(rt *retryState[T]) {
 	d.mu.Unlock()
 	w, _, err := d.push(&rt.en) // (held implies a busy worker)
 	if err != nil {
-		d.bury(rt.en.item, Failure{Reason: ReasonShutdown, Err: rt.err, Attempts: int(rt.en.attempt) - 1})
+		d.buryShutdown(&rt.en)
 		return
 	}
 	d.wakeOrSpawn(w)
 }
 
-// bury dead-letters item and accounts for it.
-func (d *Destination[T]) bury(item T, f Failure) {
+// bury dead-letters en's item and accounts for it. The dead-letter function
+// runs contained (see contain): if it panics or calls runtime.Goexit, the
+// dead letter counts as failed (DeadLetterFailed) and is logged at Error
+// level, and the item counts as dead-lettered all the same.
+func (d *Destination[T]) bury(en *entry[T], f Failure) {
 	e := d.e
 	if f.Reason == ReasonShutdown {
 		e.shutdownDL.Add(1)
 	}
 	e.dead.Add(1)
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				e.logger.Error("delivery: dead-letter function panicked",
-					"destination", d.name, "panic", r)
-			}
-		}()
-		if d.deadLetter != nil {
-			d.deadLetter(e.dlCtx, item, f)
-		} else {
-			e.logDeadLetter(e.dlCtx, d.name, item, f)
-		}
-	}()
+	ctx := e.dlCtxs[en.bucket]
+	switch {
+	case d.deadLetter != nil:
+		item := en.item
+		d.checkDeadLetter(ctx, f, contain(func() { d.deadLetter(ctx, item, f) }))
+	case e.deadLetter != nil:
+		item := en.item
+		d.checkDeadLetter(ctx, f, contain(func() { e.deadLetter(ctx, d.name, item, f) }))
+	default:
+		e.logDeadLetter(ctx, d.name, f)
+	}
 	d.deadLettered.Add(1)
-	d.finished()
+	d.finished(en.bucket)
+}
+
+// checkDeadLetter accounts for a dead-letter function that failed (err is
+// not nil): the dead letter may be lost, so it is counted and logged.
+func (d *Destination[T]) checkDeadLetter(ctx context.Context, f Failure, err error) {
+	if err == nil {
+		return
+	}
+	d.dlFailed.Add(1)
+	d.e.logger.LogAttrs(ctx, slog.LevelError, "eda: dead-letter handler failed; the dead letter may be lost",
+		slog.String("destination", d.name),
+		slog.String("reason", string(f.Reason)),
+		slog.Int("attempts", f.Attempts),
+		slog.Any("dead_letter_error", f.Err),
+		slog.Any("error", err))
 }
 
 // sweep dead-letters everything queued or waiting to retry, at shutdown.
@@ -169,5 +189,5 @@ func (d *Destination[T]) buryShutdown(en *entry[T]) {
 	if en.rt != nil && en.rt.err != nil {
 		err = en.rt.err
 	}
-	d.bury(en.item, Failure{Reason: ReasonShutdown, Err: err, Attempts: int(en.attempt) - 1})
+	d.bury(en, Failure{Reason: ReasonShutdown, Err: err, Attempts: int(en.attempt) - 1})
 }

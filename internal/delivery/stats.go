@@ -15,14 +15,18 @@ type Stats struct {
 	Failed       uint64 // failed attempts
 	Retries      uint64 // attempts after the first
 	DeadLettered uint64
-	InFlight     int64 // accepted, not yet delivered or dead-lettered
-	QueueDepth   int64 // waiting in the queue or overflow (not retries waiting for their timer, nor items a worker took)
-	Workers      int64
-	HandlerTime  time.Duration // total time workers spent delivering (busy time)
-	// Latency quantiles and maximum, from Enqueue to successful delivery,
-	// over a sample: the first of every 16 items accepted (reading the clock
-	// costs more than the rest of the bookkeeping). Quantiles are exact
-	// within 25%.
+	// DeadLetterFailed counts the dead letters whose dead-letter function
+	// panicked or called runtime.Goexit (EventBridge's
+	// InvocationsFailedToBeSentToDlq).
+	DeadLetterFailed uint64
+	InFlight         int64 // accepted, not yet delivered or dead-lettered
+	QueueDepth       int64 // waiting in the queue or overflow (not retries waiting for their timer, nor items a worker took)
+	Workers          int64
+	HandlerTime      time.Duration // total time workers spent delivering (busy time)
+	// Latency quantiles and maximum, from Enqueue to successful delivery
+	// on the engine's Clock, over a sample: the first of every 16 items
+	// accepted (reading the clock costs more than the rest of the
+	// bookkeeping). Quantiles are exact within 25%.
 	LatencyP50 time.Duration
 	LatencyP90 time.Duration
 	LatencyP99 time.Duration
@@ -32,20 +36,24 @@ type Stats struct {
 // Stats returns a snapshot. The counters are read one by one, without
 // stopping deliveries, so they may be off by the deliveries in progress.
 func (d *Destination[T]) Stats() Stats {
+	// Delivered is derived: the items that finished and were neither
+	// dead-lettered nor refused (both are counted before they finish).
+	dead, refusedBefore := d.deadLettered.Load(), d.refused.Load()
 	s := Stats{
-		Delivered:    d.delivered.Load(),
-		Throttled:    d.throttled.Load(),
-		Failed:       d.failed.Load(),
-		Retries:      d.retries.Load(),
-		DeadLettered: d.deadLettered.Load(),
-		Workers:      int64(d.workers.Load()),
-		HandlerTime:  time.Duration(d.handlerNanos.Load()),
+		Delivered:        uint64(max(int64(d.finishedCount()-dead-refusedBefore), 0)),
+		Throttled:        d.throttled.Load(),
+		Failed:           d.failed.Load(),
+		Retries:          d.retries.Load(),
+		DeadLettered:     dead,
+		DeadLetterFailed: d.dlFailed.Load(),
+		Workers:          int64(d.workers.Load()),
+		HandlerTime:      time.Duration(d.handlerNanos.Load()),
 	}
 	d.mu.Lock()
 	s.QueueDepth = int64(d.queued())
 	d.mu.Unlock()
 	refused := d.refused.Load() // before offered: refused ≤ offered
-	s.Enqueued = d.offered.Load() - refused
+	s.Enqueued = d.acceptedCount() - refused
 	_, q := d.latency.quantiles(0.50, 0.90, 0.99)
 	s.LatencyP50, s.LatencyP90, s.LatencyP99 = time.Duration(q[0]), time.Duration(q[1]), time.Duration(q[2])
 	s.LatencyMax = time.Duration(d.latency.max.Load())

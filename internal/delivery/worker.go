@@ -1,6 +1,10 @@
 package delivery
 
-import "time"
+import (
+	"context"
+	"log/slog"
+	"time"
+)
 
 // This file holds the workers: how they start, take items, make attempts
 // and stop.
@@ -212,9 +216,13 @@ func (d *Destination[T]) process(w *worker[T], en *entry[T]) {
 			break
 		}
 		d.failed.Add(1)
+		d.noteFailure(en, err)
 		d.flushHandlerTime(w)
-		if !d.ordered || !d.waitInPlace(en, err) {
+		if !d.ordered {
 			d.fail(en, err)
+			return
+		}
+		if !d.waitInPlace(en, err) {
 			return
 		}
 		w.runStart, w.runLen = d.e.mono(), 1 // the wait is not handler time
@@ -223,14 +231,13 @@ func (d *Destination[T]) process(w *worker[T], en *entry[T]) {
 	if w.runLen >= handlerTimeFlush || w.next == len(w.batch) && w.emptied {
 		now = d.flushHandlerTime(w)
 	}
-	if en.enq != 0 {
-		if now == 0 {
-			now = d.e.mono()
+	if en.sample {
+		if now == 0 || !d.e.sysClock {
+			now = d.e.now()
 		}
-		d.latency.record(now - en.enq)
+		d.latency.record(now - en.acc)
 	}
-	d.delivered.Add(1)
-	d.finished()
+	d.finished(en.bucket)
 }
 
 // call runs Deliver, recovering a panic into a *PanicError. If Deliver
@@ -249,6 +256,7 @@ func (d *Destination[T]) call(w *worker[T], en *entry[T]) (err error) {
 		}
 		// runtime.Goexit: the goroutine ends after the deferred calls.
 		d.failed.Add(1)
+		d.noteFailure(en, errGoexit)
 		d.fail(en, errGoexit)
 		d.workers.Add(-1)
 		d.putBack(w.batch[w.next:])
@@ -256,7 +264,41 @@ func (d *Destination[T]) call(w *worker[T], en *entry[T]) (err error) {
 			d.spawn() // a replacement, for what is queued
 		}
 	}()
-	err = d.deliver(d.e.ctx, en.item, int(en.attempt))
+	err = d.deliver(d.e.ctxs[en.bucket], en.item, int(en.attempt))
 	normal = true
 	return err
+}
+
+// failureLogEvery is how often, at most, a destination logs a failed
+// attempt (on the engine's clock), after its first failure.
+const failureLogEvery = 5 * time.Second
+
+// noteFailure records err as the destination's last error (for Drain's and
+// Close's errors) and logs the failed attempt at the engine's failure log
+// level: the destination's first failure, then at most one record per
+// failureLogEvery, with the count of the failures not logged since.
+func (d *Destination[T]) noteFailure(en *entry[T], err error) {
+	d.lastErr.Store(&err)
+	e := d.e
+	now := e.now() + 1 // logAt is 0 before the first record
+	last := d.logAt.Load()
+	if last != 0 && now-last < int64(failureLogEvery) || !d.logAt.CompareAndSwap(last, now) {
+		d.logSuppressed.Add(1)
+		return
+	}
+	suppressed := d.logSuppressed.Swap(0)
+	ctx := context.Background()
+	level := e.failLevel.Level()
+	if !e.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("destination", d.name),
+		slog.Int("attempt", int(en.attempt)),
+		slog.Any("error", err),
+	}
+	if suppressed > 0 {
+		attrs = append(attrs, slog.Int64("failures_not_logged", suppressed))
+	}
+	e.logger.LogAttrs(ctx, level, "eda: delivery attempt failed", attrs...)
 }
