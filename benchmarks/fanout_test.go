@@ -137,8 +137,8 @@ func (t *tally) check() error {
 	return nil
 }
 
-// fanout is one implementation under test, behind the three steps the
-// benchmark takes. Adding an implementation (eda's Topic, when it lands)
+// fanout is one implementation under test, behind the steps the benchmark
+// and the test take. Adding an implementation (eda's Topic, when it lands)
 // is a type with these methods and a line in implementations.
 type fanout interface {
 	// setup subscribes n subscribers to topic; subscriber i hands every
