@@ -252,29 +252,34 @@ func (d *Destination[T]) enqueueSlow(ctx context.Context, en *entry[T]) (wake *w
 	if IsHandlerContext(ctx) {
 		return d.push(en)
 	}
-	for {
-		d.mu.Lock()
-		w, held, ok := d.tryPush(en)
-		if ok {
-			d.mu.Unlock()
-			return w, held, nil
-		}
-		if d.q.notFull == nil {
-			d.q.notFull = make(chan struct{})
-		}
-		room := d.q.notFull
+	d.mu.Lock()
+	w, held, ok := d.tryPush(en)
+	if ok {
 		d.mu.Unlock()
-		if w != nil {
-			w.wake <- struct{}{} // to take what is queued
-		}
-		select {
-		case <-room:
-		case <-ctx.Done():
-			return nil, false, fmt.Errorf("%w: %w", ErrFull, context.Cause(ctx))
-		case <-d.e.halt:
-			return nil, false, ErrClosed
-		}
+		return w, held, nil
 	}
+	// Wait in line: a worker that makes room moves the item in (see admit).
+	wt := &roomWaiter[T]{en: *en, done: make(chan struct{})}
+	d.q.waiters = append(d.q.waiters, wt)
+	d.mu.Unlock()
+	if w != nil {
+		w.wake <- struct{}{} // to take what is queued
+	}
+	select {
+	case <-wt.done:
+		return nil, false, nil
+	case <-ctx.Done():
+		err = fmt.Errorf("%w: %w", ErrFull, context.Cause(ctx))
+	case <-d.e.halt:
+		err = ErrClosed
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if wt.moved {
+		return nil, false, nil // moved in meanwhile: accepted after all
+	}
+	d.q.leave(wt)
+	return nil, false, err
 }
 
 // push appends en to the overflow list, as pushOverflow does.

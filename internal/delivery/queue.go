@@ -5,6 +5,13 @@ package delivery
 // idle workers waiting for an item and the producers waiting for room, all
 // under the destination's mutex.
 //
+// Producers that find the ring full wait in line, first come first served:
+// a worker that takes items from a full ring moves the waiting producers'
+// items into the room it made, oldest first, and tells them; a producer
+// that comes later does not get ahead of them. So under sustained
+// backpressure every producer gets its turn, and none waits for room while
+// others arriving after it are served.
+//
 // Why not a channel: a worker takes several items per lock when many are
 // queued and deliveries are fast, which a channel cannot do, and a producer
 // that finds a worker idle hands the item to exactly that worker.
@@ -24,8 +31,8 @@ type queue[T any] struct {
 	// on top. A worker is taken off the list by whoever sends it its wake-up
 	// token, so it gets at most one token per wait.
 	idle []*worker[T]
-	// notFull, when not nil, is closed when an item leaves a full ring.
-	notFull chan struct{}
+	// waiters holds the items of producers waiting for room, oldest first.
+	waiters []*roomWaiter[T]
 	// takes counts the takes from the queue; the hold watch compares it
 	// with takesSeen, its value when the watch last looked (see hold.go).
 	takes       uint64
@@ -47,8 +54,16 @@ func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], held, ok bool) 
 		return w, false, true
 	}
 	q := &d.q
+	if len(q.waiters) > 0 || !q.pushRing(en) {
+		return w, held, false // the ring is full, or others wait in line
+	}
+	return w, held, true
+}
+
+// pushRing appends en to the ring, unless it is full. The caller holds d.mu.
+func (q *queue[T]) pushRing(en *entry[T]) bool {
 	if q.n == len(q.ring) && !q.grow() {
-		return w, held, false
+		return false
 	}
 	i := q.head + q.n
 	if i >= len(q.ring) {
@@ -56,7 +71,42 @@ func (d *Destination[T]) tryPush(en *entry[T]) (wake *worker[T], held, ok bool) 
 	}
 	q.ring[i] = *en
 	q.n++
-	return w, held, true
+	return true
+}
+
+// roomWaiter is a producer waiting for room in the ring: its item, and a
+// channel closed once a worker moved the item into the ring (moved, under
+// d.mu).
+type roomWaiter[T any] struct {
+	en    entry[T]
+	done  chan struct{}
+	moved bool
+}
+
+// admit moves the items of waiting producers into the ring, oldest first,
+// as far as there is room, and tells each producer. The caller holds d.mu.
+func (q *queue[T]) admit() {
+	for len(q.waiters) > 0 && q.pushRing(&q.waiters[0].en) {
+		w := q.waiters[0]
+		q.waiters[0] = nil
+		q.waiters = q.waiters[1:]
+		w.moved = true
+		close(w.done)
+	}
+	if len(q.waiters) == 0 {
+		q.waiters = nil
+	}
+}
+
+// leave takes w, whose producer stops waiting, out of the line. The caller
+// holds d.mu.
+func (q *queue[T]) leave(w *roomWaiter[T]) {
+	for i, x := range q.waiters {
+		if x == w {
+			q.waiters = append(q.waiters[:i], q.waiters[i+1:]...)
+			return
+		}
+	}
 }
 
 // pushOverflow adds en to the overflow list, or hands it to an idle worker,
@@ -169,9 +219,8 @@ func (d *Destination[T]) take(batch []entry[T], k int) []entry[T] {
 			}
 		}
 		q.n -= fromRing
-		if wasFull && q.notFull != nil {
-			close(q.notFull)
-			q.notFull = nil
+		if wasFull {
+			q.admit()
 		}
 	}
 	return batch
