@@ -123,7 +123,7 @@ type Bus struct {
 
 // NewBus returns an empty bus with the given name, which appears in
 // deliveries ([Delivery.Router]), rule ARNs and [Bus.Describe].
-func NewBus(name string, opts ...BusOption) (*Bus, error) {
+func NewBus(name string, opts ...Option) (*Bus, error) {
 	if !validBusName(name) {
 		return nil, fmt.Errorf("%w: bus name %q: use 1 to 256 of [/.-_A-Za-z0-9]", ErrInvalidBusName, name)
 	}
@@ -135,13 +135,9 @@ func NewBus(name string, opts ...BusOption) (*Bus, error) {
 		region:         DefaultRegion,
 		logger:         slog.Default(),
 	}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	s := settings{delivery: &cfg.delivery, bus: &cfg}
+	if err := s.apply(opts); err != nil {
+		return nil, err
 	}
 	b := &Bus{
 		name:     name,

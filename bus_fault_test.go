@@ -76,7 +76,7 @@ func TestBusFaults(t *testing.T) {
 	}
 	before := runtime.NumGoroutine()
 	l := &busLedger{t: t, ended: map[string]string{}, delivered: map[string]int{}, dead: map[string]int{}}
-	b, err := NewBus("faults", WithDeadLetterHandler(l), WithQueueSize(256),
+	b, err := NewBus("faults", WithDeadLetter(l), WithQueueSize(256),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 4, MinBackoff: 100 * time.Microsecond, MaxBackoff: 2 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestBusFaults(t *testing.T) {
 		var targets []Target
 		for j := range targetsPerRule {
 			targets = append(targets, HandlerTarget(fmt.Sprintf("t%d", j), faulty,
-				WithTargetMiddleware(ending, Timeout(2*time.Millisecond))))
+				WithMiddleware(ending, Timeout(2*time.Millisecond))))
 		}
 		mustPutRule(t, b, Rule{Name: fmt.Sprintf("r%d", i), EventPattern: p, Targets: targets})
 	}

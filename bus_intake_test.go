@@ -33,7 +33,7 @@ import (
 
 // recordingBus returns a test bus with a rule that sends every event to
 // the returned recorder.
-func recordingBus(t *testing.T, name string, opts ...BusOption) (*Bus, *recorder) {
+func recordingBus(t *testing.T, name string, opts ...Option) (*Bus, *recorder) {
 	t.Helper()
 	b := newTestBus(t, name, opts...)
 	rec := &recorder{}
@@ -54,7 +54,7 @@ func TestPutEventsEntryChecks(t *testing.T) {
 	cases := []struct {
 		name string
 		e    Event
-		opts []BusOption
+		opts []Option
 		code string // "" when accepted
 	}{
 		{"detail-type of 128 characters", Event{Source: "s", DetailType: strings.Repeat("é", 128), Detail: json.RawMessage(`{}`)}, nil, ""},
@@ -77,7 +77,7 @@ func TestPutEventsEntryChecks(t *testing.T) {
 		{"invalid UTF-8 in a value", withDetail("{\"name\":\"Zo\xeb\"}"), nil, ErrorCodeMalformedDetail},
 		{"invalid UTF-8 in a key", withDetail("{\"\xff\xfe\":1}"), nil, ErrorCodeMalformedDetail},
 		{"aws. source refused", Event{Source: "aws.s3", DetailType: "Object Created", Detail: json.RawMessage(`{}`)}, nil, ErrorCodeNotAuthorizedForSource},
-		{"aws. source with WithAWSSources", Event{Source: "aws.s3", DetailType: "Object Created", Detail: json.RawMessage(`{}`)}, []BusOption{WithAWSSources()}, ""},
+		{"aws. source with WithAWSSources", Event{Source: "aws.s3", DetailType: "Object Created", Detail: json.RawMessage(`{}`)}, []Option{WithAWSSources()}, ""},
 		{"awsome source", Event{Source: "awsome.app", DetailType: "T", Detail: json.RawMessage(`{}`)}, nil, ""},
 	}
 	for _, tc := range cases {
@@ -123,7 +123,7 @@ func TestPutEventsRequestChecks(t *testing.T) {
 	cancel()
 	cases := []struct {
 		name    string
-		opts    []BusOption
+		opts    []Option
 		ctx     context.Context
 		entries []Event
 		wantErr error  // nil: per-entry answers
@@ -132,9 +132,9 @@ func TestPutEventsRequestChecks(t *testing.T) {
 		{"no entries", nil, context.Background(), nil, ErrInvalidRequest, ""},
 		{"10 entries", nil, context.Background(), many(10), nil, ""},
 		{"11 entries", nil, context.Background(), many(11), ErrInvalidRequest, ErrorCodeInvalidArgument},
-		{"11 entries, limit 11", []BusOption{WithMaxEntriesPerCall(11)}, context.Background(), many(11), nil, ""},
-		{"12 entries, limit 11", []BusOption{WithMaxEntriesPerCall(11)}, context.Background(), many(12), ErrInvalidRequest, ErrorCodeInvalidArgument},
-		{"100 entries, no limit", []BusOption{WithMaxEntriesPerCall(math.MaxInt)}, context.Background(), many(100), nil, ""},
+		{"11 entries, limit 11", []Option{WithMaxEntriesPerCall(11)}, context.Background(), many(11), nil, ""},
+		{"12 entries, limit 11", []Option{WithMaxEntriesPerCall(11)}, context.Background(), many(12), ErrInvalidRequest, ErrorCodeInvalidArgument},
+		{"100 entries, no limit", []Option{WithMaxEntriesPerCall(math.MaxInt)}, context.Background(), many(100), nil, ""},
 		{"no complete entry", nil, context.Background(), []Event{noSource, noDetail}, ErrInvalidRequest, ErrorCodeInvalidArgument},
 		{"one complete entry", nil, context.Background(), []Event{noSource, ev, noDetail}, nil, ""},
 		{"cancelled context", nil, cancelled, []Event{ev, ev}, context.Canceled, ErrorCodeInternalFailure},
@@ -263,7 +263,7 @@ func TestCloseAcceptsCascadesOfRunningHandlers(t *testing.T) {
 func TestBusTargetToClosedBusIsRetried(t *testing.T) {
 	leakCheck(t)
 	dl := &dlRecorder{}
-	src := newTestBus(t, "upstream", WithDeadLetterHandler(dl))
+	src := newTestBus(t, "upstream", WithDeadLetter(dl))
 	dst, err := NewBus("downstream")
 	require.NoError(t, err)
 	require.NoError(t, dst.Close(context.Background()))
@@ -374,7 +374,7 @@ func TestCloseAcceptsCascadesOfRunningDeadLetterHandlers(t *testing.T) {
 		}
 		followUp <- err
 	})
-	b, err := NewBus("closing-dl", WithDeadLetterHandler(dl))
+	b, err := NewBus("closing-dl", WithDeadLetter(dl))
 	require.NoError(t, err)
 	rec := &recorder{}
 	failing := HandlerFunc(func(context.Context, Delivery) error { return Permanent(errors.New("no")) })

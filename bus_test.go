@@ -30,9 +30,9 @@ func leakCheck(t testing.TB) {
 }
 
 // newTestBus returns a bus that is closed when the test ends.
-func newTestBus(t testing.TB, name string, opts ...BusOption) *Bus {
+func newTestBus(t testing.TB, name string, opts ...Option) *Bus {
 	t.Helper()
-	opts = append([]BusOption{WithRetryPolicy(fastRetry)}, opts...)
+	opts = append([]Option{WithRetryPolicy(fastRetry)}, opts...)
 	b, err := NewBus(name, opts...)
 	if err != nil {
 		t.Fatalf("NewBus: %v", err)
@@ -155,7 +155,7 @@ func TestNewBusValidates(t *testing.T) {
 			_ = b.Close(context.Background())
 		}
 	}
-	bad := []BusOption{WithEntrySizeLimit(0), WithQueueSize(-1), WithMaxConcurrency(0), WithMaxHops(0),
+	bad := []Option{WithEntrySizeLimit(0), WithQueueSize(-1), WithMaxConcurrency(0), WithMaxHops(0),
 		WithClock(nil), WithLogger(nil), WithRetryPolicy(RetryPolicy{MaxAttempts: -1}), WithIdleTimeout(-1)}
 	for i, o := range bad {
 		if _, err := NewBus("b", o); err == nil {
@@ -388,7 +388,7 @@ func TestCascadeLoopIsStopped(t *testing.T) {
 func TestCloseUnderLoad(t *testing.T) {
 	before := runtime.NumGoroutine()
 	dl := &dlRecorder{}
-	b, err := NewBus("load", WithQueueSize(64), WithDeadLetterHandler(dl),
+	b, err := NewBus("load", WithQueueSize(64), WithDeadLetter(dl),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 4, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
@@ -555,7 +555,7 @@ func TestBusWithFakeClock(t *testing.T) {
 	t0 := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 	clk := clocktest.NewInstant(t0)
 	dl := &dlRecorder{}
-	b, err := NewBus("clock", WithClock(clk), WithDeadLetterHandler(dl)) // default retry policy
+	b, err := NewBus("clock", WithClock(clk), WithDeadLetter(dl)) // default retry policy
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,7 +624,7 @@ func FuzzPutEventsDetail(f *testing.F) {
 func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
 	leakCheck(t)
 	dl := &dlRecorder{}
-	b, err := NewBus("deadline", WithDeadLetterHandler(dl), WithQueueSize(1000), WithMaxConcurrency(1))
+	b, err := NewBus("deadline", WithDeadLetter(dl), WithQueueSize(1000), WithMaxConcurrency(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func (b *Bus) Describe() Topology {
 			}
 			for _, t := range r.Targets {
 				c := t.config()
-				td := TargetDescription{ID: c.id, Kind: c.kind, Destination: c.dest, Input: "event", MaxConcurrency: c.maxConcurrency}
+				td := TargetDescription{ID: c.id, Kind: c.kind, Destination: c.dest, Input: "event", MaxConcurrency: c.delivery.maxConcurrency}
 				switch {
 				case c.hasInput:
 					td.Input = "input"

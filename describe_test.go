@@ -11,7 +11,7 @@ func TestDescribeTopology(t *testing.T) {
 	rec := &recorder{}
 	mustPutRule(t, orders, Rule{Name: "big-orders", Description: "fraud check",
 		EventPattern: `{ "detail-type": ["OrderPlaced"], "detail": {"total": [{"numeric": [">", 1000]}]} }`,
-		Targets:      []Target{HandlerTarget("fraud", rec, WithInputPath("$.detail"), WithTargetMaxConcurrency(2))}})
+		Targets:      []Target{HandlerTarget("fraud", rec, WithInputPath("$.detail"), WithMaxConcurrency(2))}})
 	mustPutRule(t, orders, Rule{Name: "all-orders", EventPattern: `{"source":["com.example.orders"]}`,
 		Targets: []Target{BusTarget("to-central", central), HandlerTarget("store", rec,
 			WithInputTransformer(InputTransformer{InputPathsMap: map[string]string{"id": "$.detail.orderId"}, InputTemplate: `{"id": <id>}`}))}})

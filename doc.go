@@ -11,16 +11,17 @@
 // byte-compatible with EventBridge's, so patterns written for AWS match
 // unchanged. [EntrySize] counts an entry's size as PutEvents does.
 //
-// The Bus. [NewBus] creates an in-process event bus, configured with With…
-// options ([WithRetryPolicy], [WithDeadLetterHandler], [WithMiddleware],
-// [WithClock], [WithEntrySizeLimit], …). [Bus.PutRule] adds or replaces a
-// [Rule]: a name, an event pattern, a state and up to a few [Target]s.
-// [HandlerTarget] sends matching events to a [Handler], [BusTarget] to
-// another bus (with loop protection); per target, [WithInput],
-// [WithInputPath] or [WithInputTransformer] reshape what is delivered,
-// exactly as EventBridge's target input does, and [WithTargetRetryPolicy],
-// [WithTargetDeadLetter], [WithTargetMaxConcurrency] and
-// [WithTargetMiddleware] tune delivery. [Bus.PutEvents] makes EventBridge's
+// The Bus. [NewBus] creates an in-process event bus, configured with
+// [Option] values ([WithClock], [WithEntrySizeLimit], …). [Bus.PutRule]
+// adds or replaces a [Rule]: a name, an event pattern, a state and up to a
+// few [Target]s. [HandlerTarget] sends matching events to a [Handler],
+// [BusTarget] to another bus (with loop protection); per target,
+// [WithInput], [WithInputPath] or [WithInputTransformer] reshape what is
+// delivered, exactly as EventBridge's target input does. The settings of
+// delivery — [WithRetryPolicy], [WithDeadLetter], [WithMiddleware],
+// [WithMaxConcurrency], [WithQueueSize], [WithIdleTimeout] — are the same
+// options wherever they are given: to NewBus as the defaults of its
+// targets, to a target to override them. [Bus.PutEvents] makes EventBridge's
 // checks — on the request as a whole (1 to 10 entries, see
 // [WithMaxEntriesPerCall]) and on every entry on its own (sizes, lengths,
 // the detail's JSON, sources beginning with "aws.", see [WithAWSSources])
@@ -57,8 +58,8 @@
 // Middleware. A [Middleware] wraps a Handler; [Chain] composes them, first
 // listed outermost. Built in, all of the same shape: [Recover], [Timeout],
 // [Retry], [Logging], [Deduplicate], [RateLimit] and [CircuitBreaker]. Set
-// them per bus ([WithMiddleware]) or per target ([WithTargetMiddleware]);
-// the bus's run outside the target's.
+// them with [WithMiddleware] on a bus or on a target; the bus's run
+// outside the target's.
 //
 // Time. Retries, windows and timestamps read a [Clock]; [SystemClock] is
 // the real one, and tests can pass their own to run retries instantly.

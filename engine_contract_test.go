@@ -65,7 +65,7 @@ func TestBatchGoexitFailsTheBatch(t *testing.T) {
 func TestWithFailureLogLevel(t *testing.T) {
 	log := &logtest.Recorder{}
 	b := newTestBus(t, "logs", WithLogger(slog.New(log)), WithFailureLogLevel(slog.LevelInfo),
-		WithRetryPolicy(RetryPolicy{MaxAttempts: 1}), WithDeadLetterHandler(DeadLetterFunc(func(context.Context, DeadLetter) {})))
+		WithRetryPolicy(RetryPolicy{MaxAttempts: 1}), WithDeadLetter(DeadLetterFunc(func(context.Context, DeadLetter) {})))
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`,
 		Targets: []Target{HandlerTarget("t", HandlerFunc(func(context.Context, Delivery) error { return errors.New("db down") }))}})
 	_, err := b.PutEvents(context.Background(), orderEvent(1, 1))
@@ -84,7 +84,7 @@ func TestWithFailureLogLevel(t *testing.T) {
 func TestBusDrainAndCloseErrorsNameTheTargets(t *testing.T) {
 	clock := clocktest.New(testEpoch)
 	b, err := NewBus("orders", WithClock(clock), WithRetryPolicy(RetryPolicy{MinBackoff: time.Hour, MaxBackoff: time.Hour}),
-		WithDeadLetterHandler(DeadLetterFunc(func(context.Context, DeadLetter) {})))
+		WithDeadLetter(DeadLetterFunc(func(context.Context, DeadLetter) {})))
 	require.NoError(t, err)
 	mustPutRule(t, b, Rule{Name: "placed", EventPattern: `{"source":["com.example.orders"]}`,
 		Targets: []Target{HandlerTarget("store", HandlerFunc(func(context.Context, Delivery) error { return errors.New("db down") }))}})
@@ -150,7 +150,7 @@ func TestInvocationsFailedToBeSentToDlq(t *testing.T) {
 	b := newTestBus(t, "dlq", WithLogger(slog.New(&logtest.Recorder{})))
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`,
 		Targets: []Target{HandlerTarget("t", HandlerFunc(func(context.Context, Delivery) error { return Permanent(errors.New("bad")) }),
-			WithTargetDeadLetter(DeadLetterFunc(func(context.Context, DeadLetter) { panic("sink down") })))}})
+			WithDeadLetter(DeadLetterFunc(func(context.Context, DeadLetter) { panic("sink down") })))}})
 	_, err := b.PutEvents(context.Background(), orderEvent(1, 1), orderEvent(2, 1))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -172,7 +172,7 @@ func TestBusMaxAgeCountsFromAcceptance(t *testing.T) {
 	dls := map[string]DeadLetter{}
 	b := newTestBus(t, "age", WithClock(clock), WithMaxConcurrency(1),
 		WithRetryPolicy(RetryPolicy{MaxAge: 200 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}),
-		WithDeadLetterHandler(DeadLetterFunc(func(_ context.Context, dl DeadLetter) {
+		WithDeadLetter(DeadLetterFunc(func(_ context.Context, dl DeadLetter) {
 			mu.Lock()
 			dls[dl.Delivery.ID] = dl
 			mu.Unlock()

@@ -55,8 +55,8 @@ func ExampleNoRetries() {
 		Name:         "charge",
 		EventPattern: `{"detail-type": ["OrderPlaced"]}`,
 		Targets: []eda.Target{eda.HandlerTarget("payments", charge,
-			eda.WithTargetRetryPolicy(eda.NoRetries()), // not eda.RetryPolicy{}: that is 185 attempts
-			eda.WithTargetDeadLetter(dlq),
+			eda.WithRetryPolicy(eda.NoRetries()), // not eda.RetryPolicy{}: that is 185 attempts
+			eda.WithDeadLetter(dlq),
 		)},
 	})
 	if err != nil {
@@ -230,7 +230,7 @@ func ExampleBus_Close() {
 		Name:         "all",
 		EventPattern: `{"source": ["com.example.orders"]}`,
 		Targets: []eda.Target{eda.HandlerTarget("stuck", stuck,
-			eda.WithTargetMaxConcurrency(1), eda.WithTargetDeadLetter(dlq))},
+			eda.WithMaxConcurrency(1), eda.WithDeadLetter(dlq))},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -281,7 +281,7 @@ func ExampleBus_Stats() {
 	err = bus.PutRule(eda.Rule{
 		Name:         "big-orders",
 		EventPattern: `{"detail": {"total": [{"numeric": [">", 1000]}]}}`,
-		Targets:      []eda.Target{eda.HandlerTarget("fraud-check", flaky, eda.WithTargetDeadLetter(logger))},
+		Targets:      []eda.Target{eda.HandlerTarget("fraud-check", flaky, eda.WithDeadLetter(logger))},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -368,7 +368,7 @@ func ExampleWithQueueSize() {
 
 // Target middleware wraps one target's handler, inside the bus's
 // middleware.
-func ExampleWithTargetMiddleware() {
+func ExampleWithMiddleware() {
 	ctx := context.Background()
 	trace := func(name string) eda.Middleware {
 		return func(next eda.Handler) eda.Handler {
@@ -392,7 +392,7 @@ func ExampleWithTargetMiddleware() {
 		Name:         "all",
 		EventPattern: `{"source": ["com.example.orders"]}`,
 		Targets: []eda.Target{eda.HandlerTarget("store", store,
-			eda.WithTargetMiddleware(trace("target middleware")))},
+			eda.WithMiddleware(trace("target middleware")))},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -51,15 +51,15 @@ func ExampleWithLogger() {
 	// level=WARN msg="eda: dead letter" id=e-1 router=orders rule=placed destination=crm reason=permanent-error attempts=1 error="unknown customer"
 }
 
-// WithDeadLetterHandler receives the dead letters of every target that has
+// WithDeadLetter receives the dead letters of every target that has
 // none of its own.
-func ExampleWithDeadLetterHandler() {
+func ExampleWithDeadLetter() {
 	ctx := context.Background()
 	dlq := eda.DeadLetterFunc(func(ctx context.Context, dl eda.DeadLetter) {
 		fmt.Printf("%s/%s: %s after %d attempts: %v\n", dl.Delivery.Rule, dl.Delivery.Destination, dl.Reason, dl.Attempts, dl.Err)
 	})
 	bus, err := eda.NewBus("orders",
-		eda.WithDeadLetterHandler(dlq),
+		eda.WithDeadLetter(dlq),
 		eda.WithRetryPolicy(eda.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}),
 	)
 	if err != nil {

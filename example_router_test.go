@@ -91,7 +91,7 @@ func ExampleWithMaxHops() {
 	err = bus.PutRule(eda.Rule{
 		Name:         "echo",
 		EventPattern: `{"detail-type": ["OrderPlaced"]}`,
-		Targets:      []eda.Target{eda.HandlerTarget("echo", echo, eda.WithTargetMaxConcurrency(1))},
+		Targets:      []eda.Target{eda.HandlerTarget("echo", echo, eda.WithMaxConcurrency(1))},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -14,7 +14,7 @@ import (
 // A dead letter holds both what the target was to receive (here an input
 // transformation's output) and, like an EventBridge dead-letter queue, the
 // event that failed, which can be inspected or put again.
-func ExampleWithTargetDeadLetter() {
+func ExampleWithDeadLetter_target() {
 	ctx := context.Background()
 	bus, err := eda.NewBus("orders")
 	if err != nil {
@@ -33,8 +33,8 @@ func ExampleWithTargetDeadLetter() {
 		Name:         "confirm",
 		EventPattern: `{"detail-type": ["OrderStored"]}`,
 		Targets: []eda.Target{eda.HandlerTarget("mailer", mailer,
-			eda.WithTargetMaxConcurrency(1),
-			eda.WithTargetDeadLetter(dlq),
+			eda.WithMaxConcurrency(1),
+			eda.WithDeadLetter(dlq),
 			eda.WithInputTransformer(eda.InputTransformer{
 				InputPathsMap: map[string]string{"to": "$.detail.email"},
 				InputTemplate: `{"to": <to>}`,

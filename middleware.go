@@ -2,8 +2,12 @@ package eda
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -29,14 +33,17 @@ import (
 // Retry, Timeout (bounds each attempt), Recover (turns panics into errors
 // that every layer above sees).
 
-// MiddlewareOption configures a built-in middleware. Each constructor lists
-// the options it reads and ignores the others. An option given an invalid
-// value (a nil clock, a count below one, a duration of zero or less) leaves
-// the default in place.
-type MiddlewareOption func(*mwConfig)
+// MiddlewareOption configures a built-in middleware; each constructor lists
+// the options it reads. An option given an invalid value (a nil clock, a
+// count below one, a duration of zero or less), or given to a constructor
+// that does not read it, makes the middleware invalid: it panics, with an
+// error wrapping [ErrInvalidOption], when it wraps a handler — which
+// [Bus.PutRule] reports as an error wrapping [ErrInvalidRule] instead.
+type MiddlewareOption func(*mwConfig) error
 
 // mwConfig holds the settings of every built-in middleware; each reads its own.
 type mwConfig struct {
+	ctor             string // the constructor being configured
 	clock            Clock
 	dedupKey         func(Delivery) string
 	dedupCapacity    int
@@ -62,8 +69,21 @@ const (
 	DefaultBreakerProbes = 1
 )
 
+// newMWConfig returns the settings opts give, for tests; it panics on an
+// invalid option.
 func newMWConfig(opts []MiddlewareOption) mwConfig {
+	c, err := configure("", opts)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// configure returns the settings that opts give the constructor ctor, or
+// the error of the first invalid option.
+func configure(ctor string, opts []MiddlewareOption) (mwConfig, error) {
 	c := mwConfig{
+		ctor:             ctor,
 		clock:            SystemClock(),
 		dedupCapacity:    DefaultDedupCapacity,
 		breakerThreshold: DefaultBreakerThreshold,
@@ -71,22 +91,55 @@ func newMWConfig(opts []MiddlewareOption) mwConfig {
 		breakerProbes:    DefaultBreakerProbes,
 	}
 	for _, o := range opts {
-		if o != nil {
-			o(&c)
+		if o == nil {
+			continue
+		}
+		if err := o(&c); err != nil {
+			return c, fmt.Errorf("%w: %s: %w", ErrInvalidOption, ctor, err)
 		}
 	}
-	return c
+	return c, nil
+}
+
+// atLeastOne returns an error unless n is at least one.
+func atLeastOne(n int) error {
+	if n < 1 {
+		return fmt.Errorf("must be at least 1, got %d", n)
+	}
+	return nil
+}
+
+// invalid returns middleware that panics with err when it wraps a handler:
+// the middleware of a constructor given an invalid option.
+func invalid(err error) Middleware {
+	return func(Handler) Handler { panic(err) }
+}
+
+// mwOption returns a MiddlewareOption named name, read by the constructors
+// readers (none: read by all), that applies set.
+func mwOption(name string, readers []string, set func(*mwConfig) error) MiddlewareOption {
+	return func(c *mwConfig) error {
+		if c.ctor != "" && len(readers) > 0 && !slices.Contains(readers, c.ctor) {
+			return fmt.Errorf("%s applies to %s only", name, strings.Join(readers, ", "))
+		}
+		if err := set(c); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
 }
 
 // WithMiddlewareClock sets the clock that [Retry], [Deduplicate],
 // [RateLimit] and [CircuitBreaker] use for waiting, expiry and state
 // changes. The default is [SystemClock]; tests pass a fake one.
 func WithMiddlewareClock(c Clock) MiddlewareOption {
-	return func(cfg *mwConfig) {
-		if c != nil {
-			cfg.clock = c
+	return mwOption("WithMiddlewareClock", []string{"Retry", "Deduplicate", "RateLimit", "CircuitBreaker"}, func(cfg *mwConfig) error {
+		if c == nil {
+			return errors.New("nil clock")
 		}
-	}
+		cfg.clock = c
+		return nil
+	})
 }
 
 // mwSleep waits for d on clock c, or until ctx ends, and then returns ctx's

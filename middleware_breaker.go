@@ -3,6 +3,7 @@ package eda
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -15,32 +16,32 @@ var ErrCircuitOpen = errors.New("eda: circuit breaker open")
 // WithBreakerThreshold sets how many consecutive failures open a
 // [CircuitBreaker]. The default is [DefaultBreakerThreshold].
 func WithBreakerThreshold(n int) MiddlewareOption {
-	return func(c *mwConfig) {
-		if n >= 1 {
-			c.breakerThreshold = n
-		}
-	}
+	return mwOption("WithBreakerThreshold", []string{"CircuitBreaker"}, func(c *mwConfig) error {
+		c.breakerThreshold = n
+		return atLeastOne(n)
+	})
 }
 
 // WithBreakerOpenDuration sets how long a [CircuitBreaker] stays open
 // before it lets a probe through. The default is
 // [DefaultBreakerOpenDuration].
 func WithBreakerOpenDuration(d time.Duration) MiddlewareOption {
-	return func(c *mwConfig) {
-		if d > 0 {
-			c.breakerOpen = d
+	return mwOption("WithBreakerOpenDuration", []string{"CircuitBreaker"}, func(c *mwConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("must be positive, got %v", d)
 		}
-	}
+		c.breakerOpen = d
+		return nil
+	})
 }
 
 // WithBreakerProbes sets how many consecutive successful probes close a
 // half-open [CircuitBreaker]. The default is [DefaultBreakerProbes].
 func WithBreakerProbes(n int) MiddlewareOption {
-	return func(c *mwConfig) {
-		if n >= 1 {
-			c.breakerProbes = n
-		}
-	}
+	return mwOption("WithBreakerProbes", []string{"CircuitBreaker"}, func(c *mwConfig) error {
+		c.breakerProbes = n
+		return atLeastOne(n)
+	})
 }
 
 // CircuitBreaker returns middleware that stops calling a handler that keeps
@@ -76,7 +77,10 @@ func WithBreakerProbes(n int) MiddlewareOption {
 // of that handler. Options: [WithBreakerThreshold],
 // [WithBreakerOpenDuration], [WithBreakerProbes], [WithMiddlewareClock].
 func CircuitBreaker(opts ...MiddlewareOption) Middleware {
-	cfg := newMWConfig(opts)
+	cfg, err := configure("CircuitBreaker", opts)
+	if err != nil {
+		return invalid(err)
+	}
 	return func(next Handler) Handler {
 		b := &mwBreaker{
 			clock:     cfg.clock,

@@ -2,6 +2,7 @@ package eda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -15,11 +16,13 @@ import (
 // destinations handle each event once in all. Deliveries whose key is empty
 // are not deduplicated.
 func WithDedupKey(key func(Delivery) string) MiddlewareOption {
-	return func(c *mwConfig) {
-		if key != nil {
-			c.dedupKey = key
+	return mwOption("WithDedupKey", []string{"Deduplicate"}, func(c *mwConfig) error {
+		if key == nil {
+			return errors.New("nil key function")
 		}
-	}
+		c.dedupKey = key
+		return nil
+	})
 }
 
 // WithDedupCapacity bounds how many handled keys [Deduplicate] remembers
@@ -28,11 +31,10 @@ func WithDedupKey(key func(Delivery) string) MiddlewareOption {
 // their time, so a duplicate arriving later may run again. The default is
 // [DefaultDedupCapacity].
 func WithDedupCapacity(n int) MiddlewareOption {
-	return func(c *mwConfig) {
-		if n >= 1 {
-			c.dedupCapacity = n
-		}
-	}
+	return mwOption("WithDedupCapacity", []string{"Deduplicate"}, func(c *mwConfig) error {
+		c.dedupCapacity = n
+		return atLeastOne(n)
+	})
 }
 
 // Deduplicate returns middleware that makes at-least-once delivery
@@ -55,7 +57,10 @@ func WithDedupCapacity(n int) MiddlewareOption {
 // concurrent use. Options: [WithDedupKey], [WithDedupCapacity],
 // [WithMiddlewareClock].
 func Deduplicate(ttl time.Duration, opts ...MiddlewareOption) Middleware {
-	cfg := newMWConfig(opts)
+	cfg, err := configure("Deduplicate", opts)
+	if err != nil {
+		return invalid(err)
+	}
 	return func(next Handler) Handler {
 		s := newMWDedup(ttl, &cfg)
 		return HandlerFunc(func(ctx context.Context, d Delivery) error {

@@ -23,7 +23,10 @@ import (
 // is taken as one. Every wrapped handler has its own bucket, shared by all
 // concurrent calls of that handler. Options: [WithMiddlewareClock].
 func RateLimit(rate float64, burst int, opts ...MiddlewareOption) Middleware {
-	cfg := newMWConfig(opts)
+	cfg, err := configure("RateLimit", opts)
+	if err != nil {
+		return invalid(err)
+	}
 	return func(next Handler) Handler {
 		if !(rate > 0) || math.IsInf(rate, 1) {
 			return next

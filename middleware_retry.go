@@ -38,7 +38,10 @@ import (
 // may be used concurrently; the jitter comes from math/rand/v2's top-level
 // functions, which are safe for concurrent use.
 func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
-	cfg := newMWConfig(opts)
+	cfg, err := configure("Retry", opts)
+	if err != nil {
+		return invalid(err)
+	}
 	p := mwNormalizeRetry(policy)
 	clock := cfg.clock
 	return func(next Handler) Handler {

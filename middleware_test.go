@@ -430,24 +430,6 @@ func TestLogging(t *testing.T) {
 	})
 }
 
-func TestMiddlewareOptionsIgnoreInvalid(t *testing.T) {
-	cfg := newMWConfig([]MiddlewareOption{
-		nil,
-		WithMiddlewareClock(nil),
-		WithDedupKey(nil),
-		WithDedupCapacity(0),
-		WithBreakerThreshold(-1),
-		WithBreakerOpenDuration(0),
-		WithBreakerProbes(0),
-	})
-	mwEqual(t, SystemClock(), cfg.clock, "clock")
-	mwTrue(t, cfg.dedupKey == nil, "dedup key")
-	mwEqual(t, DefaultDedupCapacity, cfg.dedupCapacity, "dedup capacity")
-	mwEqual(t, DefaultBreakerThreshold, cfg.breakerThreshold, "threshold")
-	mwEqual(t, DefaultBreakerOpenDuration, cfg.breakerOpen, "open duration")
-	mwEqual(t, DefaultBreakerProbes, cfg.breakerProbes, "probes")
-}
-
 func TestMWSleep(t *testing.T) {
 	mwCheckNoLeak(t)
 	c := newMWFakeClock()
@@ -550,7 +532,7 @@ func TestMiddlewareOnBus(t *testing.T) {
 	}
 	b, err := NewBus("mw-bus",
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 1000, MinBackoff: time.Millisecond, MaxBackoff: 3 * time.Millisecond}),
-		WithDeadLetterHandler(DeadLetterFunc(func(_ context.Context, dl DeadLetter) {
+		WithDeadLetter(DeadLetterFunc(func(_ context.Context, dl DeadLetter) {
 			mu.Lock()
 			deadLetters = append(deadLetters, dl)
 			mu.Unlock()

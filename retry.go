@@ -40,7 +40,7 @@ type RetryPolicy struct {
 // [ReasonMaxAttempts] and Attempts 1. It is EventBridge's
 // MaximumRetryAttempts: 0, written RetryPolicy{MaxAttempts: 1} here
 // (RetryPolicy{}, whose MaxAttempts is 0, is the default of 185 attempts).
-// Use it with [WithRetryPolicy], [WithTargetRetryPolicy] or [Retry].
+// Use it with [WithRetryPolicy], [WithRetryPolicy] or [Retry].
 func NoRetries() RetryPolicy { return RetryPolicy{MaxAttempts: 1} }
 
 // The reasons a [DeadLetter] gives.

@@ -30,20 +30,20 @@ func TestNoRetries(t *testing.T) {
 func TestNoRetriesMakesOneAttempt(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
-		busPolicy    []BusOption
-		targetPolicy []TargetOption
+		busPolicy    []Option
+		targetPolicy []Option
 		wantAttempts int64
 	}{
-		{"target NoRetries", nil, []TargetOption{WithTargetRetryPolicy(NoRetries())}, 1},
-		{"bus NoRetries", []BusOption{WithRetryPolicy(NoRetries())}, nil, 1},
-		{"zero policy", nil, []TargetOption{WithTargetRetryPolicy(RetryPolicy{})}, 185},
+		{"target NoRetries", nil, []Option{WithRetryPolicy(NoRetries())}, 1},
+		{"bus NoRetries", []Option{WithRetryPolicy(NoRetries())}, nil, 1},
+		{"zero policy", nil, []Option{WithRetryPolicy(RetryPolicy{})}, 185},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var attempts atomic.Int64
 			letters := make(chan DeadLetter, 1)
-			opts := append([]BusOption{
+			opts := append([]Option{
 				WithClock(clocktest.NewInstant(testEpoch)),
-				WithDeadLetterHandler(DeadLetterFunc(func(ctx context.Context, dl DeadLetter) { letters <- dl })),
+				WithDeadLetter(DeadLetterFunc(func(ctx context.Context, dl DeadLetter) { letters <- dl })),
 			}, tc.busPolicy...)
 			bus, err := NewBus("orders", opts...)
 			require.NoError(t, err)

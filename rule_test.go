@@ -39,8 +39,8 @@ func TestPutRuleValidates(t *testing.T) {
 		{"bad transformer path", Rule{Name: "r", EventPattern: ok, Targets: []Target{HandlerTarget("t", h,
 			WithInputTransformer(InputTransformer{InputPathsMap: map[string]string{"a": "$..a"}, InputTemplate: `<a>`}))}}},
 		{"input on a bus target", Rule{Name: "r", EventPattern: ok, Targets: []Target{BusTarget("t", b, WithInputPath("$.detail"))}}},
-		{"negative concurrency", Rule{Name: "r", EventPattern: ok, Targets: []Target{HandlerTarget("t", h, WithTargetMaxConcurrency(-1))}}},
-		{"negative retry", Rule{Name: "r", EventPattern: ok, Targets: []Target{HandlerTarget("t", h, WithTargetRetryPolicy(RetryPolicy{MaxAge: -1}))}}},
+		{"negative concurrency", Rule{Name: "r", EventPattern: ok, Targets: []Target{HandlerTarget("t", h, WithMaxConcurrency(-1))}}},
+		{"negative retry", Rule{Name: "r", EventPattern: ok, Targets: []Target{HandlerTarget("t", h, WithRetryPolicy(RetryPolicy{MaxAge: -1}))}}},
 	}
 	for _, tc := range cases {
 		err := b.PutRule(tc.rule)

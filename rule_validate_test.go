@@ -20,16 +20,16 @@ func TestPutRuleRefusesInvalidTargets(t *testing.T) {
 	returnsNilFunc := Middleware(func(Handler) Handler { return HandlerFunc(nil) })
 	cases := []struct {
 		name   string
-		opts   []BusOption
+		opts   []Option
 		target Target
 		want   string // in the error
 	}{
 		{"HandlerFunc(nil)", nil, HandlerTarget("t1", HandlerFunc(nil)), "no handler"},
 		{"nil Handler", nil, HandlerTarget("t1", nil), "no handler"},
-		{"panicking target middleware", nil, HandlerTarget("t1", ok, WithTargetMiddleware(panics)), "bad config"},
-		{"panicking bus middleware", []BusOption{WithMiddleware(panics)}, HandlerTarget("t1", ok), "bad config"},
-		{"middleware returning nil", nil, HandlerTarget("t1", ok, WithTargetMiddleware(returnsNil)), "nil handler"},
-		{"middleware returning HandlerFunc(nil)", nil, HandlerTarget("t1", ok, WithTargetMiddleware(returnsNilFunc)), "nil handler"},
+		{"panicking target middleware", nil, HandlerTarget("t1", ok, WithMiddleware(panics)), "bad config"},
+		{"panicking bus middleware", []Option{WithMiddleware(panics)}, HandlerTarget("t1", ok), "bad config"},
+		{"middleware returning nil", nil, HandlerTarget("t1", ok, WithMiddleware(returnsNil)), "nil handler"},
+		{"middleware returning HandlerFunc(nil)", nil, HandlerTarget("t1", ok, WithMiddleware(returnsNilFunc)), "nil handler"},
 		{"Input over 8192 characters", nil, HandlerTarget("t1", ok, WithInput(`"`+strings.Repeat("x", 8191)+`"`)), "8192"},
 	}
 	for _, tc := range cases {

@@ -14,7 +14,7 @@ import (
 
 // Target is a destination of a rule: where matching events go, and how.
 // Build one with [HandlerTarget] or [BusTarget] (or a Topic's adapter) and
-// [TargetOption]s; the settings are validated when the rule is put.
+// [Option]s; the settings are validated when the rule is put.
 //
 // A Target value is immutable and may be used in several rules and buses.
 // Putting a rule again with the same Target values keeps their queues.
@@ -37,19 +37,29 @@ type InputTransformer struct {
 	InputTemplate string
 }
 
-// TargetOption configures a [Target].
-type TargetOption func(*targetConfig)
+// targetOption returns an Option, named name, that applies to a target
+// only.
+func targetOption(name string, set func(*targetConfig)) Option {
+	return func(s *settings) error {
+		if s.target == nil {
+			return optionError(name, "applies to a target, not to %s", s.what())
+		}
+		set(s.target)
+		return nil
+	}
+}
 
 // WithInput sends the constant JSON text input instead of the event
 // (EventBridge's Input): valid JSON of at most 8,192 characters, as
-// EventBridge allows, or PutRule fails.
-func WithInput(input string) TargetOption {
-	return func(c *targetConfig) { c.input, c.hasInput = []byte(input), true }
+// EventBridge allows, or PutRule fails. It applies to a target only.
+func WithInput(input string) Option {
+	return targetOption("WithInput", func(c *targetConfig) { c.input, c.hasInput = []byte(input), true })
 }
 
 // WithInputPath sends the part of the event that the JSON path selects
 // (EventBridge's InputPath), e.g. "$.detail", as JSON text: an object, an
-// array, a quoted string, a number, true, false or null.
+// array, a quoted string, a number, true, false or null. It applies to a
+// target only.
 //
 // When the path selects nothing in an event — a field the event lacks —
 // the target still receives the event, with an empty (nil) payload:
@@ -59,37 +69,14 @@ func WithInput(input string) TargetOption {
 // it, permanently, so such an event goes to the dead letters. To not
 // deliver it at all, make the rule's pattern require the field, e.g.
 // {"detail": {"state": [{"exists": true}]}}.
-func WithInputPath(path string) TargetOption {
-	return func(c *targetConfig) { c.inputPath = path }
+func WithInputPath(path string) Option {
+	return targetOption("WithInputPath", func(c *targetConfig) { c.inputPath = path })
 }
 
-// WithInputTransformer sends the event reshaped by t.
-func WithInputTransformer(t InputTransformer) TargetOption {
-	return func(c *targetConfig) { c.transformer = &t }
-}
-
-// WithTargetRetryPolicy sets the target's retry policy, overriding the
-// bus's.
-func WithTargetRetryPolicy(p RetryPolicy) TargetOption {
-	return func(c *targetConfig) { c.retry = &p }
-}
-
-// WithTargetDeadLetter sets the target's dead-letter handler, overriding
-// the bus's.
-func WithTargetDeadLetter(h DeadLetterHandler) TargetOption {
-	return func(c *targetConfig) { c.deadLetter = h }
-}
-
-// WithTargetMaxConcurrency sets how many deliveries the target runs at
-// once; 1 delivers in order.
-func WithTargetMaxConcurrency(n int) TargetOption {
-	return func(c *targetConfig) { c.maxConcurrency = n }
-}
-
-// WithTargetMiddleware wraps the target's handler, inside the bus's
-// middleware. The first listed is outermost.
-func WithTargetMiddleware(mw ...Middleware) TargetOption {
-	return func(c *targetConfig) { c.middleware = append(c.middleware, mw...) }
+// WithInputTransformer sends the event reshaped by t. It applies to a
+// target only.
+func WithInputTransformer(t InputTransformer) Option {
+	return targetOption("WithInputTransformer", func(c *targetConfig) { c.transformer = &t })
 }
 
 // Target kinds, as [Bus.Describe] reports them.
@@ -110,14 +97,12 @@ type targetConfig struct {
 	wholeEvent bool
 	bus        *Bus // the destination bus of a bus target
 
-	input          []byte
-	hasInput       bool
-	inputPath      string
-	transformer    *InputTransformer
-	retry          *RetryPolicy
-	deadLetter     DeadLetterHandler
-	maxConcurrency int
-	middleware     []Middleware
+	input       []byte
+	hasInput    bool
+	inputPath   string
+	transformer *InputTransformer
+	delivery    deliverySettings // overrides of the bus's
+	err         error            // of the first invalid option
 }
 
 // TargetID returns the target's id.
@@ -127,7 +112,7 @@ func (c *targetConfig) config() *targetConfig { return c }
 
 // HandlerTarget returns a target that delivers to h. [Bus.Describe] names
 // the destination by h's String method when it has one, else by its type.
-func HandlerTarget(id string, h Handler, opts ...TargetOption) Target {
+func HandlerTarget(id string, h Handler, opts ...Option) Target {
 	dest := fmt.Sprintf("%T", h)
 	if s, ok := h.(fmt.Stringer); ok {
 		dest = s.String()
@@ -137,13 +122,10 @@ func HandlerTarget(id string, h Handler, opts ...TargetOption) Target {
 
 // newTarget builds a target of the given kind; router adapters (the Topic)
 // use it too.
-func newTarget(id, kind, dest string, h Handler, opts []TargetOption) *targetConfig {
+func newTarget(id, kind, dest string, h Handler, opts []Option) *targetConfig {
 	c := &targetConfig{id: id, kind: kind, dest: dest, handler: h}
-	for _, o := range opts {
-		if o != nil {
-			o(c)
-		}
-	}
+	s := settings{delivery: &c.delivery, target: c}
+	c.err = s.apply(opts) // reported by PutRule
 	return c
 }
 
@@ -157,7 +139,7 @@ func newTarget(id, kind, dest string, h Handler, opts []TargetOption) *targetCon
 // closing ([ErrClosed], [ErrorCodeInternalFailure]) — the sending bus's
 // handlers are outside producers for the receiving bus, so close the
 // sending bus first.
-func BusTarget(id string, dst *Bus, opts ...TargetOption) Target {
+func BusTarget(id string, dst *Bus, opts ...Option) Target {
 	name := ""
 	if dst != nil {
 		name = dst.name
@@ -210,11 +192,8 @@ func (c *targetConfig) validate() (inputFunc, error) {
 	if isNilHandler(c.handler) {
 		return nil, fmt.Errorf("target %q: no handler or destination", c.id)
 	}
-	if c.maxConcurrency < 0 {
-		return nil, fmt.Errorf("target %q: max concurrency %d is negative", c.id, c.maxConcurrency)
-	}
-	if p := c.retry; p != nil && (p.MaxAttempts < 0 || p.MaxAge < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0) {
-		return nil, fmt.Errorf("target %q: retry policy fields must not be negative", c.id)
+	if c.err != nil {
+		return nil, fmt.Errorf("target %q: %w", c.id, c.err)
 	}
 	modes := 0
 	if c.hasInput {
@@ -263,12 +242,17 @@ const maxInputLength = 8192
 
 // isNilHandler reports whether h is nil or a nil function, such as
 // HandlerFunc(nil), which would fail every delivery.
-func isNilHandler(h Handler) bool {
-	if h == nil {
-		return true
+func isNilHandler(h Handler) bool { return h == nil || isNilFunc(h) }
+
+// isNilFunc reports whether v holds a nil function or pointer, such as
+// HandlerFunc(nil) or DeadLetterFunc(nil).
+func isNilFunc(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Func, reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
 	}
-	v := reflect.ValueOf(h)
-	return v.Kind() == reflect.Func && v.IsNil()
+	return false
 }
 
 // chainHandler applies mw to h as the target's handler. A middleware
@@ -277,7 +261,11 @@ func isNilHandler(h Handler) bool {
 func chainHandler(mw []Middleware, h Handler) (out Handler, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			out, err = nil, fmt.Errorf("a middleware constructor panicked: %v", v)
+			if e, ok := v.(error); ok {
+				out, err = nil, fmt.Errorf("a middleware constructor panicked: %w", e)
+			} else {
+				out, err = nil, fmt.Errorf("a middleware constructor panicked: %v", v)
+			}
 		}
 	}()
 	for i := len(mw) - 1; i >= 0; i-- {
@@ -323,23 +311,14 @@ func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, 
 	if in != nil {
 		t.kind = PayloadInput
 	}
-	dl := cfg.deadLetter
-	if dl == nil {
-		dl = b.cfg.deadLetter
-	}
-	mw := make([]Middleware, 0, len(b.cfg.middleware)+len(cfg.middleware))
-	mw = append(append(mw, b.cfg.middleware...), cfg.middleware...)
-	h, err := chainHandler(mw, cfg.handler)
+	ds := cfg.delivery.over(b.cfg.delivery)
+	h, err := chainHandler(ds.middleware, cfg.handler)
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", cfg.id, err)
 	}
-	retry := b.cfg.retry
-	if cfg.retry != nil {
-		retry = *cfg.retry
-	}
-	conc := b.cfg.maxConcurrency
-	if cfg.maxConcurrency > 0 {
-		conc = cfg.maxConcurrency
+	var retry RetryPolicy
+	if ds.retry != nil {
+		retry = *ds.retry
 	}
 	t.dest = newDestination(b.engine, destinationConfig[*routed]{
 		Router:         b.name,
@@ -349,11 +328,11 @@ func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, 
 		Fill:           t.fill,
 		Event:          routedEvent,
 		Retry:          retry,
-		DeadLetter:     dl,
+		DeadLetter:     ds.deadLetter,
 		Logger:         b.cfg.logger,
-		QueueSize:      b.cfg.queueSize,
-		MaxConcurrency: conc,
-		IdleTimeout:    b.cfg.idleTimeout,
+		QueueSize:      ds.queueSize,
+		MaxConcurrency: ds.maxConcurrency,
+		IdleTimeout:    ds.idleTimeout,
 	})
 	return t, nil
 }

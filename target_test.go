@@ -37,7 +37,7 @@ func TestTargetInputModes(t *testing.T) {
 	wholeEvent := string(tutorialEvent.AppendJSON(nil))
 	cases := []struct {
 		name     string
-		opt      TargetOption
+		opt      Option
 		wantKind PayloadKind
 		want     string
 	}{
@@ -77,7 +77,7 @@ func TestTargetInputModes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newTestBus(t, "tx", WithAccount("123456789012"), WithAWSSources())
 			rec := &recorder{}
-			var opts []TargetOption
+			var opts []Option
 			if tc.opt != nil {
 				opts = append(opts, tc.opt)
 			}
@@ -123,7 +123,7 @@ func TestTargetIngestionTimeVariable(t *testing.T) {
 func TestTargetRetryAndDeadLetter(t *testing.T) {
 	leakCheck(t)
 	busDL, targetDL := &dlRecorder{}, &dlRecorder{}
-	b := newTestBus(t, "retry", WithDeadLetterHandler(busDL))
+	b := newTestBus(t, "retry", WithDeadLetter(busDL))
 	attempts := map[string]int{}
 	var mu sync.Mutex
 	count := func(id string) int {
@@ -152,9 +152,9 @@ func TestTargetRetryAndDeadLetter(t *testing.T) {
 	})
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{
 		HandlerTarget("flaky", flaky),
-		HandlerTarget("broken", broken, WithTargetRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}), WithTargetDeadLetter(targetDL)),
+		HandlerTarget("broken", broken, WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}), WithDeadLetter(targetDL)),
 		HandlerTarget("permanent", permanent),
-		HandlerTarget("panics", panics, WithTargetRetryPolicy(RetryPolicy{MaxAttempts: 1})),
+		HandlerTarget("panics", panics, WithRetryPolicy(RetryPolicy{MaxAttempts: 1})),
 	}})
 	res, err := b.PutEvents(context.Background(), orderEvent(7, 70))
 	if err != nil || res.FailedEntryCount != 0 {
@@ -219,7 +219,7 @@ func TestTargetMiddlewareOrder(t *testing.T) {
 		return nil
 	})
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`,
-		Targets: []Target{HandlerTarget("t", h, WithTargetMiddleware(mw("target1"), mw("target2")))}})
+		Targets: []Target{HandlerTarget("t", h, WithMiddleware(mw("target1"), mw("target2")))}})
 	if _, err := b.PutEvents(context.Background(), orderEvent(1, 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestTargetMaxConcurrencyOneKeepsOrder(t *testing.T) {
 		return nil
 	})
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`,
-		Targets: []Target{HandlerTarget("serial", h, WithTargetMaxConcurrency(1))}})
+		Targets: []Target{HandlerTarget("serial", h, WithMaxConcurrency(1))}})
 	const n = 200
 	for i := range n {
 		if _, err := b.PutEvents(context.Background(), orderEvent(i, 1)); err != nil {
@@ -303,8 +303,8 @@ func TestBusTargetForwardsUnchanged(t *testing.T) {
 func TestBusTargetLoopIsStopped(t *testing.T) {
 	leakCheck(t)
 	dl := &dlRecorder{}
-	a := newTestBus(t, "ping", WithMaxHops(5), WithDeadLetterHandler(dl))
-	b := newTestBus(t, "pong", WithMaxHops(5), WithDeadLetterHandler(dl))
+	a := newTestBus(t, "ping", WithMaxHops(5), WithDeadLetter(dl))
+	b := newTestBus(t, "pong", WithMaxHops(5), WithDeadLetter(dl))
 	mustPutRule(t, a, Rule{Name: "to-pong", EventPattern: `{"source":["loop"]}`, Targets: []Target{BusTarget("pong", b)}})
 	mustPutRule(t, b, Rule{Name: "to-ping", EventPattern: `{"source":["loop"]}`, Targets: []Target{BusTarget("ping", a)}})
 	if _, err := a.PutEvents(context.Background(), Event{Source: "loop", DetailType: "x", Detail: json.RawMessage(`{}`)}); err != nil {
@@ -338,11 +338,11 @@ func TestTargetDeadLetterCarriesTheOriginalEvent(t *testing.T) {
 	b := newTestBus(t, "dlq")
 	failing := HandlerFunc(func(context.Context, Delivery) error { return errors.New("down") })
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{
-		HandlerTarget("transformed", failing, WithTargetDeadLetter(dl), WithInputTransformer(InputTransformer{
+		HandlerTarget("transformed", failing, WithDeadLetter(dl), WithInputTransformer(InputTransformer{
 			InputPathsMap: map[string]string{"id": "$.detail.orderId"},
 			InputTemplate: `{"order": <id>}`,
 		})),
-		HandlerTarget("whole", failing, WithTargetDeadLetter(dl)),
+		HandlerTarget("whole", failing, WithDeadLetter(dl)),
 	}})
 	res, err := b.PutEvents(context.Background(), orderEvent(42, 10))
 	if err != nil || res.FailedEntryCount != 0 {
@@ -443,7 +443,7 @@ func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
 func TestTargetInputPathSelectingNothing(t *testing.T) {
 	leakCheck(t)
 	dl := &dlRecorder{}
-	b := newTestBus(t, "absent", WithDeadLetterHandler(dl))
+	b := newTestBus(t, "absent", WithDeadLetter(dl))
 	raw := &recorder{}
 	typedCalls := 0
 	var mu sync.Mutex

@@ -125,7 +125,7 @@ func run(w io.Writer) (err error) {
 
 	bus, err := eda.NewBus("orders",
 		eda.WithRetryPolicy(eda.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}),
-		eda.WithDeadLetterHandler(eda.DeadLetterFunc(a.deadLetter)),
+		eda.WithDeadLetter(eda.DeadLetterFunc(a.deadLetter)),
 	)
 	if err != nil {
 		return err
