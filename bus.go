@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -128,14 +127,11 @@ func NewBus(name string, opts ...Option) (*Bus, error) {
 		return nil, fmt.Errorf("%w: bus name %q: use 1 to 256 of [/.-_A-Za-z0-9]", ErrInvalidBusName, name)
 	}
 	cfg := busConfig{
+		routerConfig:   defaultRouterConfig(),
 		entrySizeLimit: DefaultEntrySizeLimit,
-		maxHops:        DefaultMaxHops,
 		maxEntries:     DefaultMaxEntriesPerCall,
-		account:        DefaultAccount,
-		region:         DefaultRegion,
-		logger:         slog.Default(),
 	}
-	s := settings{delivery: &cfg.delivery, bus: &cfg}
+	s := settings{delivery: &cfg.delivery, router: &cfg.routerConfig, bus: &cfg}
 	if err := s.apply(opts); err != nil {
 		return nil, err
 	}
@@ -146,7 +142,7 @@ func NewBus(name string, opts ...Option) (*Bus, error) {
 	}
 	b.routes.init()
 	b.idsPool.New = func() any { s := make([]string, 0, 8); return &s }
-	b.engine = newBusEngine(&cfg)
+	b.engine = newRouterEngine(&cfg.routerConfig)
 	return b, nil
 }
 

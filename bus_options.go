@@ -1,28 +1,21 @@
 package eda
 
-import (
-	"log/slog"
-)
-
 // busConfig is a Bus's configuration, set by [Option] values.
 type busConfig struct {
+	routerConfig
 	delivery       deliverySettings // the defaults of its targets
 	entrySizeLimit int
-	maxHops        int
 	maxEntries     int
 	awsSources     bool
-	clock          Clock
-	logger         *slog.Logger
-	account        string
-	region         string
-	// failureLogLevel is set by WithFailureLogLevel; nil: Warn.
-	failureLogLevel slog.Leveler
 }
 
 // WithEntrySizeLimit sets the largest entry a bus accepts, in bytes as
 // [EntrySize] counts them. Default [DefaultEntrySizeLimit].
 func WithEntrySizeLimit(n int) Option {
-	return positiveOption("WithEntrySizeLimit", n, func(c *busConfig) { c.entrySizeLimit = n })
+	return busOption("WithEntrySizeLimit", func(c *busConfig) error {
+		c.entrySizeLimit = n
+		return positive("WithEntrySizeLimit", n)
+	})
 }
 
 // WithMaxEntriesPerCall sets how many entries one PutEvents call may
@@ -30,7 +23,10 @@ func WithEntrySizeLimit(n int) Option {
 // [DefaultMaxEntriesPerCall], EventBridge's 10. n must be positive; pass
 // math.MaxInt for no limit.
 func WithMaxEntriesPerCall(n int) Option {
-	return positiveOption("WithMaxEntriesPerCall (math.MaxInt for no limit)", n, func(c *busConfig) { c.maxEntries = n })
+	return busOption("WithMaxEntriesPerCall", func(c *busConfig) error {
+		c.maxEntries = n
+		return positive("WithMaxEntriesPerCall (math.MaxInt for no limit)", n)
+	})
 }
 
 // WithAWSSources makes the bus accept entries whose source begins with
@@ -39,17 +35,5 @@ func WithMaxEntriesPerCall(n int) Option {
 // default a bus refuses them with [ErrorCodeNotAuthorizedForSource], as
 // EventBridge refuses custom events that claim an AWS service's source.
 func WithAWSSources() Option {
-	return routerOption("WithAWSSources", func(c *busConfig) error { c.awsSources = true; return nil })
-}
-
-// WithAccount sets the account stamped on events put without one.
-// Default [DefaultAccount].
-func WithAccount(account string) Option {
-	return routerOption("WithAccount", func(c *busConfig) error { c.account = account; return nil })
-}
-
-// WithRegion sets the region stamped on events put without one.
-// Default [DefaultRegion].
-func WithRegion(region string) Option {
-	return routerOption("WithRegion", func(c *busConfig) error { c.region = region; return nil })
+	return busOption("WithAWSSources", func(c *busConfig) error { c.awsSources = true; return nil })
 }

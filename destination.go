@@ -17,8 +17,9 @@ func newEngine(clock Clock, logger *slog.Logger) *delivery.Engine {
 	return newEngineLevel(clock, logger, nil)
 }
 
-// newBusEngine returns the delivery engine of a bus configured by cfg.
-func newBusEngine(cfg *busConfig) *delivery.Engine {
+// newRouterEngine returns the delivery engine of a Bus or Topic configured
+// by cfg.
+func newRouterEngine(cfg *routerConfig) *delivery.Engine {
 	return newEngineLevel(cfg.clock, cfg.logger, cfg.failureLogLevel)
 }
 

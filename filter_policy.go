@@ -38,9 +38,11 @@ func (s FilterPolicyScope) String() string {
 	return "FilterPolicyScope(" + strconv.Itoa(int(s)) + ")"
 }
 
-// filterPolicyLimits are SNS's filter policy constraints; the zero value
-// means SNS's defaults, and a negative field lifts that constraint.
-type filterPolicyLimits struct {
+// FilterPolicyLimits are SNS's filter policy constraints, which a Topic
+// applies to its subscriptions' policies ([WithFilterPolicyLimits]); the
+// zero value means SNS's defaults, and a negative field lifts that
+// constraint.
+type FilterPolicyLimits struct {
 	// MaxSize is the largest policy in bytes (256 KB).
 	MaxSize int
 	// MaxKeys bounds the keys: attribute names in attribute scope,
@@ -64,7 +66,7 @@ type filterPolicy struct {
 // compileFilterPolicy validates policy in SNS's dialect for scope and
 // compiles it. An invalid policy returns a *PatternError naming the
 // offending key and the reason.
-func compileFilterPolicy(policy []byte, scope FilterPolicyScope, lim filterPolicyLimits) (filterPolicy, error) {
+func compileFilterPolicy(policy []byte, scope FilterPolicyScope, lim FilterPolicyLimits) (filterPolicy, error) {
 	if scope != ScopeMessageAttributes && scope != ScopeMessageBody {
 		return filterPolicy{}, &PatternError{Reason: "unknown filter policy scope " + scope.String(), policy: true}
 	}
@@ -95,7 +97,7 @@ func compileFilterPolicy(policy []byte, scope FilterPolicyScope, lim filterPolic
 // The policy is compiled on every call; a Topic compiles its subscriptions'
 // policies once.
 func MatchFilterPolicy(policy []byte, scope FilterPolicyScope, m Message) (bool, error) {
-	fp, err := compileFilterPolicy(policy, scope, filterPolicyLimits{})
+	fp, err := compileFilterPolicy(policy, scope, FilterPolicyLimits{})
 	if err != nil {
 		return false, err
 	}

@@ -304,11 +304,11 @@ func TestFilterPolicyLimitsBoundary(t *testing.T) {
 		`{"source":["a","b","c"],"$or":[{"metricName":["1","2","3","4","5","6"]},{"metricType":["1","2","3","4"],"$or":[{"metricId":[1,2,3,4]},{"spaceId":[1,2,3,4,5,6,7]}]}]}`, // 18 + 48 + 84
 	}
 	for _, p := range valid {
-		_, err := compileFilterPolicy([]byte(p), ScopeMessageAttributes, filterPolicyLimits{})
+		_, err := compileFilterPolicy([]byte(p), ScopeMessageAttributes, FilterPolicyLimits{})
 		assert.NoError(t, err, p)
 	}
 	nested := `{"a":{"b":{"c":[` + strings.TrimSuffix(strings.Repeat(`"x",`, 50), ",") + `]}}}` // 50 x 3
-	_, err := compileFilterPolicy([]byte(nested), ScopeMessageBody, filterPolicyLimits{})
+	_, err := compileFilterPolicy([]byte(nested), ScopeMessageBody, FilterPolicyLimits{})
 	assert.NoError(t, err)
 	pad := func(n int) []byte {
 		p := []byte(`{"a":["x"]}`)
@@ -318,27 +318,27 @@ func TestFilterPolicyLimitsBoundary(t *testing.T) {
 		}
 		return append(append([]byte(`{"a":["x"]`), body...), '}')
 	}
-	_, err = compileFilterPolicy(pad(DefaultMaxMessageSize), ScopeMessageAttributes, filterPolicyLimits{})
+	_, err = compileFilterPolicy(pad(DefaultMaxMessageSize), ScopeMessageAttributes, FilterPolicyLimits{})
 	require.NoError(t, err)
-	_, err = compileFilterPolicy(pad(DefaultMaxMessageSize+1), ScopeMessageAttributes, filterPolicyLimits{})
+	_, err = compileFilterPolicy(pad(DefaultMaxMessageSize+1), ScopeMessageAttributes, FilterPolicyLimits{})
 	var pe *PatternError
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, pe.Reason, "more than the limit of 262144")
 }
 
-// filterPolicyLimits: a negative field lifts the constraint, a positive one
+// FilterPolicyLimits: a negative field lifts the constraint, a positive one
 // replaces SNS's default.
 func TestFilterPolicyLimitsLifted(t *testing.T) {
 	p := []byte(`{"a":["1","2"],"b":["1","2"],"c":["1"],"d":["1"],"e":["1"],"f":[1e12, 0.0000001]}`)
-	_, err := compileFilterPolicy(p, ScopeMessageAttributes, filterPolicyLimits{})
+	_, err := compileFilterPolicy(p, ScopeMessageAttributes, FilterPolicyLimits{})
 	require.Error(t, err)
-	_, err = compileFilterPolicy(p, ScopeMessageAttributes, filterPolicyLimits{MaxKeys: -1, MaxNumber: -1, MaxDecimals: -1})
+	_, err = compileFilterPolicy(p, ScopeMessageAttributes, FilterPolicyLimits{MaxKeys: -1, MaxNumber: -1, MaxDecimals: -1})
 	require.NoError(t, err)
-	_, err = compileFilterPolicy(p, ScopeMessageAttributes, filterPolicyLimits{MaxKeys: -1, MaxNumber: -1, MaxDecimals: -1, MaxCombinations: 7})
+	_, err = compileFilterPolicy(p, ScopeMessageAttributes, FilterPolicyLimits{MaxKeys: -1, MaxNumber: -1, MaxDecimals: -1, MaxCombinations: 7})
 	require.Error(t, err, "4 combinations... times 2 for f = 8 > 7")
-	_, err = compileFilterPolicy(p, ScopeMessageAttributes, filterPolicyLimits{MaxKeys: 6, MaxNumber: 1e13, MaxDecimals: 7, MaxSize: len(p)})
+	_, err = compileFilterPolicy(p, ScopeMessageAttributes, FilterPolicyLimits{MaxKeys: 6, MaxNumber: 1e13, MaxDecimals: 7, MaxSize: len(p)})
 	require.NoError(t, err)
-	_, err = compileFilterPolicy(p, ScopeMessageAttributes, filterPolicyLimits{MaxKeys: 6, MaxNumber: 1e13, MaxDecimals: 7, MaxSize: len(p) - 1})
+	_, err = compileFilterPolicy(p, ScopeMessageAttributes, FilterPolicyLimits{MaxKeys: 6, MaxNumber: 1e13, MaxDecimals: 7, MaxSize: len(p) - 1})
 	require.Error(t, err)
 	// Lifting the combination limit allows more than an event pattern's
 	// 1,000 $or combinations.
@@ -350,7 +350,7 @@ func TestFilterPolicyLimitsLifted(t *testing.T) {
 		big += `{"a":["` + strconv.Itoa(i) + `"]}`
 	}
 	big += `]}`
-	_, err = compileFilterPolicy([]byte(big), ScopeMessageAttributes, filterPolicyLimits{MaxCombinations: -1})
+	_, err = compileFilterPolicy([]byte(big), ScopeMessageAttributes, FilterPolicyLimits{MaxCombinations: -1})
 	require.NoError(t, err)
 }
 
@@ -365,7 +365,7 @@ func TestFilterPolicyScopeString(t *testing.T) {
 func TestMatcherPolicies(t *testing.T) {
 	var m Matcher
 	for i, p := range []string{`{"store":["a"]}`, `{"store":["b"]}`, `{"store":[{"prefix":""}],"price":[{"numeric":[">",10]}]}`, `{"missing":[{"exists":false}]}`} {
-		fp, err := compileFilterPolicy([]byte(p), ScopeMessageAttributes, filterPolicyLimits{})
+		fp, err := compileFilterPolicy([]byte(p), ScopeMessageAttributes, FilterPolicyLimits{})
 		require.NoError(t, err)
 		m.addPolicy(strconv.Itoa(i), fp)
 	}
@@ -393,7 +393,7 @@ func BenchmarkFilterPolicies(b *testing.B) {
 			var m Matcher
 			for i := range n {
 				p := fmt.Sprintf(`{"store":["store-%d"],"event":["order_placed","order_cancelled"],"interests":[{"prefix":"ru"}]}`, i)
-				fp, err := compileFilterPolicy([]byte(p), ScopeMessageAttributes, filterPolicyLimits{})
+				fp, err := compileFilterPolicy([]byte(p), ScopeMessageAttributes, FilterPolicyLimits{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -434,7 +434,7 @@ func FuzzFilterPolicy(f *testing.F) {
 		var me *MessageError
 		switch {
 		case errors.As(err, &pe):
-			_, cerr := compileFilterPolicy(policy, scope, filterPolicyLimits{})
+			_, cerr := compileFilterPolicy(policy, scope, FilterPolicyLimits{})
 			require.Error(t, cerr, "MatchFilterPolicy refused a policy that compiles")
 		case errors.As(err, &me):
 			require.False(t, body, "body scope does not validate attributes")

@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// Option configures a router — a [Bus] ([NewBus]) — or one of its
-// destinations — a Bus target ([HandlerTarget], [BusTarget]). One type
-// serves both, so that the settings of delivery read the same wherever
-// they are given:
+// Option configures a router — a [Bus] ([NewBus]) or a [Topic]
+// ([NewTopic]) — or one of its destinations — a Bus target
+// ([HandlerTarget], [BusTarget], [TopicTarget]) or a Topic subscription
+// ([Topic.Subscribe]). One type serves all, so that the settings of
+// delivery read the same wherever they are given:
 //
 //   - Delivery settings — [WithRetryPolicy], [WithDeadLetter],
 //     [WithMiddleware], [WithMaxConcurrency], [WithQueueSize] and
@@ -18,11 +19,14 @@ import (
 //     defaults of its destinations; given to a destination they override
 //     them (middleware adds: the router's wraps the destination's).
 //   - Router settings ([WithClock], [WithLogger], [WithFailureLogLevel],
-//     [WithMaxHops]) and a Bus's intake settings ([WithEntrySizeLimit],
-//     [WithMaxEntriesPerCall], [WithAWSSources], [WithAccount],
-//     [WithRegion]) apply to a router only.
+//     [WithMaxHops], [WithAccount], [WithRegion]) apply to a Bus or a
+//     Topic; a Bus's intake settings ([WithEntrySizeLimit],
+//     [WithMaxEntriesPerCall], [WithAWSSources]) to a Bus only; a Topic's
+//     ([WithMaxMessageSize], [WithContentBasedDeduplication],
+//     [WithDeduplicationWindow], [WithFilterPolicyLimits]) to a Topic only.
 //   - A target's input settings ([WithInput], [WithInputPath],
-//     [WithInputTransformer]) apply to a target only.
+//     [WithInputTransformer]) apply to a target only; a subscription's
+//     ([WithFilterPolicy], [WithRawDelivery]) to a subscription only.
 //
 // An invalid value, or an option given where it does not apply, is an
 // error wrapping [ErrInvalidOption]: [NewBus] returns it, and for a target
@@ -39,8 +43,11 @@ var ErrInvalidOption = errors.New("eda: invalid option")
 // being configured is not nil).
 type settings struct {
 	delivery *deliverySettings
+	router   *routerConfig // a Bus's or a Topic's
 	bus      *busConfig
 	target   *targetConfig
+	topic    *topicConfig
+	sub      *subscriptionConfig
 }
 
 // what names what s configures, for errors.
@@ -48,8 +55,12 @@ func (s *settings) what() string {
 	switch {
 	case s.bus != nil:
 		return "a bus"
+	case s.topic != nil:
+		return "a topic"
 	case s.target != nil:
 		return "a target"
+	case s.sub != nil:
+		return "a subscription"
 	}
 	return "this"
 }
@@ -113,27 +124,49 @@ func deliveryOption(set func(*deliverySettings) error) Option {
 	return func(s *settings) error { return set(s.delivery) }
 }
 
-// routerOption returns an Option, named name, that applies to a router
-// only.
-func routerOption(name string, set func(*busConfig) error) Option {
+// routerConfig is what a Bus and a Topic share of their configuration.
+type routerConfig struct {
+	clock   Clock
+	logger  *slog.Logger
+	maxHops int
+	account string
+	region  string
+	// failureLogLevel is set by WithFailureLogLevel; nil: Warn.
+	failureLogLevel slog.Leveler
+}
+
+// defaultRouterConfig returns a router's defaults.
+func defaultRouterConfig() routerConfig {
+	return routerConfig{maxHops: DefaultMaxHops, account: DefaultAccount, region: DefaultRegion, logger: slog.Default()}
+}
+
+// routerOption returns an Option, named name, that applies to a router (a
+// Bus or a Topic) only.
+func routerOption(name string, set func(*routerConfig) error) Option {
+	return func(s *settings) error {
+		if s.router == nil {
+			return optionError(name, "applies to a Bus or a Topic, not to %s", s.what())
+		}
+		return set(s.router)
+	}
+}
+
+// busOption returns an Option, named name, that applies to a Bus only.
+func busOption(name string, set func(*busConfig) error) Option {
 	return func(s *settings) error {
 		if s.bus == nil {
-			return optionError(name, "applies to a router (NewBus), not to %s", s.what())
+			return optionError(name, "applies to a Bus, not to %s", s.what())
 		}
 		return set(s.bus)
 	}
 }
 
-// positiveOption returns an Option, named name, that applies set when n is
-// positive and fails otherwise.
-func positiveOption(name string, n int, set func(*busConfig)) Option {
-	return routerOption(name, func(c *busConfig) error {
-		if n <= 0 {
-			return optionError(name, "must be positive, got %d", n)
-		}
-		set(c)
-		return nil
-	})
+// positive returns an error for option name unless n is positive.
+func positive(name string, n int) error {
+	if n <= 0 {
+		return optionError(name, "must be positive, got %d", n)
+	}
+	return nil
 }
 
 // WithRetryPolicy sets the retry policy: of a destination, or, given to a
@@ -187,11 +220,8 @@ func WithMaxConcurrency(n int) Option {
 // when n is positive and fails otherwise.
 func positiveDelivery(name string, n int, set func(*deliverySettings)) Option {
 	return deliveryOption(func(d *deliverySettings) error {
-		if n <= 0 {
-			return optionError(name, "must be positive, got %d", n)
-		}
 		set(d)
-		return nil
+		return positive(name, n)
 	})
 }
 
@@ -219,7 +249,7 @@ func WithIdleTimeout(t time.Duration) Option {
 // WithClock sets the router's source of time: timestamps, retry timing,
 // maximum event age and latency.
 func WithClock(clk Clock) Option {
-	return routerOption("WithClock", func(c *busConfig) error {
+	return routerOption("WithClock", func(c *routerConfig) error {
 		if clk == nil {
 			return optionError("WithClock", "nil clock")
 		}
@@ -231,7 +261,7 @@ func WithClock(clk Clock) Option {
 // WithLogger sets the logger of the router and its delivery engine.
 // Default slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return routerOption("WithLogger", func(c *busConfig) error {
+	return routerOption("WithLogger", func(c *routerConfig) error {
 		if l == nil {
 			return optionError("WithLogger", "nil logger")
 		}
@@ -247,7 +277,7 @@ func WithLogger(l *slog.Logger) Option {
 // record every five seconds on the router's Clock, which counts the
 // failures not logged since (failures_not_logged).
 func WithFailureLogLevel(level slog.Level) Option {
-	return routerOption("WithFailureLogLevel", func(c *busConfig) error {
+	return routerOption("WithFailureLogLevel", func(c *routerConfig) error {
 		c.failureLogLevel = level
 		return nil
 	})
@@ -257,5 +287,17 @@ func WithFailureLogLevel(level slog.Level) Option {
 // handlers and bus targets it reaches before it is refused as a loop.
 // Default [DefaultMaxHops].
 func WithMaxHops(n int) Option {
-	return positiveOption("WithMaxHops", n, func(c *busConfig) { c.maxHops = n })
+	return routerOption("WithMaxHops", func(c *routerConfig) error { c.maxHops = n; return positive("WithMaxHops", n) })
+}
+
+// WithAccount sets the account of the router's ARNs, and, on a Bus, the
+// account stamped on events put without one. Default [DefaultAccount].
+func WithAccount(account string) Option {
+	return routerOption("WithAccount", func(c *routerConfig) error { c.account = account; return nil })
+}
+
+// WithRegion sets the region of the router's ARNs, and, on a Bus, the
+// region stamped on events put without one. Default [DefaultRegion].
+func WithRegion(region string) Option {
+	return routerOption("WithRegion", func(c *routerConfig) error { c.region = region; return nil })
 }

@@ -30,9 +30,17 @@ type retirer interface{ Retire() }
 type routeTable[R any] struct {
 	// routes maps a route's id (rule name, subscription name) to the route.
 	routes map[string]R
-	// machine matches the patterns of the routes that are on; nil when no
-	// route is on, so that routing skips the match.
+	// machine matches the patterns of the routes that are on (a Topic:
+	// those of its attribute-scope filter policies); nil when there are
+	// none, so that routing skips the match.
 	machine *pattern.Machine
+	// body matches a Topic's body-scope filter policies; nil when none.
+	body *pattern.Machine
+	// always lists the routes that are on without a pattern (a Topic's
+	// subscriptions without filter policy): every message matches them.
+	always []string
+	// patterned counts the routes with a pattern, per scope.
+	patterned [2]int
 	// readers counts the events being routed with this table.
 	readers atomic.Int64
 	// stale is set once a newer table replaced this one.
@@ -45,11 +53,19 @@ type routeTables[R any] struct {
 	// mu serializes changes; routing never takes it.
 	mu       sync.Mutex
 	current  atomic.Pointer[routeTable[R]]
-	order    []string                   // ids of the routes that are on, in the order they were put
-	patterns map[string]*pattern.Parsed // their parsed patterns, by id
+	order    []string                // ids of the routes that are on, in the order they were put
+	patterns map[string]routePattern // their patterns, by id
 
 	retireMu sync.Mutex
 	retiring []retirement
+}
+
+// routePattern is the pattern of a route that is on: p in scope (0, the
+// main one; 1, a Topic's body scope), or no pattern at all (p nil): every
+// event matches.
+type routePattern struct {
+	scope int
+	p     *pattern.Parsed
 }
 
 // retirement holds the destinations that left the routes when table was
@@ -64,7 +80,7 @@ func (t *routeTable[R]) quiet() bool { return t.readers.Load() == 0 }
 
 // init publishes an empty table.
 func (rt *routeTables[R]) init() {
-	rt.patterns = make(map[string]*pattern.Parsed)
+	rt.patterns = make(map[string]routePattern)
 	rt.current.Store(&routeTable[R]{routes: map[string]R{}})
 }
 
@@ -100,10 +116,12 @@ type routeChange[R any] struct {
 	// route is its new value; remove deletes it instead.
 	route  R
 	remove bool
-	// on says whether the route's pattern takes part in matching; p is
-	// that pattern (nil keeps the one it had).
-	on bool
-	p  *pattern.Parsed
+	// on says whether the route takes part in matching, with pattern p in
+	// scope (0: the main one; 1: a Topic's body scope); with no pattern (p
+	// nil), every event matches it.
+	on    bool
+	p     *pattern.Parsed
+	scope int
 	// retire lists the destinations that leave the routes with the change.
 	retire []retirer
 }
@@ -122,13 +140,22 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 	} else {
 		next.routes[c.id] = c.route
 	}
-	rt.setPattern(c.id, c.on && !c.remove, c.p)
-	if len(rt.order) > 0 {
-		entries := make([]pattern.Entry, len(rt.order))
-		for i, id := range rt.order {
-			entries[i] = pattern.Entry{ID: id, P: rt.patterns[id]}
+	rt.setPattern(c.id, c.on && !c.remove, routePattern{scope: c.scope, p: c.p})
+	var scopes [2][]pattern.Entry
+	for _, id := range rt.order {
+		rp := rt.patterns[id]
+		if rp.p == nil {
+			next.always = append(next.always, id)
+			continue
 		}
-		next.machine = pattern.Build(entries)
+		scopes[rp.scope] = append(scopes[rp.scope], pattern.Entry{ID: id, P: rp.p})
+		next.patterned[rp.scope]++
+	}
+	if len(scopes[0]) > 0 {
+		next.machine = pattern.Build(scopes[0])
+	}
+	if len(scopes[1]) > 0 {
+		next.body = pattern.Build(scopes[1])
 	}
 	rt.current.Store(next)
 	rt.retireMu.Lock()
@@ -138,21 +165,16 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 	rt.sweep()
 }
 
-// setPattern makes id's pattern take part in matching (on, with p, or the
-// pattern it had when p is nil) or not.
-func (rt *routeTables[R]) setPattern(id string, on bool, p *pattern.Parsed) {
+// setPattern makes id's pattern rp take part in matching (on) or not.
+func (rt *routeTables[R]) setPattern(id string, on bool, rp routePattern) {
 	_, had := rt.patterns[id]
 	switch {
-	case on && had:
-		if p != nil {
-			rt.patterns[id] = p
-		}
 	case on:
-		rt.patterns[id] = p
-		rt.order = append(rt.order, id)
+		rt.patterns[id] = rp
+		if !had {
+			rt.order = append(rt.order, id)
+		}
 	case had:
-		// A route that goes off keeps its pattern's source, not its
-		// parsed form: turning it back on (rare) parses it again.
 		delete(rt.patterns, id)
 		rt.order = slices.DeleteFunc(rt.order, func(s string) bool { return s == id })
 	}

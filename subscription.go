@@ -1,0 +1,279 @@
+package eda
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/edakit/eda/internal/delivery"
+)
+
+// Subscription is one subscriber of a [Topic]: a handler, an optional
+// filter policy, and its own queue and workers. It is safe for concurrent
+// use.
+type Subscription struct {
+	name  string
+	arn   string
+	topic *Topic
+	cfg   subscriptionConfig
+	h     Handler // with the topic's and the subscription's middleware
+	ds    deliverySettings
+	raw   bool
+
+	// dest delivers the messages of a standard topic.
+	dest *delivery.Destination[*published]
+	// A FIFO topic's subscription delivers each message group through a
+	// destination of its own, strictly in order, made on the group's first
+	// message.
+	mu      sync.Mutex
+	groups  map[string]*delivery.Destination[*published]
+	retired bool
+}
+
+// subscriptionConfig is a subscription's settings, set by [Option] values.
+type subscriptionConfig struct {
+	delivery deliverySettings // overrides of the topic's
+	policy   []byte
+	scope    FilterPolicyScope
+	raw      bool
+}
+
+// WithFilterPolicy sets a subscription's filter policy (SNS's FilterPolicy
+// and FilterPolicyScope): only the messages that pass it are delivered.
+// See [MatchFilterPolicy] for the rules. An invalid policy makes
+// [Topic.Subscribe] fail with an error wrapping the *[PatternError]. It
+// applies to a subscription only.
+func WithFilterPolicy(policy []byte, scope FilterPolicyScope) Option {
+	return func(s *settings) error {
+		if s.sub == nil {
+			return optionError("WithFilterPolicy", "applies to a subscription, not to %s", s.what())
+		}
+		s.sub.policy, s.sub.scope = append([]byte(nil), policy...), scope
+		return nil
+	}
+}
+
+// WithRawDelivery makes a subscription receive the message body itself
+// ([PayloadMessage]), as SNS's RawMessageDelivery does, instead of SNS's
+// JSON notification that wraps it ([PayloadNotification]), the default.
+// Either way the Delivery carries the message's attributes. It applies to
+// a subscription only.
+func WithRawDelivery() Option {
+	return func(s *settings) error {
+		if s.sub == nil {
+			return optionError("WithRawDelivery", "applies to a subscription, not to %s", s.what())
+		}
+		s.sub.raw = true
+		return nil
+	}
+}
+
+// Subscribe adds a subscription named name that delivers the topic's
+// messages to h, after the topic's middleware and the subscription's own.
+// Options: a filter policy ([WithFilterPolicy]), raw delivery
+// ([WithRawDelivery]), and delivery settings that override the topic's
+// ([WithRetryPolicy], [WithDeadLetter] — SNS's redrive policy —,
+// [WithMaxConcurrency], [WithQueueSize], [WithIdleTimeout],
+// [WithMiddleware]). The name is 1 to 64 of [.-_A-Za-z0-9] and unique in
+// the topic. The subscription receives the messages published after
+// Subscribe returns.
+func (t *Topic) Subscribe(name string, h Handler, opts ...Option) (*Subscription, error) {
+	if !validName(name) {
+		return nil, fmt.Errorf("%w: name %q: use 1 to 64 of [.-_A-Za-z0-9]", ErrInvalidSubscription, name)
+	}
+	if isNilHandler(h) {
+		return nil, fmt.Errorf("%w: %q: nil handler", ErrInvalidSubscription, name)
+	}
+	s := &Subscription{name: name, topic: t, arn: t.arn + ":" + name}
+	set := settings{delivery: &s.cfg.delivery, sub: &s.cfg}
+	if err := set.apply(opts); err != nil {
+		return nil, fmt.Errorf("%w: %q: %w", ErrInvalidSubscription, name, err)
+	}
+	var fp filterPolicy
+	if len(s.cfg.policy) > 0 {
+		var err error
+		if fp, err = compileFilterPolicy(s.cfg.policy, s.cfg.scope, t.cfg.policyLimits); err != nil {
+			return nil, fmt.Errorf("%w: %q: %w", ErrInvalidSubscription, name, err)
+		}
+	}
+	s.raw = s.cfg.raw
+	s.ds = s.cfg.delivery.over(t.cfg.delivery)
+	var err error
+	if s.h, err = chainHandler(s.ds.middleware, h); err != nil {
+		return nil, fmt.Errorf("%w: %q: %w", ErrInvalidSubscription, name, err)
+	}
+	if !t.fifo {
+		s.dest = s.newDestination(false)
+	}
+
+	t.routes.mu.Lock()
+	defer t.routes.mu.Unlock()
+	if t.closed.Load() {
+		s.Retire()
+		return nil, ErrClosed
+	}
+	if t.routes.load().routes[name] != nil {
+		s.Retire()
+		return nil, fmt.Errorf("%w: %q: the topic already has a subscription of that name", ErrInvalidSubscription, name)
+	}
+	t.routes.apply(routeChange[*Subscription]{id: name, route: s, on: true, p: fp.parsed, scope: policyScope(fp)})
+	return s, nil
+}
+
+// policyScope returns the route scope of fp: 1 for a body policy, else 0.
+func policyScope(fp filterPolicy) int {
+	if fp.parsed != nil && fp.scope == ScopeMessageBody {
+		return 1
+	}
+	return 0
+}
+
+// newDestination returns a destination of the engine for s: unordered for
+// a standard topic, ordered (one worker; a failed delivery is retried
+// before the ones behind it) for a FIFO topic's message group.
+func (s *Subscription) newDestination(ordered bool) *delivery.Destination[*published] {
+	t := s.topic
+	var retry RetryPolicy
+	if s.ds.retry != nil {
+		retry = *s.ds.retry
+	}
+	conc := s.ds.maxConcurrency
+	if ordered {
+		conc = 1
+	}
+	return newDestination(t.engine, destinationConfig[*published]{
+		Router:         t.name,
+		Name:           s.name,
+		Handler:        s.h,
+		Fill:           s.fill,
+		Event:          func(p *published) []byte { return p.body },
+		Retry:          retry,
+		DeadLetter:     s.ds.deadLetter,
+		Logger:         t.cfg.logger,
+		QueueSize:      s.ds.queueSize,
+		MaxConcurrency: conc,
+		IdleTimeout:    s.ds.idleTimeout,
+		Ordered:        ordered,
+	})
+}
+
+// fill completes the Delivery of one attempt (or dead letter) of p.
+func (s *Subscription) fill(ctx context.Context, p *published, d Delivery) (context.Context, Delivery, error) {
+	d.ID, d.Time, d.Attributes, d.GroupID = p.id, p.time, p.attrs, p.group
+	if s.raw {
+		d.Kind, d.Payload = PayloadMessage, p.body
+	} else {
+		d.Kind, d.Payload = PayloadNotification, p.envelope
+	}
+	if p.hops > 0 {
+		ctx = withHops(ctx, p.hops)
+	}
+	return ctx, d, nil
+}
+
+// enqueue queues p for the subscription.
+func (s *Subscription) enqueue(ctx context.Context, p *published, o delivery.Origin) error {
+	if s.dest != nil {
+		return s.dest.EnqueueFrom(ctx, p, o)
+	}
+	s.mu.Lock()
+	if s.retired {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	d := s.groups[p.group]
+	if d == nil {
+		if s.groups == nil {
+			s.groups = make(map[string]*delivery.Destination[*published])
+		}
+		d = s.newDestination(true)
+		s.groups[p.group] = d
+	}
+	s.mu.Unlock()
+	return d.EnqueueFrom(ctx, p, o)
+}
+
+// Retire stops the subscription's destinations once their queues are
+// empty; it is called when the subscription leaves its topic.
+func (s *Subscription) Retire() {
+	if s.dest != nil {
+		s.dest.Retire()
+	}
+	s.mu.Lock()
+	s.retired = true
+	groups := s.groups
+	s.mu.Unlock()
+	for _, d := range groups {
+		d.Retire()
+	}
+}
+
+// Name returns the subscription's name.
+func (s *Subscription) Name() string { return s.name }
+
+// ARN returns the subscription's ARN: the topic's ARN and its name.
+func (s *Subscription) ARN() string { return s.arn }
+
+// Topic returns the subscription's topic.
+func (s *Subscription) Topic() *Topic { return s.topic }
+
+// SetFilterPolicy replaces the subscription's filter policy, as SNS's
+// SetSubscriptionAttributes does, while messages flow: each message is
+// filtered by the old policy or the new one, never by a mix of both. An
+// empty policy removes the filter. An invalid policy returns an error
+// wrapping [ErrInvalidSubscription] and the *[PatternError], and changes
+// nothing.
+func (s *Subscription) SetFilterPolicy(policy []byte, scope FilterPolicyScope) error {
+	t := s.topic
+	var fp filterPolicy
+	if len(policy) > 0 {
+		var err error
+		if fp, err = compileFilterPolicy(policy, scope, t.cfg.policyLimits); err != nil {
+			return fmt.Errorf("%w: %q: %w", ErrInvalidSubscription, s.name, err)
+		}
+	}
+	t.routes.mu.Lock()
+	defer t.routes.mu.Unlock()
+	if t.routes.load().routes[s.name] != s {
+		return fmt.Errorf("%w: %q", ErrSubscriptionNotFound, s.name)
+	}
+	t.routes.apply(routeChange[*Subscription]{id: s.name, route: s, on: true, p: fp.parsed, scope: policyScope(fp)})
+	return nil
+}
+
+// Unsubscribe removes the subscription from its topic. Messages already
+// queued for it are still delivered (or dead-lettered); then its workers
+// stop. It returns [ErrSubscriptionNotFound] if it was removed already.
+func (s *Subscription) Unsubscribe() error {
+	t := s.topic
+	t.routes.mu.Lock()
+	defer t.routes.mu.Unlock()
+	if t.routes.load().routes[s.name] != s {
+		return fmt.Errorf("%w: %q", ErrSubscriptionNotFound, s.name)
+	}
+	t.routes.apply(routeChange[*Subscription]{id: s.name, remove: true, retire: []retirer{s}})
+	return nil
+}
+
+// Subscription returns the subscription with the given name, or
+// [ErrSubscriptionNotFound].
+func (t *Topic) Subscription(name string) (*Subscription, error) {
+	s := t.routes.load().routes[name]
+	if s == nil {
+		return nil, fmt.Errorf("%w: %q", ErrSubscriptionNotFound, name)
+	}
+	return s, nil
+}
+
+// Subscriptions returns the topic's subscriptions, sorted by name.
+func (t *Topic) Subscriptions() []*Subscription {
+	tb := t.routes.load()
+	out := make([]*Subscription, 0, len(tb.routes))
+	for _, s := range tb.routes {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *Subscription) int { return strings.Compare(a.name, b.name) })
+	return out
+}

@@ -1,0 +1,478 @@
+package eda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edakit/eda/internal/delivery"
+	"github.com/edakit/eda/internal/pattern"
+)
+
+// Defaults of a [Topic].
+const (
+	// DefaultDeduplicationWindow is how long a FIFO topic remembers a
+	// message's de-duplication id: SNS's five minutes.
+	DefaultDeduplicationWindow = 5 * time.Minute
+	// MaxPublishBatchEntries is SNS's limit on the messages of one
+	// PublishBatch call.
+	MaxPublishBatchEntries = 10
+)
+
+// Error codes of [PublishResultEntry], SNS's vocabulary.
+const (
+	// ErrorCodeInvalidParameter: the message is not valid (see [Message]),
+	// or would be a cascade past the topic's maximum hops.
+	ErrorCodeInvalidParameter = "InvalidParameter"
+	// ErrorCodeThrottled: a subscription's queue stayed full until the
+	// caller's context ended. Retryable.
+	ErrorCodeThrottled = "Throttled"
+	// ErrorCodeInternalError: the topic closed during the call. Retryable
+	// on another topic.
+	ErrorCodeInternalError = "InternalError"
+)
+
+// ErrInvalidTopicName is returned by [NewTopic] for a name SNS would
+// refuse: 1 to 256 of [A-Za-z0-9_-], ending in ".fifo" for a FIFO topic.
+var ErrInvalidTopicName = errors.New("eda: invalid topic name")
+
+// ErrInvalidSubscription is wrapped by the errors of [Topic.Subscribe] and
+// [Subscription.SetFilterPolicy]: an invalid name, handler, option or
+// filter policy (whose *[PatternError] is wrapped too).
+var ErrInvalidSubscription = errors.New("eda: invalid subscription")
+
+// ErrSubscriptionNotFound is returned for a subscription the topic does
+// not hold, like SNS's NotFoundException.
+var ErrSubscriptionNotFound = errors.New("eda: subscription not found")
+
+// Topic is an in-process topic with Amazon SNS's semantics: every message
+// published to it is delivered to each of its subscriptions whose filter
+// policy it passes (all of them, for a subscription without one), through
+// the delivery engine, with retries and dead letters.
+//
+// A Topic is safe for concurrent use. Subscription changes apply to
+// messages published after the change returns; a message being published
+// sees the subscriptions, and their filter policies, either wholly before
+// or wholly after a change. The filter policies of all subscriptions are
+// compiled into one matcher per scope: filtering a message costs what its
+// attributes or body cost, not what the number of subscriptions does.
+//
+// Each subscription is a destination of the delivery engine, with its own
+// queue and workers, so a slow, failing or panicking subscriber never
+// delays another; the delivery contract is the Bus's (see the package
+// documentation). A message is stored once and shared by all its copies.
+//
+// A FIFO topic (its name ends in ".fifo") keeps order per message group:
+// each subscription delivers the messages of one group one at a time, in
+// the order they were published, and retries a failed one before the
+// ones behind it, which wait for it; different groups are delivered in
+// parallel, and a failing message holds up only its own group. Messages
+// with the de-duplication id of a message published within the
+// de-duplication window are not delivered again (see [Topic.Publish]).
+type Topic struct {
+	name   string
+	arn    string
+	fifo   bool
+	cfg    topicConfig
+	engine *delivery.Engine
+	// routes holds the subscriptions (routes.go); its mutex serializes
+	// subscription changes.
+	routes routeTables[*Subscription]
+	closed atomic.Bool
+	stats  topicCounters
+	ids    idSource
+	dedup  dedupWindow // FIFO topics
+	fifoMu sync.Mutex  // FIFO topics publish one message at a time
+}
+
+// topicConfig is a Topic's configuration, set by [Option] values.
+type topicConfig struct {
+	routerConfig
+	delivery       deliverySettings // the defaults of its subscriptions
+	maxMessageSize int
+	contentDedup   bool
+	dedupWindow    time.Duration
+	policyLimits   FilterPolicyLimits
+}
+
+// topicCounters are a Topic's own counters (SNS's CloudWatch metrics).
+type topicCounters struct {
+	published           atomic.Uint64
+	publishSize         atomic.Uint64
+	filteredOut         atomic.Uint64
+	filteredOutNoAttrs  atomic.Uint64
+	duplicates          atomic.Uint64
+	failedPublishEntries atomic.Uint64
+}
+
+// NewTopic returns a topic with no subscriptions. A name that ends in
+// ".fifo" makes a FIFO topic, as in SNS. Delivery settings given here
+// ([WithRetryPolicy], [WithDeadLetter], [WithMiddleware], …) are the
+// defaults of its subscriptions.
+func NewTopic(name string, opts ...Option) (*Topic, error) {
+	fifo := strings.HasSuffix(name, ".fifo")
+	if !validTopicName(strings.TrimSuffix(name, ".fifo")) || len(name) > 256 {
+		return nil, fmt.Errorf("%w: %q: use 1 to 256 of [A-Za-z0-9_-], and the suffix .fifo for a FIFO topic", ErrInvalidTopicName, name)
+	}
+	cfg := topicConfig{routerConfig: defaultRouterConfig(), dedupWindow: DefaultDeduplicationWindow}
+	s := settings{delivery: &cfg.delivery, router: &cfg.routerConfig, topic: &cfg}
+	if err := s.apply(opts); err != nil {
+		return nil, err
+	}
+	if cfg.contentDedup && !fifo {
+		return nil, optionError("WithContentBasedDeduplication", "applies to a FIFO topic (a name ending in .fifo), not to %q", name)
+	}
+	t := &Topic{
+		name: name,
+		arn:  "arn:aws:sns:" + cfg.region + ":" + cfg.account + ":" + name,
+		fifo: fifo,
+		cfg:  cfg,
+	}
+	t.engine = newRouterEngine(&cfg.routerConfig)
+	t.routes.init()
+	t.dedup.init()
+	return t, nil
+}
+
+// validTopicName reports whether s is 1 to 256 of [A-Za-z0-9_-].
+func validTopicName(s string) bool {
+	if len(s) == 0 || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Name returns the topic's name.
+func (t *Topic) Name() string { return t.name }
+
+// ARN returns the ARN SNS would give the topic.
+func (t *Topic) ARN() string { return t.arn }
+
+// FIFO reports whether the topic is a FIFO topic.
+func (t *Topic) FIFO() bool { return t.fifo }
+
+// now returns the topic's current time.
+func (t *Topic) now() time.Time {
+	if t.cfg.clock != nil {
+		return t.cfg.clock.Now()
+	}
+	return time.Now()
+}
+
+// PublishResult is the outcome of [Topic.Publish].
+type PublishResult struct {
+	// MessageID identifies the message; a FIFO duplicate answers with the
+	// id of the message it duplicates.
+	MessageID string
+	// SequenceNumber is a FIFO topic's number for the message, increasing
+	// within its message group; empty for a standard topic.
+	SequenceNumber string
+}
+
+// Publish publishes m to every subscription whose filter policy it passes,
+// and returns when it is queued for them, not when they have handled it.
+//
+// An invalid message fails with a *[MessageError] (see [Message] for SNS's
+// rules). When a subscription's queue stays full until ctx ends, Publish
+// fails with an error wrapping [ErrFull]; subscriptions other than the one
+// named may have received the message then, and publishing it again
+// delivers it to them twice (on a FIFO topic, the de-duplication id
+// prevents that within the window). After [Topic.Close], Publish returns
+// [ErrClosed] — except to the cascades of the topic's own handlers, which
+// are accepted until the last handler has returned. A nil ctx is an error.
+//
+// On a FIFO topic, a message whose de-duplication id — its
+// DeduplicationID, or, with [WithContentBasedDeduplication], the SHA-256
+// of its body — was published within the de-duplication window is not
+// delivered again: Publish answers with the original message id and
+// sequence number. A message without either is refused, as SNS refuses
+// it.
+//
+// When ctx is the context of a delivery, the message counts one hop more
+// than the delivered one; beyond the topic's maximum hops it is refused
+// ([WithMaxHops]), which stops loops.
+func (t *Topic) Publish(ctx context.Context, m Message) (PublishResult, error) {
+	if ctx == nil {
+		return PublishResult{}, errors.New("eda: Publish: nil context")
+	}
+	if err := t.intake(ctx); err != nil {
+		return PublishResult{}, err
+	}
+	res, _, err := t.publish(ctx, &m)
+	return res, err
+}
+
+// intake returns why the topic refuses a publish with ctx as a whole, or nil.
+func (t *Topic) intake(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if t.closed.Load() && !t.engine.InHandler(ctx) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// publish validates, stamps and routes one message; it returns the result,
+// or an SNS error code and the error.
+func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, string, error) {
+	if err := validateMessage(m, messageLimits{MaxSize: t.cfg.maxMessageSize}, t.fifo); err != nil {
+		return PublishResult{}, ErrorCodeInvalidParameter, err
+	}
+	if t.fifo && m.DeduplicationID == "" && !t.cfg.contentDedup {
+		return PublishResult{}, ErrorCodeInvalidParameter, &MessageError{Field: "DeduplicationID",
+			Reason: "required: the topic has no content-based de-duplication (WithContentBasedDeduplication)"}
+	}
+	hops := hopsFrom(ctx) + 1
+	if msg := overHops(hops, t.cfg.maxHops); msg != "" {
+		return PublishResult{}, ErrorCodeInvalidParameter, fmt.Errorf("%w: %s", ErrInvalidMessage, msg)
+	}
+	now := t.now()
+	p := &published{
+		id:      t.ids.newID(),
+		time:    now,
+		subject: m.Subject,
+		body:    append([]byte(nil), m.Body...), // the caller may reuse its buffer
+		attrs:   copyAttributes(m.Attributes),
+		group:   m.GroupID,
+		hops:    hops,
+	}
+	var release func(bool)
+	if t.fifo {
+		// One message at a time, so that the queues of every group receive
+		// messages in the order of their sequence numbers.
+		t.fifoMu.Lock()
+		defer t.fifoMu.Unlock()
+		res, dup, rel := t.dedup.claim(dedupKey(m, t.cfg.contentDedup), p.id, now, t.cfg.dedupWindow)
+		if dup {
+			t.stats.duplicates.Add(1)
+			return res, "", nil
+		}
+		p.seq, release = res.SequenceNumber, rel
+	}
+	code, err := t.route(ctx, p)
+	if release != nil {
+		release(err == nil) // a message that was not accepted may be sent again
+	}
+	if err != nil {
+		return PublishResult{}, code, err
+	}
+	t.stats.published.Add(1)
+	t.stats.publishSize.Add(uint64(messageSize(m)))
+	return PublishResult{MessageID: p.id, SequenceNumber: p.seq}, "", nil
+}
+
+// published is one accepted message as it travels to its subscriptions.
+// All copies share it; it is never modified after Publish, except that the
+// notification JSON is written once, before any copy that needs it is
+// queued.
+type published struct {
+	id      string
+	time    time.Time
+	subject string
+	body    []byte
+	attrs   map[string]Attribute
+	group   string
+	seq     string
+	hops    int
+	// envelope is the SNS JSON notification of the message, for the
+	// subscriptions without raw delivery (nil until one needs it).
+	envelope []byte
+}
+
+// copyAttributes returns a copy of attrs (nil for none).
+func copyAttributes(attrs map[string]Attribute) map[string]Attribute {
+	if len(attrs) == 0 {
+		return nil
+	}
+	out := make(map[string]Attribute, len(attrs))
+	for k, v := range attrs {
+		out[k] = v
+	}
+	return out
+}
+
+// route matches p against the subscriptions' filter policies and queues it
+// for every subscription it passes.
+func (t *Topic) route(ctx context.Context, p *published) (string, error) {
+	tb := t.routes.acquire()
+	defer t.routes.release(tb)
+	var buf [16]string
+	ids := append(buf[:0], tb.always...)
+	filtered := len(tb.routes) - len(tb.always)
+	if tb.machine != nil {
+		if len(p.attrs) == 0 {
+			t.stats.filteredOutNoAttrs.Add(uint64(tb.patterned[0]))
+		} else {
+			var stack [16]pattern.Attr
+			var err error
+			ids, err = tb.machine.MatchAttrs(ids, messageAttrs(stack[:0], p.attrs))
+			if err != nil { // validated at Publish: cannot happen
+				return ErrorCodeInvalidParameter, err
+			}
+		}
+	}
+	if tb.body != nil {
+		var err error
+		if ids, err = tb.body.MatchStrict(ids, p.body); err != nil && !errors.Is(err, pattern.ErrNotObject) {
+			return ErrorCodeInvalidParameter, err
+		}
+	}
+	if out := filtered - (len(ids) - len(tb.always)); out > 0 {
+		t.stats.filteredOut.Add(uint64(out))
+	}
+	o := t.engine.Origin(ctx, p.time)
+	var code string
+	var firstErr error
+	for _, id := range ids {
+		s := tb.routes[id]
+		if s == nil {
+			continue
+		}
+		if !s.raw && p.envelope == nil {
+			p.envelope = t.notification(p)
+		}
+		if err := s.enqueue(ctx, p, o); err != nil {
+			switch {
+			case errors.Is(err, ErrClosed):
+				code, firstErr = ErrorCodeInternalError, fmt.Errorf("eda: topic %q closed while the message was published: %w", t.name, err)
+			case firstErr == nil:
+				code, firstErr = ErrorCodeThrottled, fmt.Errorf("eda: subscription %q did not accept the message: %w", s.name, err)
+			}
+		}
+	}
+	return code, firstErr
+}
+
+// notification returns p as SNS's JSON notification.
+func (t *Topic) notification(p *published) []byte {
+	n := notification{
+		MessageID:      p.id,
+		TopicARN:       t.arn,
+		Subject:        p.subject,
+		Body:           p.body,
+		Time:           p.time,
+		Attributes:     p.attrs,
+		FIFO:           t.fifo,
+		SequenceNumber: p.seq,
+		GroupID:        p.group,
+	}
+	return appendNotificationJSON(make([]byte, 0, len(p.body)+256+64*len(p.attrs)), n)
+}
+
+// messageSize returns m's size as SNS counts it against the limit.
+func messageSize(m *Message) int {
+	n := len(m.Body)
+	for k, a := range m.Attributes {
+		n += len(k) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
+	}
+	return n
+}
+
+// PublishBatchResult reports the outcome of [Topic.PublishBatch], message
+// by message, in the shape of [PutEventsResult].
+type PublishBatchResult struct {
+	// FailedEntryCount is the number of messages that were not accepted.
+	FailedEntryCount int
+	// Entries holds one result per message, in request order.
+	Entries []PublishResultEntry
+}
+
+// PublishResultEntry is the outcome of one message of a batch: its
+// MessageID (and SequenceNumber on a FIFO topic) when it was accepted, an
+// ErrorCode and ErrorMessage when not.
+type PublishResultEntry struct {
+	MessageID      string
+	SequenceNumber string
+	ErrorCode      string
+	ErrorMessage   string
+}
+
+// Err returns nil when every message was accepted, and otherwise an error
+// joining one [*EntryError] per failed message.
+func (r PublishBatchResult) Err() error {
+	if r.FailedEntryCount == 0 {
+		return nil
+	}
+	var errs []error
+	for i, e := range r.Entries {
+		if e.ErrorCode != "" {
+			errs = append(errs, &EntryError{Index: i, Code: e.ErrorCode, Message: e.ErrorMessage})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PublishBatch publishes each message on its own, as [Topic.Publish] does,
+// and answers per message: one bad message never stops the others. As
+// SNS's PublishBatch, it takes 1 to [MaxPublishBatchEntries] messages; a
+// call with none or more fails as a whole with [ErrInvalidRequest] (and a
+// result with every entry failed), as does a call after Close or with a
+// nil or ended context.
+func (t *Topic) PublishBatch(ctx context.Context, msgs ...Message) (PublishBatchResult, error) {
+	res := PublishBatchResult{Entries: make([]PublishResultEntry, len(msgs))}
+	failAll := func(code string, err error) (PublishBatchResult, error) {
+		for i := range res.Entries {
+			res.Entries[i] = PublishResultEntry{ErrorCode: code, ErrorMessage: err.Error()}
+		}
+		res.FailedEntryCount = len(msgs)
+		t.stats.failedPublishEntries.Add(uint64(len(msgs)))
+		return res, err
+	}
+	switch {
+	case ctx == nil:
+		return failAll(ErrorCodeInvalidParameter, fmt.Errorf("%w: nil context", ErrInvalidRequest))
+	case len(msgs) == 0:
+		return failAll(ErrorCodeInvalidParameter, fmt.Errorf("%w: PublishBatch needs at least one message", ErrInvalidRequest))
+	case len(msgs) > MaxPublishBatchEntries:
+		return failAll(ErrorCodeInvalidParameter, fmt.Errorf("%w: %d messages in one PublishBatch, over SNS's limit of %d", ErrInvalidRequest, len(msgs), MaxPublishBatchEntries))
+	}
+	if err := t.intake(ctx); err != nil {
+		code := ErrorCodeInternalError
+		if !errors.Is(err, ErrClosed) {
+			code = ErrorCodeThrottled
+		}
+		return failAll(code, err)
+	}
+	for i := range msgs {
+		r, code, err := t.publish(ctx, &msgs[i])
+		if err != nil {
+			res.Entries[i] = PublishResultEntry{ErrorCode: code, ErrorMessage: err.Error()}
+			res.FailedEntryCount++
+			continue
+		}
+		res.Entries[i] = PublishResultEntry{MessageID: r.MessageID, SequenceNumber: r.SequenceNumber}
+	}
+	t.stats.failedPublishEntries.Add(uint64(res.FailedEntryCount))
+	return res, nil
+}
+
+// Drain waits until every message published before the call — its retries
+// and the messages its handlers published with their contexts included —
+// has been delivered or dead-lettered; messages published later from
+// outside do not hold it up. If ctx ends first, it returns a *[DrainError]
+// naming the subscriptions still holding messages. With a handler's
+// context it returns an error wrapping [ErrInHandler] at once.
+func (t *Topic) Drain(ctx context.Context) error {
+	return engineDrain(ctx, t.engine)
+}
+
+// Close stops intake, drains, and stops every worker, with the Bus's
+// contract (see [Bus.Close] and "Shutdown" in the package documentation):
+// from the moment Close begins, Publish returns [ErrClosed] except to the
+// cascades of the topic's own handlers; if ctx ends first, messages still
+// queued or waiting to retry are dead-lettered with reason "shutdown" and
+// Close returns a *[ShutdownError]. Close is idempotent.
+func (t *Topic) Close(ctx context.Context) error {
+	return engineClose(ctx, t.engine, func() { t.closed.Store(true) })
+}

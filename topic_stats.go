@@ -1,0 +1,149 @@
+package eda
+
+import (
+	"github.com/edakit/eda/internal/delivery"
+)
+
+// TopicStats is a snapshot of a [Topic]'s counters, named after the
+// CloudWatch metrics of Amazon SNS.
+type TopicStats struct {
+	// Topic is the topic's name.
+	Topic string
+	// NumberOfMessagesPublished counts the messages accepted (a FIFO
+	// duplicate is not counted again).
+	NumberOfMessagesPublished uint64
+	// PublishSize is the total size of the messages accepted, in bytes as
+	// SNS counts them (body, attribute names, types and values).
+	PublishSize uint64
+	// NumberOfDuplicatesDropped counts FIFO messages that were not
+	// delivered again because their de-duplication id was seen within
+	// the window (an eda counter; SNS has no metric for it).
+	NumberOfDuplicatesDropped uint64
+	// PublishFailedEntries counts the messages of PublishBatch calls that
+	// were refused.
+	PublishFailedEntries uint64
+	// NumberOfNotificationsDelivered, …Failed, …RedrivenToDlq and
+	// …FailedToRedriveToDlq sum those of the subscriptions.
+	NumberOfNotificationsDelivered       uint64
+	NumberOfNotificationsFailed          uint64
+	NumberOfNotificationsRedrivenToDlq   uint64
+	NumberOfNotificationsFailedToRedrive uint64
+	// NumberOfNotificationsFilteredOut counts the copies not made because a
+	// message did not pass a subscription's filter policy; so, for every
+	// message accepted, each subscription either received a copy or was
+	// counted here.
+	NumberOfNotificationsFilteredOut uint64
+	// NumberOfNotificationsFilteredOutNoMessageAttributes counts those of
+	// them filtered out by an attribute-scope policy because the message
+	// had no attributes.
+	NumberOfNotificationsFilteredOutNoMessageAttributes uint64
+	// NumberOfNotificationsFilteredOutInvalidAttributes is always zero:
+	// Publish refuses a message whose attributes SNS could not filter on
+	// (see [Message]), so none reaches the filter.
+	NumberOfNotificationsFilteredOutInvalidAttributes uint64
+	// Subscriptions are sorted by name.
+	Subscriptions []SubscriptionStats
+}
+
+// SubscriptionStats is a snapshot of one subscription's counters.
+type SubscriptionStats struct {
+	// Subscription is the subscription's name.
+	Subscription string
+	// NumberOfNotificationsDelivered counts the messages its handler
+	// acknowledged.
+	NumberOfNotificationsDelivered uint64
+	// NumberOfNotificationsFailed counts the messages that failed for good
+	// (retries exhausted, a permanent error, or shutdown); each was
+	// dead-lettered.
+	NumberOfNotificationsFailed uint64
+	// NumberOfNotificationsRedrivenToDlq counts the messages sent to the
+	// dead-letter handler (SNS's redrive policy).
+	NumberOfNotificationsRedrivenToDlq uint64
+	// NumberOfNotificationsFailedToRedrive counts the dead letters whose
+	// dead-letter handler panicked or called runtime.Goexit (each is logged
+	// at Error level).
+	NumberOfNotificationsFailedToRedrive uint64
+	// Delivery holds the delivery engine's counters the figures above are
+	// derived from. For a FIFO topic they add up its message groups' (the
+	// latencies are the largest of the groups').
+	Delivery DeliveryStats
+}
+
+// Stats returns a snapshot of the topic's counters.
+func (t *Topic) Stats() TopicStats {
+	s := TopicStats{
+		Topic:                            t.name,
+		NumberOfMessagesPublished:        t.stats.published.Load(),
+		PublishSize:                      t.stats.publishSize.Load(),
+		NumberOfDuplicatesDropped:        t.stats.duplicates.Load(),
+		PublishFailedEntries:             t.stats.failedPublishEntries.Load(),
+		NumberOfNotificationsFilteredOut: t.stats.filteredOut.Load(),
+		NumberOfNotificationsFilteredOutNoMessageAttributes: t.stats.filteredOutNoAttrs.Load(),
+	}
+	for _, sub := range t.Subscriptions() {
+		ss := sub.Stats()
+		s.NumberOfNotificationsDelivered += ss.NumberOfNotificationsDelivered
+		s.NumberOfNotificationsFailed += ss.NumberOfNotificationsFailed
+		s.NumberOfNotificationsRedrivenToDlq += ss.NumberOfNotificationsRedrivenToDlq
+		s.NumberOfNotificationsFailedToRedrive += ss.NumberOfNotificationsFailedToRedrive
+		s.Subscriptions = append(s.Subscriptions, ss)
+	}
+	return s
+}
+
+// Subscription returns the stats of the named subscription, and whether
+// there is one.
+func (s TopicStats) Subscription(name string) (SubscriptionStats, bool) {
+	for _, ss := range s.Subscriptions {
+		if ss.Subscription == name {
+			return ss, true
+		}
+	}
+	return SubscriptionStats{}, false
+}
+
+// Stats returns a snapshot of the subscription's counters.
+func (s *Subscription) Stats() SubscriptionStats {
+	var d delivery.Stats
+	if s.dest != nil {
+		d = s.dest.Stats()
+	} else {
+		s.mu.Lock()
+		groups := make([]*delivery.Destination[*published], 0, len(s.groups))
+		for _, g := range s.groups {
+			groups = append(groups, g)
+		}
+		s.mu.Unlock()
+		for _, g := range groups {
+			d = addStats(d, g.Stats())
+		}
+	}
+	return SubscriptionStats{
+		Subscription:                         s.name,
+		NumberOfNotificationsDelivered:       d.Delivered,
+		NumberOfNotificationsFailed:          d.DeadLettered,
+		NumberOfNotificationsRedrivenToDlq:   d.DeadLettered,
+		NumberOfNotificationsFailedToRedrive: d.DeadLetterFailed,
+		Delivery:                             deliveryStatsOf(d),
+	}
+}
+
+// addStats returns the sum of a and b; latencies are the larger of the two.
+func addStats(a, b delivery.Stats) delivery.Stats {
+	a.Enqueued += b.Enqueued
+	a.Throttled += b.Throttled
+	a.Delivered += b.Delivered
+	a.Failed += b.Failed
+	a.Retries += b.Retries
+	a.DeadLettered += b.DeadLettered
+	a.DeadLetterFailed += b.DeadLetterFailed
+	a.InFlight += b.InFlight
+	a.QueueDepth += b.QueueDepth
+	a.Workers += b.Workers
+	a.HandlerTime += b.HandlerTime
+	a.LatencyP50 = max(a.LatencyP50, b.LatencyP50)
+	a.LatencyP90 = max(a.LatencyP90, b.LatencyP90)
+	a.LatencyP99 = max(a.LatencyP99, b.LatencyP99)
+	a.LatencyMax = max(a.LatencyMax, b.LatencyMax)
+	return a
+}
