@@ -134,6 +134,7 @@ func TestDescribeHandlerNames(t *testing.T) {
 	for i, tc := range cases {
 		targets[i] = HandlerTarget(fmt.Sprintf("t%d", i), tc.h)
 	}
+	cases[0].h.(*namedHandler).name = "renamed" // the name was taken when the target was built
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["x"]}`, Targets: targets})
 	got := b.Describe().Buses[0].Rules[0].Targets
 	require.Len(t, got, len(cases))

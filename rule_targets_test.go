@@ -14,11 +14,9 @@ import (
 // putX puts one event of source "x" on b and drains it.
 func putX(t *testing.T, b *Bus) string {
 	t.Helper()
-	res, err := b.PutEvents(context.Background(), Event{Source: "x", DetailType: "d", Detail: json.RawMessage(`{}`)})
-	require.NoError(t, err)
-	require.NoError(t, res.Err())
+	id := putXNoDrain(t, b)
 	drain(t, b)
-	return res.Entries[0].EventID
+	return id
 }
 
 // targetIDs returns the ids of ts, in order.
@@ -123,45 +121,59 @@ func listIDs(t *testing.T, b *Bus, rule string) []string {
 	return targetIDs(ts)
 }
 
-// TestPutTargetsReplacedTargetFinishesItsQueue: an event queued for a
-// target that PutTargets replaces with a new value still reaches the old
-// handler; events put afterwards go to the new one, and the old target's
-// workers end (leak check).
-func TestPutTargetsReplacedTargetFinishesItsQueue(t *testing.T) {
-	leakCheck(t)
-	b := newTestBus(t, "replace-target")
-	started := make(chan struct{}, 1)
-	release := make(chan struct{})
-	oldRec := &recorder{fail: func(Delivery) error {
-		started <- struct{}{}
-		<-release
-		return nil
-	}}
-	old := HandlerTarget("t", oldRec)
-	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["x"]}`, Targets: []Target{old}})
-	res, err := b.PutEvents(context.Background(), Event{Source: "x", DetailType: "d", Detail: json.RawMessage(`{}`)})
-	require.NoError(t, err)
-	first := res.Entries[0].EventID
-	select {
-	case <-started:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the old target never started")
-	}
+// TestChangedTargetFinishesItsQueue: events queued for a target that
+// PutTargets replaces with a new value, or that RemoveTargets removes,
+// still reach the old handler; events put afterwards go to the new target
+// (or nowhere), and the old target's workers end (leak check).
+func TestChangedTargetFinishesItsQueue(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(b *Bus, newRec *recorder) error
+		toNew  bool
+	}{
+		{"replaced", func(b *Bus, newRec *recorder) error { return b.PutTargets("r", HandlerTarget("t", newRec)) }, true},
+		{"removed", func(b *Bus, _ *recorder) error { return b.RemoveTargets("r", "t") }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leakCheck(t)
+			b := newTestBus(t, "change-target")
+			started := make(chan struct{}, 2)
+			release := make(chan struct{})
+			oldRec := &recorder{fail: func(Delivery) error {
+				started <- struct{}{}
+				<-release
+				return nil
+			}}
+			mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["x"]}`,
+				Targets: []Target{HandlerTarget("t", oldRec, WithMaxConcurrency(1))}})
+			first := putXNoDrain(t, b)
+			select {
+			case <-started:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the old target never started")
+			}
+			second := putXNoDrain(t, b) // queued behind the first
 
-	newRec := &recorder{}
-	require.NoError(t, b.PutTargets("r", HandlerTarget("t", newRec)))
-	second := putXNoDrain(t, b)
-	close(release)
-	drain(t, b)
-	ids := func(r *recorder) []string {
-		var out []string
-		for _, d := range r.deliveries() {
-			out = append(out, d.ID)
-		}
-		return out
+			newRec := &recorder{}
+			require.NoError(t, tc.change(b, newRec))
+			third := putXNoDrain(t, b)
+			close(release)
+			drain(t, b)
+			ids := func(r *recorder) []string {
+				var out []string
+				for _, d := range r.deliveries() {
+					out = append(out, d.ID)
+				}
+				return out
+			}
+			assert.Equal(t, []string{first, second}, ids(oldRec), "the old target delivers its queue")
+			if tc.toNew {
+				assert.Equal(t, []string{third}, ids(newRec))
+			} else {
+				assert.Empty(t, ids(newRec))
+			}
+		})
 	}
-	assert.Equal(t, []string{first}, ids(oldRec))
-	assert.Equal(t, []string{second}, ids(newRec))
 }
 
 // putXNoDrain puts one event of source "x" and returns its id.
@@ -260,14 +272,17 @@ func TestTargetAPIAfterClose(t *testing.T) {
 	defer cancel()
 	require.NoError(t, b.Close(ctx))
 	require.ErrorIs(t, b.PutTargets("r", HandlerTarget("b", rec)), ErrClosed)
+	require.ErrorIs(t, b.PutRule(Rule{Name: "r", EventPattern: `{"source":["y"]}`}), ErrClosed)
 	require.ErrorIs(t, b.RemoveTargets("r", "a"), ErrClosed)
 }
 
 func TestRulesPrefix(t *testing.T) {
 	b := newTestBus(t, "prefix")
-	for _, name := range []string{"orders-paid", "orders-placed", "billing", "ordersX", "audit"} {
+	for _, name := range []string{"orders-paid", "orders-placed", "billing", "ordersX"} {
 		mustPutRule(t, b, Rule{Name: name, EventPattern: `{"source":["x"]}`})
 	}
+	target := HandlerTarget("rec", &recorder{})
+	mustPutRule(t, b, Rule{Name: "audit", EventPattern: `{"source":["x"]}`, Targets: []Target{target}})
 	names := func(rs []Rule) string {
 		out := make([]string, len(rs))
 		for i, r := range rs {
@@ -281,6 +296,7 @@ func TestRulesPrefix(t *testing.T) {
 	assert.Equal(t, "audit,orders-paid,orders-placed", names(b.Rules("orders-", "au")), "any of the prefixes")
 	assert.Empty(t, b.Rules("nope"))
 	assert.Empty(t, b.Rules("Orders"), "prefixes are case-sensitive, as rule names")
+	assert.Equal(t, []Target{target}, b.Rules("au")[0].Targets, "with their targets")
 }
 
 // TestPutTargetsConcurrentWithPutRule: PutTargets and PutRule on one rule
