@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -103,7 +104,8 @@ func (d Delivery) Decode(v any) error {
 // When fn needs the delivery's ID (an idempotency key), its attempt number
 // or where it comes from, use [HandlerOfDelivery].
 func HandlerOf[T any](fn func(ctx context.Context, v T) error) Handler {
-	return HandlerOfDelivery(func(ctx context.Context, v T, _ Delivery) error { return fn(ctx, v) })
+	return decodingHandler[T]{fn: reflect.ValueOf(fn).Pointer(),
+		call: func(ctx context.Context, v T, _ Delivery) error { return fn(ctx, v) }}
 }
 
 // HandlerOfDelivery is [HandlerOf] for functions that also need the
@@ -112,11 +114,24 @@ func HandlerOf[T any](fn func(ctx context.Context, v T) error) Handler {
 // Attempt counts the attempts, and whose Router, Rule and Destination say
 // where it comes from. Decoding and errors are as for HandlerOf.
 func HandlerOfDelivery[T any](fn func(ctx context.Context, v T, d Delivery) error) Handler {
-	return HandlerFunc(func(ctx context.Context, d Delivery) error {
-		var v T
-		if err := d.Decode(&v); err != nil {
-			return Permanent(err)
-		}
-		return fn(ctx, v, d)
-	})
+	return decodingHandler[T]{fn: reflect.ValueOf(fn).Pointer(), call: fn}
 }
+
+// decodingHandler is the Handler of HandlerOf and HandlerOfDelivery. It is
+// [Named] after the caller's function, for Describe.
+type decodingHandler[T any] struct {
+	call func(ctx context.Context, v T, d Delivery) error
+	fn   uintptr // the caller's function
+}
+
+// Handle decodes the delivery into a T and calls the function with it.
+func (h decodingHandler[T]) Handle(ctx context.Context, d Delivery) error {
+	var v T
+	if err := d.Decode(&v); err != nil {
+		return Permanent(err)
+	}
+	return h.call(ctx, v, d)
+}
+
+// Name returns the name of the caller's function.
+func (h decodingHandler[T]) Name() string { return funcName(h.fn) }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"runtime"
 	"strings"
 )
 
@@ -42,13 +44,79 @@ type TargetDescription struct {
 	// Kind is TargetKindHandler, TargetKindBus or TargetKindTopic.
 	Kind string
 	// Destination names what the target delivers to: the bus or topic
-	// name, or the Go type of a handler.
+	// name, or the handler's name (see [Named]).
 	Destination string
 	// Input says what the target receives: "event", "input" (a constant),
 	// "input-path <path>" or "input-transformer".
 	Input string
 	// MaxConcurrency is the target's own limit; 0 means the bus's.
 	MaxConcurrency int
+}
+
+// Named is an optional interface of a [Handler]: a handler that has a
+// Name method is named by it in [Bus.Describe] (TargetDescription's
+// Destination, and the Mermaid text), as net/http checks a ResponseWriter
+// for optional interfaces at run time. No wrapper is needed:
+//
+//	type mailer struct{ ... }
+//
+//	func (m *mailer) Handle(ctx context.Context, d eda.Delivery) error { ... }
+//	func (m *mailer) Name() string { return "mailer (smtp.example.com)" }
+//
+// A handler without a Name method (or whose Name returns "") is named, in
+// this order: by its String method ([fmt.Stringer]); for a function, such
+// as a [HandlerFunc], or a handler made by [HandlerOf] or
+// [HandlerOfDelivery], by the function's name as the Go runtime reports
+// it, without the import path — "main.sendEmail", "orders.(*Service).Send"
+// for a method value, "main.main.func1" for a function literal (the
+// function it is written in, and its number there); otherwise by its Go
+// type, "*orders.Mailer". The name is taken when the target is built
+// ([HandlerTarget]).
+type Named interface {
+	Name() string
+}
+
+// handlerName returns the name Describe gives h: see Named. A Name or
+// String method that panics (a nil receiver) is passed over.
+func handlerName(h Handler) string {
+	if n := callName[Named](h, Named.Name); n != "" {
+		return n
+	}
+	if n := callName[fmt.Stringer](h, fmt.Stringer.String); n != "" {
+		return n
+	}
+	if v := reflect.ValueOf(h); v.Kind() == reflect.Func && !v.IsNil() {
+		if n := funcName(v.Pointer()); n != "" {
+			return n
+		}
+	}
+	return fmt.Sprintf("%T", h)
+}
+
+// callName returns name(h) when h implements I, or "" when it does not or
+// name panics.
+func callName[I any](h Handler, name func(I) string) (n string) {
+	i, ok := h.(I)
+	if !ok {
+		return ""
+	}
+	defer func() {
+		if recover() != nil {
+			n = ""
+		}
+	}()
+	return name(i)
+}
+
+// funcName returns the name of the function at pc, without its import
+// path and without the "-fm" that marks a method value; "" if unknown.
+func funcName(pc uintptr) string {
+	f := runtime.FuncForPC(pc)
+	if f == nil {
+		return ""
+	}
+	n := strings.TrimSuffix(f.Name(), "-fm")
+	return n[strings.LastIndex(n, "/")+1:]
 }
 
 // Describe returns the topology of b and of every bus reachable from it

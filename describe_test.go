@@ -1,8 +1,13 @@
 package eda
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDescribeTopology(t *testing.T) {
@@ -76,3 +81,74 @@ func TestDescribeCycleTerminates(t *testing.T) {
 		t.Errorf("cycle edges missing:\n%s", m)
 	}
 }
+
+// namedHandler implements Named (and fmt.Stringer, which Named outranks).
+type namedHandler struct{ name string }
+
+func (h *namedHandler) Handle(context.Context, Delivery) error { return nil }
+func (h *namedHandler) Name() string                           { return h.name }
+func (h *namedHandler) String() string                         { return "stringer" }
+
+// stringHandler implements fmt.Stringer only.
+type stringHandler struct{}
+
+func (stringHandler) Handle(context.Context, Delivery) error { return nil }
+func (stringHandler) String() string                         { return "via String" }
+
+// describeService has a method used as a HandlerFunc (a method value).
+type describeService struct{}
+
+func (*describeService) send(context.Context, Delivery) error { return nil }
+
+func describeSendEmail(context.Context, Delivery) error { return nil }
+
+type describeOrder struct{ ID int }
+
+func describeOnOrder(context.Context, describeOrder) error { return nil }
+
+func describeOnOrderDelivery(context.Context, describeOrder, Delivery) error { return nil }
+
+// TestDescribeHandlerNames: Describe names a handler by Name, else String,
+// else its function's name (HandlerFunc, HandlerOf, HandlerOfDelivery;
+// method values; function literals), else its type — never
+// "eda.HandlerFunc".
+func TestDescribeHandlerNames(t *testing.T) {
+	b := newTestBus(t, "names")
+	var nilNamed *panickyNamed
+	svc := &describeService{}
+	cases := []struct {
+		h    Handler
+		want string
+	}{
+		{&namedHandler{name: "mailer"}, "mailer"},
+		{&namedHandler{}, "stringer"}, // an empty Name falls through
+		{stringHandler{}, "via String"},
+		{HandlerFunc(describeSendEmail), "eda.describeSendEmail"},
+		{HandlerFunc(svc.send), "eda.(*describeService).send"},
+		{HandlerFunc(func(context.Context, Delivery) error { return nil }), "eda.TestDescribeHandlerNames.func1"},
+		{HandlerOf(describeOnOrder), "eda.describeOnOrder"},
+		{HandlerOfDelivery(describeOnOrderDelivery), "eda.describeOnOrderDelivery"},
+		{&recorder{}, "*eda.recorder"},
+	}
+	targets := make([]Target, len(cases))
+	for i, tc := range cases {
+		targets[i] = HandlerTarget(fmt.Sprintf("t%d", i), tc.h)
+	}
+	cases[0].h.(*namedHandler).name = "renamed" // the name was taken when the target was built
+	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["x"]}`, Targets: targets})
+	got := b.Describe().Buses[0].Rules[0].Targets
+	require.Len(t, got, len(cases))
+	for i, tc := range cases {
+		assert.Equal(t, tc.want, got[i].Destination, "target %d (%T)", i, tc.h)
+	}
+	assert.Contains(t, b.Describe().Mermaid(), `t0<br/>handler: mailer`)
+	// A Name that panics (a nil receiver, which PutRule refuses) is passed
+	// over: building the target does not panic.
+	assert.Equal(t, "*eda.panickyNamed", HandlerTarget("nil", nilNamed).config().dest)
+}
+
+// panickyNamed's Name dereferences its receiver.
+type panickyNamed struct{ name string }
+
+func (p *panickyNamed) Handle(context.Context, Delivery) error { return nil }
+func (p *panickyNamed) Name() string                           { return p.name }

@@ -13,23 +13,27 @@
 //
 // The Bus. [NewBus] creates an in-process event bus, configured with
 // [Option] values ([WithClock], [WithEntrySizeLimit], …). [Bus.PutRule]
-// adds or replaces a [Rule]: a name, an event pattern, a state and up to a
-// few [Target]s. [HandlerTarget] sends matching events to a [Handler],
-// [BusTarget] to another bus (with loop protection); per target,
-// [WithInput], [WithInputPath] or [WithInputTransformer] reshape what is
-// delivered, exactly as EventBridge's target input does. The settings of
-// delivery — [WithRetryPolicy], [WithDeadLetter], [WithMiddleware],
-// [WithMaxConcurrency], [WithQueueSize], [WithIdleTimeout] — are the same
-// options wherever they are given: to NewBus as the defaults of its
-// targets, to a target to override them. [Bus.PutEvents] makes EventBridge's
-// checks — on the request as a whole (1 to 10 entries, see
-// [WithMaxEntriesPerCall]) and on every entry on its own (sizes, lengths,
-// the detail's JSON, sources beginning with "aws.", see [WithAWSSources])
-// — routes the good entries with one match over all rules, and answers per
+// adds or replaces a [Rule]: a name, an event pattern, a state and its
+// [Target]s — or, put without targets, keeps the ones it has, as
+// EventBridge's PutRule does; [Bus.PutTargets], [Bus.RemoveTargets] and
+// [Bus.ListTargetsByRule] manage a rule's targets, and [Bus.Rules] lists
+// rules, by name prefix if asked. [HandlerTarget] sends matching events to
+// a [Handler], [BusTarget] to another bus (with loop protection); per
+// target, [WithInput], [WithInputPath] or [WithInputTransformer] reshape
+// what is delivered, exactly as EventBridge's target input does. The
+// settings of delivery — [WithRetryPolicy], [WithDeadLetter],
+// [WithMiddleware], [WithMaxConcurrency], [WithQueueSize],
+// [WithIdleTimeout] — are the same options wherever they are given: to
+// NewBus as the defaults of its targets, to a target to override them.
+// [Bus.PutEvents] makes EventBridge's checks — on the request as a whole
+// (1 to 10 entries, see [WithMaxEntriesPerCall]) and on every entry on its
+// own (sizes, lengths, the detail's JSON, sources beginning with "aws.",
+// see [WithAWSSources]) — routes the good entries with one match over all rules, and answers per
 // entry in EventBridge's vocabulary ([PutEventsResult]).
 // [Bus.Drain] waits for delivery, [Bus.Close] shuts down, [Bus.Stats]
 // reports EventBridge's metrics, and [Bus.Describe] returns the topology as
-// data and as a Mermaid diagram.
+// data and as a Mermaid diagram, naming each handler by its function or
+// type, or by its own Name method ([Named]).
 //
 // Producers. [Producer] is anything that puts events — a *Bus, or a fake in
 // a test ([ProducerFunc]). [NewProducer] binds a Go type to a source and

@@ -143,6 +143,12 @@ func ExampleNewProducer() {
 }
 
 // Describe returns the topology as data; Mermaid draws it.
+// storeOrder and archive are the handlers of ExampleBus_Describe, which
+// names them after their functions.
+func storeOrder(context.Context, eda.Delivery) error { return nil }
+
+func archive(context.Context, eda.Delivery) error { return nil }
+
 func ExampleBus_Describe() {
 	ctx := context.Background()
 	audit, _ := eda.NewBus("audit")
@@ -150,16 +156,15 @@ func ExampleBus_Describe() {
 	orders, _ := eda.NewBus("orders")
 	defer orders.Close(ctx)
 
-	nop := eda.HandlerFunc(func(context.Context, eda.Delivery) error { return nil })
 	orders.PutRule(eda.Rule{
 		Name:         "placed",
 		EventPattern: `{"detail-type": ["OrderPlaced"]}`,
-		Targets:      []eda.Target{eda.HandlerTarget("store", nop), eda.BusTarget("to-audit", audit)},
+		Targets:      []eda.Target{eda.HandlerTarget("store", eda.HandlerFunc(storeOrder)), eda.BusTarget("to-audit", audit)},
 	})
 	audit.PutRule(eda.Rule{
 		Name:         "keep",
 		EventPattern: `{"source": [{"prefix": "com.example."}]}`,
-		Targets:      []eda.Target{eda.HandlerTarget("archive", nop, eda.WithInputPath("$.detail"))},
+		Targets:      []eda.Target{eda.HandlerTarget("archive", eda.HandlerFunc(archive), eda.WithInputPath("$.detail"))},
 	})
 
 	topo := orders.Describe()
@@ -172,19 +177,19 @@ func ExampleBus_Describe() {
 	}
 	fmt.Print(topo.Mermaid())
 	// Output:
-	// orders / placed -> store (handler eda.HandlerFunc)
+	// orders / placed -> store (handler eda_test.storeOrder)
 	// orders / placed -> to-audit (bus audit)
-	// audit / keep -> archive (handler eda.HandlerFunc)
+	// audit / keep -> archive (handler eda_test.archive)
 	// flowchart LR
 	//   bus0(["bus: orders"])
 	//   bus0_rule0{{"rule: placed<br/>{#quot;detail-type#quot;:[#quot;OrderPlaced#quot;]}"}}
 	//   bus0 --> bus0_rule0
-	//   bus0_rule0_target0["store<br/>handler: eda.HandlerFunc"]
+	//   bus0_rule0_target0["store<br/>handler: eda_test.storeOrder"]
 	//   bus0_rule0 --> bus0_rule0_target0
 	//   bus0_rule0 -->|"to-audit"| bus1
 	//   bus1(["bus: audit"])
 	//   bus1_rule0{{"rule: keep<br/>{#quot;source#quot;:[{#quot;prefix#quot;:#quot;com.example.#quot;}]}"}}
 	//   bus1 --> bus1_rule0
-	//   bus1_rule0_target0["archive<br/>handler: eda.HandlerFunc<br/>input-path $.detail"]
+	//   bus1_rule0_target0["archive<br/>handler: eda_test.archive<br/>input-path $.detail"]
 	//   bus1_rule0 --> bus1_rule0_target0
 }

@@ -3,15 +3,18 @@ package eda
 import (
 	"errors"
 	"fmt"
-	"github.com/edakit/eda/internal/pattern"
 	"slices"
+	"strings"
 	"sync/atomic"
+
+	"github.com/edakit/eda/internal/pattern"
 )
 
-// ErrInvalidRule is wrapped by the errors of [Bus.PutRule] for invalid
-// names, states and event patterns, duplicate or invalid targets (a nil
-// handler, such as HandlerFunc(nil); a middleware constructor that panics
-// or returns a nil handler) and invalid input settings. The error names the
+// ErrInvalidRule is wrapped by the errors of [Bus.PutRule] and
+// [Bus.PutTargets] for invalid names, states and event patterns, duplicate
+// or invalid targets (a nil handler, such as HandlerFunc(nil); a
+// middleware constructor that panics or returns a nil handler) and invalid
+// input settings, and of [Bus.RemoveTargets] for an invalid target id. The error names the
 // rule and, for a target, the target. For an invalid event pattern it also
 // wraps the [*PatternError] (use errors.As).
 var ErrInvalidRule = errors.New("eda: invalid rule")
@@ -43,6 +46,13 @@ type Rule struct {
 	// State is RuleEnabled (or empty) or RuleDisabled.
 	State RuleState
 	// Targets receive the matching events; ids must be unique in the rule.
+	//
+	// For [Bus.PutRule], an empty Targets (nil or of length 0) keeps the
+	// rule's existing targets, as EventBridge's PutRule leaves targets to
+	// PutTargets and RemoveTargets ([Bus.PutTargets], [Bus.RemoveTargets]);
+	// a non-empty Targets is the rule's complete target list. Read back
+	// ([Bus.Rule], [Bus.Rules]), it holds the rule's targets. eda does not
+	// enforce EventBridge's quota of 5 targets per rule.
 	Targets []Target
 }
 
@@ -86,7 +96,16 @@ func validNameByte(c byte) bool {
 // pattern, names, target ids, handlers and every target's input settings
 // (Input, InputPath, input transformer) are validated first, and the
 // middleware of new targets is applied; on error, which wraps
-// [ErrInvalidRule], nothing changes.
+// [ErrInvalidRule], nothing changes. After [Bus.Close] it returns
+// [ErrClosed].
+//
+// Targets: when r.Targets is empty (nil or of length 0), PutRule keeps the
+// targets the rule already has (none for a new rule), as EventBridge's
+// PutRule never touches targets; manage them with [Bus.PutTargets],
+// [Bus.RemoveTargets] and [Bus.ListTargetsByRule]. When r.Targets is not
+// empty, it is the rule's complete list: PutRule is then EventBridge's
+// PutRule, PutTargets of the listed targets and RemoveTargets of the
+// others, in one change. To remove every target, use RemoveTargets.
 //
 // The change applies to events put after PutRule returns. Events already
 // queued for a replaced rule's targets are still delivered. A target that
@@ -111,25 +130,57 @@ func (b *Bus) PutRule(r Rule) error {
 	if err != nil {
 		return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, convertError(err))
 	}
-	r.Targets = slices.Clone(r.Targets)
-	seen := make(map[string]bool, len(r.Targets))
-	for i, t := range r.Targets {
+	if err := validateTargets(r.Name, r.Targets); err != nil {
+		return err
+	}
+	given := slices.Clone(r.Targets)
+	return b.commitRule(r.Name, func(old *ruleState) (Rule, *pattern.Parsed, error) {
+		next := r
+		next.Targets = given
+		if len(given) == 0 {
+			next.Targets = nil
+			if old != nil {
+				next.Targets = old.rule.Targets
+			}
+		}
+		return next, parsed, nil
+	})
+}
+
+// validateTargets checks targets as PutRule and PutTargets do: none nil,
+// ids unique, settings valid. The error wraps ErrInvalidRule and names the
+// rule and the target.
+func validateTargets(rule string, targets []Target) error {
+	seen := make(map[string]bool, len(targets))
+	for i, t := range targets {
 		if t == nil {
-			return fmt.Errorf("%w: rule %q: target %d is nil", ErrInvalidRule, r.Name, i)
+			return fmt.Errorf("%w: rule %q: target %d is nil", ErrInvalidRule, rule, i)
 		}
 		id := t.TargetID()
 		if seen[id] {
-			return fmt.Errorf("%w: rule %q: duplicate target id %q", ErrInvalidRule, r.Name, id)
+			return fmt.Errorf("%w: rule %q: duplicate target id %q", ErrInvalidRule, rule, id)
 		}
 		seen[id] = true
 		if _, err := t.config().validate(); err != nil {
-			return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
+			return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, rule, err)
 		}
 	}
+	return nil
+}
 
-	// Build the runtimes of new targets outside the lock (middleware
-	// constructors are user code); start over if the rule changed
-	// meanwhile, reusing what was built.
+// ruleEdit computes the next form of a rule from its current state (nil
+// for a rule the bus does not hold): the rule, with its complete target
+// list in a slice of its own, and its parsed pattern. It must not change
+// old.
+type ruleEdit func(old *ruleState) (Rule, *pattern.Parsed, error)
+
+// commitRule applies edit to the named rule and publishes the result. The
+// runtimes of new targets (Target values the rule does not hold yet) are
+// built outside the lock, since middleware constructors are user code;
+// when the rule changed meanwhile, commitRule starts over, reusing what
+// was built. Targets of the old rule that the new one does not keep are
+// retired once no event is being routed to them.
+func (b *Bus) commitRule(name string, edit ruleEdit) error {
 	built := map[*targetConfig]*targetRuntime{}
 	retireBuilt := func(except []*targetRuntime) {
 		for _, tr := range built {
@@ -139,16 +190,21 @@ func (b *Bus) PutRule(r Rule) error {
 		}
 	}
 	for {
-		snap := b.routes.load().routes[r.Name]
+		snap := b.routes.load().routes[name]
+		r, parsed, err := edit(snap)
+		if err != nil {
+			retireBuilt(nil)
+			return err
+		}
 		for _, t := range r.Targets {
 			cfg := t.config()
 			if built[cfg] != nil || (snap != nil && snap.target(cfg) != nil) {
 				continue
 			}
-			tr, err := b.newTargetRuntime(r.Name, cfg)
-			if err != nil { // the middleware failed (the rest was validated above)
+			tr, err := b.newTargetRuntime(name, cfg)
+			if err != nil { // the middleware failed (the rest was validated before)
 				retireBuilt(nil)
-				return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
+				return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, name, err)
 			}
 			built[cfg] = tr
 		}
@@ -159,7 +215,7 @@ func (b *Bus) PutRule(r Rule) error {
 			retireBuilt(nil)
 			return ErrClosed
 		}
-		old := b.routes.load().routes[r.Name]
+		old := b.routes.load().routes[name]
 		if old != snap {
 			b.routes.mu.Unlock()
 			continue
@@ -182,13 +238,13 @@ func (b *Bus) PutRule(r Rule) error {
 				}
 			}
 		}
-		counters := b.counters[r.Name]
+		counters := b.counters[name]
 		if counters == nil {
 			counters = new(ruleCounters)
-			b.counters[r.Name] = counters
+			b.counters[name] = counters
 		}
-		rs := &ruleState{name: r.Name, rule: r, parsed: parsed, enabled: r.State == RuleEnabled, targets: targets, counters: counters}
-		b.routes.apply(routeChange[*ruleState]{id: r.Name, route: rs, on: rs.enabled, p: parsed, retire: retire})
+		rs := &ruleState{name: name, rule: r, parsed: parsed, enabled: r.State == RuleEnabled, targets: targets, counters: counters}
+		b.routes.apply(routeChange[*ruleState]{id: name, route: rs, on: rs.enabled, p: parsed, retire: retire})
 		b.routes.mu.Unlock()
 		retireBuilt(targets) // built but not used (kept from the old rule instead)
 		return nil
@@ -263,23 +319,36 @@ func (b *Bus) Rule(name string) (Rule, error) {
 	return r, nil
 }
 
-// Rules returns every rule of the bus, sorted by name.
-func (b *Bus) Rules() []Rule {
+// Rules returns the rules of the bus whose name begins with one of the
+// prefixes, sorted by name; with no prefix (or an empty one), every rule.
+// Rules("orders-") is EventBridge's ListRules with NamePrefix "orders-";
+// unlike ListRules, it returns the rules' targets too, and all of them at
+// once (there is no paging).
+func (b *Bus) Rules(prefixes ...string) []Rule {
 	t := b.routes.load()
 	out := make([]Rule, 0, len(t.routes))
-	for _, rs := range t.routes {
+	for name, rs := range t.routes {
+		if !hasAnyPrefix(name, prefixes) {
+			continue
+		}
 		r := rs.rule
 		r.Targets = slices.Clone(r.Targets)
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b Rule) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Rule) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// hasAnyPrefix reports whether s begins with one of prefixes, or prefixes
+// is empty.
+func hasAnyPrefix(s string, prefixes []string) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }

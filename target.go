@@ -111,13 +111,10 @@ func (c *targetConfig) TargetID() string { return c.id }
 func (c *targetConfig) config() *targetConfig { return c }
 
 // HandlerTarget returns a target that delivers to h. [Bus.Describe] names
-// the destination by h's String method when it has one, else by its type.
+// the destination by h's Name method ([Named]), its String method, its
+// function's name or its type, as Named describes.
 func HandlerTarget(id string, h Handler, opts ...Option) Target {
-	dest := fmt.Sprintf("%T", h)
-	if s, ok := h.(fmt.Stringer); ok {
-		dest = s.String()
-	}
-	return newTarget(id, TargetKindHandler, dest, h, opts)
+	return newTarget(id, TargetKindHandler, handlerName(h), h, opts)
 }
 
 // newTarget builds a target of the given kind; router adapters (the Topic)

@@ -82,19 +82,6 @@ type Notification struct {
 	Subject string `json:"subject"`
 }
 
-// function is a named handler, like a serverless function: its name shows
-// in the bus's topology (Describe uses a handler's String method).
-type function struct {
-	name string
-	h    eda.Handler
-}
-
-// Handle runs the function.
-func (f function) Handle(ctx context.Context, d eda.Delivery) error { return f.h.Handle(ctx, d) }
-
-// String names the function.
-func (f function) String() string { return "func " + f.name }
-
 // app holds the example's "functions" and what they did.
 type app struct {
 	out    io.Writer
@@ -147,19 +134,19 @@ func run(w io.Writer) (err error) {
 			Name:         "big-orders",
 			Description:  "orders over 1,000 get a fraud check",
 			EventPattern: `{"detail-type": ["OrderPlaced"], "detail": {"total": [{"numeric": [">", 1000]}]}}`,
-			Targets:      []eda.Target{eda.HandlerTarget("fraud-check", function{"fraudCheck", eda.HandlerOf(a.fraudCheck)}, eda.WithInputPath("$.detail"))},
+			Targets:      []eda.Target{eda.HandlerTarget("fraud-check", eda.HandlerOf(a.fraudCheck), eda.WithInputPath("$.detail"))},
 		},
 		{
 			Name:         "all-orders",
 			Description:  "every order is stored",
 			EventPattern: `{"source": ["com.example.orders"], "detail-type": ["OrderPlaced"]}`,
-			Targets:      []eda.Target{eda.HandlerTarget("store-order", function{"storeOrder", eda.HandlerOf(a.storeOrder)}, eda.WithInputPath("$.detail"))},
+			Targets:      []eda.Target{eda.HandlerTarget("store-order", eda.HandlerOf(a.storeOrder), eda.WithInputPath("$.detail"))},
 		},
 		{
 			Name:         "stored-orders",
 			Description:  "stored orders are confirmed to the customer",
 			EventPattern: `{"detail-type": ["OrderStored"]}`,
-			Targets: []eda.Target{eda.HandlerTarget("notify", function{"notify", eda.HandlerOfDelivery(a.notify)}, eda.WithInputTransformer(eda.InputTransformer{
+			Targets: []eda.Target{eda.HandlerTarget("notify", eda.HandlerOfDelivery(a.notify), eda.WithInputTransformer(eda.InputTransformer{
 				InputPathsMap: map[string]string{"id": "$.detail.orderId", "email": "$.detail.email", "total": "$.detail.total"},
 				InputTemplate: `{"orderId": <id>, "to": <email>, "subject": "Order <id> confirmed, total <total>"}`,
 			}))},
@@ -168,7 +155,7 @@ func run(w io.Writer) (err error) {
 			Name:         "audit",
 			Description:  "notifications are audited",
 			EventPattern: `{"source": ["com.example.notifications"]}`,
-			Targets:      []eda.Target{eda.HandlerTarget("audit-log", function{"auditLog", eda.HandlerOf(a.auditLog)})},
+			Targets:      []eda.Target{eda.HandlerTarget("audit-log", eda.HandlerOf(a.auditLog))},
 		},
 	}
 	for _, r := range rules {

@@ -25,6 +25,8 @@ func TestRun(t *testing.T) {
 		"PutEventsEntries=11 PutEventsFailedEntries=0 MatchedEvents=11",
 		"target notify      Invocations=4 FailedInvocations=1 RetryInvocationAttempts=5 DeadLetterInvocations=1",
 		"flowchart LR",
+		// Named after the method ("main", or under go test "orders").
+		`.(*app).fraudCheck<br/>input-path $.detail`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
