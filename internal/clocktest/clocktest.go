@@ -17,7 +17,8 @@ type Clock struct {
 	timers  []*Timer // pending, in no particular order
 	seq     uint64
 	instant bool
-	running sync.WaitGroup // callbacks started by an instant clock
+	running sync.WaitGroup  // callbacks started by an instant clock
+	asked   []time.Duration // every AfterFunc duration, in call order
 }
 
 // Timer is a pending call of a Clock.
@@ -51,6 +52,7 @@ func (c *Clock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
+	c.asked = append(c.asked, d)
 	t := &Timer{c: c, when: c.now.Add(d), seq: c.seq, f: f}
 	if c.instant {
 		c.running.Add(1)
@@ -129,6 +131,14 @@ func (c *Clock) Pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.timers)
+}
+
+// Requested returns the duration of every AfterFunc call so far, in call
+// order, whether its timer fired, was stopped or is pending.
+func (c *Clock) Requested() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.asked)
 }
 
 // WaitForTimers waits until at least n timers are pending, polling, for up

@@ -52,3 +52,21 @@ func TestWaitForTimers(t *testing.T) {
 	go c.AfterFunc(time.Second, func() {})
 	require.True(t, c.WaitForTimers(1, 5*time.Second))
 }
+
+func TestRequested(t *testing.T) {
+	c := New(start)
+	assert.Empty(t, c.Requested())
+	c.AfterFunc(time.Second, func() {})
+	c.AfterFunc(time.Hour, func() {}).Stop()
+	c.Advance(time.Second)
+	c.AfterFunc(time.Minute, func() {})
+	got := c.Requested()
+	assert.Equal(t, []time.Duration{time.Second, time.Hour, time.Minute}, got, "fired, stopped and pending alike")
+	got[0] = 0
+	assert.Equal(t, time.Second, c.Requested()[0], "the result is a copy")
+
+	i := NewInstant(start)
+	i.AfterFunc(time.Hour, func() {})
+	i.Wait()
+	assert.Equal(t, []time.Duration{time.Hour}, i.Requested(), "instant clocks too")
+}
