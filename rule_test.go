@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/leaktest"
 )
 
 func TestPutRuleValidates(t *testing.T) {
@@ -161,7 +163,7 @@ func TestManyRulesOneMatch(t *testing.T) {
 // by exactly one version of the rule — never lost, never twice — and kept
 // targets keep their queue. Run with -race.
 func TestRuleReplacementWhileEventsFlow(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "replace")
 	var mu sync.Mutex
 	seen := map[string]int{} // event id → deliveries
