@@ -16,6 +16,8 @@ import (
 
 	"github.com/edakit/eda/internal/clocktest"
 	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fastRetry keeps retries to milliseconds in tests.
@@ -26,15 +28,11 @@ func newTestBus(t testing.TB, name string, opts ...Option) *Bus {
 	t.Helper()
 	opts = append([]Option{WithRetryPolicy(fastRetry)}, opts...)
 	b, err := NewBus(name, opts...)
-	if err != nil {
-		t.Fatalf("NewBus: %v", err)
-	}
+	require.NoError(t, err, "NewBus")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("Close: %v", err)
-		}
+		assert.NoError(t, b.Close(ctx), "Close")
 	})
 	return b
 }
@@ -92,16 +90,12 @@ func drain(t testing.TB, b *Bus) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := b.Drain(ctx); err != nil {
-		t.Fatalf("Drain: %v", err)
-	}
+	require.NoError(t, b.Drain(ctx), "Drain")
 }
 
 func mustPutRule(t testing.TB, b *Bus, r Rule) {
 	t.Helper()
-	if err := b.PutRule(r); err != nil {
-		t.Fatalf("PutRule(%s): %v", r.Name, err)
-	}
+	require.NoError(t, b.PutRule(r), "PutRule(%s)", r.Name)
 }
 
 func orderEvent(id int, total float64) Event {
