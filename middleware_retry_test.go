@@ -98,29 +98,42 @@ func TestRetryStops(t *testing.T) {
 	})
 	t.Run("max age from first attempt", func(t *testing.T) {
 		c := clocktest.New(testEpoch)
-		f := &mwFlaky{n: 100}
+		var mu sync.Mutex
+		var starts []time.Time // the clock's time at each attempt
+		f := HandlerFunc(func(context.Context, Delivery) error {
+			mu.Lock()
+			starts = append(starts, c.Now())
+			mu.Unlock()
+			return errMWTest
+		})
 		p := RetryPolicy{MaxAttempts: 100, MaxAge: 3 * time.Second, MinBackoff: time.Second, MaxBackoff: time.Second}
 		done := make(chan error, 1)
 		go func() {
 			done <- Retry(p, WithMiddlewareClock(c))(f).Handle(context.Background(), mwTestDelivery("1"))
 		}()
-		// Each wait is below 1s, so attempts continue while the clock stays
-		// below 3s past the start, and at most a few run.
-		var err error
-	loop:
+		// Each wait is at most 1s, so attempts continue while the clock
+		// stays below 3s past the first. The clock jumps to each wait's end,
+		// so that every attempt reads the time it was scheduled for.
 		for {
-			select {
-			case err = <-done:
-				break loop
-			case <-time.After(time.Millisecond):
-				c.Advance(time.Second)
+			require.Eventually(t, func() bool { return c.Pending() > 0 || len(done) > 0 },
+				5*time.Second, 100*time.Microsecond, "a wait or the result")
+			if len(done) > 0 {
+				break
 			}
+			c.Next()
 		}
+		err := <-done
 		var re *RetryError
 		require.ErrorAs(t, err, &re, "a *RetryError")
 		assert.Equal(t, "max-age", re.Reason, "reason")
-		assert.GreaterOrEqual(t, re.Attempts, 1)
-		assert.LessOrEqual(t, re.Attempts, 4, "attempts within the age")
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Len(t, starts, re.Attempts, "attempts counted")
+		require.NotEmpty(t, starts)
+		assert.Equal(t, testEpoch, starts[0], "the age counts from the first attempt")
+		for i, at := range starts {
+			assert.Less(t, at.Sub(testEpoch), 3*time.Second, "attempt %d starts within the age", i+1)
+		}
 	})
 	t.Run("context ends while waiting", func(t *testing.T) {
 		c := clocktest.New(testEpoch)

@@ -126,6 +126,26 @@ func (c *Clock) Set(t time.Time) {
 	}
 }
 
+// Next moves the time to when the earliest pending timer is due and runs
+// the timers due by then, as Set does, so that each callback reads exactly
+// its timer's time. It reports whether a timer was pending; if none was,
+// the time stays as it is.
+func (c *Clock) Next() bool {
+	c.mu.Lock()
+	var first *Timer
+	for _, x := range c.timers {
+		if first == nil || x.when.Before(first.when) {
+			first = x
+		}
+	}
+	c.mu.Unlock()
+	if first == nil {
+		return false
+	}
+	c.Set(first.when)
+	return true
+}
+
 // Pending returns how many timers are waiting to fire.
 func (c *Clock) Pending() int {
 	c.mu.Lock()

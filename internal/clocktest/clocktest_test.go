@@ -70,3 +70,20 @@ func TestRequested(t *testing.T) {
 	i.Wait()
 	assert.Equal(t, []time.Duration{time.Hour}, i.Requested(), "instant clocks too")
 }
+
+func TestNext(t *testing.T) {
+	c := New(start)
+	assert.False(t, c.Next(), "no timer pending")
+	assert.Equal(t, start, c.Now(), "the time stays")
+	var got []time.Time
+	c.AfterFunc(2*time.Second, func() { got = append(got, c.Now()) })
+	c.AfterFunc(time.Second, func() { got = append(got, c.Now()) })
+	c.AfterFunc(time.Second, func() { got = append(got, c.Now()) })
+	require.True(t, c.Next())
+	assert.Equal(t, []time.Time{start.Add(time.Second), start.Add(time.Second)}, got, "both timers due at 1s, at their time")
+	assert.Equal(t, start.Add(time.Second), c.Now())
+	require.True(t, c.Next())
+	assert.Equal(t, start.Add(2*time.Second), c.Now())
+	assert.Len(t, got, 3)
+	assert.False(t, c.Next())
+}
