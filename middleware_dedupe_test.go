@@ -172,9 +172,7 @@ func TestDeduplicateExactlyOnceUnderLoad(t *testing.T) {
 	assert.Equal(t, int64(0), errs.Load(), "errors")
 	assert.Equal(t, ids, len(calls), "ids seen")
 	for id, n := range calls {
-		if n != 1 {
-			t.Errorf("id %s handled %d times", id, n)
-		}
+		assert.Equal(t, 1, n, "times id %s handled", id)
 	}
 }
 
@@ -307,9 +305,7 @@ func TestDeduplicateOneSuccessPerKey(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, ids, len(successes), "ids")
 	for id, n := range successes {
-		if n != 1 {
-			t.Errorf("id %s succeeded %d times", id, n)
-		}
+		assert.Equal(t, 1, n, "times id %s succeeded", id)
 	}
 	assert.Positive(t, failures.Load(), "failures happened")
 }
