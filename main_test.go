@@ -11,5 +11,7 @@ import (
 // that start goroutines also check their own with leaktest.Test.
 func TestMain(m *testing.M) { leaktest.Main(m) }
 
-// leakCheck is leaktest.Test under the name that bus_intake_test.go uses.
+// leakCheck is leaktest.Test under its former name, which tests that
+// others were editing when the check became one (bus_intake_test.go,
+// target_test.go, rule_targets_test.go) still use.
 var leakCheck = leaktest.Test
