@@ -4,13 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // busLedger records, per target and event, how the event ended, and fails
@@ -69,18 +76,18 @@ func (l *busLedger) HandleDeadLetter(_ context.Context, dl DeadLetter) {
 // their Timeout middleware and stall at random. At the end every accepted
 // event was delivered or dead-lettered exactly once at every target, no
 // attempt followed its success, and the Bus's statistics agree.
+//
+// It puts 5,000 events by default, so that go test ./... stays fast, and
+// 100,000 when asked: when -run names it (go test -run TestBusFaults .) or
+// EDA_FAULT_EVENTS gives a count (EDA_FAULT_EVENTS=100000 go test ./...).
 func TestBusFaults(t *testing.T) {
-	events := 100_000
-	if raceEnabled || testing.Short() {
-		events = 25_000
-	}
-	before := runtime.NumGoroutine()
+	events, err := faultEvents(flag.Lookup("test.run").Value.String(), os.Getenv("EDA_FAULT_EVENTS"))
+	require.NoError(t, err)
+	leaktest.Test(t)
 	l := &busLedger{t: t, ended: map[string]string{}, delivered: map[string]int{}, dead: map[string]int{}}
 	b, err := NewBus("faults", WithDeadLetter(l), WithQueueSize(256),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 4, MinBackoff: 100 * time.Microsecond, MaxBackoff: 2 * time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Every pattern matches every event put below, each in its own way.
 	patterns := []string{
 		`{"source":["faults"]}`,
@@ -139,8 +146,7 @@ func TestBusFaults(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				res, err := b.PutEvents(ctx, batch...)
 				cancel()
-				if err != nil {
-					t.Errorf("PutEvents: %v", err)
+				if !assert.NoError(t, err, "PutEvents") {
 					return
 				}
 				refused.Add(int64(res.FailedEntryCount))
@@ -151,16 +157,10 @@ func TestBusFaults(t *testing.T) {
 	wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := b.Close(ctx); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if refused.Load() != 0 {
-		t.Errorf("%d entries refused with a 5 s deadline", refused.Load())
-	}
+	require.NoError(t, b.Close(ctx), "Close")
+	assert.Zero(t, refused.Load(), "entries refused with a 5 s deadline")
 	acc := int(accepted.Load())
-	if acc != events {
-		t.Errorf("accepted %d of %d events", acc, events)
-	}
+	assert.Equal(t, events, acc, "accepted events")
 	st := b.Stats()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -168,30 +168,68 @@ func TestBusFaults(t *testing.T) {
 	for i := range patterns {
 		rule := fmt.Sprintf("r%d", i)
 		rs, ok := st.Rule(rule)
-		if !ok {
-			t.Fatalf("no stats for rule %s", rule)
-		}
+		require.True(t, ok, "stats for rule %s", rule)
 		for j := range targetsPerRule {
 			id := fmt.Sprintf("t%d", j)
 			k := rule + "/" + id
 			del, dl := l.delivered[k], l.dead[k]
 			delivered += del
 			dead += dl
-			if del+dl != acc {
-				t.Errorf("%s: accepted %d, delivered %d + dead-lettered %d = %d", k, acc, del, dl, del+dl)
-			}
+			assert.Equal(t, acc, del+dl, "%s: accepted events = delivered %d + dead-lettered %d", k, del, dl)
 			ts, ok := rs.Target(id)
-			if !ok {
-				t.Fatalf("no stats for target %s", k)
-			}
+			require.True(t, ok, "stats for target %s", k)
 			if ts.SuccessfulInvocationAttempts != uint64(del) || ts.DeadLetterInvocations != uint64(dl) || ts.InFlight != 0 {
 				t.Errorf("%s: stats %+v; the ledger counted %d delivered, %d dead-lettered", k, ts, del, dl)
 			}
 		}
 	}
-	if dead == 0 || delivered == 0 {
-		t.Errorf("delivered %d, dead-lettered %d: the faults did not bite", delivered, dead)
-	}
+	assert.Positive(t, delivered, "delivered")
+	assert.Positive(t, dead, "dead-lettered: the faults did not bite")
 	t.Logf("%d events × %d targets: %d delivered, %d dead-lettered", acc, len(patterns)*targetsPerRule, delivered, dead)
-	checkGoroutines(t, before)
+}
+
+// TestBusFaults's event counts: the default keeps go test ./... fast.
+const (
+	defaultFaultEvents = 5_000
+	fullFaultEvents    = 100_000
+)
+
+// faultEvents returns how many events TestBusFaults puts, given the -run
+// pattern and EDA_FAULT_EVENTS: the variable's count if it is set, the
+// full count if the pattern names the test, the default otherwise.
+func faultEvents(run, env string) (int, error) {
+	if env != "" {
+		n, err := strconv.Atoi(env)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("EDA_FAULT_EVENTS=%q: want a positive number of events", env)
+		}
+		return n, nil
+	}
+	if strings.Contains(run, "BusFaults") {
+		return fullFaultEvents, nil
+	}
+	return defaultFaultEvents, nil
+}
+
+func TestFaultEvents(t *testing.T) {
+	for _, c := range []struct {
+		run, env string
+		want     int
+	}{
+		{"", "", defaultFaultEvents},
+		{"TestBus", "", defaultFaultEvents},
+		{"TestBusFaults", "", fullFaultEvents},
+		{"^TestBusFaults$", "", fullFaultEvents},
+		{"Test.*|BusFaults", "", fullFaultEvents},
+		{"", "100000", 100_000},
+		{"TestBusFaults", "1234", 1234},
+	} {
+		got, err := faultEvents(c.run, c.env)
+		require.NoError(t, err, "run %q, env %q", c.run, c.env)
+		assert.Equal(t, c.want, got, "run %q, env %q", c.run, c.env)
+	}
+	for _, env := range []string{"0", "-5", "many", "1e5"} {
+		_, err := faultEvents("", env)
+		assert.ErrorContains(t, err, "EDA_FAULT_EVENTS", env)
+	}
 }

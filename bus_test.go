@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,55 +15,26 @@ import (
 	"time"
 
 	"github.com/edakit/eda/internal/clocktest"
+	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fastRetry keeps retries to milliseconds in tests.
 var fastRetry = RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
-
-// leakCheck fails t if goroutines started during the test outlive it.
-// Call it first: cleanups run last-registered first, so it runs after the
-// buses' Close.
-func leakCheck(t testing.TB) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() { checkGoroutines(t, before) })
-}
 
 // newTestBus returns a bus that is closed when the test ends.
 func newTestBus(t testing.TB, name string, opts ...Option) *Bus {
 	t.Helper()
 	opts = append([]Option{WithRetryPolicy(fastRetry)}, opts...)
 	b, err := NewBus(name, opts...)
-	if err != nil {
-		t.Fatalf("NewBus: %v", err)
-	}
+	require.NoError(t, err, "NewBus")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("Close: %v", err)
-		}
+		assert.NoError(t, b.Close(ctx), "Close")
 	})
 	return b
-}
-
-// checkGoroutines fails t if, within a second, the number of goroutines
-// does not fall back to at most before.
-func checkGoroutines(t testing.TB, before int) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= before {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Errorf("goroutines: %d after, %d before\n%s", n, before, buf)
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // recorder is a Handler that records its deliveries.
@@ -120,16 +90,12 @@ func drain(t testing.TB, b *Bus) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := b.Drain(ctx); err != nil {
-		t.Fatalf("Drain: %v", err)
-	}
+	require.NoError(t, b.Drain(ctx), "Drain")
 }
 
 func mustPutRule(t testing.TB, b *Bus, r Rule) {
 	t.Helper()
-	if err := b.PutRule(r); err != nil {
-		t.Fatalf("PutRule(%s): %v", r.Name, err)
-	}
+	require.NoError(t, b.PutRule(r), "PutRule(%s)", r.Name)
 }
 
 func orderEvent(id int, total float64) Event {
@@ -165,7 +131,7 @@ func TestNewBusValidates(t *testing.T) {
 }
 
 func TestPutEventsPartialFailure(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "orders", WithEntrySizeLimit(2300))
 	rec := &recorder{}
 	mustPutRule(t, b, Rule{Name: "all", EventPattern: `{"source":["com.example.orders"]}`,
@@ -295,7 +261,7 @@ func TestPutEventsAfterClose(t *testing.T) {
 // TestCascadeThreeHops: a handler puts events back into the bus, which
 // routes them to the next handler: OrderPlaced → OrderStored → Notified.
 func TestCascadeThreeHops(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "cascade", WithQueueSize(1), WithMaxConcurrency(1))
 	step := func(next string) Handler {
 		return HandlerFunc(func(ctx context.Context, d Delivery) error {
@@ -347,7 +313,7 @@ func TestCascadeThreeHops(t *testing.T) {
 // TestCascadeLoopIsStopped: a handler that puts every event back forever is
 // stopped by the hop limit.
 func TestCascadeLoopIsStopped(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "loop", WithMaxHops(4))
 	var calls atomic.Int64
 	refused := make(chan PutEventsResultEntry, 1)
@@ -386,7 +352,7 @@ func TestCascadeLoopIsStopped(t *testing.T) {
 // was being routed may have reached some targets: such extras are allowed,
 // but only for refused entries.)
 func TestCloseUnderLoad(t *testing.T) {
-	before := runtime.NumGoroutine()
+	leaktest.Test(t)
 	dl := &dlRecorder{}
 	b, err := NewBus("load", WithQueueSize(64), WithDeadLetter(dl),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 4, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}))
@@ -492,7 +458,6 @@ func TestCloseUnderLoad(t *testing.T) {
 		reasons[l.Reason]++
 	}
 	t.Logf("accepted %d events; dead letters by reason: %v", nAccepted.Load(), reasons)
-	checkGoroutines(t, before)
 }
 
 func TestDrainWaitsForRetries(t *testing.T) {
@@ -520,7 +485,7 @@ func TestDrainWaitsForRetries(t *testing.T) {
 }
 
 func TestPutEventsThrottlesWhenQueueStaysFull(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "full", WithQueueSize(1), WithMaxConcurrency(1))
 	release := make(chan struct{})
 	mustPutRule(t, b, Rule{Name: "slow", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{HandlerTarget("slow",
@@ -551,7 +516,7 @@ func TestPutEventsThrottlesWhenQueueStaysFull(t *testing.T) {
 // EventBridge's default policy (185 attempts, backoff up to minutes) run
 // at once on an instant clock.
 func TestBusWithFakeClock(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	t0 := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 	clk := clocktest.NewInstant(t0)
 	dl := &dlRecorder{}
@@ -622,7 +587,7 @@ func FuzzPutEventsDetail(f *testing.F) {
 // queues are empty, what is left is dead-lettered with reason "shutdown"
 // and Close says how many; still, every accepted event is accounted for.
 func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	dl := &dlRecorder{}
 	b, err := NewBus("deadline", WithDeadLetter(dl), WithQueueSize(1000), WithMaxConcurrency(1))
 	if err != nil {
@@ -674,7 +639,7 @@ func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
 // logger with the event id, bus, rule, target, reason, attempts and error,
 // and counted in the target's stats.
 func TestBusDefaultDeadLetterIsLoggedAndCounted(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	var buf bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))

@@ -14,14 +14,9 @@ import (
 
 	"github.com/edakit/eda/internal/clocktest"
 	"github.com/edakit/eda/internal/delivery"
-	"github.com/edakit/eda/internal/leaktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// TestMain fails the run if any test of the package leaves goroutines of
-// the module running (checked after all tests passed, with retries).
-func TestMain(m *testing.M) { leaktest.Main(m) }
 
 var testEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 

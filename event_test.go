@@ -1,12 +1,14 @@
 package eda
 
 import (
-	"bytes"
 	"encoding/json"
-	"reflect"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Sample events from the EventBridge documentation, in EventBridge's own
@@ -40,30 +42,16 @@ func TestEventJSONMatchesDocumentedSamples(t *testing.T) {
 	for _, tc := range docSampleEvents {
 		t.Run(tc.name, func(t *testing.T) {
 			var e Event
-			if err := json.Unmarshal([]byte(tc.json), &e); err != nil {
-				t.Fatalf("%s: %v", tc.doc, err)
-			}
-			if e.Time.Location() != time.UTC {
-				t.Errorf("time location %v, want UTC", e.Time.Location())
-			}
+			require.NoError(t, json.Unmarshal([]byte(tc.json), &e), tc.doc)
+			assert.Equal(t, time.UTC, e.Time.Location(), "time location")
 			got, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != tc.json {
-				t.Errorf("encoding/json output (%s)\n got %s\nwant %s", tc.doc, got, tc.json)
-			}
-			if fast := e.AppendJSON(nil); string(fast) != tc.json {
-				t.Errorf("AppendJSON output\n got %s\nwant %s", fast, tc.json)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.json, string(got), "encoding/json output (%s)", tc.doc)
+			assert.Equal(t, tc.json, string(e.AppendJSON(nil)), "AppendJSON output")
 			// Round trip: decode what we wrote, get the same event back.
 			var back Event
-			if err := json.Unmarshal(got, &back); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(e, back) {
-				t.Errorf("round trip\n got %+v\nwant %+v", back, e)
-			}
+			require.NoError(t, json.Unmarshal(got, &back))
+			assert.Equal(t, e, back, "round trip")
 		})
 	}
 }
@@ -84,19 +72,12 @@ func TestEventUnmarshalIndentedSample(t *testing.T) {
 	  "replay-name": "replay_archive"
 	}`
 	var e Event
-	if err := json.Unmarshal([]byte(doc), &e); err != nil {
-		t.Fatal(err)
-	}
-	if e.DetailType != "EC2 Instance State-change Notification" {
-		t.Errorf("detail-type %q", e.DetailType)
-	}
-	if want := time.Date(2017, 12, 22, 18, 43, 48, 0, time.UTC); !e.Time.Equal(want) {
-		t.Errorf("time %v, want %v", e.Time, want)
-	}
+	require.NoError(t, json.Unmarshal([]byte(doc), &e))
+	assert.Equal(t, "EC2 Instance State-change Notification", e.DetailType)
+	assert.True(t, e.Time.Equal(time.Date(2017, 12, 22, 18, 43, 48, 0, time.UTC)), "time %v", e.Time)
 	var detail map[string]string
-	if err := json.Unmarshal(e.Detail, &detail); err != nil || detail["state"] != "terminated" {
-		t.Errorf("detail %s (%v)", e.Detail, err)
-	}
+	require.NoError(t, json.Unmarshal(e.Detail, &detail), "detail %s", e.Detail)
+	assert.Equal(t, "terminated", detail["state"])
 }
 
 func TestEventMarshalDefaultsAndTime(t *testing.T) {
@@ -108,24 +89,15 @@ func TestEventMarshalDefaultsAndTime(t *testing.T) {
 		Time:       time.Date(2026, 5, 6, 9, 8, 7, 654321000, loc),
 	}
 	got, err := json.Marshal(e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// UTC with Z, whole seconds, version 0, [] and {} defaults.
 	want := `{"version":"0","id":"x","detail-type":"t","source":"s","account":"","time":"2026-05-06T07:08:07Z","region":"","resources":[],"detail":{}}`
-	if string(got) != want {
-		t.Errorf("\n got %s\nwant %s", got, want)
-	}
-	if _, err := json.Marshal(Event{Detail: json.RawMessage(`{"broken"`)}); err == nil {
-		t.Error("invalid detail: no error")
-	}
+	assert.Equal(t, want, string(got))
+	_, err = json.Marshal(Event{Detail: json.RawMessage(`{"broken"`)})
+	assert.Error(t, err, "invalid detail")
 	var bad Event
-	if err := json.Unmarshal([]byte(`{"time":"yesterday"}`), &bad); err == nil {
-		t.Error("bad time: no error")
-	}
-	if err := json.Unmarshal([]byte(`[1]`), &bad); err == nil {
-		t.Error("array: no error")
-	}
+	assert.Error(t, json.Unmarshal([]byte(`{"time":"yesterday"}`), &bad), "bad time")
+	assert.Error(t, json.Unmarshal([]byte(`[1]`), &bad), "array")
 }
 
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
@@ -135,17 +107,13 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	} {
 		got := appendJSONString(nil, s)
 		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("%q -> %s: %v", s, got, err)
-		}
+		require.NoError(t, json.Unmarshal(got, &back), "%q -> %s", s, got)
 		want, _ := json.Marshal(s)
 		var wantBack string
 		_ = json.Unmarshal(want, &wantBack)
-		if back != wantBack {
-			t.Errorf("%q decodes to %q, encoding/json's to %q", s, back, wantBack)
-		}
-		if !bytes.ContainsAny([]byte(s), "<>&") && string(want) != string(got) {
-			t.Errorf("%q: %s, encoding/json writes %s", s, got, want)
+		assert.Equal(t, wantBack, back, "%q decodes as encoding/json's encoding does", s)
+		if !strings.ContainsAny(s, "<>&") {
+			assert.Equal(t, string(want), string(got), "%q: encoding/json's bytes", s)
 		}
 	}
 }
@@ -154,13 +122,9 @@ func TestEntrySize(t *testing.T) {
 	// EventBridge: Time counts 14 bytes when set; Source, DetailType,
 	// Detail and every resource their UTF-8 bytes.
 	e := Event{Source: "src", DetailType: "dt", Detail: json.RawMessage(`{"a":1}`), Resources: []string{"r1", "ü"}}
-	if got := EntrySize(&e); got != 3+2+7+2+2 {
-		t.Errorf("EntrySize = %d, want %d", got, 3+2+7+2+2)
-	}
+	assert.Equal(t, 3+2+7+2+2, EntrySize(&e))
 	e.Time = time.Now()
-	if got := EntrySize(&e); got != 14+3+2+7+2+2 {
-		t.Errorf("EntrySize with time = %d, want %d", got, 14+3+2+7+2+2)
-	}
+	assert.Equal(t, 14+3+2+7+2+2, EntrySize(&e), "with time")
 }
 
 func BenchmarkEventAppendJSON(b *testing.B) {
@@ -186,9 +150,7 @@ func TestAppendTimeMatchesAppendFormat(t *testing.T) {
 		time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
 	} {
 		want := tm.UTC().AppendFormat(nil, timeLayout)
-		if got := appendTime(nil, tm); string(got) != string(want) {
-			t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
-		}
+		assert.Equal(t, string(want), string(appendTime(nil, tm)), "appendTime(%v)", tm)
 	}
 }
 
@@ -197,12 +159,8 @@ func TestEventIDsAreUniqueV4(t *testing.T) {
 	seen := make(map[string]bool, 10000)
 	for range 10000 {
 		id := src.newID()
-		if !uuidV4.MatchString(id) {
-			t.Fatalf("%q is not a version 4 UUID", id)
-		}
-		if seen[id] {
-			t.Fatalf("duplicate id %q", id)
-		}
+		require.Regexp(t, uuidV4, id, "a version 4 UUID")
+		require.False(t, seen[id], "duplicate id %q", id)
 		seen[id] = true
 	}
 }
@@ -210,12 +168,9 @@ func TestEventIDsAreUniqueV4(t *testing.T) {
 func TestEventJSONSizeHintIsEnough(t *testing.T) {
 	for _, tc := range docSampleEvents {
 		var e Event
-		if err := json.Unmarshal([]byte(tc.json), &e); err != nil {
-			t.Fatal(err)
-		}
-		if hint, n := e.jsonSizeHint(), len(e.AppendJSON(nil)); hint < n {
-			t.Errorf("%s: size hint %d < JSON length %d: AppendJSON would grow its buffer", tc.name, hint, n)
-		}
+		require.NoError(t, json.Unmarshal([]byte(tc.json), &e))
+		assert.GreaterOrEqual(t, e.jsonSizeHint(), len(e.AppendJSON(nil)),
+			"%s: a size hint below the JSON's length makes AppendJSON grow its buffer", tc.name)
 	}
 }
 
@@ -236,12 +191,10 @@ func FuzzEventJSON(f *testing.F) {
 			if !json.Valid(e.Detail) {
 				return // an invalid detail is refused, as it should be
 			}
-			t.Fatalf("Marshal: %v", err)
+			require.NoError(t, err, "Marshal")
 		}
 		var back Event
-		if err := json.Unmarshal(out, &back); err != nil {
-			t.Fatalf("our JSON does not decode: %v\n%s", err, out)
-		}
+		require.NoError(t, json.Unmarshal(out, &back), "our JSON does not decode:\n%s", out)
 		e.Time = e.Time.Truncate(time.Second)
 		if e.Version == "" {
 			e.Version = "0"
@@ -256,9 +209,7 @@ func FuzzEventJSON(f *testing.F) {
 		_ = json.Unmarshal(e.Detail, &d1)
 		_ = json.Unmarshal(back.Detail, &d2)
 		e.Detail, back.Detail = nil, nil
-		if !reflect.DeepEqual(d1, d2) {
-			t.Fatalf("detail changed: %v -> %v", d1, d2)
-		}
+		require.Equal(t, d1, d2, "detail changed")
 		if !utf8.ValidString(e.ID + e.Source + e.DetailType + e.Account + e.Region) {
 			return // invalid UTF-8 is replaced by U+FFFD, as encoding/json does
 		}
@@ -267,8 +218,6 @@ func FuzzEventJSON(f *testing.F) {
 				return
 			}
 		}
-		if !reflect.DeepEqual(e, back) {
-			t.Fatalf("round trip\n got %+v\nwant %+v", back, e)
-		}
+		require.Equal(t, e, back, "round trip")
 	})
 }

@@ -8,6 +8,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/clocktest"
+	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // mwScripted returns the next error of a script on each call (nil once it
@@ -58,7 +63,7 @@ func (g *mwGate) Handle(context.Context, Delivery) error {
 }
 
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
-	c := newMWFakeClock()
+	c := clocktest.New(testEpoch)
 	s := &mwScripted{}
 	h := CircuitBreaker(WithBreakerThreshold(3), WithBreakerOpenDuration(10*time.Second), WithMiddlewareClock(c))(s)
 	ctx := context.Background()
@@ -69,40 +74,40 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	for range 5 {
 		_ = h.Handle(ctx, d)
 	}
-	mwEqual(t, 5, s.count(), "closed: every call runs")
+	assert.Equal(t, 5, s.count(), "closed: every call runs")
 
 	// The third consecutive failure opens the breaker.
 	s.push(errMWTest)
-	mwErrIs(t, h.Handle(ctx, d), errMWTest, "third failure")
+	assert.ErrorIs(t, h.Handle(ctx, d), errMWTest, "third failure")
 	for range 3 {
-		mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
+		assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
 	}
-	mwEqual(t, 6, s.count(), "open: the handler is not called")
+	assert.Equal(t, 6, s.count(), "open: the handler is not called")
 
 	c.Advance(10*time.Second - time.Nanosecond)
-	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "still open")
+	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "still open")
 
 	// Half-open: a failed probe opens it again for the full duration.
 	c.Advance(time.Nanosecond)
 	s.push(errMWTest)
-	mwErrIs(t, h.Handle(ctx, d), errMWTest, "failed probe")
-	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open again")
+	assert.ErrorIs(t, h.Handle(ctx, d), errMWTest, "failed probe")
+	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open again")
 	c.Advance(5 * time.Second)
-	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open again, for the whole duration")
+	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open again, for the whole duration")
 	c.Advance(5 * time.Second)
 
 	// A successful probe closes it.
-	mwNoErr(t, h.Handle(ctx, d), "probe")
+	require.NoError(t, h.Handle(ctx, d), "probe")
 	s.push(errMWTest, errMWTest)
 	for range 2 {
-		mwErrIs(t, h.Handle(ctx, d), errMWTest, "closed again: failures counted from zero")
+		assert.ErrorIs(t, h.Handle(ctx, d), errMWTest, "closed again: failures counted from zero")
 	}
-	mwNoErr(t, h.Handle(ctx, d), "still closed")
+	require.NoError(t, h.Handle(ctx, d), "still closed")
 }
 
 func TestCircuitBreakerOneProbeAtATime(t *testing.T) {
-	mwCheckNoLeak(t)
-	c := newMWFakeClock()
+	leaktest.Test(t)
+	c := clocktest.New(testEpoch)
 	g := newMWGate()
 	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithBreakerProbes(2), WithMiddlewareClock(c))(g)
 	ctx := context.Background()
@@ -116,22 +121,22 @@ func TestCircuitBreakerOneProbeAtATime(t *testing.T) {
 	first := call()
 	<-g.entered
 	g.release <- errMWTest
-	mwErrIs(t, <-first, errMWTest, "failure opens")
-	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
+	assert.ErrorIs(t, <-first, errMWTest, "failure opens")
+	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
 
 	c.Advance(time.Second)
 	probe := call()
 	<-g.entered
-	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "half-open with a probe in flight")
+	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "half-open with a probe in flight")
 	g.release <- nil
-	mwNoErr(t, <-probe, "first probe")
+	require.NoError(t, <-probe, "first probe")
 
 	// Two probes are needed: still half-open, one probe at a time.
 	probe = call()
 	<-g.entered
-	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "second probe in flight")
+	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "second probe in flight")
 	g.release <- nil
-	mwNoErr(t, <-probe, "second probe")
+	require.NoError(t, <-probe, "second probe")
 
 	// Closed: calls run concurrently.
 	a, b := call(), call()
@@ -139,12 +144,12 @@ func TestCircuitBreakerOneProbeAtATime(t *testing.T) {
 	<-g.entered
 	g.release <- nil
 	g.release <- nil
-	mwNoErr(t, <-a, "a")
-	mwNoErr(t, <-b, "b")
+	require.NoError(t, <-a, "a")
+	require.NoError(t, <-b, "b")
 }
 
 func TestCircuitBreakerWhatCounts(t *testing.T) {
-	c := newMWFakeClock()
+	c := clocktest.New(testEpoch)
 	mk := func(h Handler) Handler {
 		return CircuitBreaker(WithBreakerThreshold(2), WithMiddlewareClock(c))(h)
 	}
@@ -157,7 +162,7 @@ func TestCircuitBreakerWhatCounts(t *testing.T) {
 		for range 5 {
 			_ = h.Handle(context.Background(), d)
 		}
-		mwNoErr(t, h.Handle(context.Background(), d), "still closed")
+		require.NoError(t, h.Handle(context.Background(), d), "still closed")
 	})
 	t.Run("cancelled calls count as nothing", func(t *testing.T) {
 		s := &mwScripted{}
@@ -165,37 +170,38 @@ func TestCircuitBreakerWhatCounts(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		s.push(errMWTest, context.Canceled, context.Canceled, context.Canceled)
-		mwErrIs(t, h.Handle(context.Background(), d), errMWTest, "first counted failure")
+		assert.ErrorIs(t, h.Handle(context.Background(), d), errMWTest, "first counted failure")
 		for range 3 {
-			mwErrIs(t, h.Handle(ctx, d), context.Canceled, "withdrawn call")
+			assert.ErrorIs(t, h.Handle(ctx, d), context.Canceled, "withdrawn call")
 		}
 		s.push(errMWTest)
-		mwErrIs(t, h.Handle(context.Background(), d), errMWTest, "second counted failure")
-		mwEqual(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two counted failures")
+		assert.ErrorIs(t, h.Handle(context.Background(), d), errMWTest, "second counted failure")
+		assert.Equal(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two counted failures")
 	})
 	t.Run("deadlines are failures", func(t *testing.T) {
 		h := mk(HandlerFunc(func(ctx context.Context, _ Delivery) error { <-ctx.Done(); return ctx.Err() }))
 		h = Timeout(time.Millisecond)(h)
 		for range 2 {
-			mwErrIs(t, h.Handle(context.Background(), d), context.DeadlineExceeded, "timeout")
+			assert.ErrorIs(t, h.Handle(context.Background(), d), context.DeadlineExceeded, "timeout")
 		}
-		mwEqual(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two timeouts")
+		assert.Equal(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two timeouts")
 	})
 	t.Run("panics are failures", func(t *testing.T) {
 		h := Recover()(mk(HandlerFunc(func(context.Context, Delivery) error { panic("boom") })))
 		for range 2 {
 			err := h.Handle(context.Background(), d)
-			mwTrue(t, err != nil && err != ErrCircuitOpen, "the panic passes through the breaker")
+			assert.Error(t, err)
+			assert.NotErrorIs(t, err, ErrCircuitOpen, "the panic passes through the breaker")
 		}
-		mwEqual(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two panics")
+		assert.Equal(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two panics")
 	})
 }
 
 // TestCircuitBreakerIgnoresStaleResults: a call admitted while closed that
 // returns after the breaker moved on must not decide the half-open state.
 func TestCircuitBreakerIgnoresStaleResults(t *testing.T) {
-	mwCheckNoLeak(t)
-	c := newMWFakeClock()
+	leaktest.Test(t)
+	c := clocktest.New(testEpoch)
 	g := newMWGate()
 	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithMiddlewareClock(c))(g)
 	ctx := context.Background()
@@ -215,12 +221,12 @@ func TestCircuitBreakerIgnoresStaleResults(t *testing.T) {
 	select {
 	case err := <-slow:
 		slowDone = true
-		mwErrIs(t, err, errMWTest, "slow")
+		assert.ErrorIs(t, err, errMWTest, "slow")
 	case err := <-fail:
 		failDone = true
-		mwErrIs(t, err, errMWTest, "fail")
+		assert.ErrorIs(t, err, errMWTest, "fail")
 	}
-	mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
+	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
 	c.Advance(time.Second)
 	probe := call()
 	<-g.entered
@@ -234,24 +240,24 @@ func TestCircuitBreakerIgnoresStaleResults(t *testing.T) {
 	}
 	select {
 	case err := <-stale:
-		mwNoErr(t, err, "stale call")
-		mwEqual(t, ErrCircuitOpen, h.Handle(ctx, d), "the stale success did not close the breaker")
+		require.NoError(t, err, "stale call")
+		assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "the stale success did not close the breaker")
 		g.release <- nil
-		mwNoErr(t, <-probe, "probe")
+		require.NoError(t, <-probe, "probe")
 	case err := <-probe:
 		// The gate released the probe instead; release the stale one.
-		mwNoErr(t, err, "probe")
+		require.NoError(t, err, "probe")
 		g.release <- nil
-		mwNoErr(t, <-stale, "stale call")
+		require.NoError(t, <-stale, "stale call")
 	}
 	closed := call()
 	<-g.entered
 	g.release <- nil
-	mwNoErr(t, <-closed, "closed after the probe")
+	require.NoError(t, <-closed, "closed after the probe")
 }
 
 func TestCircuitBreakerConcurrent(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	var calls, open atomic.Int64
 	h := CircuitBreaker(WithBreakerThreshold(3), WithBreakerOpenDuration(50*time.Microsecond))(
 		HandlerFunc(func(context.Context, Delivery) error {
@@ -272,27 +278,27 @@ func TestCircuitBreakerConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	mwEqual(t, int64(16*500), calls.Load()+open.Load(), "every call either ran or was refused")
-	mwTrue(t, calls.Load() > 0, "calls ran")
+	assert.Equal(t, int64(16*500), calls.Load()+open.Load(), "every call either ran or was refused")
+	assert.Positive(t, calls.Load(), "calls ran")
 }
 
 // TestCircuitBreakerWithdrawnProbe: a probe whose caller withdrew decides
 // nothing, and the next call becomes the probe.
 func TestCircuitBreakerWithdrawnProbe(t *testing.T) {
-	c := newMWFakeClock()
+	c := clocktest.New(testEpoch)
 	s := &mwScripted{}
 	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithMiddlewareClock(c))(s)
 	d := mwTestDelivery("1")
 	s.push(errMWTest)
-	mwErrIs(t, h.Handle(context.Background(), d), errMWTest, "failure opens")
+	assert.ErrorIs(t, h.Handle(context.Background(), d), errMWTest, "failure opens")
 	c.Advance(time.Second)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s.push(context.Canceled)
-	mwErrIs(t, h.Handle(ctx, d), context.Canceled, "withdrawn probe")
+	assert.ErrorIs(t, h.Handle(ctx, d), context.Canceled, "withdrawn probe")
 	s.push(errMWTest)
-	mwErrIs(t, h.Handle(context.Background(), d), errMWTest, "the next call is the probe, and fails")
-	mwEqual(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open again")
-	mwEqual(t, 3, s.count(), "calls")
+	assert.ErrorIs(t, h.Handle(context.Background(), d), errMWTest, "the next call is the probe, and fails")
+	assert.Equal(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open again")
+	assert.Equal(t, 3, s.count(), "calls")
 }

@@ -9,34 +9,39 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/clocktest"
+	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDeduplicateSkipsHandled(t *testing.T) {
-	c := newMWFakeClock()
+	c := clocktest.New(testEpoch)
 	s := &mwScripted{}
 	h := Deduplicate(time.Minute, WithMiddlewareClock(c))(s)
 	ctx := context.Background()
 
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "first")
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "duplicate")
-	mwEqual(t, 1, s.count(), "the duplicate is skipped")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "first")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "duplicate")
+	assert.Equal(t, 1, s.count(), "the duplicate is skipped")
 
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("b")), "another id")
-	mwEqual(t, 2, s.count(), "another id runs")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("b")), "another id")
+	assert.Equal(t, 2, s.count(), "another id runs")
 
 	other := mwTestDelivery("a")
 	other.Destination = "second-target"
-	mwNoErr(t, h.Handle(ctx, other), "same id, other destination")
-	mwEqual(t, 3, s.count(), "the default key tells destinations apart")
+	require.NoError(t, h.Handle(ctx, other), "same id, other destination")
+	assert.Equal(t, 3, s.count(), "the default key tells destinations apart")
 
 	c.Advance(time.Minute - time.Nanosecond)
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "within the ttl")
-	mwEqual(t, 3, s.count(), "still remembered")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "within the ttl")
+	assert.Equal(t, 3, s.count(), "still remembered")
 	c.Advance(time.Nanosecond)
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "after the ttl")
-	mwEqual(t, 4, s.count(), "forgotten after the ttl")
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "remembered again")
-	mwEqual(t, 4, s.count(), "remembered again")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "after the ttl")
+	assert.Equal(t, 4, s.count(), "forgotten after the ttl")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "remembered again")
+	assert.Equal(t, 4, s.count(), "remembered again")
 }
 
 func TestDeduplicateForgetsFailures(t *testing.T) {
@@ -44,11 +49,11 @@ func TestDeduplicateForgetsFailures(t *testing.T) {
 	h := Deduplicate(time.Minute)(s)
 	ctx := context.Background()
 	s.push(errMWTest, Permanent(errMWTest))
-	mwErrIs(t, h.Handle(ctx, mwTestDelivery("a")), errMWTest, "failure")
-	mwErrIs(t, h.Handle(ctx, mwTestDelivery("a")), errMWTest, "retry runs and fails permanently")
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "retry runs and succeeds")
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("a")), "duplicate")
-	mwEqual(t, 3, s.count(), "calls")
+	assert.ErrorIs(t, h.Handle(ctx, mwTestDelivery("a")), errMWTest, "failure")
+	assert.ErrorIs(t, h.Handle(ctx, mwTestDelivery("a")), errMWTest, "retry runs and fails permanently")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "retry runs and succeeds")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "duplicate")
+	assert.Equal(t, 3, s.count(), "calls")
 
 	// A panic forgets the key too, and passes through.
 	panicking := true
@@ -59,11 +64,11 @@ func TestDeduplicateForgetsFailures(t *testing.T) {
 		return nil
 	}))
 	func() {
-		defer func() { mwTrue(t, recover() == "boom", "the panic passes") }()
+		defer func() { assert.Equal(t, "boom", recover(), "the panic passes") }()
 		_ = h.Handle(ctx, mwTestDelivery("p"))
 	}()
 	panicking = false
-	mwNoErr(t, h.Handle(ctx, mwTestDelivery("p")), "after a panic the delivery runs again")
+	require.NoError(t, h.Handle(ctx, mwTestDelivery("p")), "after a panic the delivery runs again")
 }
 
 func TestDeduplicateKeys(t *testing.T) {
@@ -73,20 +78,20 @@ func TestDeduplicateKeys(t *testing.T) {
 	first := mwTestDelivery("a")
 	second := mwTestDelivery("a")
 	second.Router, second.Rule, second.Destination = "other-bus", "other-rule", "other-target"
-	mwNoErr(t, h.Handle(ctx, first), "first")
-	mwNoErr(t, h.Handle(ctx, second), "second")
-	mwEqual(t, 1, s.count(), "keyed by ID alone, one call in all")
+	require.NoError(t, h.Handle(ctx, first), "first")
+	require.NoError(t, h.Handle(ctx, second), "second")
+	assert.Equal(t, 1, s.count(), "keyed by ID alone, one call in all")
 
 	s = &mwScripted{}
 	h = Deduplicate(time.Minute)(s)
 	for range 3 {
-		mwNoErr(t, h.Handle(ctx, mwTestDelivery("")), "empty id")
+		require.NoError(t, h.Handle(ctx, mwTestDelivery("")), "empty id")
 	}
-	mwEqual(t, 3, s.count(), "an empty key is not deduplicated")
+	assert.Equal(t, 3, s.count(), "an empty key is not deduplicated")
 }
 
 func TestDeduplicateConcurrentDuplicates(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name      string
@@ -113,12 +118,12 @@ func TestDeduplicateConcurrentDuplicates(t *testing.T) {
 			case <-time.After(20 * time.Millisecond):
 			}
 			g.release <- tc.first
-			mwEqual(t, tc.first, <-first, "first result")
+			assert.Equal(t, tc.first, <-first, "first result")
 			if tc.wantCalls == 2 {
 				<-g.entered
 				g.release <- nil
 			}
-			mwNoErr(t, <-second, "duplicate result")
+			require.NoError(t, <-second, "duplicate result")
 		})
 	}
 
@@ -131,16 +136,16 @@ func TestDeduplicateConcurrentDuplicates(t *testing.T) {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
 		defer cancel()
 		err := h.Handle(wctx, mwTestDelivery("a"))
-		mwErrIs(t, err, context.DeadlineExceeded, "the waiting duplicate gives up")
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "the waiting duplicate gives up")
 		g.release <- nil
-		mwNoErr(t, <-first, "first")
+		require.NoError(t, <-first, "first")
 	})
 }
 
 // TestDeduplicateExactlyOnceUnderLoad runs many goroutines delivering the
 // same IDs at once; with every call succeeding, each ID runs exactly once.
 func TestDeduplicateExactlyOnceUnderLoad(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	var mu sync.Mutex
 	calls := map[string]int{}
 	h := Deduplicate(time.Hour)(HandlerFunc(func(_ context.Context, d Delivery) error {
@@ -164,12 +169,10 @@ func TestDeduplicateExactlyOnceUnderLoad(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	mwEqual(t, int64(0), errs.Load(), "errors")
-	mwEqual(t, ids, len(calls), "ids seen")
+	assert.Equal(t, int64(0), errs.Load(), "errors")
+	assert.Equal(t, ids, len(calls), "ids seen")
 	for id, n := range calls {
-		if n != 1 {
-			t.Errorf("id %s handled %d times", id, n)
-		}
+		assert.Equal(t, 1, n, "times id %s handled", id)
 	}
 }
 
@@ -204,56 +207,57 @@ func TestDeduplicateBoundedMemory(t *testing.T) {
 	ok := HandlerFunc(func(context.Context, Delivery) error { return nil })
 
 	t.Run("expiry", func(t *testing.T) {
-		c := newMWFakeClock()
+		c := clocktest.New(testEpoch)
 		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c)})
 		s := newMWDedup(time.Minute, &cfg)
 		for i := range 1000 {
-			mwNoErr(t, s.handle(ctx, mwTestDelivery(fmt.Sprint("old", i)), ok), "handle")
+			require.NoError(t, s.handle(ctx, mwTestDelivery(fmt.Sprint("old", i)), ok), "handle")
 		}
 		keys, queued := mwDedupSize(s)
-		mwEqual(t, 1000, keys, "keys remembered")
-		mwEqual(t, 1000, queued, "keys queued")
+		assert.Equal(t, 1000, keys, "keys remembered")
+		assert.Equal(t, 1000, queued, "keys queued")
 		c.Advance(time.Minute)
 		for _, id := range mwIDPerShard(s, "new") {
-			mwNoErr(t, s.handle(ctx, mwTestDelivery(id), ok), "handle")
+			require.NoError(t, s.handle(ctx, mwTestDelivery(id), ok), "handle")
 		}
 		keys, queued = mwDedupSize(s)
-		mwEqual(t, mwDedupShards, keys, "expired keys swept by later calls")
-		mwEqual(t, mwDedupShards, queued, "queue swept")
+		assert.Equal(t, mwDedupShards, keys, "expired keys swept by later calls")
+		assert.Equal(t, mwDedupShards, queued, "queue swept")
 	})
 	t.Run("capacity", func(t *testing.T) {
-		c := newMWFakeClock()
+		c := clocktest.New(testEpoch)
 		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c), WithDedupCapacity(64)})
 		s := newMWDedup(time.Hour, &cfg)
 		for i := range 10_000 {
-			mwNoErr(t, s.handle(ctx, mwTestDelivery(fmt.Sprint(i)), ok), "handle")
+			require.NoError(t, s.handle(ctx, mwTestDelivery(fmt.Sprint(i)), ok), "handle")
 		}
 		keys, queued := mwDedupSize(s)
-		mwTrue(t, keys <= 64 && queued <= 64, fmt.Sprintf("at most 64 keys (have %d, %d queued)", keys, queued))
+		assert.LessOrEqual(t, keys, 64, "keys")
+		assert.LessOrEqual(t, queued, 64, "queued keys")
 		for i := range s.shards {
-			mwTrue(t, cap(s.shards[i].fifo) <= 256, "queue storage stays small")
+			assert.LessOrEqual(t, cap(s.shards[i].fifo), 256, "queue storage stays small")
 		}
 		// The newest key is remembered; the oldest was forgotten.
 		calls := 0
 		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
-		mwNoErr(t, s.handle(ctx, mwTestDelivery("9999"), count), "newest")
-		mwNoErr(t, s.handle(ctx, mwTestDelivery("0"), count), "oldest")
-		mwEqual(t, 1, calls, "only the oldest runs again")
+		require.NoError(t, s.handle(ctx, mwTestDelivery("9999"), count), "newest")
+		require.NoError(t, s.handle(ctx, mwTestDelivery("0"), count), "oldest")
+		assert.Equal(t, 1, calls, "only the oldest runs again")
 	})
 	t.Run("re-remembered key", func(t *testing.T) {
 		// A key handled, expired and handled again leaves a stale queue item
 		// behind; dropping it must not forget the new entry.
-		c := newMWFakeClock()
+		c := clocktest.New(testEpoch)
 		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c)})
 		s := newMWDedup(time.Minute, &cfg)
-		mwNoErr(t, s.handle(ctx, mwTestDelivery("k"), ok), "first")
+		require.NoError(t, s.handle(ctx, mwTestDelivery("k"), ok), "first")
 		c.Advance(time.Minute)
 		calls := 0
 		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
-		mwNoErr(t, s.handle(ctx, mwTestDelivery("k"), count), "again")
+		require.NoError(t, s.handle(ctx, mwTestDelivery("k"), count), "again")
 		c.Advance(30 * time.Second)
-		mwNoErr(t, s.handle(ctx, mwTestDelivery("k"), count), "duplicate")
-		mwEqual(t, 1, calls, "remembered again")
+		require.NoError(t, s.handle(ctx, mwTestDelivery("k"), count), "duplicate")
+		assert.Equal(t, 1, calls, "remembered again")
 	})
 	t.Run("zero ttl remembers nothing", func(t *testing.T) {
 		cfg := newMWConfig(nil)
@@ -261,11 +265,11 @@ func TestDeduplicateBoundedMemory(t *testing.T) {
 		calls := 0
 		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
 		for range 3 {
-			mwNoErr(t, s.handle(ctx, mwTestDelivery("k"), count), "handle")
+			require.NoError(t, s.handle(ctx, mwTestDelivery("k"), count), "handle")
 		}
-		mwEqual(t, 3, calls, "every call runs")
+		assert.Equal(t, 3, calls, "every call runs")
 		keys, queued := mwDedupSize(s)
-		mwEqual(t, 0, keys+queued, "nothing kept")
+		assert.Equal(t, 0, keys+queued, "nothing kept")
 	})
 }
 
@@ -273,7 +277,7 @@ func TestDeduplicateBoundedMemory(t *testing.T) {
 // once, each retrying until it gets nil, through a handler that fails at
 // random: every ID must succeed exactly once, whatever the interleaving.
 func TestDeduplicateOneSuccessPerKey(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	var mu sync.Mutex
 	successes := map[string]int{}
 	var failures atomic.Int64
@@ -299,11 +303,9 @@ func TestDeduplicateOneSuccessPerKey(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	mwEqual(t, ids, len(successes), "ids")
+	assert.Equal(t, ids, len(successes), "ids")
 	for id, n := range successes {
-		if n != 1 {
-			t.Errorf("id %s succeeded %d times", id, n)
-		}
+		assert.Equal(t, 1, n, "times id %s succeeded", id)
 	}
-	mwTrue(t, failures.Load() > 0, "failures happened")
+	assert.Positive(t, failures.Load(), "failures happened")
 }

@@ -2,13 +2,17 @@ package eda
 
 import (
 	"context"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/clocktest"
+	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // mwFlaky fails its first n calls with errMWTest, then succeeds.
@@ -25,8 +29,8 @@ func (f *mwFlaky) Handle(context.Context, Delivery) error {
 }
 
 func TestRetrySucceedsAfterBackoff(t *testing.T) {
-	mwCheckNoLeak(t)
-	c := newMWFakeClock()
+	leaktest.Test(t)
+	c := clocktest.New(testEpoch)
 	p := RetryPolicy{MaxAttempts: 5, MinBackoff: time.Second, MaxBackoff: 3 * time.Second}
 	f := &mwFlaky{n: 3}
 	h := Retry(p, WithMiddlewareClock(c))(f)
@@ -34,115 +38,129 @@ func TestRetrySucceedsAfterBackoff(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- h.Handle(context.Background(), mwTestDelivery("1")) }()
 	for i := 1; i <= 3; i++ {
-		mwWaitPending(t, c, 1)
-		mwEqual(t, int32(i), f.calls.Load(), "calls before the wait")
+		require.True(t, c.WaitForTimers(1, 5*time.Second), "a pending timer")
+		assert.Equal(t, int32(i), f.calls.Load(), "calls before the wait")
 		c.Advance(mwBackoffCeiling(mwNormalizeRetry(p), i))
 	}
-	mwNoErr(t, <-done, "retry")
-	mwEqual(t, int32(4), f.calls.Load(), "calls")
+	require.NoError(t, <-done, "retry")
+	assert.Equal(t, int32(4), f.calls.Load(), "calls")
 
 	// The waits were drawn below the ceilings 1s, 2s, 3s (capped).
 	waits := c.Requested()
-	mwMust(t, len(waits) == 3, "three waits")
+	require.Len(t, waits, 3, "three waits")
 	for i, w := range waits {
 		ceiling := []time.Duration{time.Second, 2 * time.Second, 3 * time.Second}[i]
-		mwTrue(t, w >= 0 && w < ceiling, "wait within its ceiling")
+		assert.True(t, w >= 0 && w < ceiling, "wait within its ceiling")
 	}
 }
 
 func TestRetryStops(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	fast := RetryPolicy{MaxAttempts: 3, MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}
 
 	t.Run("max attempts", func(t *testing.T) {
 		f := &mwFlaky{n: 100}
 		err := Retry(fast)(f).Handle(context.Background(), mwTestDelivery("1"))
 		var re *RetryError
-		mwMust(t, errors.As(err, &re), "a *RetryError")
-		mwEqual(t, 3, re.Attempts, "attempts")
-		mwEqual(t, "max-attempts", re.Reason, "reason")
-		mwErrIs(t, err, errMWTest, "last error reachable")
-		mwEqual(t, int32(3), f.calls.Load(), "calls")
-		mwEqual(t, "eda: retry gave up after 3 attempts (max-attempts): handler failed", err.Error(), "message")
+		require.ErrorAs(t, err, &re, "a *RetryError")
+		assert.Equal(t, 3, re.Attempts, "attempts")
+		assert.Equal(t, "max-attempts", re.Reason, "reason")
+		assert.ErrorIs(t, err, errMWTest, "last error reachable")
+		assert.Equal(t, int32(3), f.calls.Load(), "calls")
+		assert.Equal(t, "eda: retry gave up after 3 attempts (max-attempts): handler failed", err.Error(), "message")
 	})
 	t.Run("one attempt", func(t *testing.T) {
 		f := &mwFlaky{n: 100}
 		err := Retry(RetryPolicy{MaxAttempts: 1})(f).Handle(context.Background(), mwTestDelivery("1"))
-		mwErrIs(t, err, errMWTest, "error")
-		mwEqual(t, int32(1), f.calls.Load(), "calls")
+		assert.ErrorIs(t, err, errMWTest, "error")
+		assert.Equal(t, int32(1), f.calls.Load(), "calls")
 	})
 	t.Run("permanent", func(t *testing.T) {
 		calls := 0
 		perm := Permanent(errMWTest)
 		h := Retry(fast)(HandlerFunc(func(context.Context, Delivery) error { calls++; return perm }))
 		err := h.Handle(context.Background(), mwTestDelivery("1"))
-		mwEqual(t, perm, err, "permanent error returned as it is")
-		mwEqual(t, 1, calls, "calls")
+		assert.Equal(t, perm, err, "permanent error returned as it is")
+		assert.Equal(t, 1, calls, "calls")
 	})
 	t.Run("max age", func(t *testing.T) {
-		c := newMWFakeClock()
+		c := clocktest.New(testEpoch)
 		f := &mwFlaky{n: 100}
 		d := mwTestDelivery("1")
 		d.Time = c.Now().Add(-time.Hour) // accepted an hour ago
 		p := RetryPolicy{MaxAttempts: 10, MaxAge: time.Hour}
 		err := Retry(p, WithMiddlewareClock(c))(f).Handle(context.Background(), d)
 		var re *RetryError
-		mwMust(t, errors.As(err, &re), "a *RetryError")
-		mwEqual(t, "max-age", re.Reason, "reason")
-		mwEqual(t, 1, re.Attempts, "attempts")
-		mwEqual(t, 0, len(c.Requested()), "no wait")
+		require.ErrorAs(t, err, &re, "a *RetryError")
+		assert.Equal(t, "max-age", re.Reason, "reason")
+		assert.Equal(t, 1, re.Attempts, "attempts")
+		assert.Empty(t, c.Requested(), "no wait")
 	})
 	t.Run("max age from first attempt", func(t *testing.T) {
-		c := newMWFakeClock()
-		f := &mwFlaky{n: 100}
+		c := clocktest.New(testEpoch)
+		var mu sync.Mutex
+		var starts []time.Time // the clock's time at each attempt
+		f := HandlerFunc(func(context.Context, Delivery) error {
+			mu.Lock()
+			starts = append(starts, c.Now())
+			mu.Unlock()
+			return errMWTest
+		})
 		p := RetryPolicy{MaxAttempts: 100, MaxAge: 3 * time.Second, MinBackoff: time.Second, MaxBackoff: time.Second}
 		done := make(chan error, 1)
 		go func() {
 			done <- Retry(p, WithMiddlewareClock(c))(f).Handle(context.Background(), mwTestDelivery("1"))
 		}()
-		// Each wait is below 1s, so attempts continue while the clock stays
-		// below 3s past the start, and at most a few run.
-		var err error
-	loop:
+		// Each wait is at most 1s, so attempts continue while the clock
+		// stays below 3s past the first. The clock jumps to each wait's end,
+		// so that every attempt reads the time it was scheduled for.
 		for {
-			select {
-			case err = <-done:
-				break loop
-			case <-time.After(time.Millisecond):
-				c.Advance(time.Second)
+			require.Eventually(t, func() bool { return c.Pending() > 0 || len(done) > 0 },
+				5*time.Second, 100*time.Microsecond, "a wait or the result")
+			if len(done) > 0 {
+				break
 			}
+			c.Next()
 		}
+		err := <-done
 		var re *RetryError
-		mwMust(t, errors.As(err, &re), "a *RetryError")
-		mwEqual(t, "max-age", re.Reason, "reason")
-		mwTrue(t, re.Attempts >= 1 && re.Attempts <= 4, "attempts within the age")
+		require.ErrorAs(t, err, &re, "a *RetryError")
+		assert.Equal(t, "max-age", re.Reason, "reason")
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Len(t, starts, re.Attempts, "attempts counted")
+		require.NotEmpty(t, starts)
+		assert.Equal(t, testEpoch, starts[0], "the age counts from the first attempt")
+		for i, at := range starts {
+			assert.Less(t, at.Sub(testEpoch), 3*time.Second, "attempt %d starts within the age", i+1)
+		}
 	})
 	t.Run("context ends while waiting", func(t *testing.T) {
-		c := newMWFakeClock()
+		c := clocktest.New(testEpoch)
 		f := &mwFlaky{n: 100}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
 			done <- Retry(RetryPolicy{MaxAttempts: 10}, WithMiddlewareClock(c))(f).Handle(ctx, mwTestDelivery("1"))
 		}()
-		mwWaitPending(t, c, 1)
+		require.True(t, c.WaitForTimers(1, 5*time.Second), "a pending timer")
 		cancel()
 		err := <-done
 		var re *RetryError
-		mwMust(t, errors.As(err, &re), "a *RetryError")
-		mwEqual(t, "context", re.Reason, "reason")
-		mwErrIs(t, err, context.Canceled, "context error reachable")
-		mwErrIs(t, err, errMWTest, "handler error reachable")
-		mwEqual(t, 0, c.Pending(), "timer stopped")
-		mwEqual(t, int32(1), f.calls.Load(), "calls")
+		require.ErrorAs(t, err, &re, "a *RetryError")
+		assert.Equal(t, "context", re.Reason, "reason")
+		assert.ErrorIs(t, err, context.Canceled, "context error reachable")
+		assert.ErrorIs(t, err, errMWTest, "handler error reachable")
+		assert.Equal(t, 0, c.Pending(), "timer stopped")
+		assert.Equal(t, int32(1), f.calls.Load(), "calls")
 	})
 	t.Run("context ended during attempt", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		calls := 0
 		h := HandlerFunc(func(ctx context.Context, _ Delivery) error { calls++; cancel(); return ctx.Err() })
 		err := Retry(fast)(h).Handle(ctx, mwTestDelivery("1"))
-		mwErrIs(t, err, context.Canceled, "context error")
-		mwEqual(t, 1, calls, "no further attempt")
+		assert.ErrorIs(t, err, context.Canceled, "context error")
+		assert.Equal(t, 1, calls, "no further attempt")
 	})
 }
 
@@ -158,45 +176,45 @@ func TestRetryKeepsDelivery(t *testing.T) {
 	d := mwTestDelivery("x")
 	d.Attempt = 7
 	p := RetryPolicy{MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}
-	mwNoErr(t, Retry(p)(h).Handle(context.Background(), d), "retry")
+	require.NoError(t, Retry(p)(h).Handle(context.Background(), d), "retry")
 	for _, s := range seen {
-		mwEqual(t, d, s, "every attempt sees the same delivery")
+		assert.Equal(t, d, s, "every attempt sees the same delivery")
 	}
 }
 
 func TestRetryBackoff(t *testing.T) {
 	def := mwNormalizeRetry(RetryPolicy{})
-	mwEqual(t, RetryPolicy{MaxAttempts: 185, MaxAge: 24 * time.Hour, MinBackoff: time.Second, MaxBackoff: 3 * time.Minute}, def, "defaults")
-	mwEqual(t, def, mwNormalizeRetry(RetryPolicy{MaxAttempts: -1, MaxAge: -1, MinBackoff: -1, MaxBackoff: -1}), "negative means default")
-	mwEqual(t, 5*time.Minute, mwNormalizeRetry(RetryPolicy{MinBackoff: 5 * time.Minute}).MaxBackoff, "max raised to min")
+	assert.Equal(t, RetryPolicy{MaxAttempts: 185, MaxAge: 24 * time.Hour, MinBackoff: time.Second, MaxBackoff: 3 * time.Minute}, def, "defaults")
+	assert.Equal(t, def, mwNormalizeRetry(RetryPolicy{MaxAttempts: -1, MaxAge: -1, MinBackoff: -1, MaxBackoff: -1}), "negative means default")
+	assert.Equal(t, 5*time.Minute, mwNormalizeRetry(RetryPolicy{MinBackoff: 5 * time.Minute}).MaxBackoff, "max raised to min")
 
 	want := []time.Duration{1, 2, 4, 8, 16, 32, 64, 128, 180, 180}
 	for i, w := range want {
-		mwEqual(t, w*time.Second, mwBackoffCeiling(def, i+1), "ceiling")
+		assert.Equal(t, w*time.Second, mwBackoffCeiling(def, i+1), "ceiling")
 	}
-	mwEqual(t, 3*time.Minute, mwBackoffCeiling(def, 185), "ceiling at the last attempt")
-	mwEqual(t, 3*time.Minute, mwBackoffCeiling(def, math.MaxInt), "ceiling at a huge attempt")
+	assert.Equal(t, 3*time.Minute, mwBackoffCeiling(def, 185), "ceiling at the last attempt")
+	assert.Equal(t, 3*time.Minute, mwBackoffCeiling(def, math.MaxInt), "ceiling at a huge attempt")
 
 	huge := mwNormalizeRetry(RetryPolicy{MinBackoff: math.MaxInt64 / 3, MaxBackoff: math.MaxInt64})
-	mwEqual(t, time.Duration(math.MaxInt64), mwBackoffCeiling(huge, 3), "no overflow")
-	mwTrue(t, mwBackoff(huge, 10) >= 0, "non-negative draw")
+	assert.Equal(t, time.Duration(math.MaxInt64), mwBackoffCeiling(huge, 3), "no overflow")
+	assert.GreaterOrEqual(t, mwBackoff(huge, 10), time.Duration(0), "non-negative draw")
 
 	// Full jitter: draws cover [0, ceiling].
 	below, above := 0, 0
 	for range 1000 {
 		w := mwBackoff(def, 4)
-		mwMust(t, w >= 0 && w <= 8*time.Second, "draw within [0, 8s]")
+		require.True(t, w >= 0 && w <= 8*time.Second, "draw within [0, 8s]")
 		if w < 4*time.Second {
 			below++
 		} else {
 			above++
 		}
 	}
-	mwTrue(t, below > 100 && above > 100, "draws spread over the range")
+	assert.True(t, below > 100 && above > 100, "draws spread over the range")
 }
 
 func TestRetryConcurrent(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	p := RetryPolicy{MaxAttempts: 60, MinBackoff: time.Microsecond, MaxBackoff: 10 * time.Microsecond}
 	var calls atomic.Int64
 	h := Retry(p)(HandlerFunc(func(context.Context, Delivery) error {
@@ -218,6 +236,6 @@ func TestRetryConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	mwEqual(t, int64(0), failed.Load(), "every delivery succeeds within 60 attempts")
-	mwTrue(t, calls.Load() > 32*20, "some deliveries were retried")
+	assert.Equal(t, int64(0), failed.Load(), "every delivery succeeds within 60 attempts")
+	assert.Greater(t, calls.Load(), int64(32*20), "some deliveries were retried")
 }

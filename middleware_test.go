@@ -9,151 +9,17 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"reflect"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/clocktest"
+	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
-
-// mwFakeClock is a manual Clock for the middleware tests: time moves only
-// in Advance, which runs the due AfterFunc callbacks synchronously.
-type mwFakeClock struct {
-	mu        sync.Mutex
-	now       time.Time
-	timers    []*mwFakeTimer
-	requested []time.Duration // every AfterFunc duration, in call order
-}
-
-type mwFakeTimer struct {
-	c    *mwFakeClock
-	when time.Time
-	f    func()
-	done bool
-}
-
-func newMWFakeClock() *mwFakeClock {
-	return &mwFakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *mwFakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *mwFakeClock) AfterFunc(d time.Duration, f func()) Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &mwFakeTimer{c: c, when: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	c.requested = append(c.requested, d)
-	return t
-}
-
-func (t *mwFakeTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	if t.done {
-		return false
-	}
-	t.done = true
-	t.c.timers = slices.DeleteFunc(t.c.timers, func(x *mwFakeTimer) bool { return x == t })
-	return true
-}
-
-// Advance moves the clock by d and runs the callbacks that fell due, in
-// time order.
-func (c *mwFakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []*mwFakeTimer
-	c.timers = slices.DeleteFunc(c.timers, func(t *mwFakeTimer) bool {
-		if t.when.After(c.now) {
-			return false
-		}
-		t.done = true
-		due = append(due, t)
-		return true
-	})
-	c.mu.Unlock()
-	slices.SortStableFunc(due, func(a, b *mwFakeTimer) int { return a.when.Compare(b.when) })
-	for _, t := range due {
-		t.f()
-	}
-}
-
-// Pending counts the timers that have neither fired nor been stopped.
-func (c *mwFakeClock) Pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-// Requested returns the durations of every AfterFunc call so far.
-func (c *mwFakeClock) Requested() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.requested)
-}
-
-// mwWaitFor polls cond (in real time) until it holds, or fails the test.
-func mwWaitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// mwWaitPending waits until the clock has n pending timers.
-func mwWaitPending(t *testing.T, c *mwFakeClock, n int) {
-	t.Helper()
-	mwWaitFor(t, "pending timers", func() bool { return c.Pending() == n })
-}
-
-// mwLeakMarks identify stack frames of the middleware files: their
-// unexported names start with mw, and the closures of the constructors are
-// named after them.
-var mwLeakMarks = []string{
-	"eda.mw", "eda.(*mw", "eda.(*timeout",
-	"eda.Recover.", "eda.Timeout.", "eda.Logging.", "eda.Retry.",
-	"eda.Deduplicate.", "eda.RateLimit.", "eda.CircuitBreaker.",
-}
-
-// mwCheckNoLeak fails the test if, at its end, a goroutine is still running
-// code of the middleware files.
-func mwCheckNoLeak(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(2 * time.Second)
-		for {
-			buf := make([]byte, 1<<20)
-			stacks := string(buf[:runtime.Stack(buf, true)])
-			var leaked []string
-			for _, g := range strings.Split(stacks, "\n\n") {
-				if !strings.Contains(g, "mwCheckNoLeak") && slices.ContainsFunc(mwLeakMarks, func(m string) bool {
-					return strings.Contains(g, m)
-				}) {
-					leaked = append(leaked, g)
-				}
-			}
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("leaked goroutines:\n%s", strings.Join(leaked, "\n\n"))
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
-}
 
 // mwTestDelivery is a delivery as the tests use it.
 func mwTestDelivery(id string) Delivery {
@@ -161,44 +27,6 @@ func mwTestDelivery(id string) Delivery {
 }
 
 var errMWTest = errors.New("handler failed")
-
-// The middleware tests use these few checks rather than an assertion
-// library. The ...Must forms stop the test.
-
-func mwEqual(t *testing.T, want, got any, what string) {
-	t.Helper()
-	if !reflect.DeepEqual(want, got) {
-		t.Errorf("%s: got %#v, want %#v", what, got, want)
-	}
-}
-
-func mwTrue(t *testing.T, cond bool, what string) {
-	t.Helper()
-	if !cond {
-		t.Errorf("%s: false", what)
-	}
-}
-
-func mwMust(t *testing.T, cond bool, what string) {
-	t.Helper()
-	if !cond {
-		t.Fatalf("%s: false", what)
-	}
-}
-
-func mwNoErr(t *testing.T, err error, what string) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: unexpected error: %v", what, err)
-	}
-}
-
-func mwErrIs(t *testing.T, err, target error, what string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: error %v is not %v", what, err, target)
-	}
-}
 
 func TestChainOrder(t *testing.T) {
 	var trace []string
@@ -217,13 +45,13 @@ func TestChainOrder(t *testing.T) {
 		return errMWTest
 	}))
 	err := h.Handle(context.Background(), mwTestDelivery("1"))
-	mwErrIs(t, err, errMWTest, "result")
-	mwEqual(t, []string{"a in", "b in", "c in", "handler", "c out", "b out", "a out"}, trace, "order")
+	assert.ErrorIs(t, err, errMWTest, "result")
+	assert.Equal(t, []string{"a in", "b in", "c in", "handler", "c out", "b out", "a out"}, trace, "order")
 
 	trace = nil
 	h = Chain()(HandlerFunc(func(context.Context, Delivery) error { trace = append(trace, "alone"); return nil }))
-	mwNoErr(t, h.Handle(context.Background(), mwTestDelivery("1")), "empty chain")
-	mwEqual(t, []string{"alone"}, trace, "empty chain")
+	require.NoError(t, h.Handle(context.Background(), mwTestDelivery("1")), "empty chain")
+	assert.Equal(t, []string{"alone"}, trace, "empty chain")
 }
 
 // TestChainBuiltins composes every built-in once, in the order a consumer
@@ -231,7 +59,7 @@ func TestChainOrder(t *testing.T) {
 // out as errors that Retry retries, and that the success is logged and
 // remembered.
 func TestChainBuiltins(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	calls := 0
@@ -250,10 +78,10 @@ func TestChainBuiltins(t *testing.T) {
 		}
 		return nil
 	}))
-	mwNoErr(t, h.Handle(context.Background(), mwTestDelivery("e1")), "first")
-	mwNoErr(t, h.Handle(context.Background(), mwTestDelivery("e1")), "duplicate")
-	mwEqual(t, 3, calls, "handler calls")
-	mwEqual(t, 2, strings.Count(buf.String(), `"msg":"delivered"`), "logged successes")
+	require.NoError(t, h.Handle(context.Background(), mwTestDelivery("e1")), "first")
+	require.NoError(t, h.Handle(context.Background(), mwTestDelivery("e1")), "duplicate")
+	assert.Equal(t, 3, calls, "handler calls")
+	assert.Equal(t, 2, strings.Count(buf.String(), `"msg":"delivered"`), "logged successes")
 }
 
 func TestRecover(t *testing.T) {
@@ -263,29 +91,29 @@ func TestRecover(t *testing.T) {
 	t.Run("value", func(t *testing.T) {
 		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { panic("boom") }))
 		err := h.Handle(ctx, d)
-		mwMust(t, err != nil, "an error")
-		mwTrue(t, !IsPermanent(err), "not permanent")
-		mwEqual(t, "eda: handler panicked: boom", err.Error(), "message")
+		require.Error(t, err, "an error")
+		assert.False(t, IsPermanent(err), "not permanent")
+		assert.Equal(t, "eda: handler panicked: boom", err.Error(), "message")
 		var pe *PanicError
-		mwMust(t, errors.As(err, &pe), "a *PanicError")
-		mwEqual(t, any("boom"), pe.Value, "value")
-		mwTrue(t, strings.HasPrefix(string(pe.Stack), "goroutine "), "stack")
-		mwTrue(t, strings.Contains(string(pe.Stack), "TestRecover"), "the stack names the panicking function")
+		require.ErrorAs(t, err, &pe, "a *PanicError")
+		assert.Equal(t, any("boom"), pe.Value, "value")
+		assert.True(t, bytes.HasPrefix(pe.Stack, []byte("goroutine ")), "stack")
+		assert.Contains(t, string(pe.Stack), "TestRecover", "the stack names the panicking function")
 	})
 	t.Run("error value", func(t *testing.T) {
 		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { panic(errMWTest) }))
-		mwErrIs(t, h.Handle(ctx, d), errMWTest, "panic value reachable")
+		assert.ErrorIs(t, h.Handle(ctx, d), errMWTest, "panic value reachable")
 	})
 	t.Run("nil value", func(t *testing.T) {
 		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { panic(nil) }))
 		var pn *runtime.PanicNilError
-		mwTrue(t, errors.As(h.Handle(ctx, d), &pn), "panic(nil) is recovered as a PanicNilError")
+		assert.ErrorAs(t, h.Handle(ctx, d), &pn, "panic(nil) is recovered as a PanicNilError")
 	})
 	t.Run("no panic", func(t *testing.T) {
 		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { return errMWTest }))
-		mwEqual(t, errMWTest, h.Handle(ctx, d), "error passes unchanged")
+		assert.Equal(t, errMWTest, h.Handle(ctx, d), "error passes unchanged")
 		h = Recover()(HandlerFunc(func(context.Context, Delivery) error { return nil }))
-		mwNoErr(t, h.Handle(ctx, d), "success")
+		require.NoError(t, h.Handle(ctx, d), "success")
 	})
 }
 
@@ -300,10 +128,10 @@ func TestTimeout(t *testing.T) {
 		parent := context.Background()
 		err := Timeout(time.Millisecond)(blocking).Handle(parent, d)
 		var te *TimeoutError
-		mwMust(t, errors.As(err, &te), "a *TimeoutError")
-		mwEqual(t, time.Millisecond, te.Timeout, "Timeout field")
-		mwErrIs(t, err, context.DeadlineExceeded, "wraps DeadlineExceeded")
-		mwTrue(t, strings.Contains(err.Error(), "timed out after 1ms"), "message: "+err.Error())
+		require.ErrorAs(t, err, &te, "a *TimeoutError")
+		assert.Equal(t, time.Millisecond, te.Timeout, "Timeout field")
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "wraps DeadlineExceeded")
+		assert.ErrorContains(t, err, "timed out after 1ms")
 	})
 	t.Run("handler error wrapped", func(t *testing.T) {
 		h := HandlerFunc(func(ctx context.Context, _ Delivery) error {
@@ -311,43 +139,43 @@ func TestTimeout(t *testing.T) {
 			return Permanent(errMWTest)
 		})
 		err := Timeout(time.Millisecond)(h).Handle(context.Background(), d)
-		mwErrIs(t, err, errMWTest, "handler error reachable")
-		mwTrue(t, IsPermanent(err), "the handler's verdict is kept")
+		assert.ErrorIs(t, err, errMWTest, "handler error reachable")
+		assert.True(t, IsPermanent(err), "the handler's verdict is kept")
 	})
 	t.Run("derived context cancelled on return", func(t *testing.T) {
 		var inner context.Context
 		h := HandlerFunc(func(ctx context.Context, _ Delivery) error { inner = ctx; return nil })
 		parent, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		mwNoErr(t, Timeout(time.Hour)(h).Handle(parent, d), "handle")
+		require.NoError(t, Timeout(time.Hour)(h).Handle(parent, d), "handle")
 		_, has := inner.Deadline()
-		mwTrue(t, has, "inner context has a deadline")
-		mwErrIs(t, inner.Err(), context.Canceled, "derived context released")
-		mwNoErr(t, parent.Err(), "caller's context untouched")
+		assert.True(t, has, "inner context has a deadline")
+		assert.ErrorIs(t, inner.Err(), context.Canceled, "derived context released")
+		require.NoError(t, parent.Err(), "caller's context untouched")
 	})
 	t.Run("cancelled by caller", func(t *testing.T) {
 		parent, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(time.Millisecond, cancel)
 		err := Timeout(time.Hour)(blocking).Handle(parent, d)
-		mwEqual(t, context.Canceled, err, "the caller's cancellation is not a timeout")
+		assert.Equal(t, context.Canceled, err, "the caller's cancellation is not a timeout")
 	})
 	t.Run("caller deadline earlier", func(t *testing.T) {
 		parent, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 		defer cancel()
 		err := Timeout(time.Hour)(blocking).Handle(parent, d)
-		mwEqual(t, context.DeadlineExceeded, err, "the caller's deadline is not our timeout")
+		assert.Equal(t, context.DeadlineExceeded, err, "the caller's deadline is not our timeout")
 	})
 	t.Run("late success", func(t *testing.T) {
 		h := HandlerFunc(func(ctx context.Context, _ Delivery) error { <-ctx.Done(); return nil })
-		mwNoErr(t, Timeout(time.Millisecond)(h).Handle(context.Background(), d), "late success")
+		require.NoError(t, Timeout(time.Millisecond)(h).Handle(context.Background(), d), "late success")
 	})
 	t.Run("disabled", func(t *testing.T) {
 		for _, limit := range []time.Duration{0, -time.Second} {
 			var inner context.Context
 			h := HandlerFunc(func(ctx context.Context, _ Delivery) error { inner = ctx; return nil })
-			mwNoErr(t, Timeout(limit)(h).Handle(context.Background(), d), "handle")
+			require.NoError(t, Timeout(limit)(h).Handle(context.Background(), d), "handle")
 			_, has := inner.Deadline()
-			mwTrue(t, !has, "no deadline")
+			assert.False(t, has, "no deadline")
 		}
 	})
 }
@@ -363,7 +191,7 @@ func TestLogging(t *testing.T) {
 				continue
 			}
 			var m map[string]any
-			mwNoErr(t, json.Unmarshal([]byte(line), &m), "log line is JSON")
+			require.NoError(t, json.Unmarshal([]byte(line), &m), "log line is JSON")
 			out = append(out, m)
 		}
 		return out
@@ -389,24 +217,24 @@ func TestLogging(t *testing.T) {
 				time.Sleep(time.Millisecond)
 				return tt.err
 			}))
-			mwEqual(t, tt.err, h.Handle(ctx, d), "result passes unchanged")
+			assert.Equal(t, tt.err, h.Handle(ctx, d), "result passes unchanged")
 			recs := records(t, &buf)
-			mwMust(t, len(recs) == 1, "one record")
+			require.Len(t, recs, 1, "one record")
 			r := recs[0]
-			mwEqual(t, tt.level, r["level"], "level")
-			mwEqual(t, tt.msg, r["msg"], "msg")
-			mwEqual(t, "e-1", r["id"], "id")
-			mwEqual(t, "orders", r["router"], "router")
-			mwEqual(t, "big", r["rule"], "rule")
-			mwEqual(t, "mailer", r["destination"], "destination")
-			mwEqual(t, float64(2), r["attempt"], "attempt")
+			assert.Equal(t, tt.level, r["level"], "level")
+			assert.Equal(t, tt.msg, r["msg"], "msg")
+			assert.Equal(t, "e-1", r["id"], "id")
+			assert.Equal(t, "orders", r["router"], "router")
+			assert.Equal(t, "big", r["rule"], "rule")
+			assert.Equal(t, "mailer", r["destination"], "destination")
+			assert.Equal(t, float64(2), r["attempt"], "attempt")
 			dur, _ := r["duration"].(float64)
-			mwTrue(t, dur >= float64(time.Millisecond), "duration measured")
+			assert.GreaterOrEqual(t, dur, float64(time.Millisecond), "duration measured")
 			if tt.err != nil {
-				mwEqual(t, "handler failed", r["error"], "error")
+				assert.Equal(t, "handler failed", r["error"], "error")
 			} else {
 				_, has := r["error"]
-				mwTrue(t, !has, "no error attribute on success")
+				assert.False(t, has, "no error attribute on success")
 			}
 		})
 	}
@@ -414,8 +242,8 @@ func TestLogging(t *testing.T) {
 	t.Run("level filter", func(t *testing.T) {
 		var buf bytes.Buffer
 		h := Logging(newLogger(&buf, slog.LevelInfo))(HandlerFunc(func(context.Context, Delivery) error { return nil }))
-		mwNoErr(t, h.Handle(ctx, d), "handle")
-		mwEqual(t, "", buf.String(), "nothing logged below the level")
+		require.NoError(t, h.Handle(ctx, d), "handle")
+		assert.Equal(t, "", buf.String(), "nothing logged below the level")
 	})
 	t.Run("nil logger uses default", func(t *testing.T) {
 		var buf bytes.Buffer
@@ -423,31 +251,31 @@ func TestLogging(t *testing.T) {
 		slog.SetDefault(newLogger(&buf, slog.LevelDebug))
 		defer slog.SetDefault(old)
 		h := Logging(nil)(HandlerFunc(func(context.Context, Delivery) error { return errMWTest }))
-		mwEqual(t, errMWTest, h.Handle(ctx, d), "result")
+		assert.Equal(t, errMWTest, h.Handle(ctx, d), "result")
 		recs := records(t, &buf)
-		mwMust(t, len(recs) == 1, "one record")
-		mwEqual(t, "delivery failed", recs[0]["msg"], "msg")
+		require.Len(t, recs, 1, "one record")
+		assert.Equal(t, "delivery failed", recs[0]["msg"], "msg")
 	})
 }
 
 func TestMWSleep(t *testing.T) {
-	mwCheckNoLeak(t)
-	c := newMWFakeClock()
+	leaktest.Test(t)
+	c := clocktest.New(testEpoch)
 	done := make(chan error, 1)
 	go func() { done <- mwSleep(context.Background(), c, time.Second) }()
-	mwWaitPending(t, c, 1)
+	require.True(t, c.WaitForTimers(1, 5*time.Second), "a pending timer")
 	c.Advance(time.Second)
-	mwNoErr(t, <-done, "sleep")
+	require.NoError(t, <-done, "sleep")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { done <- mwSleep(ctx, c, time.Second) }()
-	mwWaitPending(t, c, 1)
+	require.True(t, c.WaitForTimers(1, 5*time.Second), "a pending timer")
 	cancel()
-	mwErrIs(t, <-done, context.Canceled, "cancelled sleep")
-	mwEqual(t, 0, c.Pending(), "the timer is stopped")
+	assert.ErrorIs(t, <-done, context.Canceled, "cancelled sleep")
+	assert.Equal(t, 0, c.Pending(), "the timer is stopped")
 
-	mwErrIs(t, mwSleep(ctx, c, time.Second), context.Canceled, "an ended context does not wait")
-	mwNoErr(t, mwSleep(context.Background(), c, 0), "zero sleep")
+	assert.ErrorIs(t, mwSleep(ctx, c, time.Second), context.Canceled, "an ended context does not wait")
+	require.NoError(t, mwSleep(context.Background(), c, 0), "zero sleep")
 }
 
 // BenchmarkMiddleware measures what each built-in adds to one call of a
@@ -514,7 +342,7 @@ func BenchmarkMiddleware(b *testing.B) {
 // a deduplicator set on the bus that keeps its targets apart and lets the
 // engine's retries through.
 func TestMiddlewareOnBus(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	ctx := context.Background()
 	var mu sync.Mutex
 	var deadLetters []DeadLetter
@@ -539,8 +367,8 @@ func TestMiddlewareOnBus(t *testing.T) {
 		})),
 		WithMiddleware(Deduplicate(time.Hour), countRefusals,
 			CircuitBreaker(WithBreakerThreshold(2), WithBreakerOpenDuration(15*time.Millisecond))))
-	mwNoErr(t, err, "NewBus")
-	defer func() { mwNoErr(t, b.Close(ctx), "Close") }()
+	require.NoError(t, err, "NewBus")
+	defer func() { require.NoError(t, b.Close(ctx), "Close") }()
 
 	calls := map[string]int{}
 	handler := func(failures int) Handler {
@@ -554,18 +382,18 @@ func TestMiddlewareOnBus(t *testing.T) {
 			return nil
 		})
 	}
-	mwNoErr(t, b.PutRule(Rule{Name: "orders", EventPattern: `{"source":["com.example.orders"]}`,
+	require.NoError(t, b.PutRule(Rule{Name: "orders", EventPattern: `{"source":["com.example.orders"]}`,
 		Targets: []Target{HandlerTarget("flaky", handler(4)), HandlerTarget("steady", handler(0))}}), "PutRule")
 	res, err := b.PutEvents(ctx, Event{Source: "com.example.orders", DetailType: "OrderPlaced", Detail: []byte(`{"id":1}`)})
-	mwNoErr(t, err, "PutEvents")
-	mwNoErr(t, res.Err(), "PutEvents entries")
+	require.NoError(t, err, "PutEvents")
+	require.NoError(t, res.Err(), "PutEvents entries")
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	mwNoErr(t, b.Drain(dctx), "Drain")
+	require.NoError(t, b.Drain(dctx), "Drain")
 
 	mu.Lock()
 	defer mu.Unlock()
-	mwEqual(t, 0, len(deadLetters), "dead letters")
-	mwEqual(t, map[string]int{"flaky": 5, "steady": 1}, calls, "handler calls per target")
-	mwTrue(t, refused > 0, "the open breaker refused attempts, which the engine retried")
+	assert.Empty(t, deadLetters, "dead letters")
+	assert.Equal(t, map[string]int{"flaky": 5, "steady": 1}, calls, "handler calls per target")
+	assert.Positive(t, refused, "the open breaker refused attempts, which the engine retried")
 }

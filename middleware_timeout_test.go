@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edakit/eda/internal/leaktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,7 +19,7 @@ import (
 // caller's cancellation, the caller's earlier deadline, children derived
 // from it, context.Cause, and a context kept after the handler returned.
 func TestTimeoutContext(t *testing.T) {
-	mwCheckNoLeak(t)
+	leaktest.Test(t)
 	d := mwTestDelivery("1")
 	type key struct{}
 

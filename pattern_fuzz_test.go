@@ -12,11 +12,13 @@ package eda
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzEvents are matched against every pattern FuzzParsePattern accepts.
@@ -60,9 +62,7 @@ func FuzzParsePattern(f *testing.F) {
 		}
 		if err != nil {
 			var pe *PatternError
-			if !errors.As(err, &pe) {
-				t.Fatalf("rejection is %T (%v), want *PatternError", err, err)
-			}
+			require.ErrorAs(t, err, &pe, "a rejection is a *PatternError")
 			if !strings.HasPrefix(err.Error(), "event pattern: ") || pe.Reason == "" {
 				t.Fatalf("bad message %q", err.Error())
 			}
@@ -70,13 +70,9 @@ func FuzzParsePattern(f *testing.F) {
 		}
 		for _, ev := range fuzzEvents {
 			got, err := p.Match(ev)
-			if err != nil {
-				t.Fatalf("Match(%s): %v", ev, err)
-			}
+			require.NoError(t, err, "Match(%s)", ev)
 			ids, err := m.Match(ev)
-			if err != nil {
-				t.Fatalf("Matcher.Match(%s): %v", ev, err)
-			}
+			require.NoError(t, err, "Matcher.Match(%s)", ev)
 			if slices.Contains(ids, "p") != got {
 				t.Fatalf("Pattern.Match = %v, Matcher = %v on %s", got, ids, ev)
 			}
@@ -107,20 +103,15 @@ func FuzzPatternMatch(f *testing.F) {
 			return
 		}
 		m := NewMatcher()
-		if err := m.Add("p", pattern); err != nil {
-			t.Fatalf("Matcher.Add rejects what ParsePattern accepts: %v", err)
-		}
+		require.NoError(t, m.Add("p", pattern), "Matcher.Add rejects what ParsePattern accepts")
 		ids, err := m.MatchAppend(nil, event)
-		if err != nil {
-			t.Fatalf("Matcher.Match: %v", err)
-		}
+		require.NoError(t, err, "Matcher.Match")
 		if slices.Contains(ids, "p") != got || len(ids) > 1 {
 			t.Fatalf("Pattern.Match = %v, Matcher = %v\npattern: %s\nevent: %s", got, ids, pattern, event)
 		}
 		again, err := MatchPattern(pattern, event)
-		if err != nil || again != got {
-			t.Fatalf("MatchPattern = %v, %v; Pattern.Match = %v", again, err, got)
-		}
+		require.NoError(t, err, "MatchPattern")
+		require.Equal(t, got, again, "MatchPattern against Pattern.Match")
 	})
 }
 
@@ -138,25 +129,15 @@ func FuzzMatcher(f *testing.F) {
 			return
 		}
 		m2, err := c2.Match(event)
-		if err != nil {
-			t.Fatalf("second pattern failed on an event the first accepted: %v", err)
-		}
+		require.NoError(t, err, "second pattern failed on an event the first accepted")
 		m := NewMatcher()
-		if err := m.Add("one", p1); err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Add("two", p2); err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Add("three", p1); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.Add("one", p1))
+		require.NoError(t, m.Add("two", p2))
+		require.NoError(t, m.Add("three", p1))
 		check := func(stage string, want map[string]bool) {
 			t.Helper()
 			ids, err := m.Match(event)
-			if err != nil {
-				t.Fatalf("%s: Match: %v", stage, err)
-			}
+			require.NoError(t, err, "%s: Match", stage)
 			seen := map[string]bool{}
 			for _, id := range ids {
 				if seen[id] {
@@ -176,9 +157,7 @@ func FuzzMatcher(f *testing.F) {
 		check("three patterns", map[string]bool{"one": m1, "two": m2, "three": m1})
 		m.Delete("one")
 		check("after Delete(one)", map[string]bool{"one": false, "two": m2, "three": m1})
-		if err := m.Add("two", p1); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.Add("two", p1))
 		check("after replacing two", map[string]bool{"two": m1, "three": m1})
 	})
 }
@@ -216,14 +195,11 @@ func TestPatternNoBlowup(t *testing.T) {
 			p, err := ParsePattern([]byte(c.pattern))
 			if err != nil {
 				var pe *PatternError
-				if !errors.As(err, &pe) {
-					t.Errorf("case %d: err = %v, want *PatternError", i, err)
-				}
+				assert.ErrorAs(t, err, &pe, "case %d", i)
 				return
 			}
-			if _, err := p.Match([]byte(c.event)); err != nil {
-				t.Errorf("case %d: Match: %v", i, err)
-			}
+			_, err = p.Match([]byte(c.event))
+			assert.NoError(t, err, "case %d: Match", i)
 		}()
 		select {
 		case <-done:
@@ -237,17 +213,14 @@ func TestPatternNoBlowup(t *testing.T) {
 		p := `{"k":[{"wildcard":"a*` + strings.Repeat("a", i%40) + `*b` + string(rune('a'+i%26)) + `"}]}`
 		if err := m.Add(string(rune('A'+i%26))+strings.Repeat("x", i/26), []byte(p)); err != nil {
 			var pe *PatternError
-			if !errors.As(err, &pe) {
-				t.Fatalf("Add: %v", err)
-			}
+			require.ErrorAs(t, err, &pe, "Add")
 		}
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if _, err := m.Match([]byte(`{"k":"` + strings.Repeat("a", 20000) + `"}`)); err != nil {
-			t.Errorf("Matcher.Match: %v", err)
-		}
+		_, err := m.Match([]byte(`{"k":"` + strings.Repeat("a", 20000) + `"}`))
+		assert.NoError(t, err, "Matcher.Match")
 	}()
 	select {
 	case <-done:

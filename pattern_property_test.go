@@ -17,9 +17,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -316,13 +318,9 @@ func TestPatternPropertyAgainstReference(t *testing.T) {
 			refs[i] = refCompile(pats[i])
 			raw := propJSON(pats[i])
 			p, err := ParsePattern(raw)
-			if err != nil {
-				t.Fatalf("ParsePattern(%s): %v", raw, err)
-			}
+			require.NoError(t, err, "ParsePattern(%s)", raw)
 			compiled[i] = p
-			if err := m.Add(fmt.Sprintf("p%d", i), raw); err != nil {
-				t.Fatalf("Add(%s): %v", raw, err)
-			}
+			require.NoError(t, m.Add(fmt.Sprintf("p%d", i), raw), "Add(%s)", raw)
 		}
 		var buf []string
 		for range perEvents {
@@ -333,9 +331,7 @@ func TestPatternPropertyAgainstReference(t *testing.T) {
 			for i, p := range pats {
 				ref := refs[i].match(decoded)
 				got, err := compiled[i].Match(raw)
-				if err != nil {
-					t.Fatalf("Match: %v", err)
-				}
+				require.NoError(t, err, "Match")
 				pairs++
 				if ref {
 					matched++
@@ -349,15 +345,8 @@ func TestPatternPropertyAgainstReference(t *testing.T) {
 			}
 			var err error
 			buf, err = m.MatchAppend(buf[:0], raw)
-			if err != nil {
-				t.Fatalf("MatchAppend: %v", err)
-			}
-			got := slices.Clone(buf)
-			sort.Strings(got)
-			sort.Strings(want)
-			if !slices.Equal(got, want) {
-				t.Fatalf("batch %d: Matcher = %v, reference = %v\nevent: %s", batch, got, want, raw)
-			}
+			require.NoError(t, err, "MatchAppend")
+			require.ElementsMatch(t, want, buf, "batch %d: Matcher against the reference\nevent: %s", batch, raw)
 		}
 		// Delete every other pattern; the rest must still match as before.
 		for i := 0; i < perBatch; i += 2 {
@@ -374,21 +363,13 @@ func TestPatternPropertyAgainstReference(t *testing.T) {
 				}
 			}
 			got, err := m.Match(raw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sort.Strings(got)
-			sort.Strings(want)
-			if !slices.Equal(got, want) {
-				t.Fatalf("after Delete: Matcher = %v, reference = %v\nevent: %s", got, want, raw)
-			}
+			require.NoError(t, err)
+			require.ElementsMatch(t, want, got, "after Delete: Matcher against the reference\nevent: %s", raw)
 		}
 	}
 	ratio := float64(matched) / float64(pairs)
 	t.Logf("%d pairs, %.1f%% matching", pairs, 100*ratio)
-	if ratio < 0.2 || ratio > 0.8 {
-		t.Errorf("vocabulary is unbalanced: %.1f%% of pairs match", 100*ratio)
-	}
+	assert.InDelta(t, 0.5, ratio, 0.3, "vocabulary is unbalanced: %.1f%% of pairs match", 100*ratio)
 }
 
 // refRedecode returns the event as the reference sees it after a JSON round
@@ -471,74 +452,52 @@ func propSmaller(v any) []any {
 func TestMatcherAddReplaceDelete(t *testing.T) {
 	m := NewMatcher()
 	ev := []byte(`{"source":"aws.ec2","detail":{"state":"running"}}`)
-	if ids, err := m.Match(ev); err != nil || len(ids) != 0 {
-		t.Fatalf("empty Matcher: %v, %v", ids, err)
-	}
+	ids, err := m.Match(ev)
+	require.NoError(t, err)
+	require.Empty(t, ids, "empty Matcher")
 	must := func(id, p string) {
 		t.Helper()
-		if err := m.Add(id, []byte(p)); err != nil {
-			t.Fatalf("Add(%s): %v", id, err)
-		}
+		require.NoError(t, m.Add(id, []byte(p)), "Add(%s)", id)
 	}
 	must("a", `{"source":["aws.ec2"]}`)
 	must("b", `{"detail":{"state":["stopped"]}}`)
 	must("or", `{"$or":[{"source":["aws.ec2"]},{"detail":{"state":["running"]}}]}`)
 	must("alts", `{"source":["aws.ec2",{"prefix":"aws"},{"suffix":"ec2"}]}`)
 	got, err := m.Match(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(got)
-	if want := []string{"a", "alts", "or"}; !slices.Equal(got, want) {
-		t.Fatalf("Match = %v, want %v (each id once)", got, want)
-	}
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "alts", "or"}, got, "each id once")
 	// Re-adding an id replaces its pattern.
 	must("a", `{"source":["aws.s3"]}`)
 	got, _ = m.Match(ev)
-	if slices.Contains(got, "a") {
-		t.Errorf("replaced pattern still matches: %v", got)
-	}
+	assert.NotContains(t, got, "a", "replaced pattern still matches")
 	must("b", `{"detail":{"state":["running"]}}`)
 	got, _ = m.Match(ev)
-	if !slices.Contains(got, "b") {
-		t.Errorf("replacing pattern does not match: %v", got)
-	}
+	assert.Contains(t, got, "b", "replacing pattern")
 	// A failed Add leaves the old pattern in place.
-	if err := m.Add("b", []byte(`{"detail":{"state":[]}}`)); err == nil {
-		t.Fatal("bad pattern accepted")
-	}
+	require.Error(t, m.Add("b", []byte(`{"detail":{"state":[]}}`)), "bad pattern accepted")
 	got, _ = m.Match(ev)
-	if !slices.Contains(got, "b") {
-		t.Errorf("failed Add removed the old pattern: %v", got)
-	}
+	assert.Contains(t, got, "b", "failed Add removed the old pattern")
 	m.Delete("b")
 	m.Delete("never-added")
 	m.Delete("b")
 	got, _ = m.Match(ev)
-	sort.Strings(got)
-	if want := []string{"alts", "or"}; !slices.Equal(got, want) {
-		t.Errorf("after Delete: %v, want %v", got, want)
-	}
+	assert.ElementsMatch(t, []string{"alts", "or"}, got, "after Delete")
 	// MatchAppend keeps what dst held.
-	dst := []string{"keep"}
-	dst, err = m.MatchAppend(dst, ev)
-	if err != nil || len(dst) != 3 || dst[0] != "keep" {
-		t.Errorf("MatchAppend = %v, %v", dst, err)
-	}
+	dst, err := m.MatchAppend([]string{"keep"}, ev)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"keep", "alts", "or"}, dst, "MatchAppend")
+	assert.Equal(t, "keep", dst[0], "MatchAppend appends after what dst held")
 	// Many ids for one pattern, and one event matching all of them.
 	for i := range 1000 {
 		must(fmt.Sprintf("same-%d", i), `{"source":["aws.ec2"]}`)
 	}
 	got, _ = m.Match(ev)
-	if len(got) != 1002 {
-		t.Errorf("1000 identical patterns: %d ids", len(got))
-	}
+	assert.Len(t, got, 1002, "1000 identical patterns")
 	for i := range 1000 {
 		m.Delete(fmt.Sprintf("same-%d", i))
 	}
-	if got, _ = m.Match(ev); len(got) != 2 {
-		t.Errorf("after deleting the identical patterns: %v", got)
-	}
+	got, _ = m.Match(ev)
+	assert.ElementsMatch(t, []string{"alts", "or"}, got, "after deleting the identical patterns")
 }
 
 // TestMatcherConcurrent runs Match on several goroutines while patterns are
@@ -546,9 +505,7 @@ func TestMatcherAddReplaceDelete(t *testing.T) {
 // reported by every Match.
 func TestMatcherConcurrent(t *testing.T) {
 	m := NewMatcher()
-	if err := m.Add("stable", []byte(`{"source":[{"prefix":"aws."}]}`)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.Add("stable", []byte(`{"source":[{"prefix":"aws."}]}`)))
 	ev := []byte(`{"source":"aws.ec2","detail":{"n":5}}`)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -584,14 +541,12 @@ func TestMatcherConcurrent(t *testing.T) {
 			continue
 		}
 		p := fmt.Sprintf(`{"detail":{"n":[{"numeric":[">",%d]}]},"source":["aws.ec2"]}`, i%10)
-		if err := m.Add(id, []byte(p)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.Add(id, []byte(p)))
 	}
 	close(stop)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Error(err)
+		assert.NoError(t, err)
 	}
 }

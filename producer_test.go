@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type orderPlaced struct {
@@ -14,15 +17,12 @@ type orderPlaced struct {
 
 func TestNewProducerValidates(t *testing.T) {
 	fake := ProducerFunc(func(context.Context, ...Event) (PutEventsResult, error) { return PutEventsResult{}, nil })
-	if _, err := NewProducer[orderPlaced](nil, "s", "d"); err == nil {
-		t.Error("nil producer: no error")
-	}
-	if _, err := NewProducer[orderPlaced](fake, "", "d"); err == nil {
-		t.Error("empty source: no error")
-	}
-	if _, err := NewProducer[orderPlaced](fake, "s", ""); err == nil {
-		t.Error("empty detail-type: no error")
-	}
+	_, err := NewProducer[orderPlaced](nil, "s", "d")
+	assert.Error(t, err, "nil producer")
+	_, err = NewProducer[orderPlaced](fake, "", "d")
+	assert.Error(t, err, "empty source")
+	_, err = NewProducer[orderPlaced](fake, "s", "")
+	assert.Error(t, err, "empty detail-type")
 }
 
 // TestProducerWithFake shows the point of the Producer interface:
@@ -34,20 +34,17 @@ func TestProducerWithFake(t *testing.T) {
 		return PutEventsResult{Entries: []PutEventsResultEntry{{EventID: "fake-1"}}}, nil
 	})
 	p, err := NewProducer[orderPlaced](fake, "com.example.orders", "OrderPlaced", WithResources("arn:orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	id, err := p.Put(context.Background(), orderPlaced{OrderID: "o-1", Total: 12.5})
-	if err != nil || id != "fake-1" {
-		t.Fatalf("Put: %q %v", id, err)
-	}
-	if len(put) != 1 || put[0].Source != "com.example.orders" || put[0].DetailType != "OrderPlaced" ||
-		string(put[0].Detail) != `{"orderId":"o-1","total":12.5}` || put[0].Resources[0] != "arn:orders" {
-		t.Errorf("put %+v", put)
-	}
-	if p.Source() != "com.example.orders" || p.DetailType() != "OrderPlaced" {
-		t.Error("accessors")
-	}
+	require.NoError(t, err, "Put")
+	assert.Equal(t, "fake-1", id)
+	require.Len(t, put, 1)
+	assert.Equal(t, "com.example.orders", put[0].Source)
+	assert.Equal(t, "OrderPlaced", put[0].DetailType)
+	assert.JSONEq(t, `{"orderId":"o-1","total":12.5}`, string(put[0].Detail))
+	assert.Equal(t, []string{"arn:orders"}, put[0].Resources)
+	assert.Equal(t, "com.example.orders", p.Source())
+	assert.Equal(t, "OrderPlaced", p.DetailType())
 
 	failing := ProducerFunc(func(context.Context, ...Event) (PutEventsResult, error) {
 		return PutEventsResult{FailedEntryCount: 1, Entries: []PutEventsResultEntry{{ErrorCode: ErrorCodeThrottling, ErrorMessage: "slow down"}}}, nil
@@ -55,9 +52,9 @@ func TestProducerWithFake(t *testing.T) {
 	p2, _ := NewProducer[orderPlaced](failing, "s", "d")
 	_, err = p2.Put(context.Background(), orderPlaced{})
 	var ee *EntryError
-	if !errors.As(err, &ee) || ee.Code != ErrorCodeThrottling || !ee.Retryable() {
-		t.Errorf("entry failure: %v", err)
-	}
+	require.ErrorAs(t, err, &ee, "entry failure")
+	assert.Equal(t, ErrorCodeThrottling, ee.Code)
+	assert.True(t, ee.Retryable(), "retryable")
 }
 
 func TestProducerOnBus(t *testing.T) {
@@ -66,43 +63,34 @@ func TestProducerOnBus(t *testing.T) {
 	mustPutRule(t, b, Rule{Name: "big", EventPattern: `{"detail-type":["OrderPlaced"],"detail":{"total":[{"numeric":[">",100]}]}}`,
 		Targets: []Target{HandlerTarget("rec", rec, WithInputPath("$.detail"))}})
 	p, err := NewProducer[orderPlaced](b, "com.example.orders", "OrderPlaced")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
-	if _, err := p.Put(ctx, orderPlaced{OrderID: "small", Total: 5}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = p.Put(ctx, orderPlaced{OrderID: "small", Total: 5})
+	require.NoError(t, err)
 	id, err := p.Put(ctx, orderPlaced{OrderID: "big", Total: 500})
-	if err != nil || !uuidV4.MatchString(id) {
-		t.Fatalf("Put: %q %v", id, err)
-	}
+	require.NoError(t, err)
+	require.Regexp(t, uuidV4, id)
 	drain(t, b)
 	got := rec.deliveries()
-	if len(got) != 1 || got[0].ID != id {
-		t.Fatalf("deliveries %+v", got)
-	}
+	require.Len(t, got, 1)
+	require.Equal(t, id, got[0].ID)
 	var o orderPlaced
-	if err := json.Unmarshal(got[0].Payload, &o); err != nil || o.OrderID != "big" {
-		t.Errorf("payload %s", got[0].Payload)
-	}
+	require.NoError(t, json.Unmarshal(got[0].Payload, &o), "payload %s", got[0].Payload)
+	assert.Equal(t, "big", o.OrderID)
 
 	// A T that is not a JSON object is refused by the bus, per entry.
 	ints, _ := NewProducer[int](b, "s", "d")
 	_, err = ints.Put(ctx, 42)
 	var ee *EntryError
-	if !errors.As(err, &ee) || ee.Code != ErrorCodeMalformedDetail {
-		t.Errorf("non-object detail: %v", err)
+	if assert.ErrorAs(t, err, &ee, "non-object detail") {
+		assert.Equal(t, ErrorCodeMalformedDetail, ee.Code)
 	}
-	// Marshal errors surface as they are.
-	bad, _ := NewProducer[orderPlaced](b, "s", "d", WithMarshal(func(any) ([]byte, error) { return nil, errors.New("nope") }))
-	if _, err := bad.Put(ctx, orderPlaced{}); err == nil {
-		t.Error("marshal error: nil")
-	}
-	if err := b.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Put(ctx, orderPlaced{}); !errors.Is(err, ErrClosed) {
-		t.Errorf("Put after Close: %v", err)
-	}
+	// Marshal errors surface, wrapped.
+	errNope := errors.New("nope")
+	bad, _ := NewProducer[orderPlaced](b, "s", "d", WithMarshal(func(any) ([]byte, error) { return nil, errNope }))
+	_, err = bad.Put(ctx, orderPlaced{})
+	assert.ErrorIs(t, err, errNope, "the marshal error")
+	require.NoError(t, b.Close(ctx))
+	_, err = p.Put(ctx, orderPlaced{})
+	assert.ErrorIs(t, err, ErrClosed, "Put after Close")
 }

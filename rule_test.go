@@ -3,13 +3,16 @@ package eda
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPutRuleValidates(t *testing.T) {
@@ -43,29 +46,18 @@ func TestPutRuleValidates(t *testing.T) {
 		{"negative retry", Rule{Name: "r", EventPattern: ok, Targets: []Target{HandlerTarget("t", h, WithRetryPolicy(RetryPolicy{MaxAge: -1}))}}},
 	}
 	for _, tc := range cases {
-		err := b.PutRule(tc.rule)
-		if !errors.Is(err, ErrInvalidRule) {
-			t.Errorf("%s: %v, want ErrInvalidRule", tc.name, err)
-		}
+		assert.ErrorIs(t, b.PutRule(tc.rule), ErrInvalidRule, tc.name)
 	}
-	if n := len(b.Rules()); n != 0 {
-		t.Errorf("%d rules after only invalid puts", n)
-	}
+	assert.Empty(t, b.Rules(), "rules after only invalid puts")
 	// An invalid pattern is a *PatternError with a path.
 	err := b.PutRule(Rule{Name: "r", EventPattern: `{"detail":{"price":[{"numeric":[">","abc"]}]}}`})
 	var pe *PatternError
-	if !errors.As(err, &pe) {
-		t.Fatalf("invalid pattern: %v, want a *PatternError", err)
-	}
-	if !strings.Contains(pe.Error(), "price") {
-		t.Errorf("pattern error %q does not name the field", pe)
-	}
+	require.ErrorAs(t, err, &pe, "invalid pattern")
+	assert.ErrorContains(t, pe, "price", "the pattern error names the field")
 	// A bad transformer is reported with the field EventBridge names.
 	err = b.PutRule(Rule{Name: "r", EventPattern: ok, Targets: []Target{HandlerTarget("t", h,
 		WithInputTransformer(InputTransformer{InputTemplate: `{"x": <nope>}`}))}})
-	if err == nil || !strings.Contains(err.Error(), "InputTransformer") {
-		t.Errorf("transformer error %v does not name InputTransformer", err)
-	}
+	assert.ErrorContains(t, err, "InputTransformer", "the transformer error names the field")
 }
 
 func TestRuleLifecycle(t *testing.T) {
@@ -76,61 +68,45 @@ func TestRuleLifecycle(t *testing.T) {
 	mustPutRule(t, b, Rule{Name: "a-rule", EventPattern: `{"source":["y"]}`, State: RuleDisabled})
 
 	r, err := b.Rule("b-rule")
-	if err != nil || r.State != RuleEnabled || r.Description != "second" || len(r.Targets) != 1 || r.Targets[0] != target {
-		t.Fatalf("Rule: %+v %v", r, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, RuleEnabled, r.State)
+	assert.Equal(t, "second", r.Description)
+	require.Len(t, r.Targets, 1)
+	assert.True(t, r.Targets[0] == target, "the same Target back")
 	names := []string{}
 	for _, r := range b.Rules() {
 		names = append(names, r.Name+":"+string(r.State))
 	}
-	if got := strings.Join(names, ","); got != "a-rule:DISABLED,b-rule:ENABLED" {
-		t.Errorf("Rules() = %s", got)
-	}
+	assert.Equal(t, []string{"a-rule:DISABLED", "b-rule:ENABLED"}, names, "Rules()")
 	for _, f := range []func(string) error{b.DeleteRule, b.EnableRule, b.DisableRule} {
-		if err := f("missing"); !errors.Is(err, ErrRuleNotFound) {
-			t.Errorf("unknown rule: %v, want ErrRuleNotFound", err)
-		}
+		assert.ErrorIs(t, f("missing"), ErrRuleNotFound, "unknown rule")
 	}
-	if _, err := b.Rule("missing"); !errors.Is(err, ErrRuleNotFound) {
-		t.Errorf("Rule(missing): %v", err)
-	}
+	_, err = b.Rule("missing")
+	assert.ErrorIs(t, err, ErrRuleNotFound, "Rule(missing)")
 
 	put := func() {
 		t.Helper()
 		res, err := b.PutEvents(context.Background(), Event{Source: "x", DetailType: "d", Detail: json.RawMessage(`{}`)})
-		if err != nil || res.FailedEntryCount != 0 {
-			t.Fatalf("PutEvents: %v %+v", err, res)
-		}
+		require.NoError(t, err, "PutEvents")
+		require.Zero(t, res.FailedEntryCount, "PutEvents: %+v", res)
 		drain(t, b)
 	}
 	put()
-	if err := b.DisableRule("b-rule"); err != nil {
-		t.Fatal(err)
-	}
-	if r, _ := b.Rule("b-rule"); r.State != RuleDisabled {
-		t.Errorf("state after DisableRule: %s", r.State)
-	}
+	require.NoError(t, b.DisableRule("b-rule"))
+	r, _ = b.Rule("b-rule")
+	assert.Equal(t, RuleDisabled, r.State, "state after DisableRule")
 	put()
-	if err := b.EnableRule("b-rule"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.EnableRule("b-rule"))
 	put()
-	if n := rec.count(); n != 2 {
-		t.Errorf("%d deliveries, want 2 (none while disabled)", n)
-	}
-	if rs, _ := b.Stats().Rule("b-rule"); rs.MatchedEvents != 2 || rs.TriggeredRules != 2 {
-		t.Errorf("rule stats %+v", rs)
-	}
-	if err := b.DeleteRule("b-rule"); err != nil {
-		t.Fatal(err)
-	}
+	assert.Equal(t, 2, rec.count(), "deliveries (none while disabled)")
+	rs, _ := b.Stats().Rule("b-rule")
+	assert.EqualValues(t, 2, rs.MatchedEvents, "matched events")
+	assert.EqualValues(t, 2, rs.TriggeredRules, "triggered rules")
+	require.NoError(t, b.DeleteRule("b-rule"))
 	put()
-	if n := rec.count(); n != 2 {
-		t.Errorf("%d deliveries after DeleteRule, want 2", n)
-	}
-	if _, err := b.Rule("b-rule"); !errors.Is(err, ErrRuleNotFound) {
-		t.Errorf("deleted rule still there: %v", err)
-	}
+	assert.Equal(t, 2, rec.count(), "deliveries after DeleteRule")
+	_, err = b.Rule("b-rule")
+	assert.ErrorIs(t, err, ErrRuleNotFound, "deleted rule")
 }
 
 // TestManyRulesOneMatch: rules share one matcher; an event reaches exactly
@@ -142,18 +118,14 @@ func TestManyRulesOneMatch(t *testing.T) {
 		mustPutRule(t, b, Rule{Name: fmt.Sprintf("r%03d", i),
 			EventPattern: fmt.Sprintf(`{"detail":{"n":[%d]}}`, i%50), Targets: []Target{HandlerTarget("rec", rec)}})
 	}
-	if _, err := b.PutEvents(context.Background(), Event{Source: "s", DetailType: "d", Detail: json.RawMessage(`{"n":7}`)}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := b.PutEvents(context.Background(), Event{Source: "s", DetailType: "d", Detail: json.RawMessage(`{"n":7}`)})
+	require.NoError(t, err)
 	drain(t, b)
 	got := map[string]bool{}
 	for _, d := range rec.deliveries() {
 		got[d.Rule] = true
 	}
-	want := map[string]bool{"r007": true, "r057": true, "r107": true, "r157": true}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("rules delivered %v, want %v", got, want)
-	}
+	assert.Equal(t, map[string]bool{"r007": true, "r057": true, "r107": true, "r157": true}, got, "rules delivered")
 }
 
 // TestRuleReplacementWhileEventsFlow replaces a rule (pattern, targets,
@@ -161,7 +133,7 @@ func TestManyRulesOneMatch(t *testing.T) {
 // by exactly one version of the rule — never lost, never twice — and kept
 // targets keep their queue. Run with -race.
 func TestRuleReplacementWhileEventsFlow(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "replace")
 	var mu sync.Mutex
 	seen := map[string]int{} // event id → deliveries
@@ -197,8 +169,7 @@ func TestRuleReplacementWhileEventsFlow(t *testing.T) {
 				}
 				res, err := b.PutEvents(context.Background(),
 					Event{Source: "flow", DetailType: "tick", Detail: json.RawMessage(fmt.Sprintf(`{"p":%d,"n":%d}`, p, i))})
-				if err != nil || res.FailedEntryCount != 0 {
-					t.Errorf("PutEvents: %v %+v", err, res)
+				if !assert.NoError(t, err, "PutEvents") || !assert.Zero(t, res.FailedEntryCount, "PutEvents: %+v", res) {
 					return
 				}
 				accepted.Store(res.Entries[0].EventID, true)
@@ -230,16 +201,11 @@ func TestRuleReplacementWhileEventsFlow(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	if len(versions) < 3 {
-		t.Errorf("only %d target versions saw events over %d replacements", len(versions), replaced)
-	}
+	assert.GreaterOrEqual(t, len(versions), 3, "target versions that saw events over %d replacements", replaced)
 	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("event %s delivered %d times", id, n)
-		}
-		if _, ok := accepted.Load(id); !ok {
-			t.Errorf("event %s delivered but not accepted", id)
-		}
+		assert.Equal(t, 1, n, "deliveries of event %s", id)
+		_, ok := accepted.Load(id)
+		assert.True(t, ok, "event %s delivered but not accepted", id)
 	}
 	// Events put while the rule was disabled are not delivered; all others
 	// are. The disabled windows are short: most events must arrive.
@@ -260,9 +226,8 @@ func TestPutRuleKeepsTargets(t *testing.T) {
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["x"]}`, Targets: []Target{kept, dropped}})
 	put := func() {
 		t.Helper()
-		if _, err := b.PutEvents(context.Background(), Event{Source: "x", DetailType: "d", Detail: json.RawMessage(`{}`)}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := b.PutEvents(context.Background(), Event{Source: "x", DetailType: "d", Detail: json.RawMessage(`{}`)})
+		require.NoError(t, err)
 		drain(t, b)
 	}
 	put()
@@ -274,13 +239,8 @@ func TestPutRuleKeepsTargets(t *testing.T) {
 	rs, _ := b.Stats().Rule("r")
 	k, _ := rs.Target("kept")
 	d, _ := rs.Target("dropped")
-	if k.Invocations != 2 || d.Invocations != 1 {
-		t.Errorf("kept target %d invocations (want 2, counters kept), replaced target %d (want 1)", k.Invocations, d.Invocations)
-	}
-	if rs.MatchedEvents != 2 {
-		t.Errorf("rule counters not kept across PutRule: %+v", rs)
-	}
-	if n := rec.count(); n != 4 {
-		t.Errorf("%d deliveries, want 4", n)
-	}
+	assert.EqualValues(t, 2, k.Invocations, "the kept target's invocations (counters kept)")
+	assert.EqualValues(t, 1, d.Invocations, "the replaced target's invocations")
+	assert.EqualValues(t, 2, rs.MatchedEvents, "rule counters kept across PutRule")
+	assert.Equal(t, 4, rec.count(), "deliveries")
 }

@@ -17,7 +17,8 @@ type Clock struct {
 	timers  []*Timer // pending, in no particular order
 	seq     uint64
 	instant bool
-	running sync.WaitGroup // callbacks started by an instant clock
+	running sync.WaitGroup  // callbacks started by an instant clock
+	asked   []time.Duration // every AfterFunc duration, in call order
 }
 
 // Timer is a pending call of a Clock.
@@ -51,6 +52,7 @@ func (c *Clock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
+	c.asked = append(c.asked, d)
 	t := &Timer{c: c, when: c.now.Add(d), seq: c.seq, f: f}
 	if c.instant {
 		c.running.Add(1)
@@ -124,11 +126,39 @@ func (c *Clock) Set(t time.Time) {
 	}
 }
 
+// Next moves the time to when the earliest pending timer is due and runs
+// the timers due by then, as Set does, so that each callback reads exactly
+// its timer's time. It reports whether a timer was pending; if none was,
+// the time stays as it is.
+func (c *Clock) Next() bool {
+	c.mu.Lock()
+	var first *Timer
+	for _, x := range c.timers {
+		if first == nil || x.when.Before(first.when) {
+			first = x
+		}
+	}
+	c.mu.Unlock()
+	if first == nil {
+		return false
+	}
+	c.Set(first.when)
+	return true
+}
+
 // Pending returns how many timers are waiting to fire.
 func (c *Clock) Pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.timers)
+}
+
+// Requested returns the duration of every AfterFunc call so far, in call
+// order, whether its timer fired, was stopped or is pending.
+func (c *Clock) Requested() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.asked)
 }
 
 // WaitForTimers waits until at least n timers are pending, polling, for up

@@ -52,3 +52,38 @@ func TestWaitForTimers(t *testing.T) {
 	go c.AfterFunc(time.Second, func() {})
 	require.True(t, c.WaitForTimers(1, 5*time.Second))
 }
+
+func TestRequested(t *testing.T) {
+	c := New(start)
+	assert.Empty(t, c.Requested())
+	c.AfterFunc(time.Second, func() {})
+	c.AfterFunc(time.Hour, func() {}).Stop()
+	c.Advance(time.Second)
+	c.AfterFunc(time.Minute, func() {})
+	got := c.Requested()
+	assert.Equal(t, []time.Duration{time.Second, time.Hour, time.Minute}, got, "fired, stopped and pending alike")
+	got[0] = 0
+	assert.Equal(t, time.Second, c.Requested()[0], "the result is a copy")
+
+	i := NewInstant(start)
+	i.AfterFunc(time.Hour, func() {})
+	i.Wait()
+	assert.Equal(t, []time.Duration{time.Hour}, i.Requested(), "instant clocks too")
+}
+
+func TestNext(t *testing.T) {
+	c := New(start)
+	assert.False(t, c.Next(), "no timer pending")
+	assert.Equal(t, start, c.Now(), "the time stays")
+	var got []time.Time
+	c.AfterFunc(2*time.Second, func() { got = append(got, c.Now()) })
+	c.AfterFunc(time.Second, func() { got = append(got, c.Now()) })
+	c.AfterFunc(time.Second, func() { got = append(got, c.Now()) })
+	require.True(t, c.Next())
+	assert.Equal(t, []time.Time{start.Add(time.Second), start.Add(time.Second)}, got, "both timers due at 1s, at their time")
+	assert.Equal(t, start.Add(time.Second), c.Now())
+	require.True(t, c.Next())
+	assert.Equal(t, start.Add(2*time.Second), c.Now())
+	assert.Len(t, got, 3)
+	assert.False(t, c.Next())
+}
