@@ -176,19 +176,26 @@ type PutEventsResultEntry struct {
 // Err returns nil when every entry was accepted, and otherwise an error
 // joining one [*EntryError] per failed entry.
 func (r PutEventsResult) Err() error {
-	if r.FailedEntryCount == 0 {
+	return joinEntryErrors(r.FailedEntryCount, r.Entries, func(e *PutEventsResultEntry) (string, string) { return e.ErrorCode, e.ErrorMessage })
+}
+
+// joinEntryErrors returns an error joining one *EntryError per entry that
+// failed (codeOf returns its error code and message; no code: accepted),
+// or nil when none did.
+func joinEntryErrors[E any](failed int, entries []E, codeOf func(*E) (string, string)) error {
+	if failed == 0 {
 		return nil
 	}
 	var errs []error
-	for i, e := range r.Entries {
-		if e.ErrorCode != "" {
-			errs = append(errs, &EntryError{Index: i, Code: e.ErrorCode, Message: e.ErrorMessage})
+	for i := range entries {
+		if code, msg := codeOf(&entries[i]); code != "" {
+			errs = append(errs, &EntryError{Index: i, Code: code, Message: msg})
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// EntryError is a failed PutEvents entry as an error.
+// EntryError is a failed entry of PutEvents or PublishBatch as an error.
 type EntryError struct {
 	// Index is the entry's position in the request.
 	Index int
@@ -205,7 +212,11 @@ func (e *EntryError) Error() string {
 
 // Retryable reports whether putting the entry again may succeed.
 func (e *EntryError) Retryable() bool {
-	return e.Code == ErrorCodeThrottling || e.Code == ErrorCodeInternalFailure
+	switch e.Code {
+	case ErrorCodeThrottling, ErrorCodeInternalFailure, ErrorCodeThrottled, ErrorCodeInternalError:
+		return true
+	}
+	return false
 }
 
 // EntrySize returns the size of e as EventBridge counts it against the

@@ -401,16 +401,7 @@ type PublishResultEntry struct {
 // Err returns nil when every message was accepted, and otherwise an error
 // joining one [*EntryError] per failed message.
 func (r PublishBatchResult) Err() error {
-	if r.FailedEntryCount == 0 {
-		return nil
-	}
-	var errs []error
-	for i, e := range r.Entries {
-		if e.ErrorCode != "" {
-			errs = append(errs, &EntryError{Index: i, Code: e.ErrorCode, Message: e.ErrorMessage})
-		}
-	}
-	return errors.Join(errs...)
+	return joinEntryErrors(r.FailedEntryCount, r.Entries, func(e *PublishResultEntry) (string, string) { return e.ErrorCode, e.ErrorMessage })
 }
 
 // PublishBatch publishes each message on its own, as [Topic.Publish] does,

@@ -161,7 +161,8 @@ func TestTopicPublishValidates(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidMessage)
 	_, err = tp.Publish(ctx, Message{Body: []byte("x"), GroupID: "g"})
 	assert.ErrorIs(t, err, ErrInvalidMessage, "a standard topic refuses a group id")
-	_, err = tp.Publish(nil, Message{Body: []byte("x")}) //nolint:staticcheck // a nil context is what is tested
+	//lint:ignore SA1012 a nil context is what is tested
+	_, err = tp.Publish(nil, Message{Body: []byte("x")})
 	assert.Error(t, err)
 	small := newTestTopic(t, "small", WithMaxMessageSize(4))
 	_, err = small.Publish(ctx, Message{Body: []byte("12345")})
