@@ -16,6 +16,35 @@ type Topology struct {
 	// Buses lists the described bus first, then the buses its bus targets
 	// reach, transitively, each once.
 	Buses []BusDescription
+	// Topics lists the described topic, or the topics that the buses'
+	// topic targets reach, each once.
+	Topics []TopicDescription
+}
+
+// TopicDescription describes one topic.
+type TopicDescription struct {
+	Name string
+	// ARN is the ARN SNS would give the topic.
+	ARN  string
+	FIFO bool
+	// Subscriptions are sorted by name.
+	Subscriptions []SubscriptionDescription
+}
+
+// SubscriptionDescription describes one subscription.
+type SubscriptionDescription struct {
+	Name string
+	// Destination is the handler's name (see [Named]).
+	Destination string
+	// FilterPolicy is the subscription's filter policy, empty for none,
+	// in FilterPolicyScope.
+	FilterPolicy      string
+	FilterPolicyScope FilterPolicyScope
+	// RawDelivery says whether the handler receives the message body
+	// itself rather than SNS's JSON notification.
+	RawDelivery bool
+	// MaxConcurrency is the subscription's own limit; 0 means the topic's.
+	MaxConcurrency int
 }
 
 // BusDescription describes one bus.
@@ -124,6 +153,7 @@ func funcName(pc uintptr) string {
 func (b *Bus) Describe() Topology {
 	var topo Topology
 	seen := map[*Bus]bool{}
+	seenTopic := map[*Topic]bool{}
 	queue := []*Bus{b}
 	for len(queue) > 0 {
 		cur := queue[0]
@@ -155,6 +185,10 @@ func (b *Bus) Describe() Topology {
 				if c.bus != nil && !seen[c.bus] {
 					queue = append(queue, c.bus)
 				}
+				if f, ok := c.handler.(topicForwarder); ok && !seenTopic[f.dst] {
+					seenTopic[f.dst] = true
+					topo.Topics = append(topo.Topics, f.dst.describe())
+				}
 				rd.Targets = append(rd.Targets, td)
 			}
 			bd.Rules = append(bd.Rules, rd)
@@ -164,15 +198,44 @@ func (b *Bus) Describe() Topology {
 	return topo
 }
 
+// Describe returns the topology of t: its subscriptions, their filter
+// policies and handlers.
+func (t *Topic) Describe() Topology {
+	return Topology{Topics: []TopicDescription{t.describe()}}
+}
+
+// describe returns t's description.
+func (t *Topic) describe() TopicDescription {
+	td := TopicDescription{Name: t.name, ARN: t.arn, FIFO: t.fifo}
+	for _, s := range t.Subscriptions() {
+		policy, scope := s.policy()
+		td.Subscriptions = append(td.Subscriptions, SubscriptionDescription{
+			Name:              s.name,
+			Destination:       s.handlerName,
+			FilterPolicy:      compactPattern(string(policy)),
+			FilterPolicyScope: scope,
+			RawDelivery:       s.raw,
+			MaxConcurrency:    s.cfg.delivery.maxConcurrency,
+		})
+	}
+	return td
+}
+
 // Mermaid renders the topology as a Mermaid flowchart: a stadium node per
 // bus, a hexagon per rule (name and pattern; disabled rules with a dotted
-// edge) and a box per target, with bus targets pointing at their bus.
+// edge) and a box per target, with bus and topic targets pointing at their
+// bus or topic; a subroutine node per topic, and a box per subscription
+// (with its filter policy).
 func (t Topology) Mermaid() string {
 	var sb strings.Builder
 	sb.WriteString("flowchart LR\n")
 	busNode := make(map[string]string, len(t.Buses))
 	for i, b := range t.Buses {
 		busNode[b.Name] = fmt.Sprintf("bus%d", i)
+	}
+	topicNode := make(map[string]string, len(t.Topics))
+	for i, tp := range t.Topics {
+		topicNode[tp.Name] = fmt.Sprintf("topic%d", i)
 	}
 	for i, b := range t.Buses {
 		bn := busNode[b.Name]
@@ -187,8 +250,12 @@ func (t Topology) Mermaid() string {
 			}
 			fmt.Fprintf(&sb, "  %s %s %s\n", bn, edge, rn)
 			for k, tg := range r.Targets {
-				if tg.Kind == TargetKindBus {
-					if dst, ok := busNode[tg.Destination]; ok {
+				nodes := busNode
+				if tg.Kind == TargetKindTopic {
+					nodes = topicNode
+				}
+				if tg.Kind == TargetKindBus || tg.Kind == TargetKindTopic {
+					if dst, ok := nodes[tg.Destination]; ok {
 						fmt.Fprintf(&sb, "  %s -->|\"%s\"| %s\n", rn, mermaidText(tg.ID), dst)
 						continue
 					}
@@ -201,6 +268,19 @@ func (t Topology) Mermaid() string {
 				fmt.Fprintf(&sb, "  %s[\"%s\"]\n", tn, label)
 				fmt.Fprintf(&sb, "  %s --> %s\n", rn, tn)
 			}
+		}
+	}
+	for i, tp := range t.Topics {
+		tn := topicNode[tp.Name]
+		fmt.Fprintf(&sb, "  %s[[\"%s\"]]\n", tn, "topic: "+mermaidText(tp.Name))
+		for j, s := range tp.Subscriptions {
+			sn := fmt.Sprintf("topic%d_sub%d", i, j)
+			label := mermaidText(s.Name) + "<br/>handler: " + mermaidText(s.Destination)
+			if s.FilterPolicy != "" {
+				label += "<br/>" + mermaidText(s.FilterPolicy)
+			}
+			fmt.Fprintf(&sb, "  %s[\"%s\"]\n", sn, label)
+			fmt.Fprintf(&sb, "  %s --> %s\n", tn, sn)
 		}
 	}
 	return sb.String()

@@ -19,6 +19,12 @@ type Subscription struct {
 	topic *Topic
 	cfg   subscriptionConfig
 	h     Handler // with the topic's and the subscription's middleware
+	// handlerName names the handler in Describe (see Named).
+	handlerName string
+	// filter is the current filter policy (nil: none) and its scope, as
+	// set; under the topic's routes mutex.
+	filter      []byte
+	filterScope FilterPolicyScope
 	ds    deliverySettings
 	raw   bool
 
@@ -86,7 +92,7 @@ func (t *Topic) Subscribe(name string, h Handler, opts ...Option) (*Subscription
 	if isNilHandler(h) {
 		return nil, fmt.Errorf("%w: %q: nil handler", ErrInvalidSubscription, name)
 	}
-	s := &Subscription{name: name, topic: t, arn: t.arn + ":" + name}
+	s := &Subscription{name: name, topic: t, arn: t.arn + ":" + name, handlerName: handlerName(h)}
 	set := settings{delivery: &s.cfg.delivery, sub: &s.cfg}
 	if err := set.apply(opts); err != nil {
 		return nil, fmt.Errorf("%w: %q: %w", ErrInvalidSubscription, name, err)
@@ -118,6 +124,7 @@ func (t *Topic) Subscribe(name string, h Handler, opts ...Option) (*Subscription
 		s.Retire()
 		return nil, fmt.Errorf("%w: %q: the topic already has a subscription of that name", ErrInvalidSubscription, name)
 	}
+	s.filter, s.filterScope = s.cfg.policy, s.cfg.scope
 	t.routes.apply(routeChange[*Subscription]{id: name, route: s, on: true, p: fp.parsed, scope: policyScope(fp)})
 	return s, nil
 }
@@ -210,6 +217,13 @@ func (s *Subscription) Retire() {
 	}
 }
 
+// policy returns the subscription's filter policy (nil: none) and scope.
+func (s *Subscription) policy() ([]byte, FilterPolicyScope) {
+	s.topic.routes.mu.Lock()
+	defer s.topic.routes.mu.Unlock()
+	return s.filter, s.filterScope
+}
+
 // Name returns the subscription's name.
 func (s *Subscription) Name() string { return s.name }
 
@@ -239,6 +253,7 @@ func (s *Subscription) SetFilterPolicy(policy []byte, scope FilterPolicyScope) e
 	if t.routes.load().routes[s.name] != s {
 		return fmt.Errorf("%w: %q", ErrSubscriptionNotFound, s.name)
 	}
+	s.filter, s.filterScope = append([]byte(nil), policy...), scope
 	t.routes.apply(routeChange[*Subscription]{id: s.name, route: s, on: true, p: fp.parsed, scope: policyScope(fp)})
 	return nil
 }

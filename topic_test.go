@@ -490,3 +490,28 @@ func BenchmarkTopicFilter(b *testing.B) {
 		})
 	}
 }
+
+func TestTopicDescribe(t *testing.T) {
+	tp := newTestTopic(t, "orders")
+	_, err := tp.Subscribe("email", &inbox{}, WithFilterPolicy([]byte(`{"kind": ["placed"]}`), ScopeMessageAttributes), WithRawDelivery())
+	require.NoError(t, err)
+	_, err = tp.Subscribe("audit", &inbox{})
+	require.NoError(t, err)
+	b, err := NewBus("b")
+	require.NoError(t, err)
+	defer b.Close(context.Background())
+	require.NoError(t, b.PutRule(Rule{Name: "r", EventPattern: `{"source":["shop"]}`, Targets: []Target{TopicTarget("fanout", tp)}}))
+	topo := b.Describe()
+	require.Len(t, topo.Topics, 1)
+	td := topo.Topics[0]
+	assert.Equal(t, "orders", td.Name)
+	require.Len(t, td.Subscriptions, 2)
+	assert.Equal(t, "audit", td.Subscriptions[0].Name)
+	assert.Equal(t, SubscriptionDescription{Name: "email", Destination: "*eda.inbox", FilterPolicy: `{"kind":["placed"]}`,
+		FilterPolicyScope: ScopeMessageAttributes, RawDelivery: true}, td.Subscriptions[1])
+	m := topo.Mermaid()
+	assert.Contains(t, m, `topic0[["topic: orders"]]`)
+	assert.Contains(t, m, `-->|"fanout"| topic0`)
+	assert.Contains(t, m, `topic0 --> topic0_sub1`)
+	assert.Equal(t, tp.Describe().Topics, topo.Topics)
+}
