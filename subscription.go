@@ -25,8 +25,8 @@ type Subscription struct {
 	// set; under the topic's routes mutex.
 	filter      []byte
 	filterScope FilterPolicyScope
-	ds    deliverySettings
-	raw   bool
+	ds          deliverySettings
+	raw         bool
 
 	// dest delivers the messages of a standard topic.
 	dest *delivery.Destination[*published]

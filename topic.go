@@ -101,11 +101,11 @@ type topicConfig struct {
 
 // topicCounters are a Topic's own counters (SNS's CloudWatch metrics).
 type topicCounters struct {
-	published           atomic.Uint64
-	publishSize         atomic.Uint64
-	filteredOut         atomic.Uint64
-	filteredOutNoAttrs  atomic.Uint64
-	duplicates          atomic.Uint64
+	published            atomic.Uint64
+	publishSize          atomic.Uint64
+	filteredOut          atomic.Uint64
+	filteredOutNoAttrs   atomic.Uint64
+	duplicates           atomic.Uint64
 	failedPublishEntries atomic.Uint64
 }
 
