@@ -487,6 +487,9 @@ func ExampleWithDeduplicationWindow() {
 	publish(ctx, topic, m)
 	clock.advance(59 * time.Second)
 	publish(ctx, topic, m) // within the window: dropped
+	other := m
+	other.GroupID = "bob"
+	publish(ctx, topic, other) // the window is topic-wide: another group's message with the id is dropped too
 	clock.advance(time.Second)
 	publish(ctx, topic, m) // the window has passed: delivered
 	got.print()
@@ -494,7 +497,7 @@ func ExampleWithDeduplicationWindow() {
 	// Output:
 	// ledger: alice pays 10
 	// ledger: alice pays 10
-	// dropped: 1
+	// dropped: 2
 }
 
 // TopicTarget makes a topic the target of a Bus rule, as EventBridge's SNS
@@ -610,14 +613,15 @@ func ExampleTopic_Stats() {
 	fmt.Println("delivered:", s.NumberOfNotificationsDelivered, "failed:", s.NumberOfNotificationsFailed,
 		"redriven to DLQ:", s.NumberOfNotificationsRedrivenToDlq)
 	fmt.Println("filtered out:", s.NumberOfNotificationsFilteredOut,
-		"of which without attributes:", s.NumberOfNotificationsFilteredOutNoMessageAttributes)
+		"of which without attributes:", s.NumberOfNotificationsFilteredOutNoMessageAttributes,
+		"with invalid attributes:", s.NumberOfNotificationsFilteredOutInvalidAttributes) // Publish refuses those
 	for _, ss := range s.Subscriptions {
 		fmt.Printf("%-6s delivered=%d failed=%d\n", ss.Subscription, ss.NumberOfNotificationsDelivered, ss.NumberOfNotificationsFailed)
 	}
 	// Output:
 	// published: 3 bytes: 39
 	// delivered: 4 failed: 3 redriven to DLQ: 3
-	// filtered out: 2 of which without attributes: 1
+	// filtered out: 2 of which without attributes: 1 with invalid attributes: 0
 	// all    delivered=3 failed=0
 	// broken delivered=0 failed=3
 	// nl     delivered=1 failed=0
@@ -694,11 +698,13 @@ func ExampleMatchFilterPolicy_differences() {
 	// In the body scope, a body that is not JSON matches nothing.
 	match(`{"n": [{"exists": false}]}`, eda.ScopeMessageBody, eda.Message{Body: []byte("not JSON")})
 	// Refused: a nested attribute policy, anything-but with a suffix,
-	// prefix combined with equals-ignore-case, more than 5 decimals.
+	// prefix combined with equals-ignore-case, more than 5 decimals, a
+	// number beyond ±10^9.
 	match(`{"a": {"b": ["x"]}}`, eda.ScopeMessageAttributes, attrs(nil))
 	match(`{"a": [{"anything-but": {"suffix": "x"}}]}`, eda.ScopeMessageAttributes, attrs(nil))
 	match(`{"a": [{"prefix": {"equals-ignore-case": "x"}}]}`, eda.ScopeMessageBody, attrs(nil))
 	match(`{"a": [{"numeric": [">", 0.000001]}]}`, eda.ScopeMessageBody, attrs(nil))
+	match(`{"a": [{"numeric": ["<", 2000000000]}]}`, eda.ScopeMessageBody, attrs(nil))
 	// Output:
 	// false <nil>
 	// false <nil>
@@ -710,4 +716,5 @@ func ExampleMatchFilterPolicy_differences() {
 	// false filter policy: a: anything-but: SNS filter policies do not support "suffix" inside anything-but (only prefix)
 	// false filter policy: a: prefix: SNS filter policies take a string here; equals-ignore-case cannot be combined with prefix
 	// false filter policy: a: number 0.000001 has more than 5 digits after the decimal point (SNS's numeric accuracy)
+	// false filter policy: a: number 2000000000 is outside the range SNS allows (±1e+09)
 }
