@@ -693,8 +693,10 @@ func ExampleMatchFilterPolicy_differences() {
 	match(`{"tags": ["b"]}`, eda.ScopeMessageAttributes, attrs(map[string]eda.Attribute{"tags": {DataType: "String.Array", StringValue: `["a","b"]`}}))
 	// A Binary attribute never matches.
 	match(`{"blob": [{"exists": true}]}`, eda.ScopeMessageAttributes, attrs(map[string]eda.Attribute{"blob": {DataType: "Binary", BinaryValue: []byte{1}}}))
-	// In the attribute scope, a message without attributes matches nothing, not even anything-but.
+	// In the attribute scope, a message without attributes matches nothing,
+	// not even anything-but or exists false.
 	match(`{"n": [{"anything-but": ["x"]}]}`, eda.ScopeMessageAttributes, eda.Message{Body: []byte("x")})
+	match(`{"n": [{"exists": false}]}`, eda.ScopeMessageAttributes, eda.Message{Body: []byte("x")})
 	// In the body scope, a body that is not JSON matches nothing.
 	match(`{"n": [{"exists": false}]}`, eda.ScopeMessageBody, eda.Message{Body: []byte("not JSON")})
 	// Refused: a nested attribute policy, anything-but with a suffix,
@@ -709,6 +711,7 @@ func ExampleMatchFilterPolicy_differences() {
 	// false <nil>
 	// false <nil>
 	// true <nil>
+	// false <nil>
 	// false <nil>
 	// false <nil>
 	// false <nil>
