@@ -1,8 +1,8 @@
 // Package eda gives a Go program Amazon EventBridge and SNS semantics in
 // one process: producers publish events, routers direct them — a Bus with
-// rules, JSON event patterns and targets, like EventBridge (a Topic with
-// subscriptions, like SNS, is being built on the same engines) — and
-// consumers react, and may publish more events in turn.
+// rules, JSON event patterns and targets, like EventBridge, and a Topic
+// with subscriptions and filter policies, like SNS, both on one delivery
+// engine — and consumers react, and may publish more events in turn.
 //
 // # Tour
 //
@@ -35,9 +35,41 @@
 // data and as a Mermaid diagram, naming each handler by its function or
 // type, or by its own Name method ([Named]).
 //
+// The Topic. [NewTopic] creates an in-process SNS topic; a name ending in
+// ".fifo" makes a FIFO topic. [Topic.Subscribe] adds a [Subscription]: a
+// named [Handler] with an optional filter policy ([WithFilterPolicy], on
+// the message attributes or on the JSON body, in SNS's dialect and with
+// its limits, see [MatchFilterPolicy] and [WithFilterPolicyLimits]),
+// receiving SNS's JSON notification ([PayloadNotification]) or, with
+// [WithRawDelivery], the body itself ([PayloadMessage]); the delivery
+// settings given to NewTopic are the defaults of its subscriptions, and
+// given to Subscribe override them. [Subscription.SetFilterPolicy]
+// changes a policy while messages flow, and [Subscription.Unsubscribe]
+// removes a subscription. [Topic.Publish] validates a [Message] as SNS
+// does (a *[MessageError] names what is wrong; [WithMaxMessageSize]) and
+// delivers it to every subscription whose policy it passes;
+// [Topic.PublishBatch] takes up to ten and answers per message. A FIFO
+// topic delivers the messages of a group in order, one at a time, and
+// drops a message whose de-duplication id it saw within the window
+// ([WithContentBasedDeduplication], [WithDeduplicationWindow]).
+// [TopicTarget] makes a topic the target of a Bus rule. [Topic.Stats]
+// reports SNS's metrics ([TopicStats]), and [Topic.Describe] the
+// subscriptions. Where eda's Topic differs from SNS: subscribers are
+// handlers, not endpoints — the JSON notification has the shape of what
+// SQS and Lambda subscribers receive, unsigned (Signature, SigningCertURL
+// and UnsubscribeURL are empty); subscriptions are named, not ARNs, and
+// confirmed at once; de-duplication is topic-wide, across message groups;
+// a FIFO topic publishes one message at a time, so that sequence numbers
+// and delivery order agree; NumberOfNotificationsFilteredOut is counted
+// per topic, and NumberOfNotificationsFilteredOutInvalidAttributes is
+// always zero, since Publish refuses such attributes.
+//
 // Producers. [Producer] is anything that puts events — a *Bus, or a fake in
 // a test ([ProducerFunc]). [NewProducer] binds a Go type to a source and
-// detail-type: Put marshals the value as the event's detail.
+// detail-type: Put marshals the value as the event's detail. For a topic,
+// [Publisher] is anything that publishes messages — a *Topic, or a
+// [PublisherFunc] — and [NewPublisher] returns a [TypedPublisher], whose
+// Publish marshals the value as the message body.
 //
 // Patterns. The pattern language is EventBridge's: exact values, prefix,
 // suffix, equals-ignore-case, wildcard, anything-but, numeric, exists,
@@ -50,7 +82,8 @@
 //
 // Consumers. A consumer is a [Handler]: one method, Handle(ctx,
 // [Delivery]), with the [HandlerFunc] adapter, shared by both routers.
-// [HandlerOf] decodes the payload (for an event, its detail) into a Go
+// [HandlerOf] decodes the payload (for an event, its detail; for a message,
+// its body, from a raw delivery or a notification alike) into a Go
 // type, and [HandlerOfDelivery] also passes the Delivery (its ID is an
 // idempotency key); [Batch] turns a [BatchHandler] into a Handler that receives
 // deliveries in batches and retries only the failed items of a
