@@ -10,9 +10,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/edakit/eda"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // received collects what the handlers of an example received, so that the
@@ -720,4 +723,143 @@ func ExampleMatchFilterPolicy_differences() {
 	// false filter policy: a: prefix: SNS filter policies take a string here; equals-ignore-case cannot be combined with prefix
 	// false filter policy: a: number 0.000001 has more than 5 digits after the decimal point (SNS's numeric accuracy)
 	// false filter policy: a: number 2000000000 is outside the range SNS allows (±1e+09)
+}
+
+// The promises of the README's Topic sections that the examples above do
+// not show.
+
+// gate is a handler that blocks each delivery until released, and reports
+// each one it starts.
+type gate struct {
+	started chan string
+	release chan struct{}
+}
+
+func newGate() *gate { return &gate{started: make(chan string, 100), release: make(chan struct{})} }
+
+func (g *gate) Handle(ctx context.Context, d eda.Delivery) error {
+	g.started <- string(d.Payload)
+	select {
+	case <-g.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// next returns the payload of the next delivery started, failing t after
+// five seconds.
+func (g *gate) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case p := <-g.started:
+		return p
+	case <-time.After(5 * time.Second):
+		t.Fatal("no delivery started within 5 s")
+		return ""
+	}
+}
+
+func closeTopic(t *testing.T, topic *eda.Topic) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, topic.Close(ctx))
+}
+
+// Unsubscribe: the messages already queued for the subscription are still
+// delivered.
+func TestTopicUnsubscribeDeliversQueued(t *testing.T) {
+	ctx := context.Background()
+	topic := newExampleTopic("orders")
+	defer closeTopic(t, topic)
+	g := newGate()
+	sub := subscribe(topic, "slow", g, eda.WithRawDelivery(), eda.WithMaxConcurrency(1))
+	for _, b := range []string{"m1", "m2", "m3"} {
+		_, err := topic.Publish(ctx, eda.Message{Body: []byte(b)})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, "m1", g.next(t))
+	require.NoError(t, sub.Unsubscribe())
+	close(g.release)
+	got := []string{"m1", g.next(t), g.next(t)}
+	assert.Equal(t, []string{"m1", "m2", "m3"}, got)
+	require.NoError(t, topic.Drain(ctx))
+	assert.Equal(t, uint64(3), sub.Stats().NumberOfNotificationsDelivered)
+}
+
+// A FIFO message that the topic did not accept (its subscription's queue
+// stayed full) is not remembered for de-duplication: sent again, it is
+// delivered.
+func TestFIFORefusedMessageCanBeSentAgain(t *testing.T) {
+	ctx := context.Background()
+	topic := newExampleTopic("payments.fifo")
+	defer closeTopic(t, topic)
+	g := newGate()
+	subscribe(topic, "ledger", g, eda.WithRawDelivery(), eda.WithQueueSize(1))
+	msg := func(id string) eda.Message { return eda.Message{GroupID: "g", DeduplicationID: id, Body: []byte(id)} }
+
+	_, err := topic.Publish(ctx, msg("m1"))
+	require.NoError(t, err)
+	assert.Equal(t, "m1", g.next(t)) // m1 is being handled; the queue has room for one more
+	var refused string
+	for i := 2; i <= 10 && refused == ""; i++ {
+		id := fmt.Sprint("m", i)
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		_, err := topic.Publish(short, msg(id))
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, eda.ErrFull)
+			refused = id
+		}
+	}
+	require.NotEmpty(t, refused, "the queue never filled")
+	assert.Equal(t, uint64(0), topic.Stats().NumberOfDuplicatesDropped)
+
+	close(g.release)
+	_, err = topic.Publish(ctx, msg(refused))
+	require.NoError(t, err)
+	require.NoError(t, topic.Drain(ctx))
+	s := topic.Stats()
+	assert.Equal(t, uint64(0), s.NumberOfDuplicatesDropped)
+	assert.Equal(t, s.NumberOfMessagesPublished, s.NumberOfNotificationsDelivered)
+	// The re-sent message was delivered, last.
+	var last string
+	for len(g.started) > 0 {
+		last = <-g.started
+	}
+	assert.Equal(t, refused, last)
+}
+
+// TopicTarget to a FIFO topic: the group is the rule's name and the
+// de-duplication id the event's id, so an event put twice is published
+// once.
+func TestTopicTargetFIFOGroupAndDeduplication(t *testing.T) {
+	ctx := context.Background()
+	topic := newExampleTopic("orders.fifo")
+	defer closeTopic(t, topic)
+	var mu sync.Mutex
+	var got []eda.Delivery
+	subscribe(topic, "all", eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, d)
+		return nil
+	}), eda.WithRawDelivery())
+	bus, err := eda.NewBus("shop")
+	require.NoError(t, err)
+	require.NoError(t, bus.PutRule(eda.Rule{Name: "placed", EventPattern: `{"detail-type": ["OrderPlaced"]}`,
+		Targets: []eda.Target{eda.TopicTarget("to-orders", topic, eda.WithInputPath("$.detail"))}}))
+	e := exampleEvent(`{"orderId":"o-1"}`)
+	e.ID = "event-1"
+	putAndDrain(ctx, bus, e, e)
+	require.NoError(t, bus.Close(ctx))
+	require.NoError(t, topic.Drain(ctx))
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 1)
+	assert.Equal(t, "placed", got[0].GroupID)
+	assert.JSONEq(t, `{"orderId":"o-1"}`, string(got[0].Payload))
+	assert.Equal(t, uint64(1), topic.Stats().NumberOfDuplicatesDropped)
 }
