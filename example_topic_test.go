@@ -863,3 +863,32 @@ func TestTopicTargetFIFOGroupAndDeduplication(t *testing.T) {
 	assert.JSONEq(t, `{"orderId":"o-1"}`, string(got[0].Payload))
 	assert.Equal(t, uint64(1), topic.Stats().NumberOfDuplicatesDropped)
 }
+
+// Delivery settings given to NewTopic are the defaults of its
+// subscriptions; given to Subscribe, they override them.
+func TestTopicSubscriptionOverridesDefaults(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	dead := map[string]string{} // subscription: which handler took it, after how many attempts
+	deadLetters := func(who string) eda.DeadLetterHandler {
+		return eda.DeadLetterFunc(func(_ context.Context, dl eda.DeadLetter) {
+			mu.Lock()
+			defer mu.Unlock()
+			dead[dl.Delivery.Destination] = fmt.Sprintf("%s after %d", who, dl.Attempts)
+		})
+	}
+	topic := newExampleTopic("orders", eda.WithRetryPolicy(eda.NoRetries()), eda.WithDeadLetter(deadLetters("topic's")),
+		eda.WithLogger(slog.New(slog.DiscardHandler)))
+	defer closeTopic(t, topic)
+	failing := eda.HandlerFunc(func(context.Context, eda.Delivery) error { return errors.New("down") })
+	subscribe(topic, "defaults", failing)
+	subscribe(topic, "own", failing,
+		eda.WithRetryPolicy(eda.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Microsecond, MaxBackoff: time.Microsecond}),
+		eda.WithDeadLetter(deadLetters("own")))
+	_, err := topic.Publish(ctx, eda.Message{Body: []byte("m")})
+	require.NoError(t, err)
+	require.NoError(t, topic.Drain(ctx))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]string{"defaults": "topic's after 1", "own": "own after 3"}, dead)
+}
