@@ -117,11 +117,11 @@ func (t *Topic) Subscribe(name string, h Handler, opts ...Option) (*Subscription
 	t.routes.mu.Lock()
 	defer t.routes.mu.Unlock()
 	if t.closed.Load() {
-		s.Retire()
+		s.retire()
 		return nil, ErrClosed
 	}
 	if t.routes.load().routes[name] != nil {
-		s.Retire()
+		s.retire()
 		return nil, fmt.Errorf("%w: %q: the topic already has a subscription of that name", ErrInvalidSubscription, name)
 	}
 	s.filter, s.filterScope = s.cfg.policy, s.cfg.scope
@@ -202,9 +202,16 @@ func (s *Subscription) enqueue(ctx context.Context, p *published, o delivery.Ori
 	return d.EnqueueFrom(ctx, p, o)
 }
 
-// Retire stops the subscription's destinations once their queues are
+// subscriptionRetirer retires a subscription that left its topic (the
+// route table's retirer).
+type subscriptionRetirer struct{ s *Subscription }
+
+// Retire retires the subscription.
+func (r subscriptionRetirer) Retire() { r.s.retire() }
+
+// retire stops the subscription's destinations once their queues are
 // empty; it is called when the subscription leaves its topic.
-func (s *Subscription) Retire() {
+func (s *Subscription) retire() {
 	if s.dest != nil {
 		s.dest.Retire()
 	}
@@ -222,6 +229,13 @@ func (s *Subscription) policy() ([]byte, FilterPolicyScope) {
 	s.topic.routes.mu.Lock()
 	defer s.topic.routes.mu.Unlock()
 	return s.filter, s.filterScope
+}
+
+// isRetired reports whether the subscription was retired.
+func (s *Subscription) isRetired() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.retired
 }
 
 // Name returns the subscription's name.
@@ -268,7 +282,8 @@ func (s *Subscription) Unsubscribe() error {
 	if t.routes.load().routes[s.name] != s {
 		return fmt.Errorf("%w: %q", ErrSubscriptionNotFound, s.name)
 	}
-	t.routes.apply(routeChange[*Subscription]{id: s.name, remove: true, retire: []retirer{s}})
+	t.routes.apply(routeChange[*Subscription]{id: s.name, remove: true, retire: []retirer{subscriptionRetirer{s}}})
+	t.gone.add(s)
 	return nil
 }
 

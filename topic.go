@@ -86,7 +86,8 @@ type Topic struct {
 	stats  topicCounters
 	ids    idSource
 	dedup  dedupWindow // FIFO topics
-	fifoMu sync.Mutex  // FIFO topics publish one message at a time
+	gone   goneSubscriptions
+	fifoMu sync.Mutex // FIFO topics publish one message at a time
 }
 
 // topicConfig is a Topic's configuration, set by [Option] values.
@@ -96,6 +97,7 @@ type topicConfig struct {
 	maxMessageSize int
 	contentDedup   bool
 	dedupWindow    time.Duration
+	dedupWindowSet bool
 	policyLimits   FilterPolicyLimits
 }
 
@@ -125,6 +127,9 @@ func NewTopic(name string, opts ...Option) (*Topic, error) {
 	}
 	if cfg.contentDedup && !fifo {
 		return nil, optionError("WithContentBasedDeduplication", "applies to a FIFO topic (a name ending in .fifo), not to %q", name)
+	}
+	if cfg.dedupWindowSet && !fifo {
+		return nil, optionError("WithDeduplicationWindow", "applies to a FIFO topic (a name ending in .fifo), not to %q", name)
 	}
 	t := &Topic{
 		name: name,

@@ -24,13 +24,14 @@ func WithContentBasedDeduplication() Option {
 
 // WithDeduplicationWindow sets how long a FIFO topic remembers the
 // de-duplication ids of the messages published to it, on its [Clock].
-// Default [DefaultDeduplicationWindow] (SNS's five minutes).
+// Default [DefaultDeduplicationWindow] (SNS's five minutes). It applies to a
+// FIFO topic only.
 func WithDeduplicationWindow(d time.Duration) Option {
 	return topicOption("WithDeduplicationWindow", func(c *topicConfig) error {
 		if d <= 0 {
 			return optionError("WithDeduplicationWindow", "must be positive, got %v", d)
 		}
-		c.dedupWindow = d
+		c.dedupWindow, c.dedupWindowSet = d, true
 		return nil
 	})
 }

@@ -1,8 +1,7 @@
 package eda
 
-// Problems found while documenting the Topic (issue 11). Each test states
-// the behaviour the documentation would promise and is skipped until the
-// Topic's code is changed; see the report of the docs2 branch.
+// Problems found while documenting the Topic (issue 11), each fixed: a test
+// per problem that failed before the fix.
 
 import (
 	"context"
@@ -19,14 +18,14 @@ import (
 // message was published" (ErrClosed, InternalError) although the topic is
 // open. It should not be part of the API (or should be harmless).
 func TestFoundSubscriptionRetireExported(t *testing.T) {
-	t.Skip("found: Subscription.Retire is exported; calling it makes every Publish to the open topic fail with ErrClosed")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	tp := newTestTopic(t, "orders")
 	var box inbox
-	sub, err := tp.Subscribe("s", &box, WithRawDelivery())
+	_, err := tp.Subscribe("s", &box, WithRawDelivery())
 	require.NoError(t, err)
-	sub.Retire()
+	_, exported := any(&Subscription{}).(interface{ Retire() })
+	require.False(t, exported, "Subscription has no Retire method")
 	_, err = tp.Publish(ctx, Message{Body: []byte("after retire")})
 	require.NoError(t, err)
 	require.NoError(t, tp.Drain(ctx))
@@ -38,7 +37,6 @@ func TestFoundSubscriptionRetireExported(t *testing.T) {
 // goes down when a subscription is removed: a CloudWatch-style counter
 // should not decrease.
 func TestFoundTopicStatsDropUnsubscribed(t *testing.T) {
-	t.Skip("found: TopicStats.NumberOfNotificationsDelivered decreases after Unsubscribe")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	tp := newTestTopic(t, "orders")
@@ -57,7 +55,6 @@ func TestFoundTopicStatsDropUnsubscribed(t *testing.T) {
 // WithDeduplicationWindow, which also applies to FIFO topics only, is
 // accepted there and ignored.
 func TestFoundDeduplicationWindowOnStandardTopic(t *testing.T) {
-	t.Skip("found: WithDeduplicationWindow is silently accepted by a standard topic")
 	_, err := NewTopic("orders", WithDeduplicationWindow(time.Minute))
 	assert.ErrorIs(t, err, ErrInvalidOption)
 }

@@ -1,6 +1,8 @@
 package eda
 
 import (
+	"sync"
+
 	"github.com/edakit/eda/internal/delivery"
 )
 
@@ -80,15 +82,65 @@ func (t *Topic) Stats() TopicStats {
 		NumberOfNotificationsFilteredOut: t.stats.filteredOut.Load(),
 		NumberOfNotificationsFilteredOutNoMessageAttributes: t.stats.filteredOutNoAttrs.Load(),
 	}
+	sum := t.gone.stats()
 	for _, sub := range t.Subscriptions() {
 		ss := sub.Stats()
-		s.NumberOfNotificationsDelivered += ss.NumberOfNotificationsDelivered
-		s.NumberOfNotificationsFailed += ss.NumberOfNotificationsFailed
-		s.NumberOfNotificationsRedrivenToDlq += ss.NumberOfNotificationsRedrivenToDlq
-		s.NumberOfNotificationsFailedToRedrive += ss.NumberOfNotificationsFailedToRedrive
+		sum = addSubscriptionStats(sum, ss)
 		s.Subscriptions = append(s.Subscriptions, ss)
 	}
+	s.NumberOfNotificationsDelivered = sum.NumberOfNotificationsDelivered
+	s.NumberOfNotificationsFailed = sum.NumberOfNotificationsFailed
+	s.NumberOfNotificationsRedrivenToDlq = sum.NumberOfNotificationsRedrivenToDlq
+	s.NumberOfNotificationsFailedToRedrive = sum.NumberOfNotificationsFailedToRedrive
 	return s
+}
+
+// goneSubscriptions keeps the counts of the subscriptions that left the
+// topic, so that the topic's totals never go down: a subscription still
+// delivering what was queued for it is read live, and one that was retired
+// (no publish can reach it any more) and has nothing in flight is folded
+// into the totals and forgotten.
+type goneSubscriptions struct {
+	mu       sync.Mutex
+	draining []*Subscription
+	total    SubscriptionStats
+}
+
+// add records that s left the topic.
+func (g *goneSubscriptions) add(s *Subscription) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.draining = append(g.draining, s)
+}
+
+// stats returns the counts of every subscription that left the topic.
+func (g *goneSubscriptions) stats() SubscriptionStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	sum := g.total
+	kept := g.draining[:0]
+	for _, s := range g.draining {
+		retired := s.isRetired() // read first: no copy can be queued after
+		ss := s.Stats()
+		if retired && ss.Delivery.InFlight == 0 {
+			g.total = addSubscriptionStats(g.total, ss)
+		} else {
+			kept = append(kept, s)
+		}
+		sum = addSubscriptionStats(sum, ss)
+	}
+	clear(g.draining[len(kept):])
+	g.draining = kept
+	return sum
+}
+
+// addSubscriptionStats returns a with b's notification counts added.
+func addSubscriptionStats(a, b SubscriptionStats) SubscriptionStats {
+	a.NumberOfNotificationsDelivered += b.NumberOfNotificationsDelivered
+	a.NumberOfNotificationsFailed += b.NumberOfNotificationsFailed
+	a.NumberOfNotificationsRedrivenToDlq += b.NumberOfNotificationsRedrivenToDlq
+	a.NumberOfNotificationsFailedToRedrive += b.NumberOfNotificationsFailedToRedrive
+	return a
 }
 
 // Subscription returns the stats of the named subscription, and whether
