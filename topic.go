@@ -109,6 +109,8 @@ type topicCounters struct {
 	filteredOutNoAttrs   atomic.Uint64
 	duplicates           atomic.Uint64
 	failedPublishEntries atomic.Uint64
+	refused              atomic.Uint64 // valid messages a subscription refused
+	refusedCopies        atomic.Uint64
 }
 
 // NewTopic returns a topic with no subscriptions. A name that ends in
@@ -348,6 +350,7 @@ func (t *Topic) route(ctx context.Context, p *published) (string, error) {
 			p.envelope = t.notification(p)
 		}
 		if err := s.enqueue(ctx, p, o); err != nil {
+			t.stats.refusedCopies.Add(1)
 			switch {
 			case errors.Is(err, ErrClosed):
 				code, firstErr = ErrorCodeInternalError, fmt.Errorf("eda: topic %q closed while the message was published: %w", t.name, err)
@@ -355,6 +358,9 @@ func (t *Topic) route(ctx context.Context, p *published) (string, error) {
 				code, firstErr = ErrorCodeThrottled, fmt.Errorf("eda: subscription %q did not accept the message: %w", s.name, err)
 			}
 		}
+	}
+	if firstErr != nil {
+		t.stats.refused.Add(1)
 	}
 	return code, firstErr
 }

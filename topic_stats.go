@@ -24,6 +24,19 @@ type TopicStats struct {
 	// PublishFailedEntries counts the messages of PublishBatch calls that
 	// were refused.
 	PublishFailedEntries uint64
+	// NumberOfMessagesRefused counts the valid messages whose Publish
+	// failed because a subscription refused its copy — its queue stayed
+	// full until the publisher's context ended, or the topic closed — and
+	// NumberOfNotificationsRefused those copies. The other subscriptions
+	// may have received such a message (see [Topic.Publish]). So, for
+	// every message published or refused, each subscription received a
+	// copy (which ends delivered or dead-lettered), was filtered out, or
+	// refused it:
+	//
+	//	Σ delivered + dead-lettered + FilteredOut + NotificationsRefused
+	//	  = subscriptions × (MessagesPublished + MessagesRefused)
+	NumberOfMessagesRefused      uint64
+	NumberOfNotificationsRefused uint64
 	// NumberOfNotificationsDelivered, …Failed, …RedrivenToDlq and
 	// …FailedToRedriveToDlq sum those of the subscriptions.
 	NumberOfNotificationsDelivered       uint64
@@ -33,7 +46,7 @@ type TopicStats struct {
 	// NumberOfNotificationsFilteredOut counts the copies not made because a
 	// message did not pass a subscription's filter policy; so, for every
 	// message accepted, each subscription either received a copy or was
-	// counted here.
+	// counted here (but see NumberOfMessagesRefused).
 	NumberOfNotificationsFilteredOut uint64
 	// NumberOfNotificationsFilteredOutNoMessageAttributes counts those of
 	// them filtered out by an attribute-scope policy because the message
@@ -79,6 +92,8 @@ func (t *Topic) Stats() TopicStats {
 		PublishSize:                      t.stats.publishSize.Load(),
 		NumberOfDuplicatesDropped:        t.stats.duplicates.Load(),
 		PublishFailedEntries:             t.stats.failedPublishEntries.Load(),
+		NumberOfMessagesRefused:          t.stats.refused.Load(),
+		NumberOfNotificationsRefused:     t.stats.refusedCopies.Load(),
 		NumberOfNotificationsFilteredOut: t.stats.filteredOut.Load(),
 		NumberOfNotificationsFilteredOutNoMessageAttributes: t.stats.filteredOutNoAttrs.Load(),
 	}

@@ -515,3 +515,152 @@ func TestTopicDescribe(t *testing.T) {
 	assert.Contains(t, m, `topic0 --> topic0_sub1`)
 	assert.Equal(t, tp.Describe().Topics, topo.Topics)
 }
+
+// A thousand subscribers with mixed policies — attribute and body scope,
+// prefixes, numbers, anything-but, exists, none — each get exactly the
+// messages their policy admits, as MatchFilterPolicy decides for each.
+func TestTopicThousandSubscribersMixedPolicies(t *testing.T) {
+	ctx := context.Background()
+	tp := newTestTopic(t, "many")
+	type sub struct {
+		policy []byte
+		scope  FilterPolicyScope
+		got    atomic.Int64
+	}
+	subs := make([]*sub, 1000)
+	for i := range subs {
+		s := &sub{}
+		switch i % 6 {
+		case 0:
+			s.policy, s.scope = fmt.Appendf(nil, `{"customer":["c-%d"]}`, i%50), ScopeMessageAttributes
+		case 1:
+			s.policy, s.scope = fmt.Appendf(nil, `{"region":[{"prefix":"eu-%d"}]}`, i%3), ScopeMessageAttributes
+		case 2:
+			s.policy, s.scope = fmt.Appendf(nil, `{"total":[{"numeric":[">=",%d]}]}`, i%200), ScopeMessageBody
+		case 3:
+			s.policy, s.scope = fmt.Appendf(nil, `{"customer":[{"anything-but":["c-%d"]}]}`, i%50), ScopeMessageAttributes
+		case 4:
+			s.policy, s.scope = []byte(`{"order":{"coupon":[{"exists":true}]}}`), ScopeMessageBody
+		}
+		subs[i] = s
+		opts := []Option{WithRawDelivery()}
+		if s.policy != nil {
+			opts = append(opts, WithFilterPolicy(s.policy, s.scope))
+		}
+		_, err := tp.Subscribe(fmt.Sprint("s", i), HandlerFunc(func(context.Context, Delivery) error {
+			s.got.Add(1)
+			return nil
+		}), opts...)
+		require.NoError(t, err)
+	}
+	var msgs []Message
+	for i := range 40 {
+		body := fmt.Sprintf(`{"total":%d,"order":{"id":%d}}`, i*7, i)
+		if i%4 == 0 {
+			body = fmt.Sprintf(`{"total":%d,"order":{"id":%d,"coupon":"X"}}`, i*7, i)
+		}
+		m := Message{Body: []byte(body), Attributes: map[string]Attribute{
+			"customer": strAttr(fmt.Sprint("c-", i)), "region": strAttr(fmt.Sprint("eu-", i%4))}}
+		if i%10 == 9 {
+			m.Attributes = nil
+		}
+		msgs = append(msgs, m)
+		_, err := tp.Publish(ctx, m)
+		require.NoError(t, err)
+	}
+	drainTopic(t, tp)
+	for i, s := range subs {
+		want := int64(0)
+		for _, m := range msgs {
+			ok := true
+			if s.policy != nil {
+				var err error
+				ok, err = MatchFilterPolicy(s.policy, s.scope, m)
+				require.NoError(t, err)
+			}
+			if ok {
+				want++
+			}
+		}
+		require.Equal(t, want, s.got.Load(), "subscription %d, policy %s", i, s.policy)
+	}
+}
+
+// Close while publishers are still publishing: every copy of every
+// accepted message is accounted for — delivered, dead-lettered (at
+// shutdown, or by a failing subscriber) or filtered out.
+func TestTopicCloseUnderLoad(t *testing.T) {
+	tp, err := NewTopic("load", WithQueueSize(64),
+		WithRetryPolicy(RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}),
+		WithDeadLetter(DeadLetterFunc(func(context.Context, DeadLetter) {})))
+	require.NoError(t, err)
+	_, err = tp.Subscribe("fast", HandlerFunc(func(context.Context, Delivery) error { return nil }))
+	require.NoError(t, err)
+	_, err = tp.Subscribe("slow", HandlerFunc(func(ctx context.Context, _ Delivery) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Microsecond):
+			return nil
+		}
+	}))
+	require.NoError(t, err)
+	_, err = tp.Subscribe("flaky", HandlerFunc(func(_ context.Context, d Delivery) error {
+		if d.ID[len(d.ID)-1]%3 == 0 {
+			return errors.New("down")
+		}
+		return nil
+	}))
+	require.NoError(t, err)
+	_, err = tp.Subscribe("picky", &inbox{}, WithFilterPolicy([]byte(`{"k":["a"]}`), ScopeMessageAttributes))
+	require.NoError(t, err)
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for p := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				k := "a"
+				if (i+p)%2 == 0 {
+					k = "b"
+				}
+				_, err := tp.Publish(ctx, Message{Body: []byte("m"), Attributes: map[string]Attribute{"k": strAttr(k)}})
+				cancel()
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err == nil {
+					accepted.Add(1)
+				}
+			}
+		})
+	}
+	require.Eventually(t, func() bool { return accepted.Load() > 500 }, 10*time.Second, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err = tp.Close(ctx)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		var se *ShutdownError
+		require.ErrorAs(t, err, &se)
+	}
+	st := tp.Stats()
+	assert.Equal(t, uint64(accepted.Load()), st.NumberOfMessagesPublished)
+	var enqueued uint64
+	for _, ss := range st.Subscriptions {
+		enqueued += ss.Delivery.Enqueued
+		assert.Zero(t, ss.Delivery.InFlight, ss.Subscription)
+	}
+	assert.Equal(t, enqueued, st.NumberOfNotificationsDelivered+st.NumberOfNotificationsFailed, "every copy queued ended delivered or dead-lettered")
+	total := st.NumberOfNotificationsDelivered + st.NumberOfNotificationsFailed + st.NumberOfNotificationsFilteredOut + st.NumberOfNotificationsRefused
+	assert.Equal(t, (st.NumberOfMessagesPublished+st.NumberOfMessagesRefused)*4, total,
+		"delivered + dead-lettered + filtered out + refused = subscriptions × (published + refused)")
+	t.Logf("published %d, refused %d (%d copies)", st.NumberOfMessagesPublished, st.NumberOfMessagesRefused, st.NumberOfNotificationsRefused)
+}
