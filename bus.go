@@ -240,6 +240,9 @@ type routed struct {
 	accepted time.Time
 	raw      []byte // the event's JSON form
 	hops     int
+	// values is the context the event was put with, whose values follow
+	// it to the handlers (nil: none).
+	values context.Context
 }
 
 // PutEvents validates, stamps and routes each entry on its own: one bad
@@ -308,6 +311,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 	}
 	res := PutEventsResult{Entries: make([]PutEventsResultEntry, len(entries))}
 	hops := hopsFrom(ctx) + 1 // 0 for an event put from outside any delivery
+	values := producerValues(ctx)
 	idsp := b.idsPool.Get().(*[]string)
 	ids := (*idsp)[:0]
 	defer func() {
@@ -328,7 +332,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		b.stamp(&e, now)
 		// Each event's JSON gets its own buffer, shared by its targets.
 		buf = e.AppendJSON(make([]byte, 0, e.jsonSizeHint()))
-		ev := &routed{id: e.ID, accepted: now, raw: buf, hops: hops}
+		ev := &routed{id: e.ID, accepted: now, raw: buf, hops: hops, values: values}
 		var code, msg string
 		ids, code, msg = b.route(ctx, ev, ids)
 		if code != "" {

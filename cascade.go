@@ -9,8 +9,9 @@ import (
 
 // This file holds the accounting of cascades — events put by the handlers
 // that deliveries reach — for both routers: the hop count that travels in
-// a delivery's context and stops loops, and the mark that tells a router's
-// own cascades from other publishes while it closes.
+// a delivery's context and stops loops, the mark that tells a router's
+// own cascades from other publishes while it closes, and the producer's
+// context values that follow an event to its handlers.
 
 // cascadeKey is the context key under which the contexts a bus hands to
 // its handlers and dead-letter handlers carry the bus (see mark).
@@ -56,12 +57,6 @@ func (b *Bus) ownsContext(ctx context.Context) bool {
 // hopKey is the context key under which a delivery's hop count travels.
 type hopKey struct{}
 
-// withHops returns ctx marked as the context of a delivery of an event at
-// the given hop of a cascade.
-func withHops(ctx context.Context, hops int) context.Context {
-	return context.WithValue(ctx, hopKey{}, hops)
-}
-
 // hopsFrom returns the hop count of the delivery whose context ctx is, or
 // derives from; -1 when ctx is not a delivery's. Deliveries of events at
 // hop 0 — most — carry no hop value: the delivery engine's handler marker
@@ -86,4 +81,55 @@ func overHops(hops, max int) string {
 		return ""
 	}
 	return fmt.Sprintf("Event refused: it would be hop %d of a cascade, over the limit of %d (a loop?).", hops, max)
+}
+
+// producerValues returns the context whose values should follow an event
+// published with ctx to its handlers: ctx itself, or nil when it can carry
+// none (the background context).
+func producerValues(ctx context.Context) context.Context {
+	if ctx == context.Background() || ctx == context.TODO() {
+		return nil
+	}
+	return ctx
+}
+
+// handlerContext returns the context to hand a handler for an event at the
+// given hop of a cascade, published with a context whose values are
+// producer (nil: none): ctx, the engine's context, with the hop count and
+// the producer's values added. It allocates only when there is something
+// to add.
+func handlerContext(ctx context.Context, hops int, producer context.Context) context.Context {
+	if hops == 0 && producer == nil {
+		return ctx
+	}
+	return &cascadeContext{Context: ctx, hops: hops, producer: producer}
+}
+
+// cascadeContext is a handler's context that carries, besides the engine's
+// context (its cancellation, deadline and values), the hop count of the
+// event and the values of the context it was published with — a trace id,
+// a request-scoped logger — but not that context's cancellation: the
+// publisher's request may end long before the event is handled, as
+// context.WithoutCancel has it.
+type cascadeContext struct {
+	context.Context
+	hops     int
+	producer context.Context
+}
+
+// Value returns the hop count for hopKey, the engine's context's value
+// when it has one, and else the producer's. A router's mark (cascadeKey)
+// is never taken from the producer: that the publisher ran in a handler of
+// another router does not make this handler one of that router's.
+func (c *cascadeContext) Value(key any) any {
+	switch key.(type) {
+	case hopKey:
+		return c.hops
+	case cascadeKey:
+		return c.Context.Value(key)
+	}
+	if v := c.Context.Value(key); v != nil || c.producer == nil {
+		return v
+	}
+	return c.producer.Value(key)
 }

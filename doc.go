@@ -164,6 +164,14 @@
 // context, such as context.Background(), gives this up and may block like
 // any producer. Dead-letter handlers get the same kind of context.
 //
+// Context values. A handler's context carries the values of the context
+// its event or message was published with — a trace id started at an HTTP
+// request, a request-scoped logger — through every hop of a cascade, but
+// not that context's cancellation or deadline: the request may end before
+// the event is handled, as with context.WithoutCancel. The handler's own
+// context is cancelled only when its router shuts down (or by middleware
+// such as [Timeout]).
+//
 // Panics. A panic in a handler is recovered, turned into a *[PanicError]
 // carrying the panic value and the stack, and treated like any other
 // failure: retried, then dead-lettered. It crashes neither the process

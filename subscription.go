@@ -174,10 +174,7 @@ func (s *Subscription) fill(ctx context.Context, p *published, d Delivery) (cont
 	} else {
 		d.Kind, d.Payload = PayloadNotification, p.envelope
 	}
-	if p.hops > 0 {
-		ctx = withHops(ctx, p.hops)
-	}
-	return ctx, d, nil
+	return handlerContext(ctx, p.hops, p.values), d, nil
 }
 
 // enqueue queues p for the subscription.

@@ -352,10 +352,7 @@ func (b *Bus) ruleARN(rule string) string {
 // still names the event.
 func (t *targetRuntime) fill(ctx context.Context, ev *routed, d Delivery) (context.Context, Delivery, error) {
 	d.ID, d.Time, d.Kind, d.Payload = ev.id, ev.accepted, t.kind, ev.raw
-	ctx = t.bus.mark(ctx)
-	if ev.hops > 0 {
-		ctx = withHops(ctx, ev.hops)
-	}
+	ctx = handlerContext(t.bus.mark(ctx), ev.hops, ev.values)
 	if t.input != nil {
 		p, err := t.input(ev, t)
 		if err != nil {

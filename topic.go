@@ -253,6 +253,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, string,
 		attrs:   copyAttributes(m.Attributes),
 		group:   m.GroupID,
 		hops:    hops,
+		values:  producerValues(ctx),
 	}
 	var release func(bool)
 	if t.fifo {
@@ -292,6 +293,9 @@ type published struct {
 	group   string
 	seq     string
 	hops    int
+	// values is the context the message was published with, whose values
+	// follow it to the handlers (nil: none).
+	values context.Context
 	// envelope is the SNS JSON notification of the message, for the
 	// subscriptions without raw delivery (nil until one needs it).
 	envelope []byte
