@@ -3,6 +3,7 @@ package eda
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/edakit/eda/internal/delivery"
@@ -187,13 +188,20 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 		IdleTimeout:    cfg.IdleTimeout,
 		Ordered:        cfg.Ordered,
 		Retry:          cfg.Retry.policy(),
-		Deliver: func(ctx context.Context, item T, attempt int) error {
+		Deliver: func(ctx context.Context, item T, attempt int) (err error) {
 			d := base
 			d.Attempt = attempt
 			hctx, d, err := fill(ctx, item, d)
 			if err != nil {
 				return err
 			}
+			// Recovered here, rather than by the engine, so that the error
+			// is this package's *PanicError.
+			defer func() {
+				if v := recover(); v != nil {
+					err = &PanicError{Value: v, Stack: debug.Stack()}
+				}
+			}()
 			return h.Handle(hctx, d)
 		},
 		DeadLetter: func(ctx context.Context, item T, f delivery.Failure) {

@@ -2,6 +2,7 @@ package eda
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/edakit/eda/internal/delivery"
 )
@@ -32,10 +33,22 @@ func IsPermanent(err error) bool { return delivery.IsPermanent(err) }
 // the attempt counts as failed: it is retried or dead-lettered like any
 // other failure, and a dead letter's Err is then a *PanicError. Unwrap
 // returns Value if it is an error.
-//
-// It is an alias of the delivery engine's type, so that every router's
-// dead letters carry the same type.
-type PanicError = delivery.PanicError
+type PanicError struct {
+	// Value is the value passed to panic.
+	Value any
+	// Stack is the stack of the panicking goroutine, as runtime/debug.Stack
+	// formats it.
+	Stack []byte
+}
+
+// Error says that the handler panicked, and with what.
+func (e *PanicError) Error() string { return fmt.Sprintf("eda: handler panicked: %v", e.Value) }
+
+// Unwrap returns Value if it is an error, else nil.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
 
 // ErrInHandler is wrapped in the error that Drain and Close return when
 // they are called with the context a handler was given, or one derived
