@@ -1,0 +1,195 @@
+package edatest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edakit/eda"
+	"github.com/edakit/eda/internal/leaktest"
+)
+
+// Router is what Settle waits on: an [*eda.Bus] or an [*eda.Topic].
+type Router interface {
+	Name() string
+	Drain(ctx context.Context) error
+	Close(ctx context.Context) error
+}
+
+var (
+	_ Router = (*eda.Bus)(nil)
+	_ Router = (*eda.Topic)(nil)
+)
+
+// RetryPolicy is the retry policy that [NewBus] and [NewTopic] give their
+// destinations unless the test gives one: three attempts, with a backoff
+// of at most 10 milliseconds (on the router's clock), so that a failing
+// handler — a require assertion inside it, say — ends in a dead letter in
+// milliseconds instead of 185 attempts over 24 hours.
+var RetryPolicy = eda.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+
+// DefaultTimeout bounds the waits of edatest (WaitFor, WaitUntil,
+// WaitForTimers, Settle and the Close at cleanup) in a test without a
+// deadline; with one, they end shortly before it, so that their failure is
+// reported before the test binary times out.
+const DefaultTimeout = time.Minute
+
+// deadline returns when the waits of t end: a little before t's deadline
+// (a tenth of the time left, at most 5 seconds), or DefaultTimeout from
+// now when t has none.
+func deadline(t testing.TB) time.Time {
+	now := time.Now()
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if end, ok := d.Deadline(); ok {
+			return end.Add(-min(end.Sub(now)/10, 5*time.Second))
+		}
+	}
+	return now.Add(DefaultTimeout)
+}
+
+// open counts the routers of NewBus and NewTopic not yet closed: the
+// goroutine leak check runs only when none is, since the goroutines of a
+// parallel test's router would count as leaks.
+var open struct {
+	sync.Mutex
+	n int
+}
+
+// NewBus returns a Bus named "default" for the test t, with test-safe
+// defaults that opts may override: the retry policy [RetryPolicy]. When the
+// test ends, a cleanup closes the bus (by the test's deadline) and fails
+// the test if events were still in flight — naming each destination that
+// held them and its last error, which is how a failing assertion inside a
+// handler shows — and then if goroutines of eda are still running. A bad
+// option fails the test at once.
+func NewBus(t testing.TB, opts ...eda.Option) *eda.Bus {
+	t.Helper()
+	return newRouter(t, func() (*eda.Bus, error) { return eda.NewBus("default", withDefaults(opts)...) })
+}
+
+// NewTopic returns a Topic named name for the test t, with the test-safe
+// defaults and the cleanup of [NewBus]. A FIFO topic's name ends in
+// ".fifo". A bad name or option fails the test at once.
+func NewTopic(t testing.TB, name string, opts ...eda.Option) *eda.Topic {
+	t.Helper()
+	return newRouter(t, func() (*eda.Topic, error) { return eda.NewTopic(name, withDefaults(opts)...) })
+}
+
+// withDefaults puts the test-safe defaults before opts, which override them.
+func withDefaults(opts []eda.Option) []eda.Option {
+	return append([]eda.Option{eda.WithRetryPolicy(RetryPolicy)}, opts...)
+}
+
+// newRouter creates a router with create and registers its cleanup.
+func newRouter[R Router](t testing.TB, create func() (R, error)) R {
+	t.Helper()
+	open.Lock()
+	first := open.n == 0
+	open.Unlock()
+	if first {
+		leakCheck(t)
+	}
+	r, err := create()
+	if err != nil {
+		t.Fatalf("edatest: %v", err)
+		return r
+	}
+	open.Lock()
+	open.n++
+	open.Unlock()
+	t.Cleanup(func() {
+		defer func() {
+			open.Lock()
+			open.n--
+			open.Unlock()
+		}()
+		ctx, cancel := testContext(t)
+		defer cancel()
+		if err := r.Close(ctx); err != nil {
+			t.Errorf("edatest: closing %s at the end of the test: %s", r.Name(), describeBacklog(err))
+		}
+	})
+	return r
+}
+
+// leakCheck registers the goroutine leak check of leaktest.Test, to run
+// after the cleanups registered later, when no other router of edatest is
+// open then.
+func leakCheck(t testing.TB) {
+	t.Helper()
+	leaktest.TestIf(t, func() bool {
+		open.Lock()
+		defer open.Unlock()
+		return open.n == 0
+	})
+}
+
+// Settle lets everything in flight on the routers finish: every event or
+// message accepted before the call, every retry and every cascade it
+// caused, delivered or dead-lettered. Most flow tests need no other
+// waiting: publish, settle, assert. It fails the test, naming the
+// destinations still holding events and their last errors, if that has
+// not happened by the test's deadline. With a manual fake clock, use
+// [Clock.Settle], which moves the clock through pending retries.
+func Settle(t testing.TB, routers ...Router) bool {
+	t.Helper()
+	ctx, cancel := testContext(t)
+	defer cancel()
+	if err := drainAll(ctx, routers); err != nil {
+		t.Fatalf("edatest: Settle: %s", describeBacklog(err))
+		return false
+	}
+	return true
+}
+
+// drainAll drains the routers in turn, until none has anything in flight:
+// a cascade from one to another that is already drained is waited for by
+// draining them all again.
+func drainAll(ctx context.Context, routers []Router) error {
+	for _, r := range routers {
+		if err := r.Drain(ctx); err != nil {
+			return fmt.Errorf("%s: %w", r.Name(), err)
+		}
+	}
+	if len(routers) < 2 {
+		return nil
+	}
+	for _, r := range routers {
+		if err := r.Drain(ctx); err != nil {
+			return fmt.Errorf("%s: %w", r.Name(), err)
+		}
+	}
+	return nil
+}
+
+// describeBacklog describes an error of Drain or Close, listing every
+// destination that still held events, with its last error.
+func describeBacklog(err error) string {
+	var list []eda.DestinationBacklog
+	var inner error
+	var de *eda.DrainError
+	var se *eda.ShutdownError
+	switch {
+	case errors.As(err, &de):
+		list, inner = de.Destinations, de
+	case errors.As(err, &se):
+		list, inner = se.Destinations, se
+	}
+	if len(list) == 0 {
+		return err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimSuffix(err.Error(), inner.Error())) // the router's name, if wrapped
+	b.WriteString("events still in flight at the deadline:")
+	for _, d := range list {
+		fmt.Fprintf(&b, "\n  %s: %d in flight", d.Destination, d.InFlight)
+		if d.LastErr != nil {
+			fmt.Fprintf(&b, ", last error: %v", d.LastErr)
+		}
+	}
+	return b.String()
+}
