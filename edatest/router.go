@@ -191,5 +191,8 @@ func describeBacklog(err error) string {
 			fmt.Fprintf(&b, ", last error: %v", d.LastErr)
 		}
 	}
+	if se != nil {
+		fmt.Fprintf(&b, "\n  (%d dead-lettered at shutdown, %d abandoned in handlers)", se.DeadLettered, se.Abandoned)
+	}
 	return b.String()
 }
