@@ -17,9 +17,12 @@ type exampleT struct {
 
 func newT() *exampleT { return &exampleT{} }
 
-func (t *exampleT) Helper()                           {}
-func (t *exampleT) Name() string                      { return "Example" }
-func (t *exampleT) Errorf(format string, args ...any) { t.failed = true; fmt.Printf(format+"\n", args...) }
+func (t *exampleT) Helper()      {}
+func (t *exampleT) Name() string { return "Example" }
+func (t *exampleT) Errorf(format string, args ...any) {
+	t.failed = true
+	fmt.Printf(format+"\n", args...)
+}
 func (t *exampleT) Error(args ...any)                 { t.failed = true; fmt.Println(args...) }
 func (t *exampleT) Fatalf(format string, args ...any) { t.Errorf(format, args...) }
 func (t *exampleT) FailNow()                          { t.failed = true }
