@@ -77,11 +77,14 @@ var open struct {
 // test ends, a cleanup closes the bus (by the test's deadline) and fails
 // the test if events were still in flight — naming each destination that
 // held them and its last error, which is how a failing assertion inside a
-// handler shows — and then if goroutines of eda are still running. A bad
-// option fails the test at once.
+// handler shows — if a handler panicked or called runtime.Goexit (unless
+// the test called [AllowPanics]), and then if goroutines of eda are still
+// running. A bad option fails the test at once.
 func NewBus(t testing.TB, opts ...eda.Option) *eda.Bus {
 	t.Helper()
-	return newRouter(t, func() (*eda.Bus, error) { return eda.NewBus("default", withDefaults(opts)...) })
+	return newRouter(t, func(defaults ...eda.Option) (*eda.Bus, error) {
+		return eda.NewBus("default", append(defaults, opts...)...)
+	})
 }
 
 // NewTopic returns a Topic named name for the test t, with the test-safe
@@ -89,16 +92,15 @@ func NewBus(t testing.TB, opts ...eda.Option) *eda.Bus {
 // ".fifo". A bad name or option fails the test at once.
 func NewTopic(t testing.TB, name string, opts ...eda.Option) *eda.Topic {
 	t.Helper()
-	return newRouter(t, func() (*eda.Topic, error) { return eda.NewTopic(name, withDefaults(opts)...) })
+	return newRouter(t, func(defaults ...eda.Option) (*eda.Topic, error) {
+		return eda.NewTopic(name, append(defaults, opts...)...)
+	})
 }
 
-// withDefaults puts the test-safe defaults before opts, which override them.
-func withDefaults(opts []eda.Option) []eda.Option {
-	return append([]eda.Option{eda.WithRetryPolicy(RetryPolicy)}, opts...)
-}
-
-// newRouter creates a router with create and registers its cleanup.
-func newRouter[R Router](t testing.TB, create func() (R, error)) R {
+// newRouter creates a router with create, given the test-safe defaults
+// (which the test's options, after them, override), and registers its
+// cleanup.
+func newRouter[R Router](t testing.TB, create func(defaults ...eda.Option) (R, error)) R {
 	t.Helper()
 	open.Lock()
 	first := open.n == 0
@@ -106,7 +108,8 @@ func newRouter[R Router](t testing.TB, create func() (R, error)) R {
 	if first {
 		leakCheck(t)
 	}
-	r, err := create()
+	watch := &panicWatch{}
+	r, err := create(eda.WithRetryPolicy(RetryPolicy), eda.WithMiddleware(watch.middleware))
 	if err != nil {
 		t.Fatalf("edatest: %v", err)
 		return r
@@ -125,6 +128,7 @@ func newRouter[R Router](t testing.TB, create func() (R, error)) R {
 		if err := r.Close(ctx); err != nil {
 			t.Errorf("edatest: closing %s at the end of the test: %s", r.Name(), describeBacklog(err))
 		}
+		watch.report(t, r.Name())
 	})
 	return r
 }
