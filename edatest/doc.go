@@ -9,7 +9,9 @@
 // [AssertDelivered], [AssertNotDelivered] and [AssertDeliveredN], whose
 // failures explain, record by record, why a pattern did not match
 // ([eda.Explain]). A fake [Clock] makes retries, backoff and windows run
-// without waiting.
+// without waiting. A handler's panic fails the test unless it calls
+// [AllowPanics]. [Producer] and [Publisher] record what code under test
+// publishes, without a router.
 //
 //	func TestBigOrdersGoToFraudCheck(t *testing.T) {
 //		bus := edatest.NewBus(t)
