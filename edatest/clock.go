@@ -2,12 +2,11 @@ package edatest
 
 import (
 	"context"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/edakit/eda"
+	"github.com/edakit/eda/internal/clocktest"
 )
 
 // Clock is a fake [eda.Clock] for tests: time moves only when the test
@@ -19,150 +18,42 @@ import (
 // run instantly and deterministically. Its methods may be called
 // concurrently.
 type Clock struct {
-	mu      sync.Mutex
-	now     time.Time
-	pending []*timer // not fired nor stopped, in no particular order
-	seq     uint64
-	auto    bool
-	changed chan struct{} // closed and replaced when a timer is scheduled
-}
-
-// timer is one AfterFunc call of a Clock.
-type timer struct {
-	c    *Clock
-	when time.Time
-	seq  uint64 // orders timers due at the same time
-	f    func()
-	done bool // fired or stopped
+	c *clocktest.Clock
 }
 
 var _ eda.Clock = (*Clock)(nil)
 
 // NewClock returns a fake clock reading start, in manual mode: its timers
 // fire only when Advance or Set moves the time to them.
-func NewClock(start time.Time) *Clock {
-	return &Clock{now: start, changed: make(chan struct{})}
-}
+func NewClock(start time.Time) *Clock { return &Clock{c: clocktest.New(start)} }
 
 // Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
+func (c *Clock) Now() time.Time { return c.c.Now() }
 
 // AfterFunc schedules f to run d after the clock's time: in manual mode
 // when the time is moved to it, in auto mode at once, on a goroutine of its
 // own. f never runs inside AfterFunc.
-func (c *Clock) AfterFunc(d time.Duration, f func()) eda.Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq++
-	t := &timer{c: c, when: c.now.Add(d), seq: c.seq, f: f}
-	if c.auto {
-		t.done = true
-		go f()
-		return t
-	}
-	c.pending = append(c.pending, t)
-	close(c.changed)
-	c.changed = make(chan struct{})
-	return t
-}
-
-// Stop cancels the timer; it reports whether it did so before the timer
-// fired.
-func (t *timer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	if t.done {
-		return false
-	}
-	t.done = true
-	t.c.pending = slices.DeleteFunc(t.c.pending, func(x *timer) bool { return x == t })
-	return true
-}
+func (c *Clock) AfterFunc(d time.Duration, f func()) eda.Timer { return c.c.AfterFunc(d, f) }
 
 // SetAuto switches auto mode on or off. In auto mode every timer fires at
 // once, on a goroutine of its own, whatever its duration, and the time
 // stands still unless Advance or Set moves it: retries take no time.
 // Switching it on fires the pending timers.
-func (c *Clock) SetAuto(on bool) {
-	c.mu.Lock()
-	c.auto = on
-	var fire []*timer
-	if on {
-		fire, c.pending = c.pending, nil
-		for _, t := range fire {
-			t.done = true
-		}
-	}
-	c.mu.Unlock()
-	for _, t := range fire {
-		go t.f()
-	}
-}
+func (c *Clock) SetAuto(on bool) { c.c.SetInstant(on) }
 
 // Advance moves the time forward by d and runs every timer that falls due,
 // in time order, on the calling goroutine (see [Clock.Set]).
-func (c *Clock) Advance(d time.Duration) {
-	c.Set(c.Now().Add(d))
-}
+func (c *Clock) Advance(d time.Duration) { c.c.Advance(d) }
 
-// Set moves the time to t and runs every timer due by then, in time order,
-// on the calling goroutine; while a timer runs, the clock reads its due
-// time. Timers that the callbacks schedule run too if they fall due by t.
-// The time never moves backwards: a t before the clock's time only runs
-// the timers already due.
-func (c *Clock) Set(t time.Time) {
-	for c.fireNext(t) {
-	}
-	c.mu.Lock()
-	if t.After(c.now) {
-		c.now = t
-	}
-	c.mu.Unlock()
-}
-
-// fireNext runs the earliest pending timer due by limit, moving the time to
-// it, and reports whether there was one.
-func (c *Clock) fireNext(limit time.Time) bool {
-	c.mu.Lock()
-	var next *timer
-	for _, x := range c.pending {
-		if !x.when.After(limit) && (next == nil || x.when.Before(next.when) ||
-			x.when.Equal(next.when) && x.seq < next.seq) {
-			next = x
-		}
-	}
-	if next == nil {
-		c.mu.Unlock()
-		return false
-	}
-	if next.when.After(c.now) {
-		c.now = next.when
-	}
-	next.done = true
-	c.pending = slices.DeleteFunc(c.pending, func(x *timer) bool { return x == next })
-	c.mu.Unlock()
-	next.f()
-	return true
-}
+// Set moves the time to t and runs every timer due by then, in time order
+// (those due at the same time in the order they were scheduled), on the
+// calling goroutine; while a timer runs, the clock reads its due time.
+// Timers that the callbacks schedule run too if they fall due by t. The
+// time never moves backwards: a t before the clock's time runs no timer.
+func (c *Clock) Set(t time.Time) { c.c.Set(t) }
 
 // Pending returns how many timers wait to fire.
-func (c *Clock) Pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pending)
-}
-
-// watch returns the number of pending timers and a channel closed when a
-// timer is next scheduled.
-func (c *Clock) watch() (int, <-chan struct{}) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pending), c.changed
-}
+func (c *Clock) Pending() int { return c.c.Pending() }
 
 // WaitForTimers waits until at least n timers are pending — for instance
 // the backoff of a retry, scheduled on a worker's goroutine after a failed
@@ -174,7 +65,7 @@ func (c *Clock) WaitForTimers(t testing.TB, n int) bool {
 	ctx, cancel := testContext(t)
 	defer cancel()
 	for {
-		have, changed := c.watch()
+		have, changed := c.c.Scheduled()
 		if have >= n {
 			return true
 		}
@@ -201,8 +92,8 @@ func (c *Clock) Settle(t testing.TB, within time.Duration, routers ...Router) bo
 	done := make(chan error, 1)
 	go func() { done <- drainAll(ctx, routers) }()
 	for {
-		_, changed := c.watch()
-		for c.fireNext(limit) {
+		_, changed := c.c.Scheduled()
+		for c.c.FireBy(limit) {
 		}
 		select {
 		case err := <-done:

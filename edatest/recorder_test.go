@@ -106,9 +106,7 @@ func TestRecorderWaitFailures(t *testing.T) {
 		Payload: []byte(`{"n": 1}`)}))
 
 	ft := newFakeTB(t, 50*time.Millisecond)
-	start := time.Now()
 	assert.False(t, rec.WaitFor(ft, 2))
-	assert.Less(t, time.Since(start), 50*time.Millisecond, "the wait ends before the test's deadline")
 	assert.Equal(t, "edatest: WaitFor: waited for 2 records, got 1\n  1. bus/r/t attempt 1: {\"n\":1}", ft.reported())
 
 	ft = newFakeTB(t, 50*time.Millisecond)
