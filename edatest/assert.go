@@ -130,3 +130,48 @@ func nearest(pattern string, recs []Record) string {
 	}
 	return b.String()
 }
+
+// AssertDeliveredInOrder asserts that records matching the event patterns
+// came in the order of the patterns: a record matches the first pattern,
+// a later one the second, and so on (other records may come between).
+// On failure it names the first pattern with no matching record after
+// the previous pattern's, any records it matches before that, and why
+// the nearest of the later records do not match it.
+func AssertDeliveredInOrder(t testing.TB, r *Recorder, patterns []string, msgAndArgs ...any) bool {
+	t.Helper()
+	recs := r.Deliveries()
+	next := 0 // the first record the next pattern may match
+	for k, pattern := range patterns {
+		p, valid := parsePattern(t, "AssertDeliveredInOrder", pattern)
+		if !valid {
+			return false
+		}
+		found := -1
+		for i := next; i < len(recs); i++ {
+			if matches(p, recs[i]) {
+				found = i
+				break
+			}
+		}
+		if found >= 0 {
+			next = found + 1
+			continue
+		}
+		msg := fmt.Sprintf("AssertDeliveredInOrder: pattern %d of %d, %s, matches no record", k+1, len(patterns), pattern)
+		if k > 0 {
+			msg += fmt.Sprintf(" after record %d, which matched pattern %d", next, k)
+		}
+		var before []string
+		for i := range recs[:next] {
+			if matches(p, recs[i]) {
+				before = append(before, fmt.Sprint(i+1))
+			}
+		}
+		if len(before) > 0 {
+			msg += "; it matches record " + strings.Join(before, ", ") + ", too early"
+		}
+		msg += fmt.Sprintf(" (%d records):", len(recs)) + listRecords(recs) + nearest(pattern, recs[next:])
+		return assert.Fail(t, msg, msgAndArgs...)
+	}
+	return true
+}

@@ -105,3 +105,28 @@ func TestAssertionFailureIsBounded(t *testing.T) {
 	assert.NotContains(t, msg, "  4. ")
 	assert.Contains(t, msg, strings.Repeat("x", 100)+"…")
 }
+
+func TestAssertDeliveredInOrder(t *testing.T) {
+	rec := orders(t)
+	assert.True(t, AssertDeliveredInOrder(t, rec, []string{`{"detail": {"id": ["o-1"]}}`, `{"detail": {"id": ["o-3"]}}`}))
+	assert.True(t, AssertDeliveredInOrder(t, rec, nil))
+
+	msg := reportOf(t, func(tb testing.TB) bool {
+		return AssertDeliveredInOrder(tb, rec, []string{`{"detail": {"id": ["o-2"]}}`, `{"detail": {"id": ["o-1"]}}`})
+	})
+	assert.Contains(t, msg, `AssertDeliveredInOrder: pattern 2 of 2, {"detail": {"id": ["o-1"]}}, matches no record after record 2, which matched pattern 1; it matches record 1, too early (3 records):
+  1. default/orders/fraud attempt 1: {"source":"shop","detail-type":"OrderPlaced","detail":{"id":"o-1","total":25}}
+  2. default/orders/fraud attempt 1: {"source":"shop","detail-type":"OrderPlaced","detail":{"id":"o-2","total":4200}}
+  3. default/orders/fraud attempt 1: {"source":"shop","detail-type":"OrderPlaced","detail":{"id":"o-3","total":900,"country":"FR"}}
+nearest of the 1 records that do not match, and why:
+  1. default/orders/fraud attempt 1: {"source":"shop","detail-type":"OrderPlaced","detail":{"id":"o-3","total":900,"country":"FR"}}
+     no match: 0 of 1 fields hold
+       FAIL detail.id: value "o-3" does not match ["o-1"]`, msg)
+
+	msg = reportOf(t, func(tb testing.TB) bool {
+		return AssertDeliveredInOrder(tb, rec, []string{`{"detail": {"id": ["o-9"]}}`})
+	})
+	assert.Contains(t, msg, `AssertDeliveredInOrder: pattern 1 of 1, {"detail": {"id": ["o-9"]}}, matches no record (3 records):`)
+	msg = reportOf(t, func(tb testing.TB) bool { return AssertDeliveredInOrder(tb, rec, []string{`{"a": 1}`}) })
+	assert.Contains(t, msg, "AssertDeliveredInOrder: event pattern: a: ")
+}

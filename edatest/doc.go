@@ -6,7 +6,8 @@
 // goroutines leak), records what reaches each destination with a
 // [Recorder], publishes, waits with [Settle] for everything in flight to be
 // delivered or dead-lettered, and checks the records with
-// [AssertDelivered], [AssertNotDelivered] and [AssertDeliveredN], whose
+// [AssertDelivered], [AssertNotDelivered], [AssertDeliveredN] and
+// [AssertDeliveredInOrder], whose
 // failures explain, record by record, why a pattern did not match
 // ([eda.Explain]). A fake [Clock] makes retries, backoff and windows run
 // without waiting. A handler's panic fails the test unless it calls
