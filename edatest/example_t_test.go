@@ -29,6 +29,7 @@ func (t *exampleT) FailNow()                          { t.failed = true }
 func (t *exampleT) Fail()                             { t.failed = true }
 func (t *exampleT) Failed() bool                      { return t.failed }
 func (t *exampleT) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
+func (t *exampleT) Log(...any)                        {} // a test shows its log on failure or with -v
 
 // finish runs the cleanups, last registered first, as a test's end does.
 func (t *exampleT) finish() {

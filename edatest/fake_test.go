@@ -23,6 +23,7 @@ type fakeTB struct {
 
 	mu       sync.Mutex
 	reports  []string
+	logs     []string
 	fatal    bool
 	cleanups []func()
 }
@@ -42,6 +43,11 @@ func (f *fakeTB) report(s string) {
 
 func (f *fakeTB) Errorf(format string, args ...any) { f.report(fmt.Sprintf(format, args...)) }
 func (f *fakeTB) Error(args ...any)                 { f.report(fmt.Sprint(args...)) }
+func (f *fakeTB) Log(args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.logs = append(f.logs, fmt.Sprint(args...))
+}
 func (f *fakeTB) Fatalf(format string, args ...any) {
 	f.report(fmt.Sprintf(format, args...))
 	f.mu.Lock()
@@ -77,4 +83,11 @@ func (f *fakeTB) reported() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return strings.Join(f.reports, "\n")
+}
+
+// logged returns everything logged, one call a line.
+func (f *fakeTB) logged() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.logs, "\n")
 }

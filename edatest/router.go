@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -73,7 +74,9 @@ var open struct {
 }
 
 // NewBus returns a Bus named "default" for the test t, with test-safe
-// defaults that opts may override: the retry policy [RetryPolicy]. When the
+// defaults that opts may override: the retry policy [RetryPolicy], and a
+// logger ([eda.WithLogger]) that writes to t.Log until the bus is closed,
+// so that failed attempts show with the test that caused them. When the
 // test ends, a cleanup closes the bus (by the test's deadline) and fails
 // the test if events were still in flight — naming each destination that
 // held them and its last error, which is how a failing assertion inside a
@@ -109,7 +112,9 @@ func newRouter[R Router](t testing.TB, create func(defaults ...eda.Option) (R, e
 		leakCheck(t)
 	}
 	watch := &panicWatch{}
-	r, err := create(eda.WithRetryPolicy(RetryPolicy), eda.WithMiddleware(watch.middleware))
+	log := &testLog{t: t}
+	r, err := create(eda.WithRetryPolicy(RetryPolicy), eda.WithMiddleware(watch.middleware),
+		eda.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
 	if err != nil {
 		t.Fatalf("edatest: %v", err)
 		return r
@@ -125,7 +130,9 @@ func newRouter[R Router](t testing.TB, create func(defaults ...eda.Option) (R, e
 		}()
 		ctx, cancel := testContext(t)
 		defer cancel()
-		if err := r.Close(ctx); err != nil {
+		err := r.Close(ctx)
+		log.stop()
+		if err != nil {
 			t.Errorf("edatest: closing %s at the end of the test: %s", r.Name(), describeBacklog(err))
 		}
 		watch.report(t, r.Name())
@@ -212,4 +219,31 @@ func describeBacklog(err error) string {
 		fmt.Fprintf(&b, "\n  (%d dead-lettered at shutdown, %d abandoned in handlers)", se.DeadLettered, se.Abandoned)
 	}
 	return b.String()
+}
+
+// testLog is the writer of a router's logger: it passes each line to t.Log
+// until stop is called, after which — the test may have ended, and t.Log
+// would panic — it drops them.
+type testLog struct {
+	t       testing.TB
+	mu      sync.Mutex
+	stopped bool
+}
+
+// Write logs one record of the logger's text handler, which writes each in
+// one call.
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+// stop makes Write drop what it is given.
+func (l *testLog) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
 }

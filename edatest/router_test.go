@@ -122,3 +122,23 @@ func TestCleanupReportsLeakedGoroutines(t *testing.T) {
 	assert.Contains(t, ft.reported(), "leaktest: 1 goroutines still running")
 	assert.Contains(t, ft.reported(), "TestCleanupReportsLeakedGoroutines")
 }
+
+// A failed attempt is logged to the test's log, until the bus is closed.
+func TestFailuresLogToTheTest(t *testing.T) {
+	ft := newFakeTB(t, time.Minute)
+	bus := NewBus(ft, eda.WithRetryPolicy(eda.NoRetries()))
+	putRule(t, bus, failTimes(1))
+	put(t, bus, `{"n":1}`)
+	Settle(t, bus)
+	ft.run()
+	assert.Contains(t, ft.logged(), `level=WARN msg="eda: delivery attempt failed" destination=default/r/t attempt=1 error="not yet"`)
+
+	ft = newFakeTB(t, time.Minute)
+	l := &testLog{t: ft}
+	_, err := l.Write([]byte("before\n"))
+	require.NoError(t, err)
+	l.stop()
+	_, err = l.Write([]byte("after\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "before", ft.logged(), "nothing is logged once stopped")
+}
