@@ -13,7 +13,8 @@ import (
 // moves it, with [Clock.Advance] or [Clock.Set], which run the timers that
 // fall due on the calling goroutine; or, in auto mode ([Clock.SetAuto]),
 // every timer fires at once. Give it to a Bus or Topic with [eda.WithClock]
-// (NewBus(t, eda.WithClock(clk))), and retries, backoff, maximum event age,
+// (NewBus(t, eda.WithClock(clk))), and to middleware with
+// [eda.WithMiddlewareClock], and retries, backoff, maximum event age,
 // de-duplication and batching windows, rate limits and circuit breakers
 // run instantly and deterministically. Its methods may be called
 // concurrently.

@@ -148,3 +148,18 @@ func TestClockFailures(t *testing.T) {
 	assert.Equal(t, "edatest: waited for 2 pending timers, 1 pending at the deadline", ft.reported())
 	clk.Settle(t, 2*time.Hour, bus)
 }
+
+// The clock drives middleware windows too, through eda.WithMiddlewareClock.
+func TestClockDrivesMiddlewareWindows(t *testing.T) {
+	clk := NewClock(epoch)
+	rec := NewRecorder()
+	h := eda.Deduplicate(time.Hour, eda.WithMiddlewareClock(clk))(rec)
+	d := eda.Delivery{ID: "e-1", Router: "bus", Rule: "r", Destination: "t", Attempt: 1}
+	ctx := context.Background()
+	require.NoError(t, h.Handle(ctx, d))
+	require.NoError(t, h.Handle(ctx, d))
+	assert.Equal(t, 1, rec.Len(), "a duplicate within the window is skipped")
+	clk.Advance(time.Hour + time.Second)
+	require.NoError(t, h.Handle(ctx, d))
+	assert.Equal(t, 2, rec.Len(), "after the window it is handled again")
+}

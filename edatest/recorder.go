@@ -237,3 +237,17 @@ func payloadJSON(rec Record) string {
 	}
 	return s
 }
+
+// To returns a new Recorder holding a copy of the records so far whose
+// Delivery.Destination is destination (a Bus target's ID, a Topic
+// subscription's name), for assertions on one destination of a Recorder
+// shared by several. Later records do not reach it.
+func (r *Recorder) To(destination string) *Recorder {
+	out := &Recorder{}
+	for _, rec := range r.Deliveries() {
+		if rec.Delivery.Destination == destination {
+			out.records = append(out.records, rec)
+		}
+	}
+	return out
+}

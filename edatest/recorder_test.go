@@ -134,3 +134,17 @@ func TestDeadline(t *testing.T) {
 	ft.end = time.Now().Add(10 * time.Second)
 	assert.WithinDuration(t, ft.end.Add(-time.Second), deadline(ft), 100*time.Millisecond)
 }
+
+func TestRecorderTo(t *testing.T) {
+	rec := NewRecorder()
+	ctx := context.Background()
+	for _, dest := range []string{"a", "b", "a"} {
+		require.NoError(t, rec.Handle(ctx, eda.Delivery{Destination: dest, Payload: []byte(`{"to":"` + dest + `"}`)}))
+	}
+	a := rec.To("a")
+	assert.Equal(t, 2, a.Len())
+	AssertDeliveredN(t, a, `{"to": ["a"]}`, 2)
+	assert.Equal(t, 0, rec.To("c").Len())
+	require.NoError(t, rec.Handle(ctx, eda.Delivery{Destination: "a"}))
+	assert.Equal(t, 2, a.Len(), "a snapshot")
+}
