@@ -85,6 +85,9 @@ func Explain(pat, event []byte) (Explanation, error) {
 	}
 	root := gjson.ParseBytes(event)
 	ex := Explanation{Matched: whole, Combinations: make([]CombinationExplanation, len(parsed.Conjs))}
+	// $or repeats the fields outside it in every combination: each distinct
+	// condition is explained once.
+	seen := make(map[string]FieldExplanation)
 	for i, cj := range parsed.Conjs {
 		c := &ex.Combinations[i]
 		c.Matched, err = matchParsed(parsed.Only(cj), event)
@@ -93,9 +96,13 @@ func Explain(pat, event []byte) (Explanation, error) {
 		}
 		all := true
 		for _, r := range cj {
-			f, err := explainField(parsed, r, root, event)
-			if err != nil {
-				return Explanation{}, err
+			key := r.Path + "\x00" + r.Condition()
+			f, ok := seen[key]
+			if !ok {
+				if f, err = explainField(parsed, r, root, event); err != nil {
+					return Explanation{}, err
+				}
+				seen[key] = f
 			}
 			all = all && f.Matched
 			c.Fields = append(c.Fields, f)

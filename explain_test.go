@@ -173,3 +173,15 @@ func FuzzExplain(f *testing.F) {
 		checkExplanation(t, pattern, event)
 	})
 }
+
+// BenchmarkExplain explains a miss of a pattern with $or against a
+// typical event.
+func BenchmarkExplain(b *testing.B) {
+	pat := []byte(`{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"$or":[{"state":["running"]},{"state":[{"prefix":"stop"}],"instance-id":[{"wildcard":"i-*"}]}]}}`)
+	ev := []byte(`{"version":"0","id":"1","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"1","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{"instance-id":"x-1","state":"stopping"}}`)
+	for b.Loop() {
+		if _, err := Explain(pat, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
