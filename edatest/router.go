@@ -26,12 +26,14 @@ var (
 	_ Router = (*eda.Topic)(nil)
 )
 
-// RetryPolicy is the retry policy that [NewBus] and [NewTopic] give their
-// destinations unless the test gives one: three attempts, with a backoff
-// of at most 10 milliseconds (on the router's clock), so that a failing
-// handler — a require assertion inside it, say — ends in a dead letter in
-// milliseconds instead of 185 attempts over 24 hours.
-var RetryPolicy = eda.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+// RetryPolicy returns the retry policy that [NewBus] and [NewTopic] give
+// their destinations unless the test gives one: three attempts, with a
+// backoff of at most 10 milliseconds (on the router's clock), so that a
+// failing handler ends in a dead letter in milliseconds instead of 185
+// attempts over 24 hours.
+func RetryPolicy() eda.RetryPolicy {
+	return eda.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+}
 
 // DefaultTimeout bounds the waits of edatest (WaitFor, WaitUntil,
 // WaitForTimers, Settle and the Close at cleanup) in a test without a
@@ -113,7 +115,7 @@ func newRouter[R Router](t testing.TB, create func(defaults ...eda.Option) (R, e
 	}
 	watch := &panicWatch{}
 	log := &testLog{t: t}
-	r, err := create(eda.WithRetryPolicy(RetryPolicy), eda.WithMiddleware(watch.middleware),
+	r, err := create(eda.WithRetryPolicy(RetryPolicy()), eda.WithMiddleware(watch.middleware),
 		eda.WithLogger(slog.New(slog.NewTextHandler(log, nil))))
 	if err != nil {
 		t.Fatalf("edatest: %v", err)

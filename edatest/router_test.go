@@ -19,7 +19,7 @@ func TestNewBusDefaults(t *testing.T) {
 	putRule(t, bus, rec.Wrap(failTimes(100)), eda.WithDeadLetter(dead))
 	put(t, bus, `{"n":1}`)
 	Settle(t, bus)
-	assert.Equal(t, RetryPolicy.MaxAttempts, rec.Len(), "the test-safe retry policy: few attempts, short backoff")
+	assert.Equal(t, RetryPolicy().MaxAttempts, rec.Len(), "the test-safe retry policy: few attempts, short backoff")
 	require.Equal(t, 1, dead.Len())
 	assert.Equal(t, eda.ReasonMaxAttempts, dead.Deliveries()[0].DeadLetter.Reason)
 }
