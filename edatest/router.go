@@ -84,7 +84,9 @@ var open struct {
 // held them and its last error, which is how a failing assertion inside a
 // handler shows — if a handler panicked or called runtime.Goexit (unless
 // the test called [AllowPanics]), and then if goroutines of eda are still
-// running. A bad option fails the test at once.
+// running (a check skipped while a router of another test of edatest is
+// open, as in parallel tests, whose goroutines it cannot tell apart). A
+// bad option fails the test at once.
 func NewBus(t testing.TB, opts ...eda.Option) *eda.Bus {
 	t.Helper()
 	return newRouter(t, func(defaults ...eda.Option) (*eda.Bus, error) {

@@ -142,3 +142,15 @@ func TestFailuresLogToTheTest(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "before", ft.logged(), "nothing is logged once stopped")
 }
+
+// The leak check is skipped while another test's router is open.
+func TestLeakCheckSkippedWhileAnotherRouterIsOpen(t *testing.T) {
+	NewBus(t) // "another test's" router, open until t ends
+	ft := newFakeTB(t, time.Minute)
+	leakCheck(ft)
+	stop := make(chan struct{})
+	go func() { <-stop }()
+	ft.run()
+	close(stop)
+	assert.Empty(t, ft.reported())
+}
