@@ -101,6 +101,16 @@
 // Time. Retries, windows and timestamps read a [Clock]; [SystemClock] is
 // the real one, and tests can pass their own to run retries instantly.
 //
+// Testing. Package github.com/edakit/eda/edatest tests event flows
+// in-process, without sleeps: NewBus and NewTopic close the router when
+// the test ends and fail it on events left in flight or leaked goroutines,
+// a Recorder records deliveries and dead letters, Settle waits until
+// everything in flight is delivered or dead-lettered, a fake Clock runs
+// retries without waiting, and AssertDelivered explains a miss with
+// [Explain], which says field by field why an event does or does not
+// match a pattern. A bubble of testing/synctest, on the real clock, works
+// too.
+//
 // # Delivery contract
 //
 // Every Bus target and Topic subscription is a destination of one delivery

@@ -19,6 +19,7 @@ type Clock struct {
 	instant bool
 	running sync.WaitGroup  // callbacks started by an instant clock
 	asked   []time.Duration // every AfterFunc duration, in call order
+	sched   chan struct{}   // closed and replaced when a timer is pending anew; nil until asked for
 }
 
 // Timer is a pending call of a Clock.
@@ -55,22 +56,58 @@ func (c *Clock) AfterFunc(d time.Duration, f func()) interface{ Stop() bool } {
 	c.asked = append(c.asked, d)
 	t := &Timer{c: c, when: c.now.Add(d), seq: c.seq, f: f}
 	if c.instant {
-		c.running.Add(1)
-		go func() {
-			defer c.running.Done()
-			c.mu.Lock()
-			if t.done {
-				c.mu.Unlock()
-				return
-			}
-			t.done = true
-			c.mu.Unlock()
-			f()
-		}()
+		c.fire(t)
 		return t
 	}
 	c.timers = append(c.timers, t)
+	if c.sched != nil {
+		close(c.sched)
+		c.sched = nil
+	}
 	return t
+}
+
+// fire runs t at once on a goroutine of its own, unless it is stopped
+// first. c.mu is held.
+func (c *Clock) fire(t *Timer) {
+	c.running.Add(1)
+	go func() {
+		defer c.running.Done()
+		c.mu.Lock()
+		if t.done {
+			c.mu.Unlock()
+			return
+		}
+		t.done = true
+		c.mu.Unlock()
+		t.f()
+	}()
+}
+
+// SetInstant switches the clock between manual and instant (see
+// [NewInstant]). Switching to instant fires the pending timers.
+func (c *Clock) SetInstant(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.instant = on
+	if on {
+		for _, t := range c.timers {
+			c.fire(t)
+		}
+		c.timers = nil
+	}
+}
+
+// Scheduled returns the number of pending timers and a channel that is
+// closed when a manual clock's timer is next scheduled, so that a test can
+// wait for a timer without polling.
+func (c *Clock) Scheduled() (int, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sched == nil {
+		c.sched = make(chan struct{})
+	}
+	return len(c.timers), c.sched
 }
 
 // Stop prevents the timer from firing. It reports whether it did so.
@@ -100,30 +137,40 @@ func (c *Clock) Advance(d time.Duration) {
 // clock reads its time. Timers that the callbacks schedule run too if they
 // fall due by t.
 func (c *Clock) Set(t time.Time) {
-	for {
-		c.mu.Lock()
-		var next *Timer
-		for _, x := range c.timers {
-			if !x.when.After(t) && (next == nil || x.when.Before(next.when) ||
-				x.when.Equal(next.when) && x.seq < next.seq) {
-				next = x
-			}
-		}
-		if next == nil {
-			if t.After(c.now) {
-				c.now = t
-			}
-			c.mu.Unlock()
-			return
-		}
-		if next.when.After(c.now) {
-			c.now = next.when
-		}
-		next.done = true
-		c.timers = slices.DeleteFunc(c.timers, func(x *Timer) bool { return x == next })
-		c.mu.Unlock()
-		next.f()
+	for c.FireBy(t) {
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t
+	}
+}
+
+// FireBy runs the earliest pending timer due by limit (the first scheduled
+// among those due at the same time) on the calling goroutine, moving the
+// time to its due time if that is later, and reports whether there was
+// one. Timers due after limit stay pending, and the time stays before it.
+func (c *Clock) FireBy(limit time.Time) bool {
+	c.mu.Lock()
+	var next *Timer
+	for _, x := range c.timers {
+		if !x.when.After(limit) && (next == nil || x.when.Before(next.when) ||
+			x.when.Equal(next.when) && x.seq < next.seq) {
+			next = x
+		}
+	}
+	if next == nil {
+		c.mu.Unlock()
+		return false
+	}
+	if next.when.After(c.now) {
+		c.now = next.when
+	}
+	next.done = true
+	c.timers = slices.DeleteFunc(c.timers, func(x *Timer) bool { return x == next })
+	c.mu.Unlock()
+	next.f()
+	return true
 }
 
 // Next moves the time to when the earliest pending timer is due and runs

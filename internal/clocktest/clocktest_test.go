@@ -87,3 +87,43 @@ func TestNext(t *testing.T) {
 	assert.Len(t, got, 3)
 	assert.False(t, c.Next())
 }
+
+func TestFireByRunsOnlyTheEarliestDue(t *testing.T) {
+	c := New(start)
+	var got []string
+	c.AfterFunc(2*time.Second, func() { got = append(got, "2s") })
+	c.AfterFunc(time.Second, func() { got = append(got, "1s-a") })
+	c.AfterFunc(time.Second, func() { got = append(got, "1s-b") })
+	assert.False(t, c.FireBy(start.Add(999*time.Millisecond)))
+	assert.True(t, c.FireBy(start.Add(time.Hour)))
+	assert.Equal(t, []string{"1s-a"}, got, "one timer, the first scheduled of the earliest")
+	assert.Equal(t, start.Add(time.Second), c.Now(), "the time moves to it, not to the limit")
+	assert.True(t, c.FireBy(start.Add(time.Second)))
+	assert.False(t, c.FireBy(start.Add(time.Second)), "the 2s timer is after the limit")
+	assert.Equal(t, 1, c.Pending())
+}
+
+func TestSetInstantAndScheduled(t *testing.T) {
+	c := New(start)
+	n, sched := c.Scheduled()
+	assert.Equal(t, 0, n)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	c.AfterFunc(time.Hour, wg.Done)
+	select {
+	case <-sched:
+	default:
+		t.Fatal("Scheduled's channel is not closed by AfterFunc")
+	}
+	n, _ = c.Scheduled()
+	assert.Equal(t, 1, n)
+	c.SetInstant(true) // fires the pending timer
+	c.AfterFunc(time.Hour, wg.Done)
+	wg.Wait()
+	c.Wait()
+	assert.Equal(t, start, c.Now())
+	assert.Equal(t, 0, c.Pending())
+	c.SetInstant(false)
+	c.AfterFunc(time.Second, func() {})
+	assert.Equal(t, 1, c.Pending())
+}

@@ -1,0 +1,27 @@
+// Package edatest helps unit-test event flows in-process, as
+// net/http/httptest helps test HTTP handlers, with no sleep anywhere.
+//
+// A flow test creates its routers with [NewBus] and [NewTopic] (closed
+// when the test ends, failing it if events are left in flight or
+// goroutines leak), records what reaches each destination with a
+// [Recorder], publishes, waits with [Settle] for everything in flight to be
+// delivered or dead-lettered, and checks the records with
+// [AssertDelivered], [AssertNotDelivered], [AssertDeliveredN] and
+// [AssertDeliveredInOrder], whose
+// failures explain, record by record, why a pattern did not match
+// ([eda.Explain]). A fake [Clock] makes retries, backoff and windows run
+// without waiting. A handler's panic fails the test unless it calls
+// [AllowPanics]. [Producer] and [Publisher] record what code under test
+// publishes, without a router.
+//
+//	func TestBigOrdersGoToFraudCheck(t *testing.T) {
+//		bus := edatest.NewBus(t)
+//		fraud := edatest.NewRecorder()
+//		require.NoError(t, bus.PutRule(eda.Rule{Name: "big",
+//			EventPattern: `{"detail": {"total": [{"numeric": [">", 1000]}]}}`,
+//			Targets:      []eda.Target{eda.HandlerTarget("fraud", fraud)}}))
+//		// ... put the events ...
+//		edatest.Settle(t, bus)
+//		edatest.AssertDeliveredN(t, fraud, `{"detail": {"orderId": ["o-2"]}}`, 1)
+//	}
+package edatest
