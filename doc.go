@@ -148,20 +148,13 @@
 // again delivers it there twice, with the same [Delivery].ID when the
 // entry was given its ID (see [Bus.PutEvents]). Queues and workers
 // are per destination, so a slow or failing consumer never delays another.
-// Workers start on demand, like serverless concurrency — an event that
-// finds every worker busy starts another, up to the maximum concurrency
-// (for handlers that return within microseconds, up to one per CPU, as
-// more would only contend) — and stop after an idle period. An event that
-// arrives while a worker is idle is handed to it directly. For handlers
-// that return within microseconds, a worker takes its share of the queue,
-// up to 32 events, at once, and up to 8 events per busy worker wait for
-// it rather than wake or start another (a wake-up costs more than the
-// wait). Should such a handler get stuck in one long call, it holds up the
-// events its worker took, and the 8 behind them for no longer than about
-// ten milliseconds (a watch then wakes or starts another worker). Speed
-// is judged over runs of deliveries and must be judged twice in a row to
-// change, so that a loaded machine does not make fast handlers look slow;
-// handlers that keep taking long make the destination scale as slow ones.
+// Producers that find a queue full are served in the order they came.
+// Workers start on demand, like serverless concurrency, up to the
+// destination's maximum concurrency, and stop after an idle period; how
+// the engine batches and hands over work is its own business (see
+// internal/delivery), bounded by one promise: an event is never held up
+// for more than a few milliseconds by a handler that is stuck on another
+// event, as long as the destination may run more than one worker.
 // A retry waits on a timer of the [Clock], not in a worker.
 //
 // Re-entrancy. A handler may publish — to the same router or another —
