@@ -176,7 +176,7 @@ func (r *Recorder) WaitFor(t testing.TB, n int) bool {
 	t.Helper()
 	return r.wait(t, func(recs []Record) bool { return len(recs) >= n },
 		func(recs []Record) string {
-			return fmt.Sprintf("WaitFor: waited for %d records, got %d%s", n, len(recs), listRecords(recs))
+			return fmt.Sprintf("WaitFor: waited for %d records, got %d%s", n, len(recs), listRecords(recs, payloadJSON))
 		})
 }
 
@@ -200,7 +200,7 @@ func (r *Recorder) WaitUntil(t testing.TB, pattern string) (Record, bool) {
 		}
 		return false
 	}, func(recs []Record) string {
-		return "WaitUntil: no record matches " + pattern + nearest(pattern, recs)
+		return "WaitUntil: no record matches " + pattern + nearest(patternExpectation(pattern, p), recs)
 	})
 	return found, ok
 }
@@ -225,10 +225,14 @@ func describeRecord(rec Record) string {
 
 // payloadJSON returns a record's payload for a message, compacted when it
 // is JSON, shortened to a line.
-func payloadJSON(rec Record) string {
-	s := string(rec.Delivery.Payload)
+func payloadJSON(rec Record) string { return oneLine(rec.Delivery.Payload) }
+
+// oneLine returns data for a message, compacted when it is JSON, shortened
+// to a line.
+func oneLine(data []byte) string {
+	s := string(data)
 	var b bytes.Buffer
-	if json.Compact(&b, rec.Delivery.Payload) == nil {
+	if json.Compact(&b, data) == nil {
 		s = b.String()
 	}
 	const max = 200
