@@ -73,7 +73,11 @@ func (r *Recorder) HandleDeadLetter(_ context.Context, dl eda.DeadLetter) {
 
 // Wrap returns a handler that calls h and then records the delivery with
 // the error h returned (a panic of h is recorded as an *[eda.PanicError]
-// and passed on). Every attempt is recorded, retries included.
+// and passed on). Every attempt is recorded, retries included. Wrap is a
+// middleware too: eda.WithMiddleware(rec.Wrap) given to a router records
+// every attempt at each of its destinations ([Recorder.To] tells them
+// apart). A record is added when h returns, so a delivery that h caused —
+// an event it put, on another destination — may be recorded before it.
 func (r *Recorder) Wrap(h eda.Handler) eda.Handler {
 	return eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) (err error) {
 		defer func() {
