@@ -55,6 +55,7 @@ type flakyScorer struct {
 	failed []string // orders whose first call failed
 }
 
+// Score fails the first call for o, and rates o 10 from then on.
 func (f *flakyScorer) Score(_ context.Context, o Order) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -71,6 +72,7 @@ type deadLetters struct {
 	lines []string
 }
 
+// HandleDeadLetter keeps a line about dl.
 func (d *deadLetters) HandleDeadLetter(_ context.Context, dl eda.DeadLetter) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
