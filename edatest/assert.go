@@ -82,6 +82,12 @@ func explainPattern(pattern string, doc []byte) (string, float64) {
 	case ex.Matched:
 		return "", 1
 	}
+	return explanation(ex)
+}
+
+// explanation renders a non-match, with the share of the closest
+// combination's fields that hold.
+func explanation(ex eda.Explanation) (string, float64) {
 	c := ex.Combinations[ex.Closest]
 	return ex.String(), float64(c.Holding()) / float64(max(len(c.Fields), 1))
 }

@@ -2,6 +2,7 @@ package edatest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -104,14 +105,14 @@ func explainPolicy(policy string, scope eda.FilterPolicyScope, rec Record) (stri
 		}
 		doc = attributesJSON(m.Attributes)
 	}
-	why, score := explainPattern(policy, doc)
-	if why == "" || score < 0 {
-		if scope == eda.ScopeMessageBody && score < 0 {
-			return "the body is not a JSON object", -1
-		}
+	ex, err := eda.Explain([]byte(policy), doc)
+	switch {
+	case errors.Is(err, eda.ErrNotObject):
+		return "the body is not a JSON object", -1
+	case err != nil || ex.Matched: // a policy beyond EventBridge's dialect, or a verdict of SNS's own
 		return "the message does not pass the policy", 0
 	}
-	return why, score
+	return explanation(ex)
 }
 
 // attributesJSON returns the attributes as a JSON object, for eda.Explain:
