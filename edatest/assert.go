@@ -29,48 +29,102 @@ const nearestShown = 3
 // pattern.
 func AssertDelivered(t testing.TB, r *Recorder, pattern string, msgAndArgs ...any) bool {
 	t.Helper()
-	return assertCount(t, "AssertDelivered", r, pattern, func(n int) bool { return n > 0 }, "at least one record", msgAndArgs)
+	return assertPattern(t, "AssertDelivered", r, pattern, func(n int) bool { return n > 0 }, "at least one record", msgAndArgs)
 }
 
 // AssertNotDelivered asserts that no record matches the event pattern.
 func AssertNotDelivered(t testing.TB, r *Recorder, pattern string, msgAndArgs ...any) bool {
 	t.Helper()
-	return assertCount(t, "AssertNotDelivered", r, pattern, func(n int) bool { return n == 0 }, "no record", msgAndArgs)
+	return assertPattern(t, "AssertNotDelivered", r, pattern, func(n int) bool { return n == 0 }, "no record", msgAndArgs)
 }
 
 // AssertDeliveredN asserts that exactly n records match the event pattern.
 func AssertDeliveredN(t testing.TB, r *Recorder, pattern string, n int, msgAndArgs ...any) bool {
 	t.Helper()
-	return assertCount(t, "AssertDeliveredN", r, pattern, func(got int) bool { return got == n },
+	return assertPattern(t, "AssertDeliveredN", r, pattern, func(got int) bool { return got == n },
 		fmt.Sprintf("exactly %d records", n), msgAndArgs)
 }
 
-// assertCount asserts that ok holds for the number of records matching
-// pattern; want says what ok wants, for the message.
-func assertCount(t testing.TB, name string, r *Recorder, pattern string, ok func(int) bool, want string, msgAndArgs []any) bool {
-	t.Helper()
-	p, valid := parsePattern(t, name, pattern)
-	if !valid {
-		return false
+// expectation is what an assertion looks for in the records: an event
+// pattern, or a filter policy.
+type expectation struct {
+	// what names it in a message: "matching {…}".
+	what string
+	// match reports whether a record meets it.
+	match func(Record) bool
+	// explain says why a record does not meet it, with a score of how
+	// close it comes (the share of its fields that hold; -1: not at all).
+	explain func(Record) (why string, score float64)
+	// show renders a record's content, on one line.
+	show func(Record) string
+}
+
+// patternExpectation is the expectation of an event pattern, p being
+// pattern compiled.
+func patternExpectation(pattern string, p *eda.Pattern) expectation {
+	return expectation{
+		what:  "matching " + pattern,
+		match: func(rec Record) bool { return matches(p, rec) },
+		explain: func(rec Record) (string, float64) {
+			return explainPattern(pattern, rec.Delivery.Payload)
+		},
+		show: payloadJSON,
 	}
+}
+
+// explainPattern says why doc does not match pattern, with the share of
+// the closest combination's fields that hold; "" if it matches.
+func explainPattern(pattern string, doc []byte) (string, float64) {
+	ex, err := eda.Explain([]byte(pattern), doc)
+	switch {
+	case err != nil:
+		return "payload is not a JSON object", -1
+	case ex.Matched:
+		return "", 1
+	}
+	return explanation(ex)
+}
+
+// explanation renders a non-match, with the share of the closest
+// combination's fields that hold.
+func explanation(ex eda.Explanation) (string, float64) {
+	c := ex.Combinations[ex.Closest]
+	return ex.String(), float64(c.Holding()) / float64(max(len(c.Fields), 1))
+}
+
+// assertCount asserts that ok holds for the number of records meeting the
+// expectation; want says what ok wants, for the message.
+func assertCount(t testing.TB, name string, r *Recorder, exp expectation, ok func(int) bool, want string, msgAndArgs []any) bool {
+	t.Helper()
 	recs := r.Deliveries()
 	var hits []Record
 	for _, rec := range recs {
-		if matches(p, rec) {
+		if exp.match(rec) {
 			hits = append(hits, rec)
 		}
 	}
 	if ok(len(hits)) {
 		return true
 	}
-	msg := fmt.Sprintf("%s: wanted %s matching %s, got %d of %d", name, want, pattern, len(hits), len(recs))
+	msg := fmt.Sprintf("%s: wanted %s %s, got %d of %d", name, want, exp.what, len(hits), len(recs))
 	if len(hits) > 0 {
-		msg += "; matching:" + listRecords(hits)
+		msg += "; matching:" + listRecords(hits, exp.show)
 	}
 	if len(hits) < len(recs) {
-		msg += nearest(pattern, recs)
+		msg += nearest(exp, recs)
 	}
 	return assert.Fail(t, msg, msgAndArgs...)
+}
+
+// assertPattern is assertCount for an event pattern, failing the test if
+// the pattern is invalid.
+func assertPattern(t testing.TB, name string, r *Recorder, pattern string, ok func(int) bool, want string, msgAndArgs []any) bool {
+	t.Helper()
+	p, valid := parsePattern(t, name, pattern)
+	if !valid {
+		return false
+	}
+	return assertCount(t, name, r, patternExpectation(pattern, p), ok, want, msgAndArgs)
 }
 
 // parsePattern compiles pattern, failing the test if it is invalid.
@@ -90,18 +144,18 @@ func matches(p *eda.Pattern, rec Record) bool {
 	return ok && err == nil
 }
 
-// listRecords lists records, one a line.
-func listRecords(recs []Record) string {
+// listRecords lists records, one a line, their content rendered by show.
+func listRecords(recs []Record, show func(Record) string) string {
 	var b strings.Builder
 	for i, rec := range recs {
-		fmt.Fprintf(&b, "\n  %d. %s: %s", i+1, describeRecord(rec), payloadJSON(rec))
+		fmt.Fprintf(&b, "\n  %d. %s: %s", i+1, describeRecord(rec), show(rec))
 	}
 	return b.String()
 }
 
-// nearest explains why pattern does not match the records that come
-// closest to it: those with the largest share of its fields holding.
-func nearest(pattern string, recs []Record) string {
+// nearest explains why the records that come closest to the expectation
+// do not meet it: those with the largest share of its fields holding.
+func nearest(exp expectation, recs []Record) string {
 	type scored struct {
 		rec   Record
 		ex    string
@@ -109,14 +163,11 @@ func nearest(pattern string, recs []Record) string {
 	}
 	var list []scored
 	for _, rec := range recs {
-		ex, err := eda.Explain([]byte(pattern), rec.Delivery.Payload)
-		switch {
-		case err != nil:
-			list = append(list, scored{rec, "payload is not a JSON object", -1})
-		case !ex.Matched:
-			c := ex.Combinations[ex.Closest]
-			list = append(list, scored{rec, ex.String(), float64(c.Holding()) / float64(max(len(c.Fields), 1))})
+		if exp.match(rec) {
+			continue
 		}
+		ex, score := exp.explain(rec)
+		list = append(list, scored{rec, ex, score})
 	}
 	if len(list) == 0 {
 		return ""
@@ -125,7 +176,7 @@ func nearest(pattern string, recs []Record) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nnearest of the %d records that do not match, and why:", len(list))
 	for i, s := range list[:min(len(list), nearestShown)] {
-		fmt.Fprintf(&b, "\n  %d. %s: %s\n     %s", i+1, describeRecord(s.rec), payloadJSON(s.rec),
+		fmt.Fprintf(&b, "\n  %d. %s: %s\n     %s", i+1, describeRecord(s.rec), exp.show(s.rec),
 			strings.ReplaceAll(s.ex, "\n", "\n     "))
 	}
 	return b.String()
@@ -170,7 +221,8 @@ func AssertDeliveredInOrder(t testing.TB, r *Recorder, patterns []string, msgAnd
 		if len(before) > 0 {
 			msg += "; it matches record " + strings.Join(before, ", ") + ", too early"
 		}
-		msg += fmt.Sprintf(" (%d records):", len(recs)) + listRecords(recs) + nearest(pattern, recs[next:])
+		exp := patternExpectation(pattern, p)
+		msg += fmt.Sprintf(" (%d records):", len(recs)) + listRecords(recs, exp.show) + nearest(exp, recs[next:])
 		return assert.Fail(t, msg, msgAndArgs...)
 	}
 	return true

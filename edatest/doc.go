@@ -7,9 +7,10 @@
 // [Recorder], publishes, waits with [Settle] for everything in flight to be
 // delivered or dead-lettered, and checks the records with
 // [AssertDelivered], [AssertNotDelivered], [AssertDeliveredN] and
-// [AssertDeliveredInOrder], whose
-// failures explain, record by record, why a pattern did not match
-// ([eda.Explain]). A fake [Clock] makes retries, backoff and windows run
+// [AssertDeliveredInOrder] — or, for a Topic's messages and an SNS filter
+// policy, [AssertDeliveredPolicy], [AssertNotDeliveredPolicy] and
+// [AssertDeliveredPolicyN] — whose failures explain, record by record, why
+// a pattern or policy did not match ([eda.Explain]). A fake [Clock] makes retries, backoff and windows run
 // without waiting. A handler's panic fails the test unless it calls
 // [AllowPanics]. [Producer] and [Publisher] record what code under test
 // publishes, without a router.

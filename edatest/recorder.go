@@ -73,7 +73,11 @@ func (r *Recorder) HandleDeadLetter(_ context.Context, dl eda.DeadLetter) {
 
 // Wrap returns a handler that calls h and then records the delivery with
 // the error h returned (a panic of h is recorded as an *[eda.PanicError]
-// and passed on). Every attempt is recorded, retries included.
+// and passed on). Every attempt is recorded, retries included. Wrap is a
+// middleware too: eda.WithMiddleware(rec.Wrap) given to a router records
+// every attempt at each of its destinations ([Recorder.To] tells them
+// apart). A record is added when h returns, so a delivery that h caused —
+// an event it put, on another destination — may be recorded before it.
 func (r *Recorder) Wrap(h eda.Handler) eda.Handler {
 	return eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) (err error) {
 		defer func() {
@@ -176,7 +180,7 @@ func (r *Recorder) WaitFor(t testing.TB, n int) bool {
 	t.Helper()
 	return r.wait(t, func(recs []Record) bool { return len(recs) >= n },
 		func(recs []Record) string {
-			return fmt.Sprintf("WaitFor: waited for %d records, got %d%s", n, len(recs), listRecords(recs))
+			return fmt.Sprintf("WaitFor: waited for %d records, got %d%s", n, len(recs), listRecords(recs, payloadJSON))
 		})
 }
 
@@ -200,7 +204,7 @@ func (r *Recorder) WaitUntil(t testing.TB, pattern string) (Record, bool) {
 		}
 		return false
 	}, func(recs []Record) string {
-		return "WaitUntil: no record matches " + pattern + nearest(pattern, recs)
+		return "WaitUntil: no record matches " + pattern + nearest(patternExpectation(pattern, p), recs)
 	})
 	return found, ok
 }
@@ -225,10 +229,14 @@ func describeRecord(rec Record) string {
 
 // payloadJSON returns a record's payload for a message, compacted when it
 // is JSON, shortened to a line.
-func payloadJSON(rec Record) string {
-	s := string(rec.Delivery.Payload)
+func payloadJSON(rec Record) string { return oneLine(rec.Delivery.Payload) }
+
+// oneLine returns data for a message, compacted when it is JSON, shortened
+// to a line.
+func oneLine(data []byte) string {
+	s := string(data)
 	var b bytes.Buffer
-	if json.Compact(&b, rec.Delivery.Payload) == nil {
+	if json.Compact(&b, data) == nil {
 		s = b.String()
 	}
 	const max = 200

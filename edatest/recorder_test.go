@@ -148,3 +148,28 @@ func TestRecorderTo(t *testing.T) {
 	require.NoError(t, rec.Handle(ctx, eda.Delivery{Destination: "a"}))
 	assert.Equal(t, 2, a.Len(), "a snapshot")
 }
+
+// Wrap given to a router as middleware records every attempt at each of
+// its destinations, which To tells apart.
+func TestRecorderWrapAsRouterMiddleware(t *testing.T) {
+	rec := NewRecorder()
+	bus := NewBus(t, eda.WithMiddleware(rec.Wrap))
+	flaky := eda.HandlerFunc(func(_ context.Context, d eda.Delivery) error {
+		if d.Attempt == 1 {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	require.NoError(t, bus.PutRule(eda.Rule{Name: "r", EventPattern: `{"source": ["test"]}`,
+		Targets: []eda.Target{eda.HandlerTarget("flaky", flaky), eda.HandlerTarget("steady", NewRecorder())}}))
+	put(t, bus, `{"n":1}`)
+	Settle(t, bus)
+
+	attempts := rec.To("flaky").Deliveries()
+	require.Len(t, attempts, 2)
+	assert.EqualError(t, attempts[0].Err, "not yet")
+	assert.NoError(t, attempts[1].Err)
+	assert.Equal(t, 2, attempts[1].Delivery.Attempt)
+	assert.Equal(t, 1, rec.To("steady").Len())
+	assert.Equal(t, 3, rec.Len())
+}
