@@ -40,15 +40,15 @@ func TestAnchorIsMostSelective(t *testing.T) {
 	}
 	m := buildIDs(t, pats...)
 	nsub := make(map[int32]int)
-	for _, sr := range m.subrules {
-		for _, q := range sr.reqs {
+	for si := range m.subrules.len() {
+		for _, q := range m.subrules.at(si).reqs {
 			nsub[q.pred]++
 		}
 	}
-	for si, sr := range m.subrules {
+	for si := range m.subrules.len() {
 		var anchors []int32
-		for _, q := range sr.reqs {
-			if slices.Contains(m.preds[q.pred].anchored, int32(si)) {
+		for _, q := range m.subrules.at(si).reqs {
+			if slices.Contains(m.preds.at(q.pred).anchored, si) {
 				anchors = append(anchors, q.pred)
 			}
 		}

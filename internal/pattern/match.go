@@ -80,16 +80,26 @@ type pendingMember struct {
 	empty bool // the member's key is empty
 }
 
-func newState(m *Machine) *state {
-	np := len(m.preds)
-	return &state{
-		m:         m,
-		predEpoch: make([]uint32, np),
-		leafEpoch: make([]uint32, np),
-		patEpoch:  make([]uint32, len(m.ids)),
-		seen:      make([]uint32, m.nodes),
-		seenPos:   make([]int32, m.nodes),
+func newState() *state { return &state{} }
+
+// fit makes st ready to match with m: a state from the pool may last have
+// served another Machine of the same lineage (Apply), so its per-pred,
+// per-pattern and per-node arrays grow to m's sizes (the epochs make stale
+// entries harmless).
+func (st *state) fit(m *Machine) {
+	st.m = m
+	st.predEpoch = grow(st.predEpoch, int(m.preds.len()))
+	st.leafEpoch = grow(st.leafEpoch, int(m.preds.len()))
+	st.patEpoch = grow(st.patEpoch, int(m.pats.len()))
+	st.seen = grow(st.seen, int(m.nodes))
+	st.seenPos = grow(st.seenPos, int(m.nodes))
+}
+
+func grow[T any](s []T, n int) []T {
+	if len(s) >= n {
+		return s
 	}
+	return append(s, make([]T, n-len(s))...)
 }
 
 // reset prepares for a new event (or a rescan of the same event).
@@ -153,7 +163,7 @@ func (st *state) leaf(node *pathNode, parent int32) {
 
 // hit records that the current leaf satisfies predicate p.
 func (st *state) hit(p int32) {
-	if st.leafEpoch[p] == st.leafSeq || st.viaEmpty && st.m.preds[p].noEmpty {
+	if st.leafEpoch[p] == st.leafSeq || st.viaEmpty && st.m.preds.at(p).noEmpty {
 		return
 	}
 	st.leafEpoch[p] = st.leafSeq
@@ -162,7 +172,7 @@ func (st *state) hit(p int32) {
 		return
 	}
 	st.predEpoch[p] = st.epoch
-	if len(st.m.preds[p].anchored) > 0 {
+	if len(st.m.preds.at(p).anchored) > 0 {
 		st.fired = append(st.fired, p)
 	}
 }
@@ -171,7 +181,7 @@ func (st *state) hit(p int32) {
 func (st *state) collect(dst []string) []string {
 	m := st.m
 	for _, p := range st.fired {
-		for _, s := range m.preds[p].anchored {
+		for _, s := range m.preds.at(p).anchored {
 			if st.requiredHit(s) {
 				dst = st.confirm(s, dst)
 			}
@@ -186,7 +196,7 @@ func (st *state) collect(dst []string) []string {
 // requiredHit reports whether every required predicate of subrule s was hit
 // in this event.
 func (st *state) requiredHit(s int32) bool {
-	sr := &st.m.subrules[s]
+	sr := st.m.subrules.at(s)
 	for i := range sr.reqs {
 		q := &sr.reqs[i]
 		if !q.allowAbsent && st.predEpoch[q.pred] != st.epoch {
@@ -197,7 +207,7 @@ func (st *state) requiredHit(s int32) bool {
 }
 
 func (st *state) confirm(s int32, dst []string) []string {
-	sr := &st.m.subrules[s]
+	sr := st.m.subrules.at(s)
 	if st.patEpoch[sr.pattern] == st.epoch {
 		return dst
 	}
@@ -216,7 +226,7 @@ func (st *state) confirm(s int32, dst []string) []string {
 	}
 	if ok {
 		st.patEpoch[sr.pattern] = st.epoch
-		dst = append(dst, st.m.ids[sr.pattern])
+		dst = append(dst, st.m.pats.at(sr.pattern).id)
 	}
 	return dst
 }
@@ -241,14 +251,14 @@ func (st *state) consistent(e int32, reqs []sreq) bool {
 	}
 	for i := range reqs {
 		q := &reqs[i]
-		c := st.childToward(e, q.node)
+		c := st.childToward(e, q)
 		children[i] = c
 		switch {
 		case c < 0:
 			if !q.allowAbsent {
 				return false
 			}
-		case st.entries[c].node == q.node:
+		case st.entries[c].node.id == q.node:
 			children[i] = -1 // decided here
 			if !st.leafHolds(c, q) {
 				return false
@@ -299,7 +309,7 @@ func (st *state) arrayHolds(e int32, reqs []sreq) bool {
 			rest = append(rest, *q)
 			continue
 		}
-		if !requiredBefore(reqs, q.node.path) {
+		if !requiredBefore(reqs, q.path) {
 			if st.presentBelow(e, q.node, q.presence) {
 				return false
 			}
@@ -314,7 +324,7 @@ func (st *state) arrayHolds(e int32, reqs []sreq) bool {
 // that sorts before path.
 func requiredBefore(reqs []sreq, path string) bool {
 	for i := range reqs {
-		if !reqs[i].allowAbsent && reqs[i].node.path < path {
+		if !reqs[i].allowAbsent && reqs[i].path < path {
 			return true
 		}
 	}
@@ -397,13 +407,13 @@ func (st *state) consistentChoices(reqs []sreq) bool {
 // both readings consistentChoices tries.
 const maxChoiceConds = 8
 
-// presentBelow reports whether some leaf at node n below entry e exists
-// (presence is the presence predicate of n).
-func (st *state) presentBelow(e int32, n *pathNode, presence int32) bool {
+// presentBelow reports whether some leaf at node n (an id) below entry e
+// exists (presence is the presence predicate of n).
+func (st *state) presentBelow(e int32, n int32, presence int32) bool {
 	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
 		ce := &st.entries[c]
 		if ce.kind == eLeaf {
-			if ce.node == n {
+			if ce.node.id == n {
 				for _, p := range st.hits[ce.hitLo:ce.hitHi] {
 					if p == presence {
 						return true
@@ -419,14 +429,14 @@ func (st *state) presentBelow(e int32, n *pathNode, presence int32) bool {
 	return false
 }
 
-// childToward returns the child entry of object e whose path is n or a
-// dotted prefix of n, or -1.
-func (st *state) childToward(e int32, n *pathNode) int32 {
+// childToward returns the child entry of object e whose path is q's or a
+// dotted prefix of it, or -1.
+func (st *state) childToward(e int32, q *sreq) int32 {
 	if e < 0 {
 		return -1
 	}
 	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
-		if isAncestor(st.entries[c].node, n) {
+		if isAncestor(st.entries[c].node, q.node, q.path) {
 			return c
 		}
 	}
