@@ -222,8 +222,11 @@ func checkMachine(t *testing.T, m *Machine) {
 		if sr.pattern < 0 {
 			continue
 		}
-		rec := m.pats.at(sr.pattern)
-		require.Contains(t, rec.subs, si)
+		var chain []int32
+		for x := m.pats.at(sr.pattern).first; x >= 0; x = m.subrules.at(x).next {
+			chain = append(chain, x)
+		}
+		require.Contains(t, chain, si)
 		for i, q := range sr.reqs {
 			if q.pred >= 0 {
 				uses[q.pred]++
@@ -247,11 +250,29 @@ func checkMachine(t *testing.T, m *Machine) {
 		require.Equal(t, nsub[p], pr.nsub, "nsub of pred %d", p)
 	}
 	n := 0
-	m.predIDs.each(func(k predKey, id int32) {
-		n++
-		require.Positive(t, m.preds.at(id).uses, "named pred %d %+v", id, k)
-	})
+	for _, node := range trieNodes(m) {
+		if node.field == nil {
+			require.True(t, node.hasKids(), "node %q without conditions or children", node.path)
+			continue
+		}
+		node.field.preds.each(func(k predKey, id int32) {
+			n++
+			require.Positive(t, m.preds.at(id).uses, "named pred %d %+v", id, k)
+		})
+	}
 	require.Equal(t, len(uses), n)
+}
+
+// trieNodes returns the nodes of m's trie (the root links every path).
+func trieNodes(m *Machine) []*pathNode {
+	if m.root.kmap != nil {
+		var out []*pathNode
+		for _, n := range m.root.kmap {
+			out = append(out, n)
+		}
+		return out
+	}
+	return m.root.kids
 }
 
 // TestDistinctListsDoNotShareAPred: leaf lists that differ must not share a

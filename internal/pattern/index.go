@@ -184,9 +184,9 @@ type fieldIndex struct {
 	abs      []abEntry
 	any      []int32 // exists:true and presence: hit by every leaf
 
-	npreds int32 // preds indexed here (a pred with several alternatives once)
-	ed     *edit // the Apply that owns this copy
-	fresh  uint16
+	preds pmap[predKey, int32] // the preds on this path, by name
+	ed    *edit                // the Apply that owns this copy
+	fresh uint16
 }
 
 // Bits of fieldIndex.fresh: the slice (or filter) was copied by the owning
@@ -241,25 +241,29 @@ type entryAffix[E any] struct {
 }
 
 func (a *entryAffix[E]) add(ed *edit, key string, e E) {
-	h := hashString(key)
-	list, ok := a.m.get(h, key)
+	list, ok := a.m.get(hashString(key), key)
 	if !ok {
 		a.lens = insertLen(a.lens, len(key))
 	}
-	a.m.set(ed, h, key, append(list[:len(list):len(list)], e))
+	a.m.set(ed, key, append(list[:len(list):len(list)], e), hashString)
 }
 
 // remove drops the entries under key for which drop is true.
 func (a *entryAffix[E]) remove(ed *edit, key string, drop func(E) bool) {
-	h := hashString(key)
-	list, ok := a.m.get(h, key)
+	removeFrom(ed, &a.m, key, hashString, drop)
+}
+
+// removeFrom drops the elements of the list of k in m for which drop is
+// true, and k itself when none is left.
+func removeFrom[K comparable, E any](ed *edit, m *pmap[K, []E], k K, hf func(K) uint64, drop func(E) bool) {
+	list, ok := m.get(hf(k), k)
 	if !ok {
 		return
 	}
 	if list = without(list, drop); len(list) == 0 {
-		a.m.del(ed, h, key)
+		m.del(ed, k, hf)
 	} else {
-		a.m.set(ed, h, key, list)
+		m.set(ed, k, list, hf)
 	}
 }
 
@@ -337,37 +341,29 @@ type abEntry struct {
 	pred int32
 }
 
-// listAdd adds pred to the list of key k (hash h) in m.
-func listAdd[K comparable](ed *edit, m *pmap[K, []int32], h uint64, k K, pred int32) {
-	list, _ := m.get(h, k)
-	m.set(ed, h, k, appendUnique(list, pred))
+// listAdd adds pred to the list of key k in m.
+func listAdd[K comparable](ed *edit, m *pmap[K, []int32], k K, hf func(K) uint64, pred int32) {
+	list, _ := m.get(hf(k), k)
+	m.set(ed, k, appendUnique(list, pred), hf)
 }
 
-// listRemove removes pred from the list of key k (hash h) in m.
-func listRemove[K comparable](ed *edit, m *pmap[K, []int32], h uint64, k K, pred int32) {
-	list, ok := m.get(h, k)
-	if !ok {
-		return
-	}
-	if list = without(list, func(x int32) bool { return x == pred }); len(list) == 0 {
-		m.del(ed, h, k)
-	} else {
-		m.set(ed, h, k, list)
-	}
+// listRemove removes pred from the list of key k in m.
+func listRemove[K comparable](ed *edit, m *pmap[K, []int32], k K, hf func(K) uint64, pred int32) {
+	removeFrom(ed, m, k, hf, func(x int32) bool { return x == pred })
 }
 
 // add indexes one alternative for pred; fi must be owned by ed.
 func (fi *fieldIndex) add(ed *edit, a *alt, pred int32) {
 	switch a.kind {
 	case aString:
-		listAdd(ed, &fi.strs, hashString(a.s), a.s, pred)
+		listAdd(ed, &fi.strs, a.s, hashString, pred)
 		if a.hasIP {
-			listAdd(ed, &fi.ips, hashAny(a.ip), a.ip, pred)
+			listAdd(ed, &fi.ips, a.ip, hashAny[netip.Addr], pred)
 		}
 	case aNumber:
 		if a.cmp {
 			k := math.Float64bits(a.f)
-			listAdd(ed, &fi.nums, hashUint64(k), k, pred)
+			listAdd(ed, &fi.nums, k, hashUint64, pred)
 			if fi.fresh&freshSig == 0 {
 				sig := &numSigFilter{}
 				if fi.numSig != nil {
@@ -378,7 +374,7 @@ func (fi *fieldIndex) add(ed *edit, a *alt, pred int32) {
 			}
 			fi.numSig.add(strconv.AppendFloat(nil, a.f, 'e', -1, 64))
 		}
-		listAdd(ed, &fi.numTexts, hashString(a.s), a.s, pred)
+		listAdd(ed, &fi.numTexts, a.s, hashString, pred)
 		fi.textLens |= lenBit(len(a.s))
 	case aTrue, aFalse, aNull:
 		i := a.kind - aTrue
@@ -393,9 +389,8 @@ func (fi *fieldIndex) add(ed *edit, a *alt, pred int32) {
 		fi.suffixLo.add(ed, string(foldKey(nil, []byte(a.s))), foldEntry{p: a.s, pred: pred})
 	case aEqualsFold:
 		k := string(foldKey(nil, []byte(a.s)))
-		h := hashString(k)
-		list, _ := fi.folds.get(h, k)
-		fi.folds.set(ed, h, k, append(list[:len(list):len(list)], foldEntry{p: a.s, pred: pred}))
+		list, _ := fi.folds.get(hashString(k), k)
+		fi.folds.set(ed, k, append(list[:len(list):len(list)], foldEntry{p: a.s, pred: pred}), hashString)
 	case aWildcard:
 		e := wcEntry{w: a.wc, pred: pred}
 		first, last := a.wc.segs[0], a.wc.segs[len(a.wc.segs)-1]
@@ -429,16 +424,16 @@ func (fi *fieldIndex) remove(ed *edit, a *alt, pred int32) {
 	is := func(x int32) bool { return x == pred }
 	switch a.kind {
 	case aString:
-		listRemove(ed, &fi.strs, hashString(a.s), a.s, pred)
+		listRemove(ed, &fi.strs, a.s, hashString, pred)
 		if a.hasIP {
-			listRemove(ed, &fi.ips, hashAny(a.ip), a.ip, pred)
+			listRemove(ed, &fi.ips, a.ip, hashAny[netip.Addr], pred)
 		}
 	case aNumber:
 		if a.cmp {
 			k := math.Float64bits(a.f)
-			listRemove(ed, &fi.nums, hashUint64(k), k, pred)
+			listRemove(ed, &fi.nums, k, hashUint64, pred)
 		}
-		listRemove(ed, &fi.numTexts, hashString(a.s), a.s, pred)
+		listRemove(ed, &fi.numTexts, a.s, hashString, pred)
 	case aTrue, aFalse, aNull:
 		i := a.kind - aTrue
 		fi.lits[i] = without(fi.lits[i], is)
@@ -451,15 +446,7 @@ func (fi *fieldIndex) remove(ed *edit, a *alt, pred int32) {
 	case aSuffixFold:
 		fi.suffixLo.remove(ed, string(foldKey(nil, []byte(a.s))), func(e foldEntry) bool { return e.pred == pred })
 	case aEqualsFold:
-		k := string(foldKey(nil, []byte(a.s)))
-		h := hashString(k)
-		if list, ok := fi.folds.get(h, k); ok {
-			if list = without(list, func(e foldEntry) bool { return e.pred == pred }); len(list) == 0 {
-				fi.folds.del(ed, h, k)
-			} else {
-				fi.folds.set(ed, h, k, list)
-			}
-		}
+		removeFrom(ed, &fi.folds, string(foldKey(nil, []byte(a.s))), hashString, func(e foldEntry) bool { return e.pred == pred })
 	case aWildcard:
 		drop := func(e wcEntry) bool { return e.pred == pred }
 		first, last := a.wc.segs[0], a.wc.segs[len(a.wc.segs)-1]

@@ -1,7 +1,6 @@
 package pattern
 
 import (
-	"math/bits"
 	"strings"
 	"sync"
 )
@@ -130,15 +129,16 @@ type pred struct {
 	noEmpty bool
 }
 
-// predKey names a pred: its path, the canonical text of its alternatives
-// (empty for a presence pred) and the reading of empty keys.
+// predKey names a pred among those of its path (fieldIndex.preds): the
+// canonical text of its alternatives (empty for a presence pred) and the
+// reading of empty keys.
 type predKey struct {
-	path, key         string
+	key               string
 	noEmpty, presence bool
 }
 
 func (k predKey) hash() uint64 {
-	h := hashString(k.path) ^ bits.RotateLeft64(hashString(k.key), 29)
+	h := hashString(k.key)
 	if k.noEmpty {
 		h ^= 0x9e3779b97f4a7c15
 	}
@@ -148,10 +148,11 @@ func (k predKey) hash() uint64 {
 	return h
 }
 
-// sreq is a compiled field condition of a subrule.
+// sreq is a compiled field condition of a subrule: r (in the pattern's
+// Parsed) with its pred ids.
 type sreq struct {
-	path        string
-	node        int32 // id of the trie node of path
+	r           *Req
+	node        int32 // id of the trie node of r.Path
 	pred        int32 // -1 when the list is only {"exists": false}
 	presence    int32 // presence pred of the path when allowAbsent, else -1
 	allowAbsent bool
@@ -162,14 +163,15 @@ type subrule struct {
 	pattern int32 // -1: a free slot
 	npos    int32 // distinct required preds
 	anchor  int32 // the pred whose anchored list holds it, or -1
+	next    int32 // the next subrule of the pattern, or -1
 	reqs    []sreq
 }
 
 // patRec is one pattern of a Machine.
 type patRec struct {
-	id   string
-	p    *Parsed
-	subs []int32 // its subrules, one per conjunction of p
+	id    string
+	p     *Parsed
+	first int32 // its first subrule (one per conjunction of p, by next)
 }
 
 // Entry is one pattern of a Machine.
@@ -193,7 +195,6 @@ type Machine struct {
 	pats      pvec[patRec]
 	freePats  *freeList
 	byID      pmap[string, int32]
-	predIDs   pmap[predKey, int32]
 	always    []int32 // subrules without required preds: checked on every event
 	npats     int
 	nempty    int // patterns that use the empty key as a step
@@ -335,24 +336,24 @@ func (a *applier) link(path string, n *pathNode, set bool) {
 func (a *applier) add(e Entry) {
 	m, ed := a.m, a.ed
 	pi := alloc(ed, &m.pats, &m.freePats)
-	m.byID.set(ed, hashString(e.ID), e.ID, pi)
+	m.byID.set(ed, e.ID, pi, hashString)
 	m.npats++
 	if e.P.emptyStep {
 		m.nempty++
 	}
 	noEmpty := !e.P.emptyStep
-	subs := make([]int32, 0, len(e.P.Conjs))
+	first, prev := int32(-1), int32(-1)
 	for _, cj := range e.P.Conjs {
 		si := alloc(ed, &m.subrules, &m.freeSubs)
-		sr := subrule{pattern: pi, anchor: -1, reqs: make([]sreq, 0, len(cj))}
+		sr := subrule{pattern: pi, anchor: -1, next: -1, reqs: make([]sreq, 0, len(cj))}
 		for i := range cj {
 			r := &cj[i]
-			q := sreq{path: r.Path, pred: -1, presence: -1, allowAbsent: r.AllowAbsent}
+			q := sreq{r: r, pred: -1, presence: -1, allowAbsent: r.AllowAbsent}
 			if len(r.alts) > 0 {
-				q.pred = a.use(predKey{path: r.Path, key: r.key, noEmpty: noEmpty}, r.alts)
+				q.pred = a.use(r.Path, predKey{key: r.key, noEmpty: noEmpty}, r.alts)
 			}
 			if r.AllowAbsent {
-				q.presence = a.use(predKey{path: r.Path, noEmpty: noEmpty, presence: true}, nil)
+				q.presence = a.use(r.Path, predKey{noEmpty: noEmpty, presence: true}, nil)
 			} else if !requiredIn(sr.reqs, q.pred) {
 				m.preds.mut(ed, q.pred).nsub++
 				sr.npos++
@@ -361,7 +362,12 @@ func (a *applier) add(e Entry) {
 			sr.reqs = append(sr.reqs, q)
 		}
 		*m.subrules.mut(ed, si) = sr
-		subs = append(subs, si)
+		if prev < 0 {
+			first = si
+		} else {
+			m.subrules.mut(ed, prev).next = si
+		}
+		prev = si
 		if sr.npos == 0 {
 			if !a.alwaysOwned {
 				m.always = append(make([]int32, 0, len(m.always)+1), m.always...)
@@ -372,7 +378,7 @@ func (a *applier) add(e Entry) {
 			a.pending = append(a.pending, si)
 		}
 	}
-	*m.pats.mut(ed, pi) = patRec{id: e.ID, p: e.P, subs: subs}
+	*m.pats.mut(ed, pi) = patRec{id: e.ID, p: e.P, first: first}
 }
 
 // requiredIn reports whether reqs require pred p.
@@ -385,33 +391,33 @@ func requiredIn(reqs []sreq, p int32) bool {
 	return false
 }
 
-// use returns the pred named by k, counting one more use, and creates and
-// indexes it when new (alts nil: a presence pred).
-func (a *applier) use(k predKey, alts []alt) int32 {
+// use returns the pred named k on path, counting one more use, and creates
+// and indexes it when new (alts nil: a presence pred).
+func (a *applier) use(path string, k predKey, alts []alt) int32 {
 	m, ed := a.m, a.ed
-	h := k.hash()
-	if id, ok := m.predIDs.get(h, k); ok {
-		m.preds.mut(ed, id).uses++
-		return id
+	if n := a.node(path); n != nil && n.field != nil {
+		if id, ok := n.field.preds.get(k.hash(), k); ok {
+			m.preds.mut(ed, id).uses++
+			return id
+		}
 	}
 	id := alloc(ed, &m.preds, &m.freePreds)
 	*m.preds.mut(ed, id) = pred{uses: 1, noEmpty: k.noEmpty}
-	m.predIDs.set(ed, h, k, id)
-	n := a.ownNode(k.path)
+	n := a.ownNode(path)
 	n.field = n.field.own(ed)
+	n.field.preds.set(ed, k, id, predKey.hash)
 	if k.presence {
 		n.field.addAny(id)
 	}
 	for i := range alts {
 		n.field.add(ed, &alts[i], id)
 	}
-	n.field.npreds++
 	return id
 }
 
-// release counts one use less of the pred named by k and takes it out of
-// the index at none.
-func (a *applier) release(id int32, k predKey, alts []alt) {
+// release counts one use less of pred id, named k on path, and takes it out
+// of the index at none.
+func (a *applier) release(id int32, path string, k predKey, alts []alt) {
 	m, ed := a.m, a.ed
 	p := m.preds.mut(ed, id)
 	if p.uses--; p.uses > 0 {
@@ -419,18 +425,18 @@ func (a *applier) release(id int32, k predKey, alts []alt) {
 	}
 	*p = pred{}
 	m.freePreds = &freeList{i: id, next: m.freePreds}
-	m.predIDs.del(ed, k.hash(), k)
-	n := a.ownNode(k.path)
+	n := a.ownNode(path)
 	n.field = n.field.own(ed)
+	n.field.preds.del(ed, k, predKey.hash)
 	if k.presence {
 		n.field.any = without(n.field.any, func(x int32) bool { return x == id })
 	}
 	for i := range alts {
 		n.field.remove(ed, &alts[i], id)
 	}
-	if n.field.npreds--; n.field.npreds == 0 {
+	if n.field.preds.len() == 0 {
 		n.field = nil
-		a.pruneAt = append(a.pruneAt, k.path)
+		a.pruneAt = append(a.pruneAt, path)
 	}
 }
 
@@ -443,7 +449,7 @@ func (a *applier) remove(id string) {
 		return
 	}
 	rec := *m.pats.at(pi)
-	m.byID.del(ed, h, id)
+	m.byID.del(ed, id, hashString)
 	*m.pats.mut(ed, pi) = patRec{}
 	m.freePats = &freeList{i: pi, next: m.freePats}
 	m.npats--
@@ -451,7 +457,7 @@ func (a *applier) remove(id string) {
 		m.nempty--
 	}
 	noEmpty := !rec.p.emptyStep
-	for c, si := range rec.subs {
+	for c, si := 0, rec.first; si >= 0; c++ {
 		sr := *m.subrules.at(si)
 		a.unanchor(si, &sr)
 		for i, q := range sr.reqs {
@@ -460,14 +466,15 @@ func (a *applier) remove(id string) {
 				if !q.allowAbsent && !requiredIn(sr.reqs[:i], q.pred) {
 					m.preds.mut(ed, q.pred).nsub--
 				}
-				a.release(q.pred, predKey{path: r.Path, key: r.key, noEmpty: noEmpty}, r.alts)
+				a.release(q.pred, r.Path, predKey{key: r.key, noEmpty: noEmpty}, r.alts)
 			}
 			if q.presence >= 0 {
-				a.release(q.presence, predKey{path: r.Path, noEmpty: noEmpty, presence: true}, nil)
+				a.release(q.presence, r.Path, predKey{noEmpty: noEmpty, presence: true}, nil)
 			}
 		}
-		*m.subrules.mut(ed, si) = subrule{pattern: -1, anchor: -1}
+		*m.subrules.mut(ed, si) = subrule{pattern: -1, anchor: -1, next: -1}
 		m.freeSubs = &freeList{i: si, next: m.freeSubs}
+		si = sr.next
 	}
 }
 

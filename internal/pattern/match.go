@@ -309,7 +309,7 @@ func (st *state) arrayHolds(e int32, reqs []sreq) bool {
 			rest = append(rest, *q)
 			continue
 		}
-		if !requiredBefore(reqs, q.path) {
+		if !requiredBefore(reqs, q.r.Path) {
 			if st.presentBelow(e, q.node, q.presence) {
 				return false
 			}
@@ -324,7 +324,7 @@ func (st *state) arrayHolds(e int32, reqs []sreq) bool {
 // that sorts before path.
 func requiredBefore(reqs []sreq, path string) bool {
 	for i := range reqs {
-		if !reqs[i].allowAbsent && reqs[i].path < path {
+		if !reqs[i].allowAbsent && reqs[i].r.Path < path {
 			return true
 		}
 	}
@@ -436,7 +436,7 @@ func (st *state) childToward(e int32, q *sreq) int32 {
 		return -1
 	}
 	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
-		if isAncestor(st.entries[c].node, q.node, q.path) {
+		if isAncestor(st.entries[c].node, q.node, q.r.Path) {
 			return c
 		}
 	}

@@ -42,15 +42,16 @@ func bytesKey(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b
 // pmap is a persistent hash map (a compressed hash-array-mapped trie: 32
 // ways per level, entries stored inline). Lookups cost one hash and a few
 // levels (log32 of the size); a change copies one node per level. The zero
-// value is an empty map. Callers pass the hash of the key (hashString,
-// hashUint64, hashAny), always the same function for one map.
+// value is an empty map. Callers pass the hash of the key to get (so that a
+// []byte can be looked up as a string without copying it) and the hash
+// function to set and del, always the same function for one map
+// (hashString, hashUint64, hashAny, predKey.hash).
 type pmap[K comparable, V any] struct {
 	root *hnode[K, V]
 	n    int
 }
 
 type hent[K comparable, V any] struct {
-	h uint64
 	k K
 	v V
 }
@@ -85,7 +86,7 @@ func (m *pmap[K, V]) get(h uint64, k K) (V, bool) {
 		bit := uint32(1) << ((h >> shift) & 31)
 		if n.datamap&bit != 0 {
 			e := &n.ents[bits.OnesCount32(n.datamap&(bit-1))]
-			if e.h == h && e.k == k {
+			if e.k == k {
 				return e.v, true
 			}
 			break
@@ -105,26 +106,41 @@ func (n *hnode[K, V]) own(ed *edit) *hnode[K, V] {
 		return n
 	}
 	c := &hnode[K, V]{ed: ed, datamap: n.datamap, nodemap: n.nodemap}
-	c.ents = append(make([]hent[K, V], 0, len(n.ents)+1), n.ents...)
-	if len(n.kids) > 0 {
-		c.kids = append(make([]*hnode[K, V], 0, len(n.kids)+1), n.kids...)
-	}
+	c.ents = append([]hent[K, V](nil), n.ents...)
+	c.kids = append([]*hnode[K, V](nil), n.kids...)
 	return c
 }
 
-// set stores v for k (hash h).
-func (m *pmap[K, V]) set(ed *edit, h uint64, k K, v V) {
+// insertAt returns s with x inserted at i, growing the array by one element
+// only: nodes are copied on every change, so slack would only be kept.
+func insertAt[T any](s []T, i int, x T) []T {
+	if len(s) < cap(s) {
+		s = s[:len(s)+1]
+	} else {
+		t := make([]T, len(s)+1)
+		copy(t, s[:i])
+		copy(t[i+1:], s[i:])
+		t[i] = x
+		return t
+	}
+	copy(s[i+1:], s[i:])
+	s[i] = x
+	return s
+}
+
+// set stores v for k (hf is the hash function of the map).
+func (m *pmap[K, V]) set(ed *edit, k K, v V, hf func(K) uint64) {
 	if m.root == nil {
 		m.root = &hnode[K, V]{ed: ed}
 	}
 	var added bool
-	m.root, added = m.root.set(ed, 0, hent[K, V]{h: h, k: k, v: v})
+	m.root, added = m.root.set(ed, 0, hf(k), hent[K, V]{k: k, v: v}, hf)
 	if added {
 		m.n++
 	}
 }
 
-func (n *hnode[K, V]) set(ed *edit, shift uint, e hent[K, V]) (*hnode[K, V], bool) {
+func (n *hnode[K, V]) set(ed *edit, shift uint, h uint64, e hent[K, V], hf func(K) uint64) (*hnode[K, V], bool) {
 	n = n.own(ed)
 	if shift >= hashBits {
 		for i := range n.ents {
@@ -133,47 +149,42 @@ func (n *hnode[K, V]) set(ed *edit, shift uint, e hent[K, V]) (*hnode[K, V], boo
 				return n, false
 			}
 		}
-		n.ents = append(n.ents, e)
+		n.ents = insertAt(n.ents, len(n.ents), e)
 		return n, true
 	}
-	bit := uint32(1) << ((e.h >> shift) & 31)
+	bit := uint32(1) << ((h >> shift) & 31)
 	switch {
 	case n.datamap&bit != 0:
 		i := bits.OnesCount32(n.datamap & (bit - 1))
 		old := n.ents[i]
-		if old.h == e.h && old.k == e.k {
+		if old.k == e.k {
 			n.ents[i].v = e.v
 			return n, false
 		}
 		// Two keys share this chunk: push both one level down.
 		child := &hnode[K, V]{ed: ed}
-		child, _ = child.set(ed, shift+5, old)
-		child, _ = child.set(ed, shift+5, e)
+		child, _ = child.set(ed, shift+5, hf(old.k), old, hf)
+		child, _ = child.set(ed, shift+5, h, e, hf)
 		n.ents = append(n.ents[:i], n.ents[i+1:]...)
 		n.datamap &^= bit
-		j := bits.OnesCount32(n.nodemap & (bit - 1))
-		n.kids = append(n.kids, nil)
-		copy(n.kids[j+1:], n.kids[j:])
-		n.kids[j] = child
+		n.kids = insertAt(n.kids, bits.OnesCount32(n.nodemap&(bit-1)), child)
 		n.nodemap |= bit
 		return n, true
 	case n.nodemap&bit != 0:
 		j := bits.OnesCount32(n.nodemap & (bit - 1))
 		var added bool
-		n.kids[j], added = n.kids[j].set(ed, shift+5, e)
+		n.kids[j], added = n.kids[j].set(ed, shift+5, h, e, hf)
 		return n, added
 	default:
-		i := bits.OnesCount32(n.datamap & (bit - 1))
-		n.ents = append(n.ents, hent[K, V]{})
-		copy(n.ents[i+1:], n.ents[i:])
-		n.ents[i] = e
+		n.ents = insertAt(n.ents, bits.OnesCount32(n.datamap&(bit-1)), e)
 		n.datamap |= bit
 		return n, true
 	}
 }
 
-// del removes k (hash h), if present.
-func (m *pmap[K, V]) del(ed *edit, h uint64, k K) {
+// del removes k, if present (hf is the hash function of the map).
+func (m *pmap[K, V]) del(ed *edit, k K, hf func(K) uint64) {
+	h := hf(k)
 	if _, ok := m.get(h, k); !ok {
 		return
 	}
@@ -210,10 +221,7 @@ func (n *hnode[K, V]) del(ed *edit, shift uint, h uint64, k K) *hnode[K, V] {
 		n.kids = append(n.kids[:j], n.kids[j+1:]...)
 		n.nodemap &^= bit
 		if len(c.ents) == 1 {
-			i := bits.OnesCount32(n.datamap & (bit - 1))
-			n.ents = append(n.ents, hent[K, V]{})
-			copy(n.ents[i+1:], n.ents[i:])
-			n.ents[i] = c.ents[0]
+			n.ents = insertAt(n.ents, bits.OnesCount32(n.datamap&(bit-1)), c.ents[0])
 			n.datamap |= bit
 		}
 		return n
