@@ -295,3 +295,28 @@ func TestDistinctListsDoNotShareAPred(t *testing.T) {
 		require.Equal(t, c.want, matchSorted(t, m, c.ev), "%s and %s on %s", c.a, c.b, c.ev)
 	}
 }
+
+// TestApplyIDs: of several entries with one ID in add the last wins (in
+// Build too), remove applies after add, unknown IDs are ignored, a nil
+// Machine is empty, and the Machine Apply started from is unchanged.
+func TestApplyIDs(t *testing.T) {
+	P := func(s string) *Parsed {
+		p, err := Parse([]byte(s), DefaultLimits())
+		require.NoError(t, err)
+		return p
+	}
+	ev := []byte(`{"a":"1","b":"2"}`)
+	var empty *Machine
+	require.Zero(t, empty.Len())
+	m := Build([]Entry{{ID: "x", P: P(`{"a":["1"]}`)}, {ID: "x", P: P(`{"a":["9"]}`)}, {ID: "y", P: P(`{"b":["2"]}`)}})
+	require.Equal(t, 2, m.Len())
+	require.Equal(t, []string{"y"}, sortedMatch(t, m, ev))
+
+	m2 := m.Apply([]Entry{{ID: "x", P: P(`{"a":["1"]}`)}, {ID: "z", P: P(`{"b":["2"]}`)}}, []string{"z", "nope"})
+	require.Equal(t, 2, m2.Len())
+	require.Equal(t, []string{"x", "y"}, sortedMatch(t, m2, ev))
+	require.Equal(t, []string{"y"}, sortedMatch(t, m, ev), "the older Machine is unchanged")
+
+	m3 := empty.Apply([]Entry{{ID: "x", P: P(`{"a":["1"]}`)}}, []string{"nope"})
+	require.Equal(t, []string{"x"}, sortedMatch(t, m3, ev))
+}
