@@ -276,7 +276,7 @@ func (a *entryAffix[E]) at(s []byte, n int, suffix bool) []E {
 	} else {
 		k = s[:n]
 	}
-	list, _ := a.m.get(hashBytes(k), bytesKey(k))
+	list, _ := a.m.lookup(bytesKey(k), hashString)
 	return list
 }
 
@@ -478,7 +478,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 	case vString:
 		s := v.str
 		if fi.strs.n > 0 {
-			ps, _ := fi.strs.get(hashBytes(s), bytesKey(s))
+			ps, _ := fi.strs.lookup(bytesKey(s), hashString)
 			for _, p := range ps {
 				st.hit(p)
 			}
@@ -486,7 +486,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 		if fi.ips.n > 0 || fi.cidrs != nil {
 			if a, ok := v.addr(); ok {
 				if fi.ips.n > 0 {
-					ps, _ := fi.ips.get(hashAny(a), a)
+					ps, _ := fi.ips.lookup(a, hashAny[netip.Addr])
 					for _, p := range ps {
 						st.hit(p)
 					}
@@ -509,7 +509,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			evalFoldAffix(&fi.prefixLo, s, key, false, st)
 			evalFoldAffix(&fi.suffixLo, s, key, true, st)
 			if fi.folds.n > 0 {
-				es, _ := fi.folds.get(hashBytes(key), bytesKey(key))
+				es, _ := fi.folds.lookup(bytesKey(key), hashString)
 				for _, e := range es {
 					if foldMatch(e.p, s, false) {
 						st.hit(e.pred)
@@ -535,7 +535,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			if f, ok := v.float(); ok {
 				if fi.nums.n > 0 {
 					k := math.Float64bits(f)
-					if ps, _ := fi.nums.get(hashUint64(k), k); len(ps) > 0 {
+					if ps, _ := fi.nums.lookup(k, hashUint64); len(ps) > 0 {
 						if _, cmp := v.number(); cmp {
 							for _, p := range ps {
 								st.hit(p)
@@ -554,7 +554,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			}
 		}
 		if fi.textLens&lenBit(len(v.str)) != 0 {
-			ps, _ := fi.numTexts.get(hashBytes(v.str), bytesKey(v.str))
+			ps, _ := fi.numTexts.lookup(bytesKey(v.str), hashString)
 			for _, p := range ps {
 				st.hit(p)
 			}

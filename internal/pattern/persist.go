@@ -21,9 +21,9 @@ type edit struct{ _ byte }
 
 var hashSeed = maphash.MakeSeed()
 
+// hashString hashes a string (also a []byte viewed by bytesKey).
 func hashString(s string) uint64 { return maphash.String(hashSeed, s) }
 
-func hashBytes(b []byte) uint64 { return maphash.Bytes(hashSeed, b) }
 
 func hashUint64(x uint64) uint64 {
 	// splitmix64's finalizer.
@@ -98,6 +98,25 @@ func (m *pmap[K, V]) get(h uint64, k K) (V, bool) {
 	}
 	var zero V
 	return zero, false
+}
+
+// smallScan is the size up to which lookup compares keys one by one instead
+// of hashing: a few comparisons cost less than a hash.
+const smallScan = 8
+
+// lookup is get for the matching path: a map of one node with few entries
+// is scanned without hashing k; otherwise hf(k) is computed.
+func (m *pmap[K, V]) lookup(k K, hf func(K) uint64) (V, bool) {
+	if n := m.root; n != nil && len(n.kids) == 0 && len(n.ents) <= smallScan {
+		for i := range n.ents {
+			if n.ents[i].k == k {
+				return n.ents[i].v, true
+			}
+		}
+		var zero V
+		return zero, false
+	}
+	return m.get(hf(k), k)
 }
 
 // own returns n itself when ed created it, else a copy owned by ed.
