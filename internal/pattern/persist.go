@@ -24,7 +24,6 @@ var hashSeed = maphash.MakeSeed()
 // hashString hashes a string (also a []byte viewed by bytesKey).
 func hashString(s string) uint64 { return maphash.String(hashSeed, s) }
 
-
 func hashUint64(x uint64) uint64 {
 	// splitmix64's finalizer.
 	x ^= x >> 30
