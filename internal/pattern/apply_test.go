@@ -241,7 +241,7 @@ func checkMachine(t *testing.T, m *Machine) {
 		if sr.npos == 0 {
 			require.Contains(t, m.always, si)
 		} else {
-			require.Contains(t, m.preds.at(sr.anchor).anchored, si, "subrule %d", si)
+			require.Contains(t, m.preds.at(sr.anchor).anchored, anchorRef{sub: si, also: alsoOf(m, si)}, "subrule %d", si)
 		}
 	}
 	for p := range m.preds.len() {

@@ -106,27 +106,25 @@ func (n *pathNode) removeChild(key string) {
 	}
 }
 
-// isAncestor reports whether node a is the node (id, path) or a dotted
-// prefix of its path; the root (id 0) is everyone's ancestor.
-func isAncestor(a *pathNode, id int32, path string) bool {
-	if a.id == id || a.id == 0 {
-		return true
-	}
-	return len(path) > len(a.path) && path[len(a.path)] == '.' && path[:len(a.path)] == a.path
-}
-
 // pred is a shared predicate: one leaf list of alternatives on one path.
 // Identical lists on the same path, in any patterns, share one pred.
 type pred struct {
 	// anchored lists the subrules whose anchor this pred is: the required
 	// pred that the fewest subrules required when the subrule was added (see
 	// anchor).
-	anchored []int32
+	anchored []anchorRef
 	nsub     int32 // subrules that require this pred
 	uses     int32 // conditions that name it (it leaves the index at 0)
 	// noEmpty: the pred belongs to patterns that do not read event members
 	// with an empty key (Parsed.emptyStep), so leaves below one never hit it.
 	noEmpty bool
+}
+
+// anchorRef is a subrule in the anchored list of its anchor, with its next
+// most selective required pred (-1 if none): matching skips the subrule
+// without reading it when that pred was not hit.
+type anchorRef struct {
+	sub, also int32
 }
 
 // predKey names a pred among those of its path (fieldIndex.preds): the
@@ -488,7 +486,7 @@ func (a *applier) unanchor(si int32, sr *subrule) {
 		a.alwaysOwned = false
 	case sr.anchor >= 0:
 		p := m.preds.mut(a.ed, sr.anchor)
-		p.anchored = without(p.anchored, is)
+		p.anchored = without(p.anchored, func(r anchorRef) bool { return r.sub == si })
 		delete(a.anchoredOwned, sr.anchor)
 	}
 }
@@ -507,14 +505,17 @@ func (a *applier) anchor() {
 		if sr.pattern < 0 || sr.anchor >= 0 {
 			continue // removed again, or a reused slot already anchored
 		}
-		best, bestN := int32(-1), int32(0)
+		best, bestN, also, alsoN := int32(-1), int32(0), int32(-1), int32(0)
 		for i := range sr.reqs {
 			q := &sr.reqs[i]
-			if q.allowAbsent {
+			if q.allowAbsent || q.pred == best || q.pred == also {
 				continue
 			}
-			if n := m.preds.at(q.pred).nsub; best < 0 || n < bestN {
-				best, bestN = q.pred, n
+			switch n := m.preds.at(q.pred).nsub; {
+			case best < 0 || n < bestN:
+				best, bestN, also, alsoN = q.pred, n, best, bestN
+			case also < 0 || n < alsoN:
+				also, alsoN = q.pred, n
 			}
 		}
 		m.subrules.mut(ed, si).anchor = best
@@ -524,9 +525,9 @@ func (a *applier) anchor() {
 				a.anchoredOwned = make(map[int32]bool)
 			}
 			a.anchoredOwned[best] = true
-			p.anchored = append(make([]int32, 0, len(p.anchored)+1), p.anchored...)
+			p.anchored = append(make([]anchorRef, 0, len(p.anchored)+1), p.anchored...)
 		}
-		p.anchored = append(p.anchored, si)
+		p.anchored = append(p.anchored, anchorRef{sub: si, also: also})
 	}
 }
 

@@ -36,6 +36,7 @@ const (
 type entry struct {
 	node         *pathNode
 	kind         uint8
+	nid, plen    int32 // node.id and len(node.path), read without node
 	parent       int32
 	first, last  int32 // children
 	next         int32 // next sibling
@@ -121,7 +122,7 @@ func (st *state) reset() {
 // returns its entry index.
 func (st *state) beginContainer(node *pathNode, kind uint8, parent int32) int32 {
 	idx := int32(len(st.entries))
-	st.entries = append(st.entries, entry{node: node, kind: kind, parent: parent, first: -1, last: -1, next: -1})
+	st.entries = append(st.entries, entry{node: node, kind: kind, nid: node.id, plen: int32(len(node.path)), parent: parent, first: -1, last: -1, next: -1})
 	if parent >= 0 {
 		st.link(parent, idx)
 	}
@@ -154,7 +155,7 @@ func (st *state) leaf(node *pathNode, parent int32) {
 	hi := int32(len(st.hits))
 	if hi > lo {
 		idx := int32(len(st.entries))
-		st.entries = append(st.entries, entry{node: node, kind: eLeaf, parent: parent, first: -1, last: -1, next: -1, hitLo: lo, hitHi: hi})
+		st.entries = append(st.entries, entry{node: node, kind: eLeaf, nid: node.id, plen: int32(len(node.path)), parent: parent, first: -1, last: -1, next: -1, hitLo: lo, hitHi: hi})
 		if parent >= 0 {
 			st.link(parent, idx)
 		}
@@ -180,23 +181,28 @@ func (st *state) hit(p int32) {
 // collect appends the ids of the matching patterns to dst.
 func (st *state) collect(dst []string) []string {
 	m := st.m
+	// Anchored lists mostly run in index order, and so do their patterns.
+	var cur cursor[subrule]
+	var pcur cursor[patRec]
 	for _, p := range st.fired {
-		for _, s := range m.preds.at(p).anchored {
-			if st.requiredHit(s) {
-				dst = st.confirm(s, dst)
+		for _, a := range m.preds.at(p).anchored {
+			if a.also >= 0 && st.predEpoch[a.also] != st.epoch {
+				continue
+			}
+			if sr := cur.at(&m.subrules, a.sub); st.requiredHit(sr) {
+				dst = st.confirm(sr, &pcur, dst)
 			}
 		}
 	}
 	for _, s := range m.always {
-		dst = st.confirm(s, dst)
+		dst = st.confirm(cur.at(&m.subrules, s), &pcur, dst)
 	}
 	return dst
 }
 
-// requiredHit reports whether every required predicate of subrule s was hit
-// in this event.
-func (st *state) requiredHit(s int32) bool {
-	sr := st.m.subrules.at(s)
+// requiredHit reports whether every required predicate of subrule sr was
+// hit in this event.
+func (st *state) requiredHit(sr *subrule) bool {
 	for i := range sr.reqs {
 		q := &sr.reqs[i]
 		if !q.allowAbsent && st.predEpoch[q.pred] != st.epoch {
@@ -206,8 +212,7 @@ func (st *state) requiredHit(s int32) bool {
 	return true
 }
 
-func (st *state) confirm(s int32, dst []string) []string {
-	sr := st.m.subrules.at(s)
+func (st *state) confirm(sr *subrule, pcur *cursor[patRec], dst []string) []string {
 	if st.patEpoch[sr.pattern] == st.epoch {
 		return dst
 	}
@@ -226,7 +231,7 @@ func (st *state) confirm(s int32, dst []string) []string {
 	}
 	if ok {
 		st.patEpoch[sr.pattern] = st.epoch
-		dst = append(dst, st.m.pats.at(sr.pattern).id)
+		dst = append(dst, pcur.at(&st.m.pats, sr.pattern).id)
 	}
 	return dst
 }
@@ -258,7 +263,7 @@ func (st *state) consistent(e int32, reqs []sreq) bool {
 			if !q.allowAbsent {
 				return false
 			}
-		case st.entries[c].node.id == q.node:
+		case st.entries[c].nid == q.node:
 			children[i] = -1 // decided here
 			if !st.leafHolds(c, q) {
 				return false
@@ -413,7 +418,7 @@ func (st *state) presentBelow(e int32, n int32, presence int32) bool {
 	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
 		ce := &st.entries[c]
 		if ce.kind == eLeaf {
-			if ce.node.id == n {
+			if ce.nid == n {
 				for _, p := range st.hits[ce.hitLo:ce.hitHi] {
 					if p == presence {
 						return true
@@ -436,11 +441,21 @@ func (st *state) childToward(e int32, q *sreq) int32 {
 		return -1
 	}
 	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
-		if isAncestor(st.entries[c].node, q.node, q.r.Path) {
+		if st.entries[c].holds(q) {
 			return c
 		}
 	}
 	return -1
+}
+
+// holds reports whether entry e's path is q's or a dotted prefix of it (the
+// root, id 0, is everyone's ancestor).
+func (e *entry) holds(q *sreq) bool {
+	if e.nid == q.node || e.nid == 0 {
+		return true
+	}
+	p := q.r.Path
+	return int(e.plen) < len(p) && p[e.plen] == '.' && p[:e.plen] == e.node.path
 }
 
 // leafHolds evaluates a condition against the value entry c at its own path:

@@ -290,6 +290,24 @@ func (v *pvec[T]) at(i int32) *T {
 
 func (v *pvec[T]) len() int32 { return v.n }
 
+// cursor reads elements of a pvec through the leaf of the last one read, so
+// that reading in index order walks the trie once per 32 elements.
+type cursor[T any] struct {
+	leaf []T
+	base int32 // index of leaf[0]
+}
+
+func (c *cursor[T]) at(v *pvec[T], i int32) *T {
+	if c.leaf == nil || i&^31 != c.base {
+		n := v.root
+		for s := v.shift; s > 0; s -= 5 {
+			n = n.kids[(i>>s)&31]
+		}
+		c.leaf, c.base = n.vals, i&^31
+	}
+	return &c.leaf[i&31]
+}
+
 // mut returns element i (i < len) for writing under ed, copying the nodes on
 // its way that ed does not own.
 func (v *pvec[T]) mut(ed *edit, i int32) *T {
