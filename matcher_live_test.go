@@ -22,32 +22,17 @@ func TestMatcherLiveChanges(t *testing.T) {
 	require.NoError(t, m.Add("stable", []byte(`{"source":["shop.orders"]}`)))
 	ev := scalingEvent("churn-key")
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]string, 0, 8)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var err error
-				buf, err = m.MatchAppend(buf[:0], ev)
-				if !assert.NoError(t, err) || !assert.Contains(t, buf, "stable") {
-					return
-				}
-				for _, id := range buf {
-					if id != "stable" && !assert.Regexp(t, `^c-\d+$`, id) {
-						return
-					}
-				}
+	stop := matchWhile(t, 3, m, ev, func(ids []string) bool {
+		if !assert.Contains(t, ids, "stable") {
+			return false
+		}
+		for _, id := range ids {
+			if id != "stable" && !assert.Regexp(t, `^c-\d+$`, id) {
+				return false
 			}
-		}()
-	}
+		}
+		return true
+	})
 	hit := []byte(`{"detail":{"key":["churn-key"]}}`)
 	miss := []byte(`{"detail":{"key":["other"]}}`)
 	for i := range 300 {
@@ -67,8 +52,7 @@ func TestMatcherLiveChanges(t *testing.T) {
 			require.NotContains(t, got, id)
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	assert.Equal(t, 1001+150, m.Len())
 	got, err := m.Match(ev)
 	require.NoError(t, err)
@@ -86,4 +70,35 @@ func TestMatcherZeroValue(t *testing.T) {
 	assert.Empty(t, got)
 	_, err = m.Match([]byte(`[1]`))
 	require.ErrorIs(t, err, ErrNotObject)
+}
+
+// matchWhile starts n goroutines that match ev on m over and over, each
+// until check (given the ids of a match) returns false, a match fails, or
+// the returned stop is called; stop waits for them.
+func matchWhile(t *testing.T, n int, m *Matcher, ev []byte, check func(ids []string) bool) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []string
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var err error
+				buf, err = m.MatchAppend(buf[:0], ev)
+				if !assert.NoError(t, err) || !check(buf) {
+					return
+				}
+			}
+		}()
+	}
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }

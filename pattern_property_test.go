@@ -18,7 +18,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 )
 
@@ -550,33 +549,13 @@ func TestMatcherConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := []byte(`{"source":"aws.ec2","detail":{"n":5}}`)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []string
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var err error
-				buf, err = m.MatchAppend(buf[:0], ev)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if !slices.Contains(buf, "stable") {
-					errs <- fmt.Errorf("stable pattern missing from %v", buf)
-					return
-				}
-			}
-		}()
-	}
+	stop := matchWhile(t, 4, m, ev, func(ids []string) bool {
+		if !slices.Contains(ids, "stable") {
+			t.Errorf("stable pattern missing from %v", ids)
+			return false
+		}
+		return true
+	})
 	for i := range 2000 {
 		id := fmt.Sprintf("r%d", i%50)
 		if i%3 == 0 {
@@ -588,10 +567,5 @@ func TestMatcherConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	stop()
 }

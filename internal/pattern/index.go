@@ -341,29 +341,41 @@ type abEntry struct {
 	pred int32
 }
 
-// listAdd adds pred to the list of key k in m.
-func listAdd[K comparable](ed *edit, m *pmap[K, []int32], k K, hf func(K) uint64, pred int32) {
+// listUpdate adds pred to (or with add false removes it from) the list of
+// key k in m.
+func listUpdate[K comparable](ed *edit, m *pmap[K, []int32], k K, hf func(K) uint64, pred int32, add bool) {
+	if !add {
+		removeFrom(ed, m, k, hf, func(x int32) bool { return x == pred })
+		return
+	}
 	list, _ := m.get(hf(k), k)
 	m.set(ed, k, appendUnique(list, pred), hf)
 }
 
-// listRemove removes pred from the list of key k in m.
-func listRemove[K comparable](ed *edit, m *pmap[K, []int32], k K, hf func(K) uint64, pred int32) {
-	removeFrom(ed, m, k, hf, func(x int32) bool { return x == pred })
+// exact adds (or with add false removes) an exact string or number
+// alternative of pred in the maps of exact values.
+func (fi *fieldIndex) exact(ed *edit, a *alt, pred int32, add bool) {
+	if a.kind == aString {
+		listUpdate(ed, &fi.strs, a.s, hashString, pred, add)
+		if a.hasIP {
+			listUpdate(ed, &fi.ips, a.ip, hashAny[netip.Addr], pred, add)
+		}
+		return
+	}
+	if a.cmp {
+		listUpdate(ed, &fi.nums, math.Float64bits(a.f), hashUint64, pred, add)
+	}
+	listUpdate(ed, &fi.numTexts, a.s, hashString, pred, add)
 }
 
 // add indexes one alternative for pred; fi must be owned by ed.
 func (fi *fieldIndex) add(ed *edit, a *alt, pred int32) {
 	switch a.kind {
 	case aString:
-		listAdd(ed, &fi.strs, a.s, hashString, pred)
-		if a.hasIP {
-			listAdd(ed, &fi.ips, a.ip, hashAny[netip.Addr], pred)
-		}
+		fi.exact(ed, a, pred, true)
 	case aNumber:
+		fi.exact(ed, a, pred, true)
 		if a.cmp {
-			k := math.Float64bits(a.f)
-			listAdd(ed, &fi.nums, k, hashUint64, pred)
 			if fi.fresh&freshSig == 0 {
 				sig := &numSigFilter{}
 				if fi.numSig != nil {
@@ -374,7 +386,6 @@ func (fi *fieldIndex) add(ed *edit, a *alt, pred int32) {
 			}
 			fi.numSig.add(strconv.AppendFloat(nil, a.f, 'e', -1, 64))
 		}
-		listAdd(ed, &fi.numTexts, a.s, hashString, pred)
 		fi.textLens |= lenBit(len(a.s))
 	case aTrue, aFalse, aNull:
 		i := a.kind - aTrue
@@ -423,17 +434,8 @@ func (fi *fieldIndex) addAny(pred int32) {
 func (fi *fieldIndex) remove(ed *edit, a *alt, pred int32) {
 	is := func(x int32) bool { return x == pred }
 	switch a.kind {
-	case aString:
-		listRemove(ed, &fi.strs, a.s, hashString, pred)
-		if a.hasIP {
-			listRemove(ed, &fi.ips, a.ip, hashAny[netip.Addr], pred)
-		}
-	case aNumber:
-		if a.cmp {
-			k := math.Float64bits(a.f)
-			listRemove(ed, &fi.nums, k, hashUint64, pred)
-		}
-		listRemove(ed, &fi.numTexts, a.s, hashString, pred)
+	case aString, aNumber:
+		fi.exact(ed, a, pred, false)
 	case aTrue, aFalse, aNull:
 		i := a.kind - aTrue
 		fi.lits[i] = without(fi.lits[i], is)

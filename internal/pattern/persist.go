@@ -370,15 +370,3 @@ type freeList struct {
 	i    int32
 	next *freeList
 }
-
-// take returns a free index from *f, or next (then incremented).
-func take(f **freeList, next *int32) int32 {
-	if *f != nil {
-		i := (*f).i
-		*f = (*f).next
-		return i
-	}
-	i := *next
-	*next++
-	return i
-}
