@@ -320,3 +320,25 @@ func TestApplyIDs(t *testing.T) {
 	m3 := empty.Apply([]Entry{{ID: "x", P: P(`{"a":["1"]}`)}}, []string{"nope"})
 	require.Equal(t, []string{"x"}, sortedMatch(t, m3, ev))
 }
+
+// TestApplyEmptyStep: whether event members with an empty key are read
+// follows the patterns present: it stops when the last pattern that uses an
+// empty step goes, and comes back with the next one.
+func TestApplyEmptyStep(t *testing.T) {
+	P := func(s string) *Parsed {
+		p, err := Parse([]byte(s), DefaultLimits())
+		require.NoError(t, err)
+		return p
+	}
+	ev := []byte(`{"":"x","a":"y"}`)
+	m := Build([]Entry{{ID: "e", P: P(`{"":["x"]}`)}, {ID: "a", P: P(`{"a":["y"]}`)}})
+	require.True(t, m.emptyStep)
+	require.Equal(t, []string{"a", "e"}, sortedMatch(t, m, ev))
+	m2 := m.Apply(nil, []string{"e"})
+	require.False(t, m2.emptyStep)
+	require.Equal(t, []string{"a"}, sortedMatch(t, m2, ev))
+	m3 := m2.Apply([]Entry{{ID: "e2", P: P(`{"":["x"]}`)}}, nil)
+	require.True(t, m3.emptyStep)
+	require.Equal(t, []string{"a", "e2"}, sortedMatch(t, m3, ev))
+	require.Equal(t, []string{"a", "e"}, sortedMatch(t, m, ev))
+}
