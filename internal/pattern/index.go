@@ -276,7 +276,7 @@ func (a *entryAffix[E]) at(s []byte, n int, suffix bool) []E {
 	} else {
 		k = s[:n]
 	}
-	list, _ := a.m.lookup(bytesKey(k), hashString)
+	list, _ := lookupBytes(&a.m, k)
 	return list
 }
 
@@ -480,7 +480,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 	case vString:
 		s := v.str
 		if fi.strs.n > 0 {
-			ps, _ := fi.strs.lookup(bytesKey(s), hashString)
+			ps, _ := lookupBytes(&fi.strs, s)
 			for _, p := range ps {
 				st.hit(p)
 			}
@@ -511,7 +511,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			evalFoldAffix(&fi.prefixLo, s, key, false, st)
 			evalFoldAffix(&fi.suffixLo, s, key, true, st)
 			if fi.folds.n > 0 {
-				es, _ := fi.folds.lookup(bytesKey(key), hashString)
+				es, _ := lookupBytes(&fi.folds, key)
 				for _, e := range es {
 					if foldMatch(e.p, s, false) {
 						st.hit(e.pred)
@@ -556,7 +556,7 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			}
 		}
 		if fi.textLens&lenBit(len(v.str)) != 0 {
-			ps, _ := fi.numTexts.lookup(bytesKey(v.str), hashString)
+			ps, _ := lookupBytes(&fi.numTexts, v.str)
 			for _, p := range ps {
 				st.hit(p)
 			}

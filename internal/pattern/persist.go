@@ -118,6 +118,22 @@ func (m *pmap[K, V]) lookup(k K, hf func(K) uint64) (V, bool) {
 	return m.get(hf(k), k)
 }
 
+// lookupBytes is lookup for a string-keyed map and a []byte key: the scan
+// of a small map compares the length and first byte before the text.
+func lookupBytes[V any](m *pmap[string, V], b []byte) (V, bool) {
+	if n := m.root; n != nil && len(n.kids) == 0 && len(n.ents) <= smallScan {
+		for i := range n.ents {
+			if k := n.ents[i].k; len(k) == len(b) && (len(b) == 0 || k[0] == b[0]) && k == string(b) {
+				return n.ents[i].v, true
+			}
+		}
+		var zero V
+		return zero, false
+	}
+	k := bytesKey(b)
+	return m.get(hashString(k), k)
+}
+
 // own returns n itself when ed created it, else a copy owned by ed.
 func (n *hnode[K, V]) own(ed *edit) *hnode[K, V] {
 	if n.ed == ed {
