@@ -13,13 +13,15 @@ import (
 // patterns use, not on the number of patterns.
 //
 // A Matcher is safe for concurrent use: Match and MatchAppend may run on many
-// goroutines while Add and Delete run. Matching takes no lock: it reads an
-// immutable compiled snapshot published through an atomic pointer. Add and
-// Delete serialize among themselves and only record the change; the next
-// match after a change rebuilds the snapshot once (in time linear in the
-// number of patterns), so adding many patterns in a row costs no more than
-// compiling them. A match that starts after Add or Delete returns sees the
-// change. The zero value is an empty Matcher with default options.
+// goroutines while Add and Delete run. Matching takes no lock and never
+// waits: it reads an immutable compiled snapshot published through an atomic
+// pointer. Add and Delete serialize among themselves; each derives the next
+// snapshot from the current one, copying only the parts the change touches
+// (so its cost depends on the pattern added or deleted, not on the number of
+// patterns held), and publishes it before it returns. A match that starts
+// after Add or Delete returns sees the change; one that started before may
+// finish on the snapshot it began with. The zero value is an empty Matcher
+// with default options.
 //
 // For speed, a Matcher reads an event only as far as it must: once every key
 // that patterns name has been seen and the rest of the event cannot hold a
@@ -32,19 +34,13 @@ type Matcher struct {
 	maxRuleSize int
 	strict      bool
 
-	mu      sync.Mutex // serializes Add, Delete and rebuilds
-	ids     []string   // insertion order (with swap-removal on Delete)
-	pos     map[string]int
-	parsed  []*pattern.Parsed
-	version atomic.Uint64 // bumped by every change
-
-	snap atomic.Pointer[matcherSnapshot]
+	mu  sync.Mutex                      // serializes Add and Delete
+	cur atomic.Pointer[pattern.Machine] // the published snapshot; nil: empty
 }
 
-type matcherSnapshot struct {
-	version uint64
-	m       *pattern.Machine
-}
+// emptyMachine stands in for the snapshot of a Matcher that has never held a
+// pattern (it still validates events).
+var emptyMachine = pattern.Build(nil)
 
 // MatcherOption configures a Matcher.
 type MatcherOption func(*Matcher)
@@ -112,64 +108,27 @@ func (m *Matcher) Add(id string, p []byte) error {
 func (m *Matcher) add(id string, parsed *pattern.Parsed) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.pos == nil {
-		m.pos = make(map[string]int)
-	}
-	if i, ok := m.pos[id]; ok {
-		m.parsed[i] = parsed
-	} else {
-		m.pos[id] = len(m.ids)
-		m.ids = append(m.ids, id)
-		m.parsed = append(m.parsed, parsed)
-	}
-	m.version.Add(1)
+	m.cur.Store(m.cur.Load().Apply([]pattern.Entry{{ID: id, P: parsed}}, nil))
 }
 
 // Delete removes the pattern with the given id, if present.
 func (m *Matcher) Delete(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i, ok := m.pos[id]
-	if !ok {
-		return
-	}
-	last := len(m.ids) - 1
-	if i != last {
-		m.ids[i], m.parsed[i] = m.ids[last], m.parsed[last]
-		m.pos[m.ids[i]] = i
-	}
-	m.ids[last], m.parsed[last] = "", nil
-	m.ids, m.parsed = m.ids[:last], m.parsed[:last]
-	delete(m.pos, id)
-	m.version.Add(1)
+	m.cur.Store(m.cur.Load().Apply(nil, []string{id}))
 }
 
 // Len returns the number of patterns.
 func (m *Matcher) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.ids)
+	return m.cur.Load().Len()
 }
 
-// snapshot returns a compiled snapshot that includes every change made so far.
+// snapshot returns the current compiled snapshot.
 func (m *Matcher) snapshot() *pattern.Machine {
-	s := m.snap.Load()
-	if s != nil && s.version == m.version.Load() {
-		return s.m
+	if s := m.cur.Load(); s != nil {
+		return s
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v := m.version.Load() // stable: changes hold mu
-	if s = m.snap.Load(); s != nil && s.version == v {
-		return s.m
-	}
-	entries := make([]pattern.Entry, len(m.ids))
-	for i, id := range m.ids {
-		entries[i] = pattern.Entry{ID: id, P: m.parsed[i]}
-	}
-	s = &matcherSnapshot{version: v, m: pattern.Build(entries)}
-	m.snap.Store(s)
-	return s.m
+	return emptyMachine
 }
 
 // Match returns the id of every pattern that event matches, each once, in no

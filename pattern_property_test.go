@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -507,33 +506,13 @@ func TestMatcherConcurrent(t *testing.T) {
 	m := NewMatcher()
 	require.NoError(t, m.Add("stable", []byte(`{"source":[{"prefix":"aws."}]}`)))
 	ev := []byte(`{"source":"aws.ec2","detail":{"n":5}}`)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []string
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var err error
-				buf, err = m.MatchAppend(buf[:0], ev)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if !slices.Contains(buf, "stable") {
-					errs <- fmt.Errorf("stable pattern missing from %v", buf)
-					return
-				}
-			}
-		}()
-	}
+	stop := matchWhile(t, 4, m, ev, func(ids []string) bool {
+		if !slices.Contains(ids, "stable") {
+			t.Errorf("stable pattern missing from %v", ids)
+			return false
+		}
+		return true
+	})
 	for i := range 2000 {
 		id := fmt.Sprintf("r%d", i%50)
 		if i%3 == 0 {
@@ -543,10 +522,5 @@ func TestMatcherConcurrent(t *testing.T) {
 		p := fmt.Sprintf(`{"detail":{"n":[{"numeric":[">",%d]}]},"source":["aws.ec2"]}`, i%10)
 		require.NoError(t, m.Add(id, []byte(p)))
 	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		assert.NoError(t, err)
-	}
+	stop()
 }

@@ -40,15 +40,15 @@ func TestAnchorIsMostSelective(t *testing.T) {
 	}
 	m := buildIDs(t, pats...)
 	nsub := make(map[int32]int)
-	for _, sr := range m.subrules {
-		for _, q := range sr.reqs {
+	for si := range m.subrules.len() {
+		for _, q := range m.subrules.at(si).reqs {
 			nsub[q.pred]++
 		}
 	}
-	for si, sr := range m.subrules {
+	for si := range m.subrules.len() {
 		var anchors []int32
-		for _, q := range sr.reqs {
-			if slices.Contains(m.preds[q.pred].anchored, int32(si)) {
+		for _, q := range m.subrules.at(si).reqs {
+			if slices.Contains(m.preds.at(q.pred).anchored, anchorRef{sub: si, also: alsoOf(m, si)}) {
 				anchors = append(anchors, q.pred)
 			}
 		}
@@ -144,4 +144,15 @@ func TestSharedPredicatesNoAlloc(t *testing.T) {
 	if allocs != 0 || len(dst) != 1 || dst[0] != "5" {
 		t.Errorf("allocs %.1f, matched %v; want 0 allocs and [5]", allocs, dst)
 	}
+}
+
+// alsoOf returns the second most selective required pred of subrule si, as
+// Apply records it beside the anchor.
+func alsoOf(m *Machine, si int32) int32 {
+	for _, p := range m.preds.at(m.subrules.at(si).anchor).anchored {
+		if p.sub == si {
+			return p.also
+		}
+	}
+	return -1
 }

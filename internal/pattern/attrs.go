@@ -28,7 +28,7 @@ type Attr struct {
 // array or a Number is not a JSON number.
 func (m *Machine) MatchAttrs(dst []string, attrs []Attr) ([]string, error) {
 	st := m.acquire()
-	defer m.pool.Put(st)
+	defer m.release(st)
 	st.reset()
 	root := st.beginContainer(m.root, eObject, -1)
 	// Last wins: process only the last attribute of each name.

@@ -116,7 +116,8 @@ func BenchmarkEngineSkipOnly(b *testing.B) {
 	}
 	line := lines[1000]
 	m := Build(nil)
-	st := newState(m)
+	st := newState()
+	st.fit(m)
 	b.SetBytes(int64(len(line)))
 	for i := 0; i < b.N; i++ {
 		sc := scanner{data: line, st: st}

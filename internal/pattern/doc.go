@@ -80,7 +80,7 @@
 // # Design
 //
 // Parse turns a pattern into Conjs (AND-combinations of field conditions,
-// Req). Build puts every condition of every pattern into a path trie whose
+// Req). A Machine holds every condition of every pattern in a path trie whose
 // nodes hold a fieldIndex: hash maps for exact values, per-length hash probes
 // for prefixes and suffixes (plain, and case-folded by fold key with an
 // exact check of candidates), lists for the rest.
@@ -104,4 +104,54 @@
 // cost of one gjson.GetBytes lookup (BenchmarkEngineCityLots against
 // BenchmarkGJSONFloor in this package; BenchmarkCityLots* at the root).
 // Strict mode (MatchStrict) validates the whole event instead.
+//
+// # Live changes
+//
+// A Machine never changes. Apply derives the next one from it, sharing
+// everything the change does not touch, so that a change costs what the
+// change is, not what the table is; Build is Apply on an empty Machine.
+// Readers that hold the old Machine keep matching on it, unaffected, and
+// need no lock (persist.go):
+//
+//   - The trie is path-copied: a changed node is copied with every ancestor
+//     (each links to it by its dotted remainder), so a change copies the
+//     nodes of the paths it names, each with its list of children. Nodes
+//     are identified by id (stable while their path is in the trie), never
+//     by address, and hold no parent link, so untouched nodes are shared.
+//   - The value maps of a fieldIndex, the preds of each path by name and
+//     the patterns by ID are persistent hash tries (pmap, 32 ways per level):
+//     lookup is a hash and a few levels, a change copies one node per level.
+//   - Preds, subrules and patterns are indexed by int32 in persistent
+//     vectors (pvec, 32-way radix tries), reading one costs one step per
+//     level; freed indexes are reused through persistent free lists, and
+//     matching scratch space is shared by every Machine of one lineage (it
+//     grows to the largest and is reset by epochs).
+//   - Nodes created by the running Apply carry its edit token and are
+//     changed in place, so one Apply of many entries copies nothing twice.
+//
+// So the cost of a change is the size of the patterns added and removed
+// times a logarithmic depth, plus, for what it touches: the children of the
+// trie nodes on its paths (the root links every dotted path, so the number
+// of distinct paths, not of patterns), the lists an operator is evaluated
+// through on every leaf anyway (numeric, cidr, anything-but, wildcards
+// starting and ending with '*', exists, true/false/null on one path), the
+// list of preds that one value hits, and the anchored list of the pred a new
+// subrule is anchored on (the least shared of its preds; long only when
+// many patterns are identical). Removing a pattern removes its preds that
+// no other pattern uses, and trie nodes left without conditions or
+// children. Two filters keep what removed entries set (the number filter of
+// exact numbers, and the lengths of prefixes, suffixes and their
+// case-folded and wildcard forms): they only decide which exact lookups to
+// make, so a stale bit costs a lookup that finds nothing.
+//
+// Anchors (match.go) are chosen when a subrule is added, with the counts of
+// that moment: of its required preds, the one the fewest subrules require.
+// They are not revised when later changes shift the counts: re-anchoring on
+// every change would touch the subrules of every shared pred, which is what
+// a change must not cost. A stale anchor only makes matching check a
+// subrule more often than needed (when its anchor is hit); results are
+// exact whatever the anchors. Build and an Apply of many entries count all
+// of their entries before anchoring any, so a bulk load anchors as well as
+// a rebuild; a long-lived Machine whose rules were added one by one in an
+// unlucky order can be rebuilt with Build to refresh its anchors.
 package pattern

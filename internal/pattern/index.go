@@ -96,34 +96,56 @@ func isHex(c byte) bool {
 
 // affixIndex finds the prefixes (or suffixes) of a value among many: one map
 // probe per distinct operand length, so the cost does not grow with the
-// number of operands.
-type affixIndex struct {
-	lens []int
-	m    map[string][]int32
+// number of operands. lens may keep a length whose operands are all gone
+// (a probe that finds nothing).
+type affixIndex = entryAffix[int32]
+
+// insertLen returns lens (sorted) with n, as a new slice when n is new, so
+// that a Machine sharing lens never sees it change.
+func insertLen(lens []int, n int) []int {
+	i := sort.SearchInts(lens, n)
+	if i < len(lens) && lens[i] == n {
+		return lens
+	}
+	out := make([]int, 0, len(lens)+1)
+	out = append(out, lens[:i]...)
+	out = append(out, n)
+	return append(out, lens[i:]...)
 }
 
-func (a *affixIndex) add(s string, pred int32) {
-	if a.m == nil {
-		a.m = make(map[string][]int32)
-	}
-	if _, ok := a.m[s]; !ok {
-		i := sort.SearchInts(a.lens, len(s))
-		if i == len(a.lens) || a.lens[i] != len(s) {
-			a.lens = append(a.lens, 0)
-			copy(a.lens[i+1:], a.lens[i:])
-			a.lens[i] = len(s)
-		}
-	}
-	a.m[s] = appendUnique(a.m[s], pred)
-}
-
+// appendUnique returns list with p, as a new slice when p is new: lists of
+// pred ids are shared between Machines and never changed in place.
 func appendUnique(list []int32, p int32) []int32 {
 	for _, x := range list {
 		if x == p {
 			return list
 		}
 	}
-	return append(list, p)
+	return append(list[:len(list):len(list)], p)
+}
+
+// without returns the elements of list for which drop is false, as a new
+// slice when one is dropped (nil when none is left).
+func without[T any](list []T, drop func(T) bool) []T {
+	var out []T
+	for i, x := range list {
+		if drop(x) {
+			if out == nil {
+				out = append(make([]T, 0, len(list)-1), list[:i]...)
+			}
+			continue
+		}
+		if out != nil {
+			out = append(out, x)
+		}
+	}
+	if out == nil {
+		return list
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func lenBit(n int) uint64 {
@@ -136,26 +158,72 @@ func lenBit(n int) uint64 {
 // fieldIndex holds every value condition of every pattern on one event path.
 // Conditions are shared: a value is looked up once per leaf, whatever the
 // number of patterns. Each entry lists the predicates that hold when it hits.
+//
+// A fieldIndex is immutable once its Machine is returned; Apply changes a
+// copy (fieldIndex.own). The maps are persistent (pmap), so a copy costs the
+// lists only: the slices below, which list every entry of an operator that
+// is evaluated one by one on each leaf anyway.
 type fieldIndex struct {
-	strs     map[string][]int32 // exact strings
-	nums     map[uint64][]int32 // exact comparable numbers, by float64 bits
-	numSig   *numSigFilter      // cheap first filter for nums
-	numTexts map[string][]int32 // exact numbers that are not comparable, by text
-	textLens uint64             // bit n set: some numTexts key has length n (n < 63), bit 63: longer
-	lits     [3][]int32         // true, false, null
-	ips      map[netip.Addr][]int32
+	strs     pmap[string, []int32] // exact strings
+	nums     pmap[uint64, []int32] // exact comparable numbers, by float64 bits
+	numSig   *numSigFilter         // cheap first filter for nums
+	numTexts pmap[string, []int32] // exact numbers that are not comparable, by text
+	textLens uint64                // bit n set: some numTexts key has length n (n < 63), bit 63: longer
+	lits     [3][]int32            // true, false, null
+	ips      pmap[netip.Addr, []int32]
 	prefix   affixIndex
 	suffix   affixIndex
 	prefixLo entryAffix[foldEntry] // prefix + equals-ignore-case, by fold key
 	suffixLo entryAffix[foldEntry]
-	folds    map[string][]foldEntry // equals-ignore-case, by fold key
-	wcs      []wcEntry              // wildcards starting and ending with '*'
-	wcPre    entryAffix[wcEntry]    // wildcards with a literal first segment, by it
-	wcSuf    entryAffix[wcEntry]    // wildcards starting with '*' but with a literal last segment
+	folds    pmap[string, []foldEntry] // equals-ignore-case, by fold key
+	wcs      []wcEntry                 // wildcards starting and ending with '*'
+	wcPre    entryAffix[wcEntry]       // wildcards with a literal first segment, by it
+	wcSuf    entryAffix[wcEntry]       // wildcards starting with '*' but with a literal last segment
 	ranges   []rangeEntry
 	cidrs    []cidrEntry
 	abs      []abEntry
 	any      []int32 // exists:true and presence: hit by every leaf
+
+	preds pmap[predKey, int32] // the preds on this path, by name
+	ed    *edit                // the Apply that owns this copy
+	fresh uint16
+}
+
+// Bits of fieldIndex.fresh: the slice (or filter) was copied by the owning
+// Apply and may be changed in place.
+const (
+	freshLit0 = 1 << iota
+	freshLit1
+	freshLit2
+	freshWcs
+	freshRanges
+	freshCidrs
+	freshAbs
+	freshAny
+	freshSig
+)
+
+// own returns fi itself when ed owns it, else a copy that ed owns (nil
+// gives a new empty index).
+func (fi *fieldIndex) own(ed *edit) *fieldIndex {
+	if fi == nil {
+		return &fieldIndex{ed: ed}
+	}
+	if fi.ed == ed {
+		return fi
+	}
+	c := *fi
+	c.ed, c.fresh = ed, 0
+	return &c
+}
+
+// owned returns s, copied first unless the bit says fi's Apply already did.
+func owned[T any](fi *fieldIndex, bit uint16, s []T) []T {
+	if fi.fresh&bit != 0 {
+		return s
+	}
+	fi.fresh |= bit
+	return append(make([]T, 0, len(s)+1), s...)
 }
 
 type wcEntry struct {
@@ -169,31 +237,47 @@ type wcEntry struct {
 // only on candidates.
 type entryAffix[E any] struct {
 	lens []int
-	m    map[string][]E
+	m    pmap[string, []E]
 }
 
-func (a *entryAffix[E]) add(key string, e E) {
-	if a.m == nil {
-		a.m = make(map[string][]E)
+func (a *entryAffix[E]) add(ed *edit, key string, e E) {
+	list, ok := a.m.get(hashString(key), key)
+	if !ok {
+		a.lens = insertLen(a.lens, len(key))
 	}
-	if _, ok := a.m[key]; !ok {
-		i := sort.SearchInts(a.lens, len(key))
-		if i == len(a.lens) || a.lens[i] != len(key) {
-			a.lens = append(a.lens, 0)
-			copy(a.lens[i+1:], a.lens[i:])
-			a.lens[i] = len(key)
-		}
+	a.m.set(ed, key, append(list[:len(list):len(list)], e), hashString)
+}
+
+// remove drops the entries under key for which drop is true.
+func (a *entryAffix[E]) remove(ed *edit, key string, drop func(E) bool) {
+	removeFrom(ed, &a.m, key, hashString, drop)
+}
+
+// removeFrom drops the elements of the list of k in m for which drop is
+// true, and k itself when none is left.
+func removeFrom[K comparable, E any](ed *edit, m *pmap[K, []E], k K, hf func(K) uint64, drop func(E) bool) {
+	list, ok := m.get(hf(k), k)
+	if !ok {
+		return
 	}
-	a.m[key] = append(a.m[key], e)
+	if list = without(list, drop); len(list) == 0 {
+		m.del(ed, k, hf)
+	} else {
+		m.set(ed, k, list, hf)
+	}
 }
 
 // at returns the entries whose key is the first (or, with suffix, the last)
 // n bytes of s.
 func (a *entryAffix[E]) at(s []byte, n int, suffix bool) []E {
+	var k []byte
 	if suffix {
-		return a.m[string(s[len(s)-n:])]
+		k = s[len(s)-n:]
+	} else {
+		k = s[:n]
 	}
-	return a.m[string(s[:n])]
+	list, _ := lookupBytes(&a.m, k)
+	return list
 }
 
 func evalWildcards(a *entryAffix[wcEntry], s []byte, suffix bool, st *state) {
@@ -205,6 +289,17 @@ func evalWildcards(a *entryAffix[wcEntry], s []byte, suffix bool, st *state) {
 			if e.w.match(s) {
 				st.hit(e.pred)
 			}
+		}
+	}
+}
+
+func evalAffix(a *affixIndex, s []byte, suffix bool, st *state) {
+	for _, n := range a.lens {
+		if n > len(s) {
+			break
+		}
+		for _, p := range a.at(s, n, suffix) {
+			st.hit(p)
 		}
 	}
 }
@@ -246,76 +341,133 @@ type abEntry struct {
 	pred int32
 }
 
-// add indexes one alternative for pred.
-func (fi *fieldIndex) add(a *alt, pred int32) {
+// listUpdate adds pred to (or with add false removes it from) the list of
+// key k in m.
+func listUpdate[K comparable](ed *edit, m *pmap[K, []int32], k K, hf func(K) uint64, pred int32, add bool) {
+	if !add {
+		removeFrom(ed, m, k, hf, func(x int32) bool { return x == pred })
+		return
+	}
+	list, _ := m.get(hf(k), k)
+	m.set(ed, k, appendUnique(list, pred), hf)
+}
+
+// exact adds (or with add false removes) an exact string or number
+// alternative of pred in the maps of exact values.
+func (fi *fieldIndex) exact(ed *edit, a *alt, pred int32, add bool) {
+	if a.kind == aString {
+		listUpdate(ed, &fi.strs, a.s, hashString, pred, add)
+		if a.hasIP {
+			listUpdate(ed, &fi.ips, a.ip, hashAny[netip.Addr], pred, add)
+		}
+		return
+	}
+	if a.cmp {
+		listUpdate(ed, &fi.nums, math.Float64bits(a.f), hashUint64, pred, add)
+	}
+	listUpdate(ed, &fi.numTexts, a.s, hashString, pred, add)
+}
+
+// add indexes one alternative for pred; fi must be owned by ed.
+func (fi *fieldIndex) add(ed *edit, a *alt, pred int32) {
 	switch a.kind {
 	case aString:
-		if fi.strs == nil {
-			fi.strs = make(map[string][]int32)
-		}
-		fi.strs[a.s] = appendUnique(fi.strs[a.s], pred)
-		if a.hasIP {
-			if fi.ips == nil {
-				fi.ips = make(map[netip.Addr][]int32)
-			}
-			fi.ips[a.ip] = appendUnique(fi.ips[a.ip], pred)
-		}
+		fi.exact(ed, a, pred, true)
 	case aNumber:
+		fi.exact(ed, a, pred, true)
 		if a.cmp {
-			if fi.nums == nil {
-				fi.nums = make(map[uint64][]int32)
-			}
-			k := math.Float64bits(a.f)
-			fi.nums[k] = appendUnique(fi.nums[k], pred)
-			if fi.numSig == nil {
-				fi.numSig = &numSigFilter{}
+			if fi.fresh&freshSig == 0 {
+				sig := &numSigFilter{}
+				if fi.numSig != nil {
+					*sig = *fi.numSig
+				}
+				fi.numSig = sig
+				fi.fresh |= freshSig
 			}
 			fi.numSig.add(strconv.AppendFloat(nil, a.f, 'e', -1, 64))
 		}
-		if fi.numTexts == nil {
-			fi.numTexts = make(map[string][]int32)
-		}
-		fi.numTexts[a.s] = appendUnique(fi.numTexts[a.s], pred)
 		fi.textLens |= lenBit(len(a.s))
-	case aTrue:
-		fi.lits[0] = appendUnique(fi.lits[0], pred)
-	case aFalse:
-		fi.lits[1] = appendUnique(fi.lits[1], pred)
-	case aNull:
-		fi.lits[2] = appendUnique(fi.lits[2], pred)
+	case aTrue, aFalse, aNull:
+		i := a.kind - aTrue
+		fi.lits[i] = appendUnique(owned(fi, freshLit0<<i, fi.lits[i]), pred)
 	case aPrefix:
-		fi.prefix.add(a.s, pred)
+		fi.prefix.add(ed, a.s, pred)
 	case aSuffix:
-		fi.suffix.add(a.s, pred)
+		fi.suffix.add(ed, a.s, pred)
 	case aPrefixFold:
-		fi.prefixLo.add(string(foldKey(nil, []byte(a.s))), foldEntry{p: a.s, pred: pred})
+		fi.prefixLo.add(ed, string(foldKey(nil, []byte(a.s))), foldEntry{p: a.s, pred: pred})
 	case aSuffixFold:
-		fi.suffixLo.add(string(foldKey(nil, []byte(a.s))), foldEntry{p: a.s, pred: pred})
+		fi.suffixLo.add(ed, string(foldKey(nil, []byte(a.s))), foldEntry{p: a.s, pred: pred})
 	case aEqualsFold:
-		if fi.folds == nil {
-			fi.folds = make(map[string][]foldEntry)
-		}
 		k := string(foldKey(nil, []byte(a.s)))
-		fi.folds[k] = append(fi.folds[k], foldEntry{p: a.s, pred: pred})
+		list, _ := fi.folds.get(hashString(k), k)
+		fi.folds.set(ed, k, append(list[:len(list):len(list)], foldEntry{p: a.s, pred: pred}), hashString)
 	case aWildcard:
 		e := wcEntry{w: a.wc, pred: pred}
 		first, last := a.wc.segs[0], a.wc.segs[len(a.wc.segs)-1]
 		switch {
 		case len(first) > 0:
-			fi.wcPre.add(string(first), e)
+			fi.wcPre.add(ed, string(first), e)
 		case len(last) > 0:
-			fi.wcSuf.add(string(last), e)
+			fi.wcSuf.add(ed, string(last), e)
 		default:
-			fi.wcs = append(fi.wcs, e)
+			fi.wcs = append(owned(fi, freshWcs, fi.wcs), e)
 		}
 	case aNumeric:
-		fi.ranges = append(fi.ranges, rangeEntry{r: a.rng, pred: pred})
+		fi.ranges = append(owned(fi, freshRanges, fi.ranges), rangeEntry{r: a.rng, pred: pred})
 	case aCIDR:
-		fi.cidrs = append(fi.cidrs, cidrEntry{p: a.cidr, pred: pred})
+		fi.cidrs = append(owned(fi, freshCidrs, fi.cidrs), cidrEntry{p: a.cidr, pred: pred})
 	case aAnythingBut:
-		fi.abs = append(fi.abs, abEntry{ab: a.ab, pred: pred})
+		fi.abs = append(owned(fi, freshAbs, fi.abs), abEntry{ab: a.ab, pred: pred})
 	case aExists:
-		fi.any = appendUnique(fi.any, pred)
+		fi.addAny(pred)
+	}
+}
+
+func (fi *fieldIndex) addAny(pred int32) {
+	fi.any = appendUnique(owned(fi, freshAny, fi.any), pred)
+}
+
+// remove drops alternative a of pred, undoing add; fi must be owned by ed.
+// The number filters (numSig, textLens) and affix lengths keep what they
+// had: they only pass values on to the exact lookups.
+func (fi *fieldIndex) remove(ed *edit, a *alt, pred int32) {
+	is := func(x int32) bool { return x == pred }
+	switch a.kind {
+	case aString, aNumber:
+		fi.exact(ed, a, pred, false)
+	case aTrue, aFalse, aNull:
+		i := a.kind - aTrue
+		fi.lits[i] = without(fi.lits[i], is)
+	case aPrefix:
+		fi.prefix.remove(ed, a.s, is)
+	case aSuffix:
+		fi.suffix.remove(ed, a.s, is)
+	case aPrefixFold:
+		fi.prefixLo.remove(ed, string(foldKey(nil, []byte(a.s))), func(e foldEntry) bool { return e.pred == pred })
+	case aSuffixFold:
+		fi.suffixLo.remove(ed, string(foldKey(nil, []byte(a.s))), func(e foldEntry) bool { return e.pred == pred })
+	case aEqualsFold:
+		removeFrom(ed, &fi.folds, string(foldKey(nil, []byte(a.s))), hashString, func(e foldEntry) bool { return e.pred == pred })
+	case aWildcard:
+		drop := func(e wcEntry) bool { return e.pred == pred }
+		first, last := a.wc.segs[0], a.wc.segs[len(a.wc.segs)-1]
+		switch {
+		case len(first) > 0:
+			fi.wcPre.remove(ed, string(first), drop)
+		case len(last) > 0:
+			fi.wcSuf.remove(ed, string(last), drop)
+		default:
+			fi.wcs = without(fi.wcs, drop)
+		}
+	case aNumeric:
+		fi.ranges = without(fi.ranges, func(e rangeEntry) bool { return e.pred == pred })
+	case aCIDR:
+		fi.cidrs = without(fi.cidrs, func(e cidrEntry) bool { return e.pred == pred })
+	case aAnythingBut:
+		fi.abs = without(fi.abs, func(e abEntry) bool { return e.pred == pred })
+	case aExists:
+		fi.any = without(fi.any, is)
 	}
 }
 
@@ -327,15 +479,19 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 	switch v.kind {
 	case vString:
 		s := v.str
-		if fi.strs != nil {
-			for _, p := range fi.strs[string(s)] {
+		if fi.strs.n > 0 {
+			ps, _ := lookupBytes(&fi.strs, s)
+			for _, p := range ps {
 				st.hit(p)
 			}
 		}
-		if fi.ips != nil || fi.cidrs != nil {
+		if fi.ips.n > 0 || fi.cidrs != nil {
 			if a, ok := v.addr(); ok {
-				for _, p := range fi.ips[a] {
-					st.hit(p)
+				if fi.ips.n > 0 {
+					ps, _ := fi.ips.lookup(a, hashAny[netip.Addr])
+					for _, p := range ps {
+						st.hit(p)
+					}
 				}
 				for i := range fi.cidrs {
 					if fi.cidrs[i].p.Contains(a) {
@@ -344,40 +500,29 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 				}
 			}
 		}
-		if fi.prefix.m != nil {
-			for _, n := range fi.prefix.lens {
-				if n > len(s) {
-					break
-				}
-				for _, p := range fi.prefix.m[string(s[:n])] {
-					st.hit(p)
-				}
-			}
+		if fi.prefix.m.n > 0 {
+			evalAffix(&fi.prefix, s, false, st)
 		}
-		if fi.suffix.m != nil {
-			for _, n := range fi.suffix.lens {
-				if n > len(s) {
-					break
-				}
-				for _, p := range fi.suffix.m[string(s[len(s)-n:])] {
-					st.hit(p)
-				}
-			}
+		if fi.suffix.m.n > 0 {
+			evalAffix(&fi.suffix, s, true, st)
 		}
-		if fi.prefixLo.m != nil || fi.suffixLo.m != nil || fi.folds != nil {
+		if fi.prefixLo.m.n > 0 || fi.suffixLo.m.n > 0 || fi.folds.n > 0 {
 			key := v.foldKey(&st.foldBuf)
 			evalFoldAffix(&fi.prefixLo, s, key, false, st)
 			evalFoldAffix(&fi.suffixLo, s, key, true, st)
-			for _, e := range fi.folds[string(key)] {
-				if foldMatch(e.p, s, false) {
-					st.hit(e.pred)
+			if fi.folds.n > 0 {
+				es, _ := lookupBytes(&fi.folds, key)
+				for _, e := range es {
+					if foldMatch(e.p, s, false) {
+						st.hit(e.pred)
+					}
 				}
 			}
 		}
-		if fi.wcPre.m != nil {
+		if fi.wcPre.m.n > 0 {
 			evalWildcards(&fi.wcPre, s, false, st)
 		}
-		if fi.wcSuf.m != nil {
+		if fi.wcSuf.m.n > 0 {
 			evalWildcards(&fi.wcSuf, s, true, st)
 		}
 		for i := range fi.wcs {
@@ -386,14 +531,17 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			}
 		}
 	case vNumber:
-		if fi.ranges != nil || fi.nums != nil && fi.numSig.firstOK(v.str) && fi.numSig.may(v.str) {
+		if fi.ranges != nil || fi.nums.n > 0 && fi.numSig.firstOK(v.str) && fi.numSig.may(v.str) {
 			// Filter by the float value first; check comparability (which
 			// may format the float) only for numbers that would match.
 			if f, ok := v.float(); ok {
-				if ps := fi.nums[math.Float64bits(f)]; len(ps) > 0 {
-					if _, cmp := v.number(); cmp {
-						for _, p := range ps {
-							st.hit(p)
+				if fi.nums.n > 0 {
+					k := math.Float64bits(f)
+					if ps, _ := fi.nums.lookup(k, hashUint64); len(ps) > 0 {
+						if _, cmp := v.number(); cmp {
+							for _, p := range ps {
+								st.hit(p)
+							}
 						}
 					}
 				}
@@ -408,7 +556,8 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 			}
 		}
 		if fi.textLens&lenBit(len(v.str)) != 0 {
-			for _, p := range fi.numTexts[string(v.str)] {
+			ps, _ := lookupBytes(&fi.numTexts, v.str)
+			for _, p := range ps {
 				st.hit(p)
 			}
 		}

@@ -13,10 +13,15 @@ import (
 // name the same field. The trie is keyed by joined names: a node has a child
 // for every dotted continuation ("b" and "b.c" under "a" for the path
 // "a.b.c"), so an event key containing dots finds the same node.
+//
+// A node is immutable once its Machine is returned. Apply copies the nodes
+// it changes and every ancestor (which links to them), so a node's identity
+// is its id (stable for its path while the path is in the trie), not its
+// address; a node holds no link to its parent.
 type pathNode struct {
-	id     int32
-	path   string
-	parent *pathNode // the node of the path without its last dotted segment
+	id   int32
+	path string
+	ed   *edit // the Apply that owns this copy
 
 	keys []string // children, for small fan-out
 	kids []*pathNode
@@ -45,15 +50,35 @@ func (n *pathNode) child(key []byte) *pathNode {
 	return nil
 }
 
-func (n *pathNode) hasKids() bool { return len(n.keys) > 0 || n.kmap != nil }
+func (n *pathNode) hasKids() bool { return len(n.keys) > 0 || len(n.kmap) > 0 }
 
-func (n *pathNode) addChild(key string, c *pathNode) {
-	if n.child([]byte(key)) != nil {
-		return
+// copyFor returns a copy of n owned by ed (its lists of children copied, its
+// field shared until changed).
+func (n *pathNode) copyFor(ed *edit) *pathNode {
+	c := &pathNode{id: n.id, path: n.path, ed: ed, field: n.field}
+	if n.kmap != nil {
+		c.kmap = make(map[string]*pathNode, len(n.kmap)+1)
+		for k, v := range n.kmap {
+			c.kmap[k] = v
+		}
+	} else {
+		c.keys = append(make([]string, 0, len(n.keys)+1), n.keys...)
+		c.kids = append(make([]*pathNode, 0, len(n.kids)+1), n.kids...)
 	}
+	return c
+}
+
+// setChild links key to c, replacing an earlier link; n must be owned.
+func (n *pathNode) setChild(key string, c *pathNode) {
 	if n.kmap != nil {
 		n.kmap[key] = c
 		return
+	}
+	for i, k := range n.keys {
+		if k == key {
+			n.kids[i] = c
+			return
+		}
 	}
 	n.keys = append(n.keys, key)
 	n.kids = append(n.kids, c)
@@ -66,30 +91,66 @@ func (n *pathNode) addChild(key string, c *pathNode) {
 	}
 }
 
-// isAncestor reports whether a is b or a dotted prefix of b.
-func isAncestor(a, b *pathNode) bool {
-	for ; b != nil; b = b.parent {
-		if a == b {
-			return true
+// removeChild drops the link of key; n must be owned.
+func (n *pathNode) removeChild(key string) {
+	if n.kmap != nil {
+		delete(n.kmap, key)
+		return
+	}
+	for i, k := range n.keys {
+		if k == key {
+			n.keys = append(n.keys[:i], n.keys[i+1:]...)
+			n.kids = append(n.kids[:i], n.kids[i+1:]...)
+			return
 		}
 	}
-	return false
 }
 
 // pred is a shared predicate: one leaf list of alternatives on one path.
 // Identical lists on the same path, in any patterns, share one pred.
 type pred struct {
 	// anchored lists the subrules whose anchor this pred is: the required
-	// pred of the subrule that the fewest subrules require (see anchor).
-	anchored []int32
+	// pred that the fewest subrules required when the subrule was added (see
+	// anchor).
+	anchored []anchorRef
+	nsub     int32 // subrules that require this pred
+	uses     int32 // conditions that name it (it leaves the index at 0)
 	// noEmpty: the pred belongs to patterns that do not read event members
 	// with an empty key (Parsed.emptyStep), so leaves below one never hit it.
 	noEmpty bool
 }
 
-// sreq is a compiled field condition of a subrule.
+// anchorRef is a subrule in the anchored list of its anchor, with its next
+// most selective required pred (-1 if none): matching skips the subrule
+// without reading it when that pred was not hit.
+type anchorRef struct {
+	sub, also int32
+}
+
+// predKey names a pred among those of its path (fieldIndex.preds): the
+// canonical text of its alternatives (empty for a presence pred) and the
+// reading of empty keys.
+type predKey struct {
+	key               string
+	noEmpty, presence bool
+}
+
+func (k predKey) hash() uint64 {
+	h := hashString(k.key)
+	if k.noEmpty {
+		h ^= 0x9e3779b97f4a7c15
+	}
+	if k.presence {
+		h ^= 0x6a09e667f3bcc909
+	}
+	return h
+}
+
+// sreq is a compiled field condition of a subrule: r (in the pattern's
+// Parsed) with its pred ids.
 type sreq struct {
-	node        *pathNode
+	r           *Req
+	node        int32 // id of the trie node of r.Path
 	pred        int32 // -1 when the list is only {"exists": false}
 	presence    int32 // presence pred of the path when allowAbsent, else -1
 	allowAbsent bool
@@ -97,9 +158,18 @@ type sreq struct {
 
 // subrule is one compiled conjunction of a pattern.
 type subrule struct {
-	pattern int32
+	pattern int32 // -1: a free slot
 	npos    int32 // distinct required preds
+	anchor  int32 // the pred whose anchored list holds it, or -1
+	next    int32 // the next subrule of the pattern, or -1
 	reqs    []sreq
+}
+
+// patRec is one pattern of a Machine.
+type patRec struct {
+	id    string
+	p     *Parsed
+	first int32 // its first subrule (one per conjunction of p, by next)
 }
 
 // Entry is one pattern of a Machine.
@@ -109,78 +179,398 @@ type Entry struct {
 }
 
 // Machine is an immutable compiled set of patterns. It is safe for
-// concurrent use.
+// concurrent use. Apply derives a changed Machine from it in time that
+// depends on the change, not on the patterns already there (doc.go, "Live
+// changes").
 type Machine struct {
-	root     *pathNode
-	nodes    int
-	preds    []pred
-	subrules []subrule
-	ids      []string
-	always   []int32   // subrules without required preds: checked on every event
-	pool     sync.Pool // *state scratch space (acquire)
+	root      *pathNode
+	nodes     int32 // node ids handed out (the high-water mark)
+	freeNodes *freeList
+	preds     pvec[pred]
+	freePreds *freeList
+	subrules  pvec[subrule]
+	freeSubs  *freeList
+	pats      pvec[patRec]
+	freePats  *freeList
+	byID      pmap[string, int32]
+	always    []int32 // subrules without required preds: checked on every event
+	npats     int
+	nempty    int // patterns that use the empty key as a step
 	// emptyStep: a pattern uses the empty key as a step (usesEmptyStep);
 	// otherwise an event member with an empty key is not read.
 	emptyStep bool
+	// pool holds *state scratch space (acquire), shared by every Machine
+	// derived from one Build or one Apply on nil.
+	pool *sync.Pool
 }
 
-// Build compiles entries into a Machine.
+// Build compiles entries into a Machine; of several entries with one ID the
+// last is kept. It is (*Machine)(nil).Apply(entries, nil).
 func Build(entries []Entry) *Machine {
-	b := builder{
-		m:        &Machine{},
-		nodes:    make(map[string]*pathNode),
-		predKeys: make(map[string]int32),
-		presence: make(map[presenceKey]int32),
-	}
-	b.m.root = &pathNode{id: 0}
-	b.m.nodes = 1
-	for _, e := range entries {
-		b.add(e)
-	}
-	b.m.root.finish()
-	b.anchor()
-	return b.m
+	return (*Machine)(nil).Apply(entries, nil)
 }
 
-// anchor gives every subrule with required preds one anchor: of its required
+// Len returns the number of patterns.
+func (m *Machine) Len() int {
+	if m == nil {
+		return 0
+	}
+	return m.npats
+}
+
+// Apply returns a Machine with the entries of add added (replacing entries
+// of the same ID; of several with one ID the last wins) and then the entries
+// with the IDs in remove removed (unknown IDs are ignored). m is not changed
+// and stays valid for readers that hold it. Nil m means an empty machine.
+//
+// The work is proportional to the size of the change (the conditions of the
+// entries added and removed) times the depth of the persistent structures
+// (logarithmic), not to the number of patterns in m; see doc.go for the
+// parts that grow with what a change touches.
+func (m *Machine) Apply(add []Entry, remove []string) *Machine {
+	var nm Machine
+	if m != nil {
+		nm = *m
+	} else {
+		nm.pool = &sync.Pool{}
+	}
+	a := applier{m: &nm, ed: &edit{}, nodes: make(map[string]*pathNode)}
+	if nm.root == nil {
+		nm.root = &pathNode{id: 0, ed: a.ed}
+		nm.nodes = 1
+	} else {
+		nm.root = nm.root.copyFor(a.ed)
+	}
+	for _, e := range add {
+		a.remove(e.ID)
+		a.add(e)
+	}
+	for _, id := range remove {
+		a.remove(id)
+	}
+	a.anchor()
+	a.prune()
+	a.finish()
+	nm.emptyStep = nm.nempty > 0
+	return &nm
+}
+
+// applier is the state of one Apply.
+type applier struct {
+	m     *Machine
+	ed    *edit
+	nodes map[string]*pathNode // nodes owned by ed, by path
+	// anchoredOwned: preds whose anchored list ed has copied.
+	anchoredOwned map[int32]bool
+	alwaysOwned   bool
+	pending       []int32  // subrules added, to anchor at the end
+	pruneAt       []string // paths that lost a pred
+}
+
+// alloc returns a free index of v, reusing one from f first.
+func alloc[T any](ed *edit, v *pvec[T], f **freeList) int32 {
+	if *f != nil {
+		i := (*f).i
+		*f = (*f).next
+		return i
+	}
+	return v.push(ed)
+}
+
+// node returns the current node of path, or nil.
+func (a *applier) node(path string) *pathNode {
+	if n, ok := a.nodes[path]; ok {
+		return n
+	}
+	return a.m.root.child([]byte(path))
+}
+
+// ownNode returns the node of path owned by this Apply, copying it or
+// creating it, and links every ancestor (each owned too) to it.
+func (a *applier) ownNode(path string) *pathNode {
+	if n, ok := a.nodes[path]; ok && n != nil {
+		return n
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		a.ownNode(path[:i])
+	}
+	m := a.m
+	var n *pathNode
+	if old := m.root.child([]byte(path)); old != nil {
+		n = old.copyFor(a.ed)
+	} else {
+		id := int32(0)
+		if m.freeNodes != nil {
+			id, m.freeNodes = m.freeNodes.i, m.freeNodes.next
+		} else {
+			id = m.nodes
+			m.nodes++
+		}
+		n = &pathNode{id: id, path: path, ed: a.ed}
+	}
+	a.nodes[path] = n
+	a.link(path, n, true)
+	return n
+}
+
+// link sets (or with set false removes) the link to the node of path from
+// the root and from every ancestor, all owned by this Apply.
+func (a *applier) link(path string, n *pathNode, set bool) {
+	update := func(p *pathNode, key string) {
+		if set {
+			p.setChild(key, n)
+		} else {
+			p.removeChild(key)
+		}
+	}
+	update(a.m.root, path)
+	for i := 0; i < len(path); i++ {
+		if path[i] == '.' {
+			update(a.nodes[path[:i]], path[i+1:])
+		}
+	}
+}
+
+func (a *applier) add(e Entry) {
+	m, ed := a.m, a.ed
+	pi := alloc(ed, &m.pats, &m.freePats)
+	m.byID.set(ed, e.ID, pi, hashString)
+	m.npats++
+	if e.P.emptyStep {
+		m.nempty++
+	}
+	noEmpty := !e.P.emptyStep
+	first, prev := int32(-1), int32(-1)
+	for _, cj := range e.P.Conjs {
+		si := alloc(ed, &m.subrules, &m.freeSubs)
+		sr := subrule{pattern: pi, anchor: -1, next: -1, reqs: make([]sreq, 0, len(cj))}
+		for i := range cj {
+			r := &cj[i]
+			q := sreq{r: r, pred: -1, presence: -1, allowAbsent: r.AllowAbsent}
+			if len(r.alts) > 0 {
+				q.pred = a.use(r.Path, predKey{key: r.key, noEmpty: noEmpty}, r.alts)
+			}
+			if r.AllowAbsent {
+				q.presence = a.use(r.Path, predKey{noEmpty: noEmpty, presence: true}, nil)
+			} else if !requiredIn(sr.reqs, q.pred) {
+				m.preds.mut(ed, q.pred).nsub++
+				sr.npos++
+			}
+			q.node = a.node(r.Path).id
+			sr.reqs = append(sr.reqs, q)
+		}
+		*m.subrules.mut(ed, si) = sr
+		if prev < 0 {
+			first = si
+		} else {
+			m.subrules.mut(ed, prev).next = si
+		}
+		prev = si
+		if sr.npos == 0 {
+			if !a.alwaysOwned {
+				m.always = append(make([]int32, 0, len(m.always)+1), m.always...)
+				a.alwaysOwned = true
+			}
+			m.always = append(m.always, si)
+		} else {
+			a.pending = append(a.pending, si)
+		}
+	}
+	*m.pats.mut(ed, pi) = patRec{id: e.ID, p: e.P, first: first}
+}
+
+// requiredIn reports whether reqs require pred p.
+func requiredIn(reqs []sreq, p int32) bool {
+	for i := range reqs {
+		if !reqs[i].allowAbsent && reqs[i].pred == p {
+			return true
+		}
+	}
+	return false
+}
+
+// use returns the pred named k on path, counting one more use, and creates
+// and indexes it when new (alts nil: a presence pred).
+func (a *applier) use(path string, k predKey, alts []alt) int32 {
+	m, ed := a.m, a.ed
+	if n := a.node(path); n != nil && n.field != nil {
+		if id, ok := n.field.preds.get(k.hash(), k); ok {
+			m.preds.mut(ed, id).uses++
+			return id
+		}
+	}
+	id := alloc(ed, &m.preds, &m.freePreds)
+	*m.preds.mut(ed, id) = pred{uses: 1, noEmpty: k.noEmpty}
+	n := a.ownNode(path)
+	n.field = n.field.own(ed)
+	n.field.preds.set(ed, k, id, predKey.hash)
+	if k.presence {
+		n.field.addAny(id)
+	}
+	for i := range alts {
+		n.field.add(ed, &alts[i], id)
+	}
+	return id
+}
+
+// release counts one use less of pred id, named k on path, and takes it out
+// of the index at none.
+func (a *applier) release(id int32, path string, k predKey, alts []alt) {
+	m, ed := a.m, a.ed
+	p := m.preds.mut(ed, id)
+	if p.uses--; p.uses > 0 {
+		return
+	}
+	*p = pred{}
+	m.freePreds = &freeList{i: id, next: m.freePreds}
+	n := a.ownNode(path)
+	n.field = n.field.own(ed)
+	n.field.preds.del(ed, k, predKey.hash)
+	if k.presence {
+		n.field.any = without(n.field.any, func(x int32) bool { return x == id })
+	}
+	for i := range alts {
+		n.field.remove(ed, &alts[i], id)
+	}
+	if n.field.preds.len() == 0 {
+		n.field = nil
+		a.pruneAt = append(a.pruneAt, path)
+	}
+}
+
+// remove removes the pattern with the given id, if any.
+func (a *applier) remove(id string) {
+	m, ed := a.m, a.ed
+	h := hashString(id)
+	pi, ok := m.byID.get(h, id)
+	if !ok {
+		return
+	}
+	rec := *m.pats.at(pi)
+	m.byID.del(ed, id, hashString)
+	*m.pats.mut(ed, pi) = patRec{}
+	m.freePats = &freeList{i: pi, next: m.freePats}
+	m.npats--
+	if rec.p.emptyStep {
+		m.nempty--
+	}
+	noEmpty := !rec.p.emptyStep
+	for c, si := 0, rec.first; si >= 0; c++ {
+		sr := *m.subrules.at(si)
+		a.unanchor(si, &sr)
+		for i, q := range sr.reqs {
+			r := &rec.p.Conjs[c][i]
+			if q.pred >= 0 {
+				if !q.allowAbsent && !requiredIn(sr.reqs[:i], q.pred) {
+					m.preds.mut(ed, q.pred).nsub--
+				}
+				a.release(q.pred, r.Path, predKey{key: r.key, noEmpty: noEmpty}, r.alts)
+			}
+			if q.presence >= 0 {
+				a.release(q.presence, r.Path, predKey{noEmpty: noEmpty, presence: true}, nil)
+			}
+		}
+		*m.subrules.mut(ed, si) = subrule{pattern: -1, anchor: -1, next: -1}
+		m.freeSubs = &freeList{i: si, next: m.freeSubs}
+		si = sr.next
+	}
+}
+
+// unanchor takes subrule si out of its anchor's list (or always).
+func (a *applier) unanchor(si int32, sr *subrule) {
+	m := a.m
+	is := func(x int32) bool { return x == si }
+	switch {
+	case sr.npos == 0:
+		m.always = without(m.always, is)
+		a.alwaysOwned = false
+	case sr.anchor >= 0:
+		p := m.preds.mut(a.ed, sr.anchor)
+		p.anchored = without(p.anchored, func(r anchorRef) bool { return r.sub == si })
+		delete(a.anchoredOwned, sr.anchor)
+	}
+}
+
+// anchor gives every subrule added by this Apply one anchor: of its required
 // preds, the one required by the fewest subrules (the most selective, as far
-// as the snapshot can tell; ties go to the first named). Matching checks a
+// as the Machine can tell now; ties go to the first named). Matching checks a
 // subrule only when its anchor is hit (match.go), so a pred that many
 // subrules share, such as the source of Bus-style rules, costs nothing per
 // subrule when it is hit, unless it is their most selective condition.
-func (b *builder) anchor() {
-	preds := b.m.preds
-	for si := range b.m.subrules {
-		sr := &b.m.subrules[si]
-		best := int32(-1)
+// Anchors are not revised when later changes shift the counts (doc.go).
+func (a *applier) anchor() {
+	m, ed := a.m, a.ed
+	for _, si := range a.pending {
+		sr := m.subrules.at(si)
+		if sr.pattern < 0 || sr.anchor >= 0 {
+			continue // removed again, or a reused slot already anchored
+		}
+		best, bestN, also, alsoN := int32(-1), int32(0), int32(-1), int32(0)
 		for i := range sr.reqs {
 			q := &sr.reqs[i]
-			if q.allowAbsent {
+			if q.allowAbsent || q.pred == best || q.pred == also {
 				continue
 			}
-			if best < 0 || b.nsub[q.pred] < b.nsub[best] {
-				best = q.pred
+			switch n := m.preds.at(q.pred).nsub; {
+			case best < 0 || n < bestN:
+				best, bestN, also, alsoN = q.pred, n, best, bestN
+			case also < 0 || n < alsoN:
+				also, alsoN = q.pred, n
 			}
 		}
-		if best >= 0 {
-			preds[best].anchored = append(preds[best].anchored, int32(si))
+		m.subrules.mut(ed, si).anchor = best
+		p := m.preds.mut(ed, best)
+		if !a.anchoredOwned[best] {
+			if a.anchoredOwned == nil {
+				a.anchoredOwned = make(map[int32]bool)
+			}
+			a.anchoredOwned[best] = true
+			p.anchored = append(make([]anchorRef, 0, len(p.anchored)+1), p.anchored...)
+		}
+		p.anchored = append(p.anchored, anchorRef{sub: si, also: also})
+	}
+}
+
+// prune takes out of the trie the nodes that lost their last pred and have
+// no children, and then their ancestors that are left the same way.
+func (a *applier) prune() {
+	for _, path := range a.pruneAt {
+		for {
+			n := a.node(path)
+			if n == nil || n.field != nil || n.hasKids() {
+				break
+			}
+			a.link(path, nil, false)
+			a.nodes[path] = nil
+			a.m.freeNodes = &freeList{i: n.id, next: a.m.freeNodes}
+			i := strings.LastIndexByte(path, '.')
+			if i < 0 {
+				break
+			}
+			path = path[:i]
 		}
 	}
 }
 
-// finish computes the early-stop data of n and its descendants.
-func (n *pathNode) finish() {
-	if n.kmap != nil {
-		for _, c := range n.kmap {
-			if c.parent == n {
-				c.finish()
-			}
+// finish recomputes the early-stop data of the nodes this Apply changed.
+func (a *applier) finish() {
+	a.m.root.finish()
+	for _, n := range a.nodes {
+		if n != nil {
+			n.finish()
 		}
+	}
+}
+
+// finish computes the early-stop data of n.
+func (n *pathNode) finish() {
+	n.direct, n.stopKeys = 0, nil
+	if n.kmap != nil {
 		return
 	}
-	for i, k := range n.keys {
+	for _, k := range n.keys {
 		if !strings.Contains(k, ".") {
 			n.direct++
-			n.kids[i].finish()
 		}
 		if !hasPrefixIn(n.keys, k) {
 			n.stopKeys = append(n.stopKeys, []byte(k))
@@ -201,119 +591,4 @@ func hasPrefixIn(keys []string, k string) bool {
 		}
 	}
 	return false
-}
-
-type builder struct {
-	m        *Machine
-	nodes    map[string]*pathNode
-	predKeys map[string]int32
-	presence map[presenceKey]int32
-	nsub     []int32 // per pred: the subrules in which it is required
-	last     []int32 // per pred: the last subrule counted in nsub
-}
-
-// node returns the trie node for a dotted path, creating it and the links
-// from every ancestor.
-func (b *builder) node(path string) *pathNode {
-	if n, ok := b.nodes[path]; ok {
-		return n
-	}
-	var parent *pathNode
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		parent = b.node(path[:i])
-	} else {
-		parent = b.m.root
-	}
-	n := &pathNode{id: int32(b.m.nodes), path: path, parent: parent}
-	b.m.nodes++
-	b.nodes[path] = n
-	// Link from every ancestor (the root included) by the dotted remainder.
-	for a := parent; a != nil; a = a.parent {
-		var rest string
-		if a == b.m.root {
-			rest = path
-		} else {
-			rest = path[len(a.path)+1:]
-		}
-		a.addChild(rest, n)
-	}
-	return n
-}
-
-// presenceKey names the presence pred of a path for the patterns that read
-// empty keys or for those that do not.
-type presenceKey struct {
-	n       *pathNode
-	noEmpty bool
-}
-
-func (b *builder) newPred(key string, n *pathNode, alts []alt, noEmpty bool) int32 {
-	if noEmpty {
-		key = "N" + key
-	} else {
-		key = "E" + key
-	}
-	if id, ok := b.predKeys[key]; ok {
-		return id
-	}
-	id := int32(len(b.m.preds))
-	b.m.preds = append(b.m.preds, pred{noEmpty: noEmpty})
-	b.nsub = append(b.nsub, 0)
-	b.last = append(b.last, -1)
-	b.predKeys[key] = id
-	if n.field == nil {
-		n.field = &fieldIndex{}
-	}
-	for i := range alts {
-		n.field.add(&alts[i], id)
-	}
-	return id
-}
-
-func (b *builder) presencePred(n *pathNode, noEmpty bool) int32 {
-	k := presenceKey{n: n, noEmpty: noEmpty}
-	if id, ok := b.presence[k]; ok {
-		return id
-	}
-	id := int32(len(b.m.preds))
-	b.m.preds = append(b.m.preds, pred{noEmpty: noEmpty})
-	b.nsub = append(b.nsub, 0)
-	b.last = append(b.last, -1)
-	b.presence[k] = id
-	if n.field == nil {
-		n.field = &fieldIndex{}
-	}
-	n.field.any = appendUnique(n.field.any, id)
-	return id
-}
-
-func (b *builder) add(e Entry) {
-	pi := int32(len(b.m.ids))
-	b.m.ids = append(b.m.ids, e.ID)
-	b.m.emptyStep = b.m.emptyStep || e.P.emptyStep
-	for _, cj := range e.P.Conjs {
-		si := int32(len(b.m.subrules))
-		sr := subrule{pattern: pi, reqs: make([]sreq, 0, len(cj))}
-		for _, r := range cj {
-			n := b.node(r.Path)
-			q := sreq{node: n, pred: -1, presence: -1, allowAbsent: r.AllowAbsent}
-			if len(r.alts) > 0 {
-				q.pred = b.newPred(r.Path+"\x00"+r.key, n, r.alts, !e.P.emptyStep)
-			}
-			if r.AllowAbsent {
-				q.presence = b.presencePred(n, !e.P.emptyStep)
-			} else {
-				if b.last[q.pred] != si {
-					b.last[q.pred] = si
-					b.nsub[q.pred]++
-					sr.npos++
-				}
-			}
-			sr.reqs = append(sr.reqs, q)
-		}
-		if sr.npos == 0 {
-			b.m.always = append(b.m.always, si)
-		}
-		b.m.subrules = append(b.m.subrules, sr)
-	}
 }

@@ -36,6 +36,7 @@ const (
 type entry struct {
 	node         *pathNode
 	kind         uint8
+	nid, plen    int32 // node.id and len(node.path), read without node
 	parent       int32
 	first, last  int32 // children
 	next         int32 // next sibling
@@ -80,16 +81,26 @@ type pendingMember struct {
 	empty bool // the member's key is empty
 }
 
-func newState(m *Machine) *state {
-	np := len(m.preds)
-	return &state{
-		m:         m,
-		predEpoch: make([]uint32, np),
-		leafEpoch: make([]uint32, np),
-		patEpoch:  make([]uint32, len(m.ids)),
-		seen:      make([]uint32, m.nodes),
-		seenPos:   make([]int32, m.nodes),
+func newState() *state { return &state{} }
+
+// fit makes st ready to match with m: a state from the pool may last have
+// served another Machine of the same lineage (Apply), so its per-pred,
+// per-pattern and per-node arrays grow to m's sizes (the epochs make stale
+// entries harmless).
+func (st *state) fit(m *Machine) {
+	st.m = m
+	st.predEpoch = grow(st.predEpoch, int(m.preds.len()))
+	st.leafEpoch = grow(st.leafEpoch, int(m.preds.len()))
+	st.patEpoch = grow(st.patEpoch, int(m.pats.len()))
+	st.seen = grow(st.seen, int(m.nodes))
+	st.seenPos = grow(st.seenPos, int(m.nodes))
+}
+
+func grow[T any](s []T, n int) []T {
+	if len(s) >= n {
+		return s
 	}
+	return append(s, make([]T, n-len(s))...)
 }
 
 // reset prepares for a new event (or a rescan of the same event).
@@ -111,7 +122,7 @@ func (st *state) reset() {
 // returns its entry index.
 func (st *state) beginContainer(node *pathNode, kind uint8, parent int32) int32 {
 	idx := int32(len(st.entries))
-	st.entries = append(st.entries, entry{node: node, kind: kind, parent: parent, first: -1, last: -1, next: -1})
+	st.entries = append(st.entries, entry{node: node, kind: kind, nid: node.id, plen: int32(len(node.path)), parent: parent, first: -1, last: -1, next: -1})
 	if parent >= 0 {
 		st.link(parent, idx)
 	}
@@ -144,7 +155,7 @@ func (st *state) leaf(node *pathNode, parent int32) {
 	hi := int32(len(st.hits))
 	if hi > lo {
 		idx := int32(len(st.entries))
-		st.entries = append(st.entries, entry{node: node, kind: eLeaf, parent: parent, first: -1, last: -1, next: -1, hitLo: lo, hitHi: hi})
+		st.entries = append(st.entries, entry{node: node, kind: eLeaf, nid: node.id, plen: int32(len(node.path)), parent: parent, first: -1, last: -1, next: -1, hitLo: lo, hitHi: hi})
 		if parent >= 0 {
 			st.link(parent, idx)
 		}
@@ -153,7 +164,7 @@ func (st *state) leaf(node *pathNode, parent int32) {
 
 // hit records that the current leaf satisfies predicate p.
 func (st *state) hit(p int32) {
-	if st.leafEpoch[p] == st.leafSeq || st.viaEmpty && st.m.preds[p].noEmpty {
+	if st.leafEpoch[p] == st.leafSeq || st.viaEmpty && st.m.preds.at(p).noEmpty {
 		return
 	}
 	st.leafEpoch[p] = st.leafSeq
@@ -162,7 +173,7 @@ func (st *state) hit(p int32) {
 		return
 	}
 	st.predEpoch[p] = st.epoch
-	if len(st.m.preds[p].anchored) > 0 {
+	if len(st.m.preds.at(p).anchored) > 0 {
 		st.fired = append(st.fired, p)
 	}
 }
@@ -170,23 +181,28 @@ func (st *state) hit(p int32) {
 // collect appends the ids of the matching patterns to dst.
 func (st *state) collect(dst []string) []string {
 	m := st.m
+	// Anchored lists mostly run in index order, and so do their patterns.
+	var cur cursor[subrule]
+	var pcur cursor[patRec]
 	for _, p := range st.fired {
-		for _, s := range m.preds[p].anchored {
-			if st.requiredHit(s) {
-				dst = st.confirm(s, dst)
+		for _, a := range m.preds.at(p).anchored {
+			if a.also >= 0 && st.predEpoch[a.also] != st.epoch {
+				continue
+			}
+			if sr := cur.at(&m.subrules, a.sub); st.requiredHit(sr) {
+				dst = st.confirm(sr, &pcur, dst)
 			}
 		}
 	}
 	for _, s := range m.always {
-		dst = st.confirm(s, dst)
+		dst = st.confirm(cur.at(&m.subrules, s), &pcur, dst)
 	}
 	return dst
 }
 
-// requiredHit reports whether every required predicate of subrule s was hit
-// in this event.
-func (st *state) requiredHit(s int32) bool {
-	sr := &st.m.subrules[s]
+// requiredHit reports whether every required predicate of subrule sr was
+// hit in this event.
+func (st *state) requiredHit(sr *subrule) bool {
 	for i := range sr.reqs {
 		q := &sr.reqs[i]
 		if !q.allowAbsent && st.predEpoch[q.pred] != st.epoch {
@@ -196,8 +212,7 @@ func (st *state) requiredHit(s int32) bool {
 	return true
 }
 
-func (st *state) confirm(s int32, dst []string) []string {
-	sr := &st.m.subrules[s]
+func (st *state) confirm(sr *subrule, pcur *cursor[patRec], dst []string) []string {
 	if st.patEpoch[sr.pattern] == st.epoch {
 		return dst
 	}
@@ -216,7 +231,7 @@ func (st *state) confirm(s int32, dst []string) []string {
 	}
 	if ok {
 		st.patEpoch[sr.pattern] = st.epoch
-		dst = append(dst, st.m.ids[sr.pattern])
+		dst = append(dst, pcur.at(&st.m.pats, sr.pattern).id)
 	}
 	return dst
 }
@@ -241,14 +256,14 @@ func (st *state) consistent(e int32, reqs []sreq) bool {
 	}
 	for i := range reqs {
 		q := &reqs[i]
-		c := st.childToward(e, q.node)
+		c := st.childToward(e, q)
 		children[i] = c
 		switch {
 		case c < 0:
 			if !q.allowAbsent {
 				return false
 			}
-		case st.entries[c].node == q.node:
+		case st.entries[c].nid == q.node:
 			children[i] = -1 // decided here
 			if !st.leafHolds(c, q) {
 				return false
@@ -299,7 +314,7 @@ func (st *state) arrayHolds(e int32, reqs []sreq) bool {
 			rest = append(rest, *q)
 			continue
 		}
-		if !requiredBefore(reqs, q.node.path) {
+		if !requiredBefore(reqs, q.r.Path) {
 			if st.presentBelow(e, q.node, q.presence) {
 				return false
 			}
@@ -314,7 +329,7 @@ func (st *state) arrayHolds(e int32, reqs []sreq) bool {
 // that sorts before path.
 func requiredBefore(reqs []sreq, path string) bool {
 	for i := range reqs {
-		if !reqs[i].allowAbsent && reqs[i].node.path < path {
+		if !reqs[i].allowAbsent && reqs[i].r.Path < path {
 			return true
 		}
 	}
@@ -397,13 +412,13 @@ func (st *state) consistentChoices(reqs []sreq) bool {
 // both readings consistentChoices tries.
 const maxChoiceConds = 8
 
-// presentBelow reports whether some leaf at node n below entry e exists
-// (presence is the presence predicate of n).
-func (st *state) presentBelow(e int32, n *pathNode, presence int32) bool {
+// presentBelow reports whether some leaf at node n (an id) below entry e
+// exists (presence is the presence predicate of n).
+func (st *state) presentBelow(e int32, n int32, presence int32) bool {
 	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
 		ce := &st.entries[c]
 		if ce.kind == eLeaf {
-			if ce.node == n {
+			if ce.nid == n {
 				for _, p := range st.hits[ce.hitLo:ce.hitHi] {
 					if p == presence {
 						return true
@@ -419,18 +434,28 @@ func (st *state) presentBelow(e int32, n *pathNode, presence int32) bool {
 	return false
 }
 
-// childToward returns the child entry of object e whose path is n or a
-// dotted prefix of n, or -1.
-func (st *state) childToward(e int32, n *pathNode) int32 {
+// childToward returns the child entry of object e whose path is q's or a
+// dotted prefix of it, or -1.
+func (st *state) childToward(e int32, q *sreq) int32 {
 	if e < 0 {
 		return -1
 	}
 	for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
-		if isAncestor(st.entries[c].node, n) {
+		if st.entries[c].holds(q) {
 			return c
 		}
 	}
 	return -1
+}
+
+// holds reports whether entry e's path is q's or a dotted prefix of it (the
+// root, id 0, is everyone's ancestor).
+func (e *entry) holds(q *sreq) bool {
+	if e.nid == q.node || e.nid == 0 {
+		return true
+	}
+	p := q.r.Path
+	return int(e.plen) < len(p) && p[e.plen] == '.' && p[:e.plen] == e.node.path
 }
 
 // leafHolds evaluates a condition against the value entry c at its own path:

@@ -1,10 +1,14 @@
 package pattern
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 )
+
+// keyLengths matches the length prefix of each canonical text in a key.
+var keyLengths = regexp.MustCompile(`(^|\|)[0-9]+:`)
 
 // conjPaths renders the AND-combinations of a pattern as sorted strings of
 // "path=alternatives" terms, so tests can state exactly which condition
@@ -19,7 +23,7 @@ func conjPaths(t *testing.T, pat string) []string {
 	for _, cj := range p.Conjs {
 		terms := make([]string, len(cj))
 		for i, r := range cj {
-			terms[i] = r.Path + "=" + strings.ReplaceAll(r.key, "\x00", "|")
+			terms[i] = r.Path + "=" + keyLengths.ReplaceAllString(strings.ReplaceAll(r.key, "\x00", "|"), "$1")
 		}
 		out = append(out, strings.Join(terms, " & "))
 	}
@@ -79,7 +83,7 @@ func numKey(t *testing.T, n string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.Conjs[0][0].key
+	return keyLengths.ReplaceAllString(p.Conjs[0][0].key, "$1")
 }
 
 // TestOverrideMatches: the override seen from events, through the whole

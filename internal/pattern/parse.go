@@ -376,9 +376,11 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 		}
 		r.alts = append(r.alts, a)
 	}
+	// Each canonical text is prefixed with its length, so that the joined
+	// key of one list is never that of another (texts may hold any byte).
 	keys := make([]string, 0, len(r.alts)+1)
 	for _, a := range r.alts {
-		keys = append(keys, a.canonic)
+		keys = append(keys, strconv.Itoa(len(a.canonic))+":"+a.canonic)
 	}
 	if r.AllowAbsent {
 		keys = append(keys, "!")
@@ -408,13 +410,15 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 	bad := func(reason string) (alt, bool, error) { return alt{}, false, perr(epath, op+": "+reason) }
 	switch op {
 	case "prefix", "suffix":
-		kind, foldKind := aPrefix, aPrefixFold
+		// Canonical tags: one letter per operator, distinct from every other
+		// alternative's first letter.
+		kind, foldKind, tag, foldTag := aPrefix, aPrefixFold, "p", "q"
 		if op == "suffix" {
-			kind, foldKind = aSuffix, aSuffixFold
+			kind, foldKind, tag, foldTag = aSuffix, aSuffixFold, "u", "v"
 		}
 		switch arg.kind {
 		case jString:
-			return alt{kind: kind, s: arg.str, canonic: op[:1] + arg.str}, false, nil
+			return alt{kind: kind, s: arg.str, canonic: tag + arg.str}, false, nil
 		case jObject:
 			if len(arg.members) != 1 || arg.members[0].key != "equals-ignore-case" {
 				return bad(`the only operator allowed inside is "equals-ignore-case"`)
@@ -423,7 +427,7 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 				return bad("equals-ignore-case needs a string, got " + arg.members[0].val.describe())
 			}
 			s := arg.members[0].val.str
-			return alt{kind: foldKind, s: s, canonic: op[:1] + "i" + s}, false, nil
+			return alt{kind: foldKind, s: s, canonic: foldTag + s}, false, nil
 		default:
 			return bad("needs a string or an equals-ignore-case object, got " + arg.describe())
 		}

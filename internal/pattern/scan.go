@@ -584,7 +584,7 @@ func (m *Machine) MatchStrict(dst []string, event []byte) ([]string, error) {
 
 func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, error) {
 	st := m.acquire()
-	defer m.pool.Put(st)
+	defer m.release(st)
 	st.reset()
 	sc := scanner{data: event, st: st, frames: st.frames[:0], strict: strict}
 	err := sc.run(m.root)
@@ -606,8 +606,17 @@ func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, erro
 // not contend on one shared slot) and, through its victim cache, across a
 // garbage collection, so that a steady stream of matches allocates nothing.
 func (m *Machine) acquire() *state {
-	if st, _ := m.pool.Get().(*state); st != nil {
-		return st
+	st, _ := m.pool.Get().(*state)
+	if st == nil {
+		st = newState()
 	}
-	return newState(m)
+	st.fit(m)
+	return st
+}
+
+// release returns st to the pool, without its link to m (so that a pooled
+// state does not keep an older Machine alive).
+func (m *Machine) release(st *state) {
+	st.m = nil
+	m.pool.Put(st)
 }

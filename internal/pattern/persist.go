@@ -1,0 +1,388 @@
+package pattern
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"unsafe"
+)
+
+// Persistent structures for Machine.Apply (see doc.go, "Live changes").
+//
+// Every structure below is immutable once a Machine that holds it is
+// returned. A change copies only the nodes on the way to what it touches
+// (path copying) and shares the rest with the Machine it started from.
+// Nodes created (or already copied) by the running Apply carry its edit
+// token and are changed in place, so that one Apply of many entries (Build)
+// copies each node at most once.
+
+// edit is the token of one running Apply. It is not zero-sized, so every
+// token has its own address.
+type edit struct{ _ byte }
+
+var hashSeed = maphash.MakeSeed()
+
+// hashString hashes a string (also a []byte viewed by bytesKey).
+func hashString(s string) uint64 { return maphash.String(hashSeed, s) }
+
+func hashUint64(x uint64) uint64 {
+	// splitmix64's finalizer.
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+func hashAny[K comparable](k K) uint64 { return maphash.Comparable(hashSeed, k) }
+
+// bytesKey views b as a string for a lookup that does not keep it.
+func bytesKey(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// pmap is a persistent hash map (a compressed hash-array-mapped trie: 32
+// ways per level, entries stored inline). Lookups cost one hash and a few
+// levels (log32 of the size); a change copies one node per level. The zero
+// value is an empty map. Callers pass the hash of the key to get (so that a
+// []byte can be looked up as a string without copying it) and the hash
+// function to set and del, always the same function for one map
+// (hashString, hashUint64, hashAny, predKey.hash).
+type pmap[K comparable, V any] struct {
+	root *hnode[K, V]
+	n    int
+}
+
+type hent[K comparable, V any] struct {
+	k K
+	v V
+}
+
+// hnode is a trie node: entries whose hash chunk at this level is unique,
+// and children for chunks shared by several keys. Below 64 bits of hash
+// (a full collision), a node holds its entries in a plain list.
+type hnode[K comparable, V any] struct {
+	ed      *edit
+	datamap uint32
+	nodemap uint32
+	ents    []hent[K, V]
+	kids    []*hnode[K, V]
+}
+
+const hashBits = 64
+
+func (m *pmap[K, V]) len() int { return m.n }
+
+// get returns the value of k, whose hash is h.
+func (m *pmap[K, V]) get(h uint64, k K) (V, bool) {
+	n := m.root
+	for shift := uint(0); n != nil; shift += 5 {
+		if shift >= hashBits {
+			for i := range n.ents {
+				if n.ents[i].k == k {
+					return n.ents[i].v, true
+				}
+			}
+			break
+		}
+		bit := uint32(1) << ((h >> shift) & 31)
+		if n.datamap&bit != 0 {
+			e := &n.ents[bits.OnesCount32(n.datamap&(bit-1))]
+			if e.k == k {
+				return e.v, true
+			}
+			break
+		}
+		if n.nodemap&bit == 0 {
+			break
+		}
+		n = n.kids[bits.OnesCount32(n.nodemap&(bit-1))]
+	}
+	var zero V
+	return zero, false
+}
+
+// smallScan is the size up to which lookup compares keys one by one instead
+// of hashing: a few comparisons cost less than a hash.
+const smallScan = 8
+
+// lookup is get for the matching path: a map of one node with few entries
+// is scanned without hashing k; otherwise hf(k) is computed.
+func (m *pmap[K, V]) lookup(k K, hf func(K) uint64) (V, bool) {
+	if n := m.root; n != nil && len(n.kids) == 0 && len(n.ents) <= smallScan {
+		for i := range n.ents {
+			if n.ents[i].k == k {
+				return n.ents[i].v, true
+			}
+		}
+		var zero V
+		return zero, false
+	}
+	return m.get(hf(k), k)
+}
+
+// lookupBytes is lookup for a string-keyed map and a []byte key: the scan
+// of a small map compares the length and first byte before the text.
+func lookupBytes[V any](m *pmap[string, V], b []byte) (V, bool) {
+	if n := m.root; n != nil && len(n.kids) == 0 && len(n.ents) <= smallScan {
+		for i := range n.ents {
+			if k := n.ents[i].k; len(k) == len(b) && (len(b) == 0 || k[0] == b[0]) && k == string(b) {
+				return n.ents[i].v, true
+			}
+		}
+		var zero V
+		return zero, false
+	}
+	k := bytesKey(b)
+	return m.get(hashString(k), k)
+}
+
+// own returns n itself when ed created it, else a copy owned by ed.
+func (n *hnode[K, V]) own(ed *edit) *hnode[K, V] {
+	if n.ed == ed {
+		return n
+	}
+	c := &hnode[K, V]{ed: ed, datamap: n.datamap, nodemap: n.nodemap}
+	c.ents = append([]hent[K, V](nil), n.ents...)
+	c.kids = append([]*hnode[K, V](nil), n.kids...)
+	return c
+}
+
+// insertAt returns s with x inserted at i, growing the array by one element
+// only: nodes are copied on every change, so slack would only be kept.
+func insertAt[T any](s []T, i int, x T) []T {
+	if len(s) < cap(s) {
+		s = s[:len(s)+1]
+	} else {
+		t := make([]T, len(s)+1)
+		copy(t, s[:i])
+		copy(t[i+1:], s[i:])
+		t[i] = x
+		return t
+	}
+	copy(s[i+1:], s[i:])
+	s[i] = x
+	return s
+}
+
+// set stores v for k (hf is the hash function of the map).
+func (m *pmap[K, V]) set(ed *edit, k K, v V, hf func(K) uint64) {
+	if m.root == nil {
+		m.root = &hnode[K, V]{ed: ed}
+	}
+	var added bool
+	m.root, added = m.root.set(ed, 0, hf(k), hent[K, V]{k: k, v: v}, hf)
+	if added {
+		m.n++
+	}
+}
+
+func (n *hnode[K, V]) set(ed *edit, shift uint, h uint64, e hent[K, V], hf func(K) uint64) (*hnode[K, V], bool) {
+	n = n.own(ed)
+	if shift >= hashBits {
+		for i := range n.ents {
+			if n.ents[i].k == e.k {
+				n.ents[i].v = e.v
+				return n, false
+			}
+		}
+		n.ents = insertAt(n.ents, len(n.ents), e)
+		return n, true
+	}
+	bit := uint32(1) << ((h >> shift) & 31)
+	switch {
+	case n.datamap&bit != 0:
+		i := bits.OnesCount32(n.datamap & (bit - 1))
+		old := n.ents[i]
+		if old.k == e.k {
+			n.ents[i].v = e.v
+			return n, false
+		}
+		// Two keys share this chunk: push both one level down.
+		child := &hnode[K, V]{ed: ed}
+		child, _ = child.set(ed, shift+5, hf(old.k), old, hf)
+		child, _ = child.set(ed, shift+5, h, e, hf)
+		n.ents = append(n.ents[:i], n.ents[i+1:]...)
+		n.datamap &^= bit
+		n.kids = insertAt(n.kids, bits.OnesCount32(n.nodemap&(bit-1)), child)
+		n.nodemap |= bit
+		return n, true
+	case n.nodemap&bit != 0:
+		j := bits.OnesCount32(n.nodemap & (bit - 1))
+		var added bool
+		n.kids[j], added = n.kids[j].set(ed, shift+5, h, e, hf)
+		return n, added
+	default:
+		n.ents = insertAt(n.ents, bits.OnesCount32(n.datamap&(bit-1)), e)
+		n.datamap |= bit
+		return n, true
+	}
+}
+
+// del removes k, if present (hf is the hash function of the map).
+func (m *pmap[K, V]) del(ed *edit, k K, hf func(K) uint64) {
+	h := hf(k)
+	if _, ok := m.get(h, k); !ok {
+		return
+	}
+	m.root = m.root.del(ed, 0, h, k)
+	m.n--
+	if m.n == 0 {
+		m.root = nil
+	}
+}
+
+// del removes a key known to be present.
+func (n *hnode[K, V]) del(ed *edit, shift uint, h uint64, k K) *hnode[K, V] {
+	n = n.own(ed)
+	if shift >= hashBits {
+		for i := range n.ents {
+			if n.ents[i].k == k {
+				n.ents = append(n.ents[:i], n.ents[i+1:]...)
+				break
+			}
+		}
+		return n
+	}
+	bit := uint32(1) << ((h >> shift) & 31)
+	if n.datamap&bit != 0 {
+		i := bits.OnesCount32(n.datamap & (bit - 1))
+		n.ents = append(n.ents[:i], n.ents[i+1:]...)
+		n.datamap &^= bit
+		return n
+	}
+	j := bits.OnesCount32(n.nodemap & (bit - 1))
+	c := n.kids[j].del(ed, shift+5, h, k)
+	if len(c.kids) == 0 && len(c.ents) <= 1 && shift+5 < hashBits {
+		// Pull a child of one entry (or none) back up.
+		n.kids = append(n.kids[:j], n.kids[j+1:]...)
+		n.nodemap &^= bit
+		if len(c.ents) == 1 {
+			n.ents = insertAt(n.ents, bits.OnesCount32(n.datamap&(bit-1)), c.ents[0])
+			n.datamap |= bit
+		}
+		return n
+	}
+	n.kids[j] = c
+	return n
+}
+
+// each calls f for every entry, in no particular order.
+func (m *pmap[K, V]) each(f func(k K, v V)) {
+	if m.root != nil {
+		m.root.each(f)
+	}
+}
+
+func (n *hnode[K, V]) each(f func(k K, v V)) {
+	for i := range n.ents {
+		f(n.ents[i].k, n.ents[i].v)
+	}
+	for _, c := range n.kids {
+		c.each(f)
+	}
+}
+
+// pvec is a persistent vector (a 32-way radix trie over the index). Reading
+// an element costs one step per level (log32 of the length); a change copies
+// one node per level.
+type pvec[T any] struct {
+	root  *pvnode[T]
+	n     int32
+	shift uint8
+}
+
+type pvnode[T any] struct {
+	ed   *edit
+	kids []*pvnode[T] // interior node
+	vals []T          // leaf
+}
+
+// at returns element i (i < len) for reading only.
+func (v *pvec[T]) at(i int32) *T {
+	n := v.root
+	for s := v.shift; s > 0; s -= 5 {
+		n = n.kids[(i>>s)&31]
+	}
+	return &n.vals[i&31]
+}
+
+func (v *pvec[T]) len() int32 { return v.n }
+
+// cursor reads elements of a pvec through the leaf of the last one read, so
+// that reading in index order walks the trie once per 32 elements.
+type cursor[T any] struct {
+	leaf []T
+	base int32 // index of leaf[0]
+}
+
+func (c *cursor[T]) at(v *pvec[T], i int32) *T {
+	if c.leaf == nil || i&^31 != c.base {
+		n := v.root
+		for s := v.shift; s > 0; s -= 5 {
+			n = n.kids[(i>>s)&31]
+		}
+		c.leaf, c.base = n.vals, i&^31
+	}
+	return &c.leaf[i&31]
+}
+
+// mut returns element i (i < len) for writing under ed, copying the nodes on
+// its way that ed does not own.
+func (v *pvec[T]) mut(ed *edit, i int32) *T {
+	v.root = v.root.own(ed, v.shift == 0)
+	n := v.root
+	for s := v.shift; s > 0; s -= 5 {
+		j := (i >> s) & 31
+		c := n.kids[j]
+		if c == nil {
+			c = &pvnode[T]{ed: ed}
+			if s == 5 {
+				c.vals = make([]T, 32)
+			} else {
+				c.kids = make([]*pvnode[T], 32)
+			}
+		} else {
+			c = c.own(ed, s == 5)
+		}
+		n.kids[j] = c
+		n = c
+	}
+	return &n.vals[i&31]
+}
+
+func (n *pvnode[T]) own(ed *edit, leaf bool) *pvnode[T] {
+	if n != nil && n.ed == ed {
+		return n
+	}
+	c := &pvnode[T]{ed: ed}
+	if leaf {
+		c.vals = make([]T, 32)
+		if n != nil {
+			copy(c.vals, n.vals)
+		}
+	} else {
+		c.kids = make([]*pvnode[T], 32)
+		if n != nil {
+			copy(c.kids, n.kids)
+		}
+	}
+	return c
+}
+
+// push appends a zero element and returns its index.
+func (v *pvec[T]) push(ed *edit) int32 {
+	if v.root != nil && v.n == int32(32)<<v.shift {
+		top := &pvnode[T]{ed: ed, kids: make([]*pvnode[T], 32)}
+		top.kids[0] = v.root
+		v.root = top
+		v.shift += 5
+	}
+	i := v.n
+	v.n++
+	v.mut(ed, i)
+	return i
+}
+
+// freeList is a persistent stack of reusable indexes.
+type freeList struct {
+	i    int32
+	next *freeList
+}
