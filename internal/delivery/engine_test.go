@@ -983,21 +983,34 @@ func TestFastDestinationDoesNotScaleWhileTheEngineRunsAWorkerPerCPU(t *testing.T
 	assert.EqualValues(t, 1, d.Stats().Workers)
 }
 
-// A fast destination's worker that finds the queue empty while more
-// workers run in the engine than there are CPUs exits instead of waiting,
-// unless it is the destination's last.
-func TestSurplusWorkerOfAFastDestinationExits(t *testing.T) {
-	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+// Workers started before deliveries proved fast, beyond one per CPU, exit
+// once deliveries are fast and they find the queue empty.
+func TestWorkersBeyondOnePerCPUOfAFastDestinationExit(t *testing.T) {
+	e := New(Config{})
 	defer closeNow(t, e)
-	d, _, release := stuckWorker(t, e, time.Minute, true) // two workers, one stuck
-	others := d.procs + 1
-	e.running.Add(others)
-	defer e.running.Add(-others)
-	// Held for the stuck worker, until the hold watch wakes the idle one,
-	// which then finds the queue empty.
-	require.NoError(t, d.Enqueue(context.Background(), 0))
-	require.Eventually(t, func() bool { return d.Stats().Workers == 1 }, 5*time.Second, time.Millisecond)
-	release()
+	gate := make(chan struct{})
+	running := make(chan struct{}, 2)
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 2,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if item < 0 {
+				running <- struct{}{}
+				<-gate
+			}
+			return nil
+		},
+	})
+	d.procs = 1        // as on a machine with one CPU
+	for i := range 2 { // slow: the second item starts a second worker
+		require.NoError(t, d.Enqueue(context.Background(), -1-i))
+		<-running
+	}
+	close(gate)
 	drain(t, e)
-	assert.EqualValues(t, 1, d.Stats().Workers, "the last worker stays")
+	require.EqualValues(t, 2, d.Stats().Workers)
+	require.Eventually(t, func() bool {
+		require.NoError(t, d.Enqueue(context.Background(), 0)) // fast deliveries
+		return d.Stats().Workers == 1
+	}, 5*time.Second, time.Millisecond)
+	assert.True(t, d.fast.Load())
 }

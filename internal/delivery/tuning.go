@@ -13,13 +13,15 @@ import "time"
 //   - fast: timed calls of Deliver (one in paceSample) took less than
 //     fastDelivery. Deliveries need a CPU, not a wait, so more workers
 //     than CPUs only contend: a destination scales up to one worker per
-//     CPU, and only while the engine runs fewer workers than there are
-//     CPUs; a worker that finds itself beyond either bound leaves (see
-//     surplus). An item that finds every worker busy waits for one of
-//     them (it comes back within microseconds), up to holdPerBusy per
-//     busy worker; the hold watch (hold.go) starts or wakes another when
-//     the busy ones take nothing for a tick (one is stuck in a long call).
-//     Each worker takes its share of the queue, up to maxTake, per lock.
+//     CPU (a worker beyond that, started while the destination was slow,
+//     exits when it finds the queue empty; see surplus). An item that
+//     finds every worker busy waits for one of them (it comes back within
+//     microseconds), up to holdPerBusy per busy worker, and without bound
+//     while the engine runs more workers than there are CPUs (many busy
+//     destinations: one worker each); the hold watch (hold.go) wakes or
+//     starts another worker when the busy ones take nothing for a tick
+//     (one is stuck in a long call). Each worker takes its share of the
+//     queue, up to maxTake, per lock.
 //   - slow: deliveries wait (on I/O): an item that finds every worker busy
 //     starts another at once, up to the destination's maximum
 //     concurrency, and each worker takes one item at a time.

@@ -178,13 +178,13 @@ func (d *Destination[T]) idleCheck(w *worker[T]) {
 
 // surplus reports whether a worker of the destination is one too many:
 // deliveries are fast, so a worker needs a CPU for as long as it has
-// items, and either the destination has more workers than there are CPUs
-// or the engine has more workers running (not idle) than there are CPUs
-// (many busy destinations). A worker that finds itself surplus when the
-// queue is empty exits instead of waiting; the caller holds d.mu.
+// items, and the destination has more workers than there are CPUs (they
+// were started before deliveries proved fast). A surplus worker that finds
+// the queue empty exits instead of waiting. (Workers beyond one while many
+// destinations are busy are not surplus: they wait, idle, and summon does
+// not wake them.) The caller holds d.mu.
 func (d *Destination[T]) surplus() bool {
-	n := d.workers.Load()
-	return n > 1 && d.fast.Load() && (n > d.procs || d.e.running.Load() > d.procs)
+	return d.workers.Load() > d.procs && d.fast.Load()
 }
 
 // flushHandlerTime adds the busy run so far to HandlerTime and returns now.
