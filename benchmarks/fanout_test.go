@@ -138,8 +138,8 @@ func (t *tally) check() error {
 }
 
 // fanout is one implementation under test, behind the steps the benchmark
-// and the test take. Adding an implementation (eda's Topic, when it lands)
-// is a type with these methods and a line in implementations.
+// and the test take. Adding an implementation is a type with these methods
+// and a line in implementations.
 type fanout interface {
 	// setup subscribes n subscribers to topic; subscriber i hands every
 	// message it receives to t.deliver(i, body).
@@ -162,6 +162,7 @@ var implementations = []struct {
 	{"direct", func() fanout { return &direct{} }},
 	{"channel", func() fanout { return &channels{} }},
 	{"eda-bus", func() fanout { return &edaBus{} }},
+	{"eda-topic", func() fanout { return &edaTopic{} }},
 	{"watermill", func() fanout { return &watermillGoChannel{} }},
 	{"watermill-ack", func() fanout { return &watermillGoChannel{blockUntilAck: true} }},
 	{"eventbus", func() fanout { return &eventBus{} }},
@@ -284,6 +285,48 @@ func (e *edaBus) close(ctx context.Context) error {
 		return nil
 	}
 	return e.bus.Close(ctx)
+}
+
+// edaTopic measures eda through its Topic: one standard topic with one
+// subscription per subscriber, with raw delivery (the subscriber receives
+// the body itself) and no filter policy — one delivery-engine destination
+// each. Each message is one Publish.
+type edaTopic struct {
+	t     *tally
+	topic *eda.Topic
+}
+
+func (e *edaTopic) setup(n int, t *tally) error {
+	e.t = t
+	topic, err := eda.NewTopic(topic)
+	if err != nil {
+		return err
+	}
+	e.topic = topic
+	for i := range n {
+		h := eda.HandlerFunc(func(_ context.Context, d eda.Delivery) error {
+			t.deliver(i, d.Payload)
+			return nil
+		})
+		if _, err := topic.Subscribe(fmt.Sprintf("sub-%d", i), h, eda.WithRawDelivery()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *edaTopic) publish(ctx context.Context, body []byte) error {
+	_, err := e.topic.Publish(ctx, eda.Message{Body: body})
+	return err
+}
+
+func (e *edaTopic) wait(ctx context.Context) error { return e.t.wait(ctx) }
+
+func (e *edaTopic) close(ctx context.Context) error {
+	if e.topic == nil {
+		return nil
+	}
+	return e.topic.Close(ctx)
 }
 
 // watermillGoChannel is Watermill's in-process Pub/Sub, used as its

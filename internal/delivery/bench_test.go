@@ -19,17 +19,18 @@ type payload struct {
 }
 
 // BenchmarkFanout publishes b.N events, each to every one of n
-// destinations, and waits until all are handled. Compare "engine" with
-// "channel", the floor: one buffered channel (of the engine's default
-// size) and one goroutine per destination that calls the same handler, no
-// retries, no stats, no scaling. The engine runs with its defaults (retry
-// policy on, stats on, up to 4×GOMAXPROCS workers), and with one worker
-// per destination ("concurrency-1", the floor's shape). Items are enqueued
-// as the routers do: with EnqueueFrom and the event's Origin.
+// destinations (1, 16, 256 and 1,000), and waits until all are handled.
+// Compare "engine" with "channel", the floor: one buffered channel (of the
+// engine's default size) and one goroutine per destination that calls the
+// same handler, no retries, no stats, no scaling. The engine runs with its
+// defaults (retry policy on, stats on, up to 4×GOMAXPROCS workers), and
+// with one worker per destination ("concurrency-1", the floor's shape).
+// Items are enqueued as the routers do: with EnqueueFrom and the event's
+// Origin.
 //
-//	go test -run '^$' -bench Fanout -benchmem ./internal/delivery
+//	go test -run '^$' -bench Fanout -benchtime 200000x -count 5 ./internal/delivery
 func BenchmarkFanout(b *testing.B) {
-	for _, n := range []int{1, 16, 256} {
+	for _, n := range []int{1, 16, 256, 1000} {
 		b.Run(fmt.Sprintf("dests=%d/engine", n), func(b *testing.B) { benchEngine(b, n, 0) })
 		b.Run(fmt.Sprintf("dests=%d/engine-concurrency-1", n), func(b *testing.B) { benchEngine(b, n, 1) })
 		b.Run(fmt.Sprintf("dests=%d/channel", n), func(b *testing.B) { benchChannels(b, n) })

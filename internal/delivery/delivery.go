@@ -8,16 +8,19 @@
 // queue (a ring under the destination's mutex, which starts short and
 // grows as bursts need, up to the queue size). Workers, started on demand
 // up to the destination's maximum concurrency and stopped after an idle
-// period, take items and call Deliver: one at a time, or, once deliveries
-// prove fast (under 10µs each), their share of the queue (up to 32) per
-// lock. An item that arrives while a worker is idle is handed to that
-// worker; one that finds every worker busy starts another, up to the
-// maximum (for fast deliveries, up to one per CPU; workers started beyond
-// that before deliveries proved fast leave when they run out of work). For
-// fast deliveries, a few items (8 per busy worker) wait for a busy worker
-// instead of waking or starting another, which costs more than the wait;
-// should the busy worker be stuck, another takes them within milliseconds
-// (see hold.go).
+// period, take items and call Deliver: one at a time, or, once timed calls
+// prove deliveries fast (under 10µs each), their share of the queue (up to
+// 32) per lock. An item that arrives while a worker is idle is handed to
+// that worker; one that finds every worker busy starts another, up to the
+// maximum. For fast deliveries, which need a CPU rather than a wait, a
+// destination scales only up to one worker per CPU, and only while the
+// engine runs fewer workers than there are CPUs (with many busy
+// destinations, one worker each); a few items (8 per busy worker, or any
+// number while the engine runs more workers than CPUs) wait for a busy
+// worker instead of waking or starting another, which costs more than the
+// wait; should the busy worker be stuck, another takes them within
+// milliseconds (see hold.go). The scheduler's states and tuning are
+// described in tuning.go.
 //
 // A failed attempt is retried after an exponential backoff with full
 // jitter: the item waits on a [Clock] timer, holding no worker, and when
@@ -275,6 +278,11 @@ type Engine struct {
 	_     cacheLinePad
 	epoch atomic.Uint64 // items accepted now belong to this epoch (see Drain)
 	_     cacheLinePad
+
+	// running counts the workers of every destination that are not idle
+	// (see summon); written when a worker starts, wakes, waits or exits.
+	running atomic.Int32
+	_       cacheLinePad
 
 	drainers   atomic.Int32  // Drain calls waiting
 	shutdownDL atomic.Int64  // items dead-lettered with ReasonShutdown

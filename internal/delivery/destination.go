@@ -59,9 +59,9 @@ type Destination[T any] struct {
 
 	// Written by workers as they start and stop, and rarely otherwise.
 	workers atomic.Int32
-	fast    atomic.Bool // deliveries take less than fastDelivery each
+	fast    atomic.Bool // timed calls take less than fastDelivery (see tuning.go)
 	// Judgements of speed in a row that disagree with fast (see
-	// flushHandlerTime).
+	// judgePace).
 	paceAgainst atomic.Int32
 	_           cacheLinePad
 
@@ -92,25 +92,6 @@ type Destination[T any] struct {
 
 // cacheLinePad separates groups of counters.
 type cacheLinePad [64]byte
-
-// latencySample: one item in latencySample has its latency recorded.
-// Reading the clock at the delivery costs more than the rest of its
-// bookkeeping.
-const latencySample = 16
-
-// handlerTimeFlush is how many deliveries a busy worker runs between two
-// readings of the clock for Stats.HandlerTime.
-const handlerTimeFlush = 64
-
-// fastDelivery: when a worker's deliveries take less than this on average,
-// the destination scales only up to one worker per CPU.
-const fastDelivery = 10 * time.Microsecond
-
-// paceFlip is how many judgements of speed in a row must disagree with a
-// destination's before it changes: a worker's busy time includes the time
-// it was runnable but waited for a CPU, so on a loaded machine one window
-// of fast deliveries can look slow. (The first judgement counts alone.)
-const paceFlip = 2
 
 // NewDestination adds a destination to e. It panics if opts.Deliver is nil.
 // A destination added to a closed engine refuses every item.

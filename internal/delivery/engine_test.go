@@ -451,10 +451,8 @@ func TestSpeedChangesWhenJudgedTwiceInARow(t *testing.T) {
 	e := New(Config{Clock: clocktest.NewInstant(epoch)})
 	defer closeNow(t, e)
 	d := NewDestination(e, Options[int]{Deliver: func(ctx context.Context, item, attempt int) error { return nil }})
-	w := &worker[int]{}
-	judge := func(each time.Duration) bool {
-		w.runStart, w.runLen = e.mono()-int64(8*each), 8
-		d.flushHandlerTime(w)
+	judge := func(call time.Duration) bool {
+		d.judgePace(int64(call))
 		return d.fast.Load()
 	}
 	require.False(t, d.fast.Load(), "slow until proved fast")
@@ -936,4 +934,83 @@ func TestConcurrentCloseCallsShareTheResult(t *testing.T) {
 		assert.NoError(t, <-errs)
 	}
 	assert.EqualValues(t, 1, d.Stats().Delivered)
+}
+
+// Speed is judged on single timed calls (one in paceSample per worker, the
+// first one included), not on a worker's busy run: slow stretches between
+// the timed calls (as a worker waiting for a CPU sees) do not make a
+// destination with fast calls slow.
+func TestSpeedIsJudgedOnTimedCalls(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	var calls atomic.Int32
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 1,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if n := calls.Add(1); n%paceSample != 1 {
+				time.Sleep(100 * time.Microsecond) // an untimed call: slow
+			}
+			return nil
+		},
+	})
+	for i := range 2*paceSample + 1 { // three timed calls: 1, 17, 33
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	drain(t, e)
+	assert.True(t, d.fast.Load(), "the timed calls were fast")
+}
+
+// With more workers running in the engine than there are CPUs (many busy
+// destinations), a fast destination's items wait for its busy worker
+// instead of starting another, however many queue up; the busy worker
+// takes them all.
+func TestFastDestinationDoesNotScaleWhileTheEngineRunsAWorkerPerCPU(t *testing.T) {
+	e := New(Config{Clock: clocktest.NewInstant(epoch)})
+	defer closeNow(t, e)
+	d, delivered, release := stuckWorker(t, e, time.Minute, false)
+	e.stopWatch() // the watch would take the items from the stuck worker
+	others := d.procs + 1
+	e.running.Add(others) // as if other destinations' workers ran
+	const n = 4 * holdPerBusy
+	for i := range n {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	assert.EqualValues(t, 1, d.Stats().Workers, "no worker started")
+	e.running.Add(-others)
+	release()
+	drain(t, e)
+	assert.EqualValues(t, n, delivered.Load())
+	assert.EqualValues(t, 1, d.Stats().Workers)
+}
+
+// Workers started before deliveries proved fast, beyond one per CPU, exit
+// once deliveries are fast and they find the queue empty.
+func TestWorkersBeyondOnePerCPUOfAFastDestinationExit(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	running := make(chan struct{}, 2)
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 2,
+		Deliver: func(ctx context.Context, item, attempt int) error {
+			if item < 0 {
+				running <- struct{}{}
+				<-gate
+			}
+			return nil
+		},
+	})
+	d.procs = 1        // as on a machine with one CPU
+	for i := range 2 { // slow: the second item starts a second worker
+		require.NoError(t, d.Enqueue(context.Background(), -1-i))
+		<-running
+	}
+	close(gate)
+	drain(t, e)
+	require.EqualValues(t, 2, d.Stats().Workers)
+	require.Eventually(t, func() bool {
+		require.NoError(t, d.Enqueue(context.Background(), 0)) // fast deliveries
+		return d.Stats().Workers == 1
+	}, 5*time.Second, time.Millisecond)
+	assert.True(t, d.fast.Load())
 }

@@ -7,43 +7,47 @@ import "time"
 // While a destination's deliveries are fast, a busy worker comes back for
 // more within microseconds, sooner than a parked worker wakes up or a new
 // one starts; so an item may wait in the queue for a busy worker rather
-// than wake an idle worker or start another (see summon). With many
-// destinations, this also keeps each to the one worker it needs, where a
-// worker per CPU for each would only crowd the CPUs. Two bounds keep a busy
-// worker that gets stuck in one long call from holding items up: at most
-// holdPerBusy items per busy worker wait, the next one wakes or starts
-// another worker; and the hold watch, an engine-wide timer that ticks while
-// some destination holds items, wakes an idle worker (or starts one) for
-// every destination whose workers took nothing from its queue over a whole
-// tick (holdWait). The tick is not shorter because a worker that is
-// runnable but waits for a CPU makes no progress either: on a loaded
-// machine, with many destinations, a short tick would wake workers for
-// nothing, and they would only add to the load.
+// than wake an idle worker or start another (see summon). With many busy
+// destinations (more workers running in the engine than there are CPUs),
+// items always wait for the busy worker: each destination keeps to the one
+// worker it needs, where more would only crowd the CPUs. The hold watch
+// keeps a busy worker that gets stuck in one long call from holding items
+// up: an engine-wide timer that ticks while some destination holds items,
+// it wakes an idle worker (or starts one) for every destination whose
+// workers took nothing from its queue over a whole tick (holdWait). Outside
+// many busy destinations, at most holdPerBusy items per busy worker wait,
+// and the next one wakes or starts another worker at once. The tick is not
+// shorter because a worker that is runnable but waits for a CPU makes no
+// progress either: on a loaded machine, with many destinations, a short
+// tick would wake workers for nothing, and they would only add to the load.
 
-// holdPerBusy bounds the items that wait for the busy workers of a fast
-// destination: per busy worker.
-const holdPerBusy = 8
-
-// holdWait is the hold watch's tick: items held for a stuck worker wait
-// between one and two ticks.
-const holdWait = 5 * time.Millisecond
-
-// summon decides who serves an item about to be queued: an idle worker,
-// which it claims and returns; or, while deliveries are fast and fewer than
-// holdPerBusy items per busy worker are queued, the busy workers (held is
-// true, and the destination goes on the hold watch); or else nobody yet, and
-// the caller may start a worker. The caller holds d.mu.
+// summon decides who serves an item about to be queued: while deliveries
+// are fast and fewer than holdPerBusy items per busy worker are queued, or
+// the engine runs more workers than there are CPUs, the busy workers (held
+// is true, and the destination goes on the hold watch); else an idle
+// worker, which it claims and returns; or else nobody yet, and the caller
+// may start a worker. The caller holds d.mu.
 func (d *Destination[T]) summon() (w *worker[T], held bool) {
-	if d.max > 1 && d.fast.Load() { // (with one worker, nobody else could serve)
-		if busy := int(d.workers.Load()) - len(d.q.idle); busy > 0 && d.queued() < busy*holdPerBusy {
-			if !d.q.watched {
-				d.q.watched, d.q.takesSeen = true, d.q.takes
-				d.q.watchedTick = d.e.watchHeld(d)
-			}
-			return nil, true
-		}
+	if d.max == 1 || !d.fast.Load() { // (with one worker, nobody else could serve)
+		return d.claimIdle(), false
+	}
+	// More workers running in the engine than there are CPUs (many busy
+	// destinations): another would only take CPU time from them.
+	if busy := int(d.workers.Load()) - len(d.q.idle); busy > 0 &&
+		(d.queued() < busy*holdPerBusy || d.e.running.Load() > d.procs) {
+		d.hold()
+		return nil, true
 	}
 	return d.claimIdle(), false
+}
+
+// hold puts the destination on the hold watch, unless it is on it. The
+// caller holds d.mu.
+func (d *Destination[T]) hold() {
+	if !d.q.watched {
+		d.q.watched, d.q.takesSeen = true, d.q.takes
+		d.q.watchedTick = d.e.watchHeld(d)
+	}
 }
 
 // checkHeld runs on the hold watch's tick; tick is the tick that just

@@ -94,7 +94,8 @@ type Options[T any] struct {
 	// MaxConcurrency bounds the workers (concurrent Deliver calls); default
 	// 4×GOMAXPROCS. An item that finds every worker busy starts another, up
 	// to this bound; while deliveries take under 10µs each, only up to
-	// GOMAXPROCS (more would only contend). 1 delivers in order of
+	// GOMAXPROCS, and only while the engine runs fewer workers than that
+	// (more would only contend). 1 delivers in order of
 	// acceptance (retries excepted; see Ordered).
 	MaxConcurrency int
 	// IdleTimeout is how long a worker without work waits before it exits;

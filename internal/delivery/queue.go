@@ -16,9 +16,6 @@ package delivery
 // queued and deliveries are fast, which a channel cannot do, and a producer
 // that finds a worker idle hands the item to exactly that worker.
 
-// maxTake bounds how many items a worker takes from the queue at once.
-const maxTake = 32
-
 // queue is the state behind a destination's mutex that holds items.
 type queue[T any] struct {
 	ring   []entry[T] // bounded: items accepted by Enqueue
@@ -129,11 +126,6 @@ func (d *Destination[T]) handOver(en *entry[T]) (wake *worker[T], held, handed b
 	}
 	return w, held, false
 }
-
-// minRing is the ring's length when a destination is created; it doubles
-// as needed up to the queue size, so that a destination that never sees a
-// burst does not hold (and make the collector scan) a full queue's memory.
-const minRing = 64
 
 // grow doubles the ring, up to the queue size, and reports whether it did.
 // The caller holds d.mu.

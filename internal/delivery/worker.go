@@ -45,10 +45,7 @@ type worker[T any] struct {
 	emptied  bool       // taking batch emptied the queue
 	runStart int64      // start of the busy run (engine mono time)
 	runLen   int        // deliveries in the busy run
-	// Deliveries and busy time since the destination's speed was last
-	// judged (see fast).
-	paceN     int
-	paceNanos int64
+	paced    uint32     // deliveries so far: one in paceSample is timed
 
 	// Under the destination's mu.
 	idle      bool        // on the idle list
@@ -80,7 +77,12 @@ func (d *Destination[T]) work() {
 	d.mu.Lock()
 	w.timer = time.AfterFunc(d.idleTimeout, func() { d.idleCheck(w) })
 	d.mu.Unlock()
+	e.running.Add(1)
+	running := true // counted in e.running
 	defer func() {
+		if running {
+			e.running.Add(-1)
+		}
 		d.mu.Lock()
 		w.gone = true
 		w.timer.Stop()
@@ -112,15 +114,15 @@ func (d *Destination[T]) work() {
 			if w.runLen > 0 {
 				d.flushHandlerTime(w)
 			}
-			if d.fast.Load() && d.workers.Load() > d.procs {
-				// Started before deliveries proved fast: for fast ones,
-				// workers beyond one per CPU only contend (see Enqueue).
-				d.workers.Add(-1)
+			if d.surplus() {
+				d.workers.Add(-1) // under mu: an Enqueue that finds no idle worker sees it
 				d.mu.Unlock()
 				return
 			}
 			d.q.idle = append(d.q.idle, w)
 			w.idle, w.idleSince = true, w.runStart
+			e.running.Add(-1)
+			running = false
 		}
 		d.mu.Unlock()
 		if idle {
@@ -129,6 +131,8 @@ func (d *Destination[T]) work() {
 			if w.expired { // see idleCheck
 				return
 			}
+			e.running.Add(1)
+			running = true
 			w.runStart = e.mono()
 			if len(w.batch) == 0 {
 				continue // woken to look at the queue, or to stop
@@ -172,29 +176,39 @@ func (d *Destination[T]) idleCheck(w *worker[T]) {
 	w.timer.Reset(next)
 }
 
-// flushHandlerTime adds the busy run so far to HandlerTime, notes whether
-// deliveries are fast, and returns now.
+// surplus reports whether a worker of the destination is one too many:
+// deliveries are fast, so a worker needs a CPU for as long as it has
+// items, and the destination has more workers than there are CPUs (they
+// were started before deliveries proved fast). A surplus worker that finds
+// the queue empty exits instead of waiting. (Workers beyond one while many
+// destinations are busy are not surplus: they wait, idle, and summon does
+// not wake them.) The caller holds d.mu.
+func (d *Destination[T]) surplus() bool {
+	return d.workers.Load() > d.procs && d.fast.Load()
+}
+
+// flushHandlerTime adds the busy run so far to HandlerTime and returns now.
 func (d *Destination[T]) flushHandlerTime(w *worker[T]) int64 {
 	now := d.e.mono()
-	if n := w.runLen; n > 0 {
-		busy := now - w.runStart
-		d.handlerNanos.Add(busy)
-		// Judge speed over at least 8 deliveries, across runs: a worker of
-		// a destination that gets one item at a time runs one at a time.
-		w.paceN += n
-		w.paceNanos += busy
-		if w.paceN >= 8 {
-			if fast := w.paceNanos < int64(w.paceN)*int64(fastDelivery); d.fast.Load() == fast {
-				d.paceAgainst.Store(0)
-			} else if d.paceAgainst.Add(1) >= paceFlip {
-				d.fast.Store(fast)
-				d.paceAgainst.Store(0)
-			}
-			w.paceN, w.paceNanos = 0, 0
-		}
+	if w.runLen > 0 {
+		d.handlerNanos.Add(now - w.runStart)
 	}
 	w.runStart, w.runLen = now, 0
 	return now
+}
+
+// judgePace notes how long one timed call of Deliver took (see paceSample):
+// the destination's speed changes when paceFlip timed calls in a row
+// disagree with it.
+func (d *Destination[T]) judgePace(nanos int64) {
+	if fast := nanos < int64(fastDelivery); d.fast.Load() == fast {
+		if d.paceAgainst.Load() != 0 { // (a store would take the line from producers)
+			d.paceAgainst.Store(0)
+		}
+	} else if d.paceAgainst.Add(1) >= paceFlip {
+		d.fast.Store(fast)
+		d.paceAgainst.Store(0)
+	}
 }
 
 // process makes one attempt at en (and, for an ordered destination, its
@@ -211,7 +225,18 @@ func (d *Destination[T]) process(w *worker[T], en *entry[T]) {
 		if en.attempt > 1 {
 			d.retries.Add(1)
 		}
+		// One call in paceSample is timed on its own, to judge the
+		// destination's speed (see paceSample).
+		w.paced++
+		timed := w.paced%paceSample == 1
+		var t0 int64
+		if timed {
+			t0 = d.e.mono()
+		}
 		err := d.call(w, en)
+		if timed {
+			d.judgePace(d.e.mono() - t0)
+		}
 		if err == nil {
 			break
 		}
