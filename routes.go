@@ -14,7 +14,8 @@ import (
 //
 // A routeTable is immutable once published. Writers (one at a time) build
 // the next table — the routes, and one compiled machine over the patterns
-// of the routes that are on — and swap it in atomically; routing loads the
+// of the routes that are on, derived from the previous one at the cost of
+// the change (pattern.Machine.Apply) — and swap it in atomically; routing loads the
 // current table, counts itself as its reader, matches with its machine and
 // queues for its routes' destinations. So routing never waits for a change
 // (it keeps the table it started with), and it sees the routes either
@@ -140,22 +141,33 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 	} else {
 		next.routes[c.id] = c.route
 	}
-	rt.setPattern(c.id, c.on && !c.remove, routePattern{scope: c.scope, p: c.p})
-	var scopes [2][]pattern.Entry
-	for _, id := range rt.order {
-		rp := rt.patterns[id]
-		if rp.p == nil {
-			next.always = append(next.always, id)
-			continue
+	prev, had := rt.patterns[c.id]
+	on := c.on && !c.remove
+	rt.setPattern(c.id, on, routePattern{scope: c.scope, p: c.p})
+	// Each machine changes by what the change touches (Machine.Apply copies
+	// only that), not by rebuilding all patterns.
+	machines := [2]*pattern.Machine{old.machine, old.body}
+	if had && prev.p != nil && (!on || c.p == nil || prev.scope != c.scope) {
+		machines[prev.scope] = machines[prev.scope].Apply(nil, []string{c.id})
+	}
+	if on && c.p != nil {
+		machines[c.scope] = machines[c.scope].Apply([]pattern.Entry{{ID: c.id, P: c.p}}, nil)
+	}
+	for s, m := range machines {
+		next.patterned[s] = m.Len()
+		if m.Len() == 0 {
+			machines[s] = nil // nothing to match: routing skips it
 		}
-		scopes[rp.scope] = append(scopes[rp.scope], pattern.Entry{ID: id, P: rp.p})
-		next.patterned[rp.scope]++
 	}
-	if len(scopes[0]) > 0 {
-		next.machine = pattern.Build(scopes[0])
-	}
-	if len(scopes[1]) > 0 {
-		next.body = pattern.Build(scopes[1])
+	next.machine, next.body = machines[0], machines[1]
+	next.always = old.always
+	if had && prev.p == nil || on && c.p == nil {
+		next.always = nil
+		for _, id := range rt.order {
+			if rt.patterns[id].p == nil {
+				next.always = append(next.always, id)
+			}
+		}
 	}
 	rt.current.Store(next)
 	rt.retireMu.Lock()

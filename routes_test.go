@@ -126,3 +126,36 @@ func TestRouteTableConcurrentChanges(t *testing.T) {
 		assert.Equal(t, want, d.retired.Load())
 	}
 }
+
+// A route moves between scopes and to and from "no pattern" (a Topic
+// subscription whose policy changes scope, or is removed): each table's
+// machines and always list hold it in exactly one place.
+func TestRouteTableScopeChanges(t *testing.T) {
+	var rt routeTables[string]
+	rt.init()
+	p := mustParse(t, `{"a":["1"]}`)
+	where := func() (attrs, body int, always []string) {
+		tb := rt.load()
+		return tb.patterned[0], tb.patterned[1], tb.always
+	}
+	rt.apply(routeChange[string]{id: "s", route: "s", on: true, p: p, scope: 0})
+	a, b, al := where()
+	assert.Equal(t, []any{1, 0, 0}, []any{a, b, len(al)})
+	rt.apply(routeChange[string]{id: "s", route: "s", on: true, p: p, scope: 1})
+	a, b, al = where()
+	assert.Equal(t, []any{0, 1, 0}, []any{a, b, len(al)})
+	assert.Nil(t, rt.load().machine, "an empty machine is dropped")
+	rt.apply(routeChange[string]{id: "s", route: "s", on: true})
+	a, b, al = where()
+	assert.Equal(t, []any{0, 0, 1}, []any{a, b, len(al)})
+	rt.apply(routeChange[string]{id: "t", route: "t", on: true, p: p})
+	rt.apply(routeChange[string]{id: "s", route: "s", on: true, p: p})
+	a, b, al = where()
+	assert.Equal(t, []any{2, 0, 0}, []any{a, b, len(al)})
+	ids, err := rt.load().machine.MatchAttrs(nil, nil)
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	rt.apply(routeChange[string]{id: "s", remove: true})
+	a, b, al = where()
+	assert.Equal(t, []any{1, 0, 0}, []any{a, b, len(al)})
+}
