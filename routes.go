@@ -39,7 +39,7 @@ type routeTable[R any] struct {
 	body *pattern.Machine
 	// always lists the routes that are on without a pattern (a Topic's
 	// subscriptions without filter policy): every message matches them.
-	always []string
+	always []R
 	// patterned counts the routes with a pattern, per scope.
 	patterned [2]int
 	// readers counts the events being routed with this table.
@@ -165,7 +165,7 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 		next.always = nil
 		for _, id := range rt.order {
 			if rt.patterns[id].p == nil {
-				next.always = append(next.always, id)
+				next.always = append(next.always, next.routes[id])
 			}
 		}
 	}

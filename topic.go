@@ -319,8 +319,7 @@ func (t *Topic) route(ctx context.Context, p *published) (string, error) {
 	tb := t.routes.acquire()
 	defer t.routes.release(tb)
 	var buf [16]string
-	ids := append(buf[:0], tb.always...)
-	filtered := len(tb.routes) - len(tb.always)
+	ids := buf[:0] // the subscriptions whose policy the message passes
 	if tb.machine != nil {
 		if len(p.attrs) == 0 {
 			t.stats.filteredOutNoAttrs.Add(uint64(tb.patterned[0]))
@@ -339,17 +338,13 @@ func (t *Topic) route(ctx context.Context, p *published) (string, error) {
 			return ErrorCodeInvalidParameter, err
 		}
 	}
-	if out := filtered - (len(ids) - len(tb.always)); out > 0 {
+	if out := tb.patterned[0] + tb.patterned[1] - len(ids); out > 0 {
 		t.stats.filteredOut.Add(uint64(out))
 	}
 	o := t.engine.Origin(ctx, p.time)
 	var code string
 	var firstErr error
-	for _, id := range ids {
-		s := tb.routes[id]
-		if s == nil {
-			continue
-		}
+	send := func(s *Subscription) {
 		if !s.raw && p.envelope == nil {
 			p.envelope = t.notification(p)
 		}
@@ -361,6 +356,14 @@ func (t *Topic) route(ctx context.Context, p *published) (string, error) {
 			case firstErr == nil:
 				code, firstErr = ErrorCodeThrottled, fmt.Errorf("eda: subscription %q did not accept the message: %w", s.name, err)
 			}
+		}
+	}
+	for _, s := range tb.always {
+		send(s)
+	}
+	for _, id := range ids {
+		if s := tb.routes[id]; s != nil {
+			send(s)
 		}
 	}
 	if firstErr != nil {
