@@ -219,20 +219,6 @@ func (e *EntryError) Retryable() bool {
 	return false
 }
 
-// EntrySize returns the size of e as EventBridge counts it against the
-// entry size limit: 14 bytes for a set Time, plus the UTF-8 bytes of
-// Source, DetailType, Detail and each resource.
-func EntrySize(e *Event) int {
-	n := len(e.Source) + len(e.DetailType) + len(e.Detail)
-	if !e.Time.IsZero() {
-		n += 14
-	}
-	for _, r := range e.Resources {
-		n += len(r)
-	}
-	return n
-}
-
 // routed is one accepted event as it travels to its targets. All targets
 // share it; it is never modified after PutEvents.
 type routed struct {

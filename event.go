@@ -409,3 +409,17 @@ func fitsInt64(n []byte) bool {
 	}
 	return string(n) <= limit
 }
+
+// EntrySize returns the size of e as EventBridge counts it against the
+// entry size limit: 14 bytes for a set Time, plus the UTF-8 bytes of
+// Source, DetailType, Detail and each resource.
+func EntrySize(e *Event) int {
+	n := len(e.Source) + len(e.DetailType) + len(e.Detail)
+	if !e.Time.IsZero() {
+		n += 14
+	}
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}

@@ -500,3 +500,15 @@ func appendNotificationJSON(dst []byte, n notification) []byte {
 	}
 	return append(dst, '}')
 }
+
+// Attribute is a typed message attribute, as SNS defines them.
+type Attribute struct {
+	// DataType is "String", "Number", "Binary" or "String.Array",
+	// optionally followed by a custom suffix ("Number.float").
+	DataType string
+	// StringValue holds the value of String, Number and String.Array
+	// attributes (the array as its JSON text).
+	StringValue string
+	// BinaryValue holds the value of Binary attributes.
+	BinaryValue []byte
+}

@@ -235,3 +235,19 @@ func Logging(logger *slog.Logger) Middleware {
 		})
 	}
 }
+
+// Middleware wraps a Handler to add behaviour around every delivery.
+type Middleware func(Handler) Handler
+
+// Chain composes middleware into one. The first listed is outermost: it
+// sees the delivery first and the result last.
+func Chain(mw ...Middleware) Middleware {
+	return func(h Handler) Handler {
+		for i := len(mw) - 1; i >= 0; i-- {
+			if mw[i] != nil {
+				h = mw[i](h)
+			}
+		}
+		return h
+	}
+}
