@@ -1005,9 +1005,10 @@ func TestWorkersBeyondOnePerCPUOfAFastDestinationExit(t *testing.T) {
 		require.NoError(t, d.Enqueue(context.Background(), -1-i))
 		<-running
 	}
+	// Two handlers ran at once: two workers. (Not asserted after the drain:
+	// one may already have left.)
 	close(gate)
 	drain(t, e)
-	require.EqualValues(t, 2, d.Stats().Workers)
 	require.Eventually(t, func() bool {
 		require.NoError(t, d.Enqueue(context.Background(), 0)) // fast deliveries
 		return d.Stats().Workers == 1
