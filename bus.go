@@ -40,23 +40,27 @@ const (
 	maxDetailDepth      = 1100
 )
 
+// ErrorCode is the error code of a failed entry of [Bus.PutEvents] or
+// [Topic.PublishBatch]: EventBridge's and SNS's vocabulary.
+type ErrorCode string
+
 // Error codes of [PutEventsResultEntry], EventBridge's vocabulary.
 const (
 	// ErrorCodeInvalidArgument: a field of the entry is missing or not valid.
-	ErrorCodeInvalidArgument = "InvalidArgument"
+	ErrorCodeInvalidArgument ErrorCode = "InvalidArgument"
 	// ErrorCodeMalformedDetail: the detail is not a JSON object, or not
 	// one EventBridge accepts (see [Bus.PutEvents]).
-	ErrorCodeMalformedDetail = "MalformedDetail"
+	ErrorCodeMalformedDetail ErrorCode = "MalformedDetail"
 	// ErrorCodeNotAuthorizedForSource: the source begins with "aws.",
 	// which EventBridge reserves for AWS services (see [WithAWSSources]).
-	ErrorCodeNotAuthorizedForSource = "NotAuthorizedForSourceException"
+	ErrorCodeNotAuthorizedForSource ErrorCode = "NotAuthorizedForSourceException"
 	// ErrorCodeThrottling: a target's queue stayed full until the caller's
 	// context ended. Retryable.
-	ErrorCodeThrottling = "ThrottlingException"
+	ErrorCodeThrottling ErrorCode = "ThrottlingException"
 	// ErrorCodeInternalFailure: the bus did not route the entry because it
 	// is closed or closed during the call, or because the call's context
 	// had ended before it began. Retryable (on another bus, once closed).
-	ErrorCodeInternalFailure = "InternalFailure"
+	ErrorCodeInternalFailure ErrorCode = "InternalFailure"
 )
 
 // ErrInvalidRequest is wrapped by the error of a [Bus.PutEvents] call that
@@ -169,20 +173,20 @@ type PutEventsResult struct {
 // accepted, an ErrorCode and ErrorMessage when not.
 type PutEventsResultEntry struct {
 	EventID      string
-	ErrorCode    string
+	ErrorCode    ErrorCode
 	ErrorMessage string
 }
 
 // Err returns nil when every entry was accepted, and otherwise an error
 // joining one [*EntryError] per failed entry.
 func (r PutEventsResult) Err() error {
-	return joinEntryErrors(r.FailedEntryCount, r.Entries, func(e *PutEventsResultEntry) (string, string) { return e.ErrorCode, e.ErrorMessage })
+	return joinEntryErrors(r.FailedEntryCount, r.Entries, func(e *PutEventsResultEntry) (ErrorCode, string) { return e.ErrorCode, e.ErrorMessage })
 }
 
 // joinEntryErrors returns an error joining one *EntryError per entry that
 // failed (codeOf returns its error code and message; no code: accepted),
 // or nil when none did.
-func joinEntryErrors[E any](failed int, entries []E, codeOf func(*E) (string, string)) error {
+func joinEntryErrors[E any](failed int, entries []E, codeOf func(*E) (ErrorCode, string)) error {
 	if failed == 0 {
 		return nil
 	}
@@ -200,7 +204,7 @@ type EntryError struct {
 	// Index is the entry's position in the request.
 	Index int
 	// Code is EventBridge's error code, e.g. [ErrorCodeMalformedDetail].
-	Code string
+	Code ErrorCode
 	// Message says what is wrong.
 	Message string
 }
@@ -319,7 +323,8 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		// Each event's JSON gets its own buffer, shared by its targets.
 		buf = e.AppendJSON(make([]byte, 0, e.jsonSizeHint()))
 		ev := &routed{id: e.ID, accepted: now, raw: buf, hops: hops, values: values}
-		var code, msg string
+		var code ErrorCode
+		var msg string
 		ids, code, msg = b.route(ctx, ev, ids)
 		if code != "" {
 			r.ErrorCode, r.ErrorMessage = code, msg
@@ -370,7 +375,7 @@ func (b *Bus) admit(ctx context.Context, entries []Event) (PutEventsResult, erro
 // refuseAll returns the result of a request refused as a whole: every
 // entry failed with code and msg, or, when msg is empty, with the message
 // of the required field the entry lacks.
-func refuseAll(entries []Event, code, msg string) PutEventsResult {
+func refuseAll(entries []Event, code ErrorCode, msg string) PutEventsResult {
 	res := PutEventsResult{FailedEntryCount: len(entries), Entries: make([]PutEventsResultEntry, len(entries))}
 	for i := range res.Entries {
 		m := msg
@@ -384,7 +389,7 @@ func refuseAll(entries []Event, code, msg string) PutEventsResult {
 
 // missingField returns the error of an entry that lacks a source, a
 // detail-type or a detail, or "" when it has all three.
-func missingField(e *Event) (code, msg string) {
+func missingField(e *Event) (code ErrorCode, msg string) {
 	switch {
 	case e.Source == "":
 		return ErrorCodeInvalidArgument, "Parameter Source is not valid. Reason: Source is a required argument."
@@ -398,7 +403,7 @@ func missingField(e *Event) (code, msg string) {
 
 // validate checks one entry as EventBridge does; it returns an error code
 // and message, or "" when the entry is valid.
-func (b *Bus) validate(e *Event, hops int) (code, msg string) {
+func (b *Bus) validate(e *Event, hops int) (code ErrorCode, msg string) {
 	if code, msg := missingField(e); code != "" {
 		return code, msg
 	}

@@ -55,7 +55,7 @@ func TestPutEventsEntryChecks(t *testing.T) {
 		name string
 		e    Event
 		opts []Option
-		code string // "" when accepted
+		code ErrorCode // "" when accepted
 	}{
 		{"detail-type of 128 characters", Event{Source: "s", DetailType: strings.Repeat("é", 128), Detail: json.RawMessage(`{}`)}, nil, ""},
 		{"detail-type of 129 characters", Event{Source: "s", DetailType: strings.Repeat("x", 129), Detail: json.RawMessage(`{}`)}, nil, ErrorCodeInvalidArgument},
@@ -126,8 +126,8 @@ func TestPutEventsRequestChecks(t *testing.T) {
 		opts    []Option
 		ctx     context.Context
 		entries []Event
-		wantErr error  // nil: per-entry answers
-		code    string // every entry's code when the call fails
+		wantErr error     // nil: per-entry answers
+		code    ErrorCode // every entry's code when the call fails
 	}{
 		{"no entries", nil, context.Background(), nil, ErrInvalidRequest, ""},
 		{"10 entries", nil, context.Background(), many(10), nil, ""},

@@ -16,7 +16,7 @@ import (
 // every matching, enabled rule. ids is scratch space for the matcher. The
 // table it routes with is counted as in use until the event is queued, so
 // that the targets it names are not retired meanwhile.
-func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, string, string) {
+func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, ErrorCode, string) {
 	t := b.routes.acquire()
 	defer b.routes.release(t)
 	if t.machine == nil {
@@ -29,7 +29,8 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, st
 	if len(ids) > 0 {
 		b.stats.matched.Add(1)
 	}
-	var code, msg string
+	var code ErrorCode
+	var msg string
 	o := b.engine.Origin(ctx, ev.accepted) // the same for every target
 	for _, id := range ids {
 		rs := t.routes[id]

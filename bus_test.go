@@ -154,7 +154,7 @@ func TestPutEventsPartialFailure(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PutEvents: %v", err)
 	}
-	wantCodes := []string{"", ErrorCodeInvalidArgument, ErrorCodeInvalidArgument, ErrorCodeInvalidArgument,
+	wantCodes := []ErrorCode{"", ErrorCodeInvalidArgument, ErrorCodeInvalidArgument, ErrorCodeInvalidArgument,
 		ErrorCodeMalformedDetail, ErrorCodeMalformedDetail, ErrorCodeMalformedDetail, ErrorCodeInvalidArgument,
 		ErrorCodeMalformedDetail, ""}
 	if len(res.Entries) != len(entries) {
@@ -453,7 +453,7 @@ func TestCloseUnderLoad(t *testing.T) {
 			t.Errorf("rule r%d: target stats %+v, counted %d delivered, %d dead-lettered", i, ts, nd, ndl)
 		}
 	}
-	reasons := map[string]int{}
+	reasons := map[DeadLetterReason]int{}
 	for _, l := range dl.letters() {
 		reasons[l.Reason]++
 	}

@@ -215,7 +215,7 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 			if hctx != nil {
 				ctx = hctx
 			}
-			out := DeadLetter{Delivery: d, Event: d.Payload, Reason: string(f.Reason), Err: f.Err, Attempts: f.Attempts}
+			out := DeadLetter{Delivery: d, Event: d.Payload, Reason: DeadLetterReason(f.Reason), Err: f.Err, Attempts: f.Attempts}
 			if event != nil {
 				out.Event = event(item)
 			}
@@ -256,7 +256,7 @@ func logDeadLetters(logger *slog.Logger) DeadLetterHandler {
 			slog.String("router", dl.Delivery.Router),
 			slog.String("rule", dl.Delivery.Rule),
 			slog.String("destination", dl.Delivery.Destination),
-			slog.String("reason", dl.Reason),
+			slog.String("reason", string(dl.Reason)),
 			slog.Int("attempts", dl.Attempts),
 			slog.Any("error", dl.Err))
 	})

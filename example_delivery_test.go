@@ -223,7 +223,7 @@ func ExampleBus_Close() {
 	var reasons []string
 	dlq := eda.DeadLetterFunc(func(ctx context.Context, dl eda.DeadLetter) {
 		mu.Lock()
-		reasons = append(reasons, dl.Reason)
+		reasons = append(reasons, string(dl.Reason))
 		mu.Unlock()
 	})
 	err = bus.PutRule(eda.Rule{
@@ -346,7 +346,7 @@ func ExampleWithQueueSize() {
 			log.Fatal(err)
 		}
 		if code := res.Entries[0].ErrorCode; code != "" {
-			return code
+			return string(code)
 		}
 		return "accepted"
 	}

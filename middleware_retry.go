@@ -57,14 +57,14 @@ func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
 					return err
 				}
 				if attempt >= p.MaxAttempts {
-					return &RetryError{Attempts: attempt, Reason: ReasonMaxAttempts, Err: err}
+					return &RetryError{Attempts: attempt, Reason: string(ReasonMaxAttempts), Err: err}
 				}
 				if cerr := ctx.Err(); cerr != nil {
 					return &RetryError{Attempts: attempt, Reason: "context", Err: err, ctxErr: cerr}
 				}
 				wait := mwBackoff(p, attempt)
 				if !clock.Now().Add(wait).Before(expiry) {
-					return &RetryError{Attempts: attempt, Reason: ReasonMaxAge, Err: err}
+					return &RetryError{Attempts: attempt, Reason: string(ReasonMaxAge), Err: err}
 				}
 				if cerr := mwSleep(ctx, clock, wait); cerr != nil {
 					return &RetryError{Attempts: attempt, Reason: "context", Err: err, ctxErr: cerr}

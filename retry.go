@@ -40,20 +40,23 @@ type RetryPolicy struct {
 // [ReasonMaxAttempts] and Attempts 1. It is EventBridge's
 // MaximumRetryAttempts: 0, written RetryPolicy{MaxAttempts: 1} here
 // (RetryPolicy{}, whose MaxAttempts is 0, is the default of 185 attempts).
-// Use it with [WithRetryPolicy], [WithRetryPolicy] or [Retry].
+// Use it with [WithRetryPolicy] (on a router or a destination) or [Retry].
 func NoRetries() RetryPolicy { return RetryPolicy{MaxAttempts: 1} }
+
+// DeadLetterReason says why an event or message was dead-lettered.
+type DeadLetterReason string
 
 // The reasons a [DeadLetter] gives.
 const (
 	// ReasonPermanent: the handler returned an error marked [Permanent]
 	// (a [HandlerOf] handler does so when the payload does not decode).
-	ReasonPermanent = "permanent-error"
+	ReasonPermanent DeadLetterReason = "permanent-error"
 	// ReasonMaxAttempts: every attempt the [RetryPolicy] allows failed.
-	ReasonMaxAttempts = "max-attempts"
+	ReasonMaxAttempts DeadLetterReason = "max-attempts"
 	// ReasonMaxAge: the event was still failing at the policy's MaxAge.
-	ReasonMaxAge = "max-age"
+	ReasonMaxAge DeadLetterReason = "max-age"
 	// ReasonShutdown: Close's context ended before the event was delivered.
-	ReasonShutdown = "shutdown"
+	ReasonShutdown DeadLetterReason = "shutdown"
 )
 
 // DeadLetter is an event that could not be delivered, and why.
@@ -75,7 +78,7 @@ type DeadLetter struct {
 	Event []byte
 	// Reason is the exhausted condition: [ReasonPermanent],
 	// [ReasonMaxAttempts], [ReasonMaxAge] or [ReasonShutdown].
-	Reason string
+	Reason DeadLetterReason
 	// Err is the last error ([ErrClosed] for an event dead-lettered at
 	// shutdown before any attempt; a *[PanicError] for a panic).
 	Err error

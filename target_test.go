@@ -177,7 +177,7 @@ func TestTargetRetryAndDeadLetter(t *testing.T) {
 		t.Errorf("dead letter payload %s (%v)", tl[0].Delivery.Payload, err)
 	}
 	bl := busDL.letters()
-	reasons := map[string]string{}
+	reasons := map[string]DeadLetterReason{}
 	for _, l := range bl {
 		reasons[l.Delivery.Destination] = l.Reason
 		if l.Err == nil || l.Delivery.Rule != "r" || l.Delivery.Router != "retry" {

@@ -27,13 +27,13 @@ const (
 const (
 	// ErrorCodeInvalidParameter: the message is not valid (see [Message]),
 	// or would be a cascade past the topic's maximum hops.
-	ErrorCodeInvalidParameter = "InvalidParameter"
+	ErrorCodeInvalidParameter ErrorCode = "InvalidParameter"
 	// ErrorCodeThrottled: a subscription's queue stayed full until the
 	// caller's context ended. Retryable.
-	ErrorCodeThrottled = "Throttled"
+	ErrorCodeThrottled ErrorCode = "Throttled"
 	// ErrorCodeInternalError: the topic closed during the call. Retryable
 	// on another topic.
-	ErrorCodeInternalError = "InternalError"
+	ErrorCodeInternalError ErrorCode = "InternalError"
 )
 
 // ErrInvalidTopicName is returned by [NewTopic] for a name SNS would
@@ -232,7 +232,7 @@ func (t *Topic) intake(ctx context.Context) error {
 
 // publish validates, stamps and routes one message; it returns the result,
 // or an SNS error code and the error.
-func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, string, error) {
+func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCode, error) {
 	if err := validateMessage(m, messageLimits{MaxSize: t.cfg.maxMessageSize}, t.fifo); err != nil {
 		return PublishResult{}, ErrorCodeInvalidParameter, err
 	}
@@ -315,7 +315,7 @@ func copyAttributes(attrs map[string]Attribute) map[string]Attribute {
 
 // route matches p against the subscriptions' filter policies and queues it
 // for every subscription it passes.
-func (t *Topic) route(ctx context.Context, p *published) (string, error) {
+func (t *Topic) route(ctx context.Context, p *published) (ErrorCode, error) {
 	tb := t.routes.acquire()
 	defer t.routes.release(tb)
 	var buf [16]string
@@ -342,7 +342,7 @@ func (t *Topic) route(ctx context.Context, p *published) (string, error) {
 		t.stats.filteredOut.Add(uint64(out))
 	}
 	o := t.engine.Origin(ctx, p.time)
-	var code string
+	var code ErrorCode
 	var firstErr error
 	send := func(s *Subscription) {
 		if !s.raw && p.envelope == nil {
@@ -412,14 +412,14 @@ type PublishBatchResult struct {
 type PublishResultEntry struct {
 	MessageID      string
 	SequenceNumber string
-	ErrorCode      string
+	ErrorCode      ErrorCode
 	ErrorMessage   string
 }
 
 // Err returns nil when every message was accepted, and otherwise an error
 // joining one [*EntryError] per failed message.
 func (r PublishBatchResult) Err() error {
-	return joinEntryErrors(r.FailedEntryCount, r.Entries, func(e *PublishResultEntry) (string, string) { return e.ErrorCode, e.ErrorMessage })
+	return joinEntryErrors(r.FailedEntryCount, r.Entries, func(e *PublishResultEntry) (ErrorCode, string) { return e.ErrorCode, e.ErrorMessage })
 }
 
 // PublishBatch publishes each message on its own, as [Topic.Publish] does,
@@ -430,7 +430,7 @@ func (r PublishBatchResult) Err() error {
 // nil or ended context.
 func (t *Topic) PublishBatch(ctx context.Context, msgs ...Message) (PublishBatchResult, error) {
 	res := PublishBatchResult{Entries: make([]PublishResultEntry, len(msgs))}
-	failAll := func(code string, err error) (PublishBatchResult, error) {
+	failAll := func(code ErrorCode, err error) (PublishBatchResult, error) {
 		for i := range res.Entries {
 			res.Entries[i] = PublishResultEntry{ErrorCode: code, ErrorMessage: err.Error()}
 		}

@@ -219,7 +219,7 @@ func describeRecord(rec Record) string {
 	}
 	s += "/" + d.Destination + fmt.Sprintf(" attempt %d", d.Attempt)
 	if rec.DeadLetter != nil {
-		s += " (dead letter: " + rec.DeadLetter.Reason + ")"
+		s += " (dead letter: " + string(rec.DeadLetter.Reason) + ")"
 	}
 	if rec.Err != nil {
 		s += fmt.Sprintf(" error: %v", rec.Err)

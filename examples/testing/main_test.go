@@ -180,7 +180,7 @@ func TestDeadLetter(t *testing.T) {
 	recs, orders := f.dead.Deliveries(), edatest.RecordedAs[Order](t, f.dead) // each dead letter's order
 	for i, rec := range recs {
 		require.NotNil(t, rec.DeadLetter)
-		assert.Equal(t, "permanent-error", rec.DeadLetter.Reason)
+		assert.Equal(t, eda.ReasonPermanent, rec.DeadLetter.Reason)
 		assert.Equal(t, 1, rec.Delivery.Attempt, "no retry of a permanent error")
 		assert.Equal(t, orders[i].Customer == "mallory", errors.Is(rec.Err, ErrBlocked), "%s: %v", orders[i].ID, rec.Err)
 	}
@@ -198,7 +198,7 @@ func TestScoringDownDeadLetters(t *testing.T) {
 
 	rec, ok := f.dead.Last()
 	require.True(t, ok)
-	assert.Equal(t, "max-attempts", rec.DeadLetter.Reason)
+	assert.Equal(t, eda.ReasonMaxAttempts, rec.DeadLetter.Reason)
 	assert.Equal(t, FraudRetry().MaxAttempts, rec.Delivery.Attempt)
 	assert.ErrorContains(t, rec.Err, "scoring service unavailable")
 	edatest.AssertDeliveredN(t, f.events.To("fraud-check"), `{"detail": {"id": ["o-2"]}}`, FraudRetry().MaxAttempts)
