@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edakit/eda/internal/leaktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -212,7 +213,7 @@ func TestPutEventsAfterCloseFailsEveryEntry(t *testing.T) {
 // is accepted and delivered before Close returns. Outside puts fail with
 // ErrClosed from the moment Close begins.
 func TestCloseAcceptsCascadesOfRunningHandlers(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b, err := NewBus("closing", WithRetryPolicy(fastRetry))
 	require.NoError(t, err)
 	rec := &recorder{}
@@ -261,7 +262,7 @@ func TestCloseAcceptsCascadesOfRunningHandlers(t *testing.T) {
 // dead-lettered for max attempts), not dead-lettered at once as permanent.
 // Another bus's handler is an outside producer for the closed bus.
 func TestBusTargetToClosedBusIsRetried(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	dl := &dlRecorder{}
 	src := newTestBus(t, "upstream", WithDeadLetter(dl))
 	dst, err := NewBus("downstream")
@@ -286,7 +287,7 @@ func TestBusTargetToClosedBusIsRetried(t *testing.T) {
 // targets, which deliver it; an entry put with an ID keeps it, so a retry
 // is recognisable by Delivery.ID.
 func TestFailedEntryMayHaveReachedSomeTargets(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "partial", WithQueueSize(1), WithMaxConcurrency(1))
 	fast := &recorder{}
 	started := make(chan struct{}, 8)
@@ -362,7 +363,7 @@ func TestMarkCostsNoAllocation(t *testing.T) {
 // dead-letter handler still running when Close begins may put an event
 // with its context.
 func TestCloseAcceptsCascadesOfRunningDeadLetterHandlers(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	closing := make(chan struct{})
 	followUp := make(chan error, 1)
 	var b *Bus

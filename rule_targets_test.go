@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edakit/eda/internal/leaktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -44,7 +45,7 @@ func invocations(t *testing.T, b *Bus, rule string) map[string]uint64 {
 // empty) changes the rule but keeps its targets, queues included, as
 // EventBridge's PutRule does; a non-empty list replaces them.
 func TestPutRuleWithoutTargetsKeepsThem(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "keep-targets")
 	rec := &recorder{}
 	a := HandlerTarget("a", rec)
@@ -76,7 +77,7 @@ func TestPutRuleWithoutTargetsKeepsThem(t *testing.T) {
 }
 
 func TestPutTargetsAddsAndReplaces(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "put-targets")
 	recA, recB, recA2 := &recorder{}, &recorder{}, &recorder{}
 	a, bt := HandlerTarget("a", recA), HandlerTarget("b", recB)
@@ -135,7 +136,7 @@ func TestChangedTargetFinishesItsQueue(t *testing.T) {
 		{"removed", func(b *Bus, _ *recorder) error { return b.RemoveTargets("r", "t") }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			leakCheck(t)
+			leaktest.Test(t)
 			b := newTestBus(t, "change-target")
 			started := make(chan struct{}, 2)
 			release := make(chan struct{})
@@ -226,7 +227,7 @@ func TestPutTargetsValidates(t *testing.T) {
 }
 
 func TestRemoveTargets(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "remove-targets")
 	recA, recB := &recorder{}, &recorder{}
 	a, bt := HandlerTarget("a", recA), HandlerTarget("b", recB)
@@ -302,7 +303,7 @@ func TestRulesPrefix(t *testing.T) {
 // TestPutTargetsConcurrentWithPutRule: PutTargets and PutRule on one rule
 // at once never lose one another's change.
 func TestPutTargetsConcurrentWithPutRule(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	b := newTestBus(t, "concurrent-targets")
 	rec := &recorder{}
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["x"]}`})

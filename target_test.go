@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/edakit/eda/internal/leaktest"
 )
 
 // tutorialEvent is the event of the EventBridge input transformer examples
@@ -121,7 +123,7 @@ func TestTargetIngestionTimeVariable(t *testing.T) {
 }
 
 func TestTargetRetryAndDeadLetter(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	busDL, targetDL := &dlRecorder{}, &dlRecorder{}
 	b := newTestBus(t, "retry", WithDeadLetter(busDL))
 	attempts := map[string]int{}
@@ -273,7 +275,7 @@ func TestTargetMaxConcurrencyOneKeepsOrder(t *testing.T) {
 }
 
 func TestBusTargetForwardsUnchanged(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	src := newTestBus(t, "source-bus")
 	dst := newTestBus(t, "central")
 	rec := &recorder{}
@@ -301,7 +303,7 @@ func TestBusTargetForwardsUnchanged(t *testing.T) {
 // TestBusTargetLoopIsStopped: two buses that forward to each other stop at
 // the hop limit; the refused event is dead-lettered, nothing spins.
 func TestBusTargetLoopIsStopped(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	dl := &dlRecorder{}
 	a := newTestBus(t, "ping", WithMaxHops(5), WithDeadLetter(dl))
 	b := newTestBus(t, "pong", WithMaxHops(5), WithDeadLetter(dl))
@@ -333,7 +335,7 @@ func TestBusTargetLoopIsStopped(t *testing.T) {
 // with an input transformer holds the transformed input as the attempted
 // Delivery, and the event itself as Event, like an EventBridge DLQ.
 func TestTargetDeadLetterCarriesTheOriginalEvent(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	dl := &dlRecorder{}
 	b := newTestBus(t, "dlq")
 	failing := HandlerFunc(func(context.Context, Delivery) error { return errors.New("down") })
@@ -382,7 +384,7 @@ func TestTargetDeadLetterCarriesTheOriginalEvent(t *testing.T) {
 // its id, bus, rule, target and the event itself, and a handler of the
 // dead letter sees the event's hop count.
 func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	e := newEngine(nil, nil)
 	defer func() {
 		if err := e.Close(context.Background()); err != nil {
@@ -441,7 +443,7 @@ func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
 // a typed handler cannot decode that, so the event is dead-lettered at
 // once, with the event itself.
 func TestTargetInputPathSelectingNothing(t *testing.T) {
-	leakCheck(t)
+	leaktest.Test(t)
 	dl := &dlRecorder{}
 	b := newTestBus(t, "absent", WithDeadLetter(dl))
 	raw := &recorder{}
