@@ -153,14 +153,6 @@ func NewBus(name string, opts ...Option) (*Bus, error) {
 // Name returns the bus's name.
 func (b *Bus) Name() string { return b.name }
 
-// now returns the bus's current time.
-func (b *Bus) now() time.Time {
-	if b.cfg.clock != nil {
-		return b.cfg.clock.Now()
-	}
-	return time.Now()
-}
-
 // PutEventsResult reports the outcome of [Bus.PutEvents], entry by entry.
 type PutEventsResult struct {
 	// FailedEntryCount is the number of entries that were not accepted.
@@ -318,7 +310,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 			res.FailedEntryCount++
 			continue
 		}
-		now := b.now()
+		now := b.cfg.now()
 		b.stamp(&e, now)
 		// Each event's JSON gets its own buffer, shared by its targets.
 		buf = e.AppendJSON(make([]byte, 0, e.jsonSizeHint()))

@@ -93,44 +93,46 @@ type messageLimits struct {
 }
 
 // validateMessage checks m as SNS's Publish does, for a FIFO topic or a
-// standard one. The error is a *MessageError.
-func validateMessage(m *Message, lim messageLimits, fifo bool) error {
+// standard one, and returns its size as SNS counts it against the limit
+// (body, attribute names, data types and values). The error is a
+// *MessageError.
+func validateMessage(m *Message, lim messageLimits, fifo bool) (size int, err error) {
 	if m == nil {
-		return &MessageError{Field: "Body", Reason: "nil message"}
+		return 0, &MessageError{Field: "Body", Reason: "nil message"}
 	}
 	if len(m.Body) == 0 {
-		return &MessageError{Field: "Body", Reason: "must not be empty"}
+		return 0, &MessageError{Field: "Body", Reason: "must not be empty"}
 	}
 	if err := validateSubject(m.Subject); err != nil {
-		return err
+		return 0, err
 	}
 	if fifo {
 		if m.GroupID == "" {
-			return &MessageError{Field: "GroupID", Reason: "a FIFO topic requires a message group ID"}
+			return 0, &MessageError{Field: "GroupID", Reason: "a FIFO topic requires a message group ID"}
 		}
 		if reason := fifoIDProblem(m.GroupID); reason != "" {
-			return &MessageError{Field: "GroupID", Reason: reason}
+			return 0, &MessageError{Field: "GroupID", Reason: reason}
 		}
 		if m.DeduplicationID != "" {
 			if reason := fifoIDProblem(m.DeduplicationID); reason != "" {
-				return &MessageError{Field: "DeduplicationID", Reason: reason}
+				return 0, &MessageError{Field: "DeduplicationID", Reason: reason}
 			}
 		}
 	} else {
 		if m.GroupID != "" {
-			return &MessageError{Field: "GroupID", Reason: "only FIFO topics take a message group ID"}
+			return 0, &MessageError{Field: "GroupID", Reason: "only FIFO topics take a message group ID"}
 		}
 		if m.DeduplicationID != "" {
-			return &MessageError{Field: "DeduplicationID", Reason: "only FIFO topics take a de-duplication ID"}
+			return 0, &MessageError{Field: "DeduplicationID", Reason: "only FIFO topics take a de-duplication ID"}
 		}
 	}
 	if lim.MaxAttributes > 0 && len(m.Attributes) > lim.MaxAttributes {
-		return &MessageError{Field: "Attributes", Reason: strconv.Itoa(len(m.Attributes)) + " attributes, more than the limit of " + strconv.Itoa(lim.MaxAttributes)}
+		return 0, &MessageError{Field: "Attributes", Reason: strconv.Itoa(len(m.Attributes)) + " attributes, more than the limit of " + strconv.Itoa(lim.MaxAttributes)}
 	}
-	size := len(m.Body)
+	size = len(m.Body)
 	for name, a := range m.Attributes {
 		if err := validateAttribute(name, a); err != nil {
-			return err
+			return 0, err
 		}
 		size += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
 	}
@@ -139,10 +141,10 @@ func validateMessage(m *Message, lim messageLimits, fifo bool) error {
 		maxSize = DefaultMaxMessageSize
 	}
 	if maxSize > 0 && size > maxSize {
-		return &MessageError{Field: "Body", Reason: "the message is " + strconv.Itoa(size) +
+		return 0, &MessageError{Field: "Body", Reason: "the message is " + strconv.Itoa(size) +
 			" bytes (body and attribute names, types and values), more than the limit of " + strconv.Itoa(maxSize)}
 	}
-	return nil
+	return size, nil
 }
 
 // validateSubject checks a Subject: at most 100 characters of UTF-8 text,

@@ -133,7 +133,7 @@ func TestValidateMessage(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := ok()
 			c.edit(&m)
-			err := validateMessage(&m, c.lim, c.fifo)
+			_, err := validateMessage(&m, c.lim, c.fifo)
 			if c.field == "" {
 				require.NoError(t, err)
 				return
@@ -147,7 +147,8 @@ func TestValidateMessage(t *testing.T) {
 		})
 	}
 	var me *MessageError
-	require.ErrorAs(t, validateMessage(nil, messageLimits{}, false), &me)
+	_, err := validateMessage(nil, messageLimits{}, false)
+	require.ErrorAs(t, err, &me)
 	assert.Equal(t, "Body", me.Field)
 }
 

@@ -135,6 +135,14 @@ type routerConfig struct {
 	failureLogLevel slog.Leveler
 }
 
+// now returns the router's current time, on its Clock.
+func (c *routerConfig) now() time.Time {
+	if c.clock != nil {
+		return c.clock.Now()
+	}
+	return time.Now()
+}
+
 // defaultRouterConfig returns a router's defaults.
 func defaultRouterConfig() routerConfig {
 	return routerConfig{maxHops: DefaultMaxHops, account: DefaultAccount, region: DefaultRegion, logger: slog.Default()}

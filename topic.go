@@ -168,14 +168,6 @@ func (t *Topic) ARN() string { return t.arn }
 // FIFO reports whether the topic is a FIFO topic.
 func (t *Topic) FIFO() bool { return t.fifo }
 
-// now returns the topic's current time.
-func (t *Topic) now() time.Time {
-	if t.cfg.clock != nil {
-		return t.cfg.clock.Now()
-	}
-	return time.Now()
-}
-
 // PublishResult is the outcome of [Topic.Publish].
 type PublishResult struct {
 	// MessageID identifies the message; a FIFO duplicate answers with the
@@ -233,7 +225,8 @@ func (t *Topic) intake(ctx context.Context) error {
 // publish validates, stamps and routes one message; it returns the result,
 // or an SNS error code and the error.
 func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCode, error) {
-	if err := validateMessage(m, messageLimits{MaxSize: t.cfg.maxMessageSize}, t.fifo); err != nil {
+	size, err := validateMessage(m, messageLimits{MaxSize: t.cfg.maxMessageSize}, t.fifo)
+	if err != nil {
 		return PublishResult{}, ErrorCodeInvalidParameter, err
 	}
 	if t.fifo && m.DeduplicationID == "" && !t.cfg.contentDedup {
@@ -244,7 +237,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	if msg := overHops(hops, t.cfg.maxHops); msg != "" {
 		return PublishResult{}, ErrorCodeInvalidParameter, fmt.Errorf("%w: %s", ErrInvalidMessage, msg)
 	}
-	now := t.now()
+	now := t.cfg.now()
 	p := &published{
 		id:      t.ids.newID(),
 		time:    now,
@@ -276,7 +269,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 		return PublishResult{}, code, err
 	}
 	t.stats.published.Add(1)
-	t.stats.publishSize.Add(uint64(messageSize(m)))
+	t.stats.publishSize.Add(uint64(size))
 	return PublishResult{MessageID: p.id, SequenceNumber: p.seq}, "", nil
 }
 
@@ -386,15 +379,6 @@ func (t *Topic) notification(p *published) []byte {
 		GroupID:        p.group,
 	}
 	return appendNotificationJSON(make([]byte, 0, len(p.body)+256+64*len(p.attrs)), n)
-}
-
-// messageSize returns m's size as SNS counts it against the limit.
-func messageSize(m *Message) int {
-	n := len(m.Body)
-	for k, a := range m.Attributes {
-		n += len(k) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
-	}
-	return n
 }
 
 // PublishBatchResult reports the outcome of [Topic.PublishBatch], message
