@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/edakit/eda/internal/delivery"
 )
@@ -116,8 +117,9 @@ type Bus struct {
 	counters map[string]*ruleCounters
 
 	closed atomic.Bool
-	// marks caches the contexts handed to this bus's handlers (see mark).
-	marks [2]atomic.Pointer[markedContext]
+	// marks caches the contexts handed to this bus's handlers (see mark):
+	// one per context of the engine.
+	marks [delivery.HandlerContexts]atomic.Pointer[markedContext]
 	stats busCounters
 	ids   idSource
 	// idsPool holds *[]string scratch space for matched rule names.
@@ -215,8 +217,10 @@ func (e *EntryError) Retryable() bool {
 	return false
 }
 
-// routed is one accepted event as it travels to its targets. All targets
-// share it; it is never modified after PutEvents.
+// routed is one accepted event as it travels to its targets: each target's
+// queue holds a copy of this small struct, which shares the event's JSON
+// (never modified after PutEvents) with the other copies, so that routing
+// allocates no record per event.
 type routed struct {
 	id       string
 	accepted time.Time
@@ -301,7 +305,6 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		*idsp = ids[:0]
 		b.idsPool.Put(idsp)
 	}()
-	var buf []byte
 	for i := range entries {
 		e := entries[i] // a copy: stamping never changes the caller's entries
 		r := &res.Entries[i]
@@ -311,13 +314,11 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 			continue
 		}
 		now := b.cfg.now()
-		b.stamp(&e, now)
-		// Each event's JSON gets its own buffer, shared by its targets.
-		buf = e.AppendJSON(make([]byte, 0, e.jsonSizeHint()))
-		ev := &routed{id: e.ID, accepted: now, raw: buf, hops: hops, values: values}
+		ev := routed{accepted: now, raw: b.seal(&e, now), hops: hops, values: values}
+		ev.id = e.ID
 		var code ErrorCode
 		var msg string
-		ids, code, msg = b.route(ctx, ev, ids)
+		ids, code, msg = b.route(ctx, &ev, ids)
 		if code != "" {
 			r.ErrorCode, r.ErrorMessage = code, msg
 			res.FailedEntryCount++
@@ -436,12 +437,32 @@ func tooLong(s string, limit int) bool {
 	return len(s) > limit && utf8.RuneCountInString(s) > limit
 }
 
-// stamp fills the fields EventBridge sets on an accepted entry.
+// seal stamps an accepted entry (see stamp) and returns its JSON form, in
+// a buffer of its own that the event's targets share.
+//
+// When the bus stamps the id, one allocation holds both the id's text and,
+// after it, the JSON, and e.ID is a string over the id's bytes
+// (unsafe.String) rather than a copy of them. That is safe because those
+// bytes are written once, before the string exists, and never again: the
+// buffer is new for each event and never reused (the garbage collector
+// keeps it while the string or the JSON is referenced), and the JSON handed
+// to targets is a slice that starts after the id's bytes, so that no code
+// can reach them as a []byte.
+func (b *Bus) seal(e *Event, now time.Time) []byte {
+	b.stamp(e, now)
+	if e.ID != "" {
+		return e.AppendJSON(make([]byte, 0, e.jsonSizeHint()))
+	}
+	// The id's bytes, then the JSON, whose hint counts the id once more.
+	buf := b.ids.appendID(make([]byte, 0, 2*uuidTextLen+e.jsonSizeHint()))
+	e.ID = unsafe.String(unsafe.SliceData(buf), uuidTextLen)
+	return e.AppendJSON(buf[uuidTextLen:uuidTextLen])
+}
+
+// stamp fills the fields EventBridge sets on an accepted entry, but for an
+// empty ID, which seal fills.
 func (b *Bus) stamp(e *Event, now time.Time) {
 	e.Version = "0"
-	if e.ID == "" {
-		e.ID = b.ids.newID()
-	}
 	if e.Time.IsZero() {
 		e.Time = now
 	}

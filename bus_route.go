@@ -43,7 +43,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, Er
 		}
 		rs.counters.triggered.Add(1)
 		for _, tr := range rs.targets {
-			if err := tr.dest.EnqueueFrom(ctx, ev, o); err != nil {
+			if err := tr.dest.EnqueueFrom(ctx, *ev, o); err != nil {
 				if errors.Is(err, delivery.ErrClosed) {
 					code, msg = ErrorCodeInternalFailure, msgNotRouted
 				} else if code == "" {

@@ -26,9 +26,10 @@ type markedContext struct {
 // mark returns ctx, a context the bus's delivery engine passes to a
 // delivery or dead letter, marked as this bus's, so that PutEvents can
 // tell this bus's cascades from other puts while the bus closes. The
-// engine passes one context to every delivery and another to every dead
-// letter; each is marked once and cached, so that marking costs no
-// allocation per delivery.
+// engine passes one of a few contexts to every delivery and dead letter
+// (one of each per epoch of Drain, see delivery.HandlerContexts); each is
+// marked once and cached, so that marking costs no allocation per
+// delivery, however often the bus is drained.
 func (b *Bus) mark(ctx context.Context) context.Context {
 	for i := range b.marks {
 		if m := b.marks[i].Load(); m != nil && m.engine == ctx {

@@ -178,7 +178,7 @@ func (f busForwarder) Handle(ctx context.Context, d Delivery) error {
 }
 
 // inputFunc computes a target's payload from the event's JSON.
-type inputFunc func(ev *routed, t *targetRuntime) ([]byte, error)
+type inputFunc func(ev routed, t *targetRuntime) ([]byte, error)
 
 // validate checks the target's settings and compiles its input; a nil
 // inputFunc means the whole event.
@@ -217,13 +217,13 @@ func (c *targetConfig) validate() (inputFunc, error) {
 			return nil, fmt.Errorf("target %q: Input is %d characters long, over EventBridge's limit of %d", c.id, n, maxInputLength)
 		}
 		in := c.input
-		return func(*routed, *targetRuntime) ([]byte, error) { return in, nil }, nil
+		return func(routed, *targetRuntime) ([]byte, error) { return in, nil }, nil
 	case c.inputPath != "":
 		p, err := transform.CompilePath(c.inputPath)
 		if err != nil {
 			return nil, fmt.Errorf("target %q: %w", c.id, err)
 		}
-		return func(ev *routed, _ *targetRuntime) ([]byte, error) {
+		return func(ev routed, _ *targetRuntime) ([]byte, error) {
 			raw, _ := p.Extract(ev.raw)
 			return raw, nil
 		}, nil
@@ -286,7 +286,7 @@ type targetRuntime struct {
 	cfg     *targetConfig
 	input   inputFunc
 	kind    PayloadKind
-	dest    *delivery.Destination[*routed]
+	dest    *delivery.Destination[routed]
 }
 
 // newTargetRuntime builds the runtime of cfg as a target of the rule,
@@ -317,7 +317,7 @@ func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, 
 	if ds.retry != nil {
 		retry = *ds.retry
 	}
-	t.dest = newDestination(b.engine, destinationConfig[*routed]{
+	t.dest = newDestination(b.engine, destinationConfig[routed]{
 		Router:         b.name,
 		Rule:           rule,
 		Name:           cfg.id,
@@ -350,7 +350,7 @@ func (b *Bus) ruleARN(rule string) string {
 // computed, fill returns the error (permanent) with the Delivery and
 // context complete but for the payload, which is nil: the dead letter
 // still names the event.
-func (t *targetRuntime) fill(ctx context.Context, ev *routed, d Delivery) (context.Context, Delivery, error) {
+func (t *targetRuntime) fill(ctx context.Context, ev routed, d Delivery) (context.Context, Delivery, error) {
 	d.ID, d.Time, d.Kind, d.Payload = ev.id, ev.accepted, t.kind, ev.raw
 	ctx = handlerContext(t.bus.mark(ctx), ev.hops, ev.values)
 	if t.input != nil {
@@ -365,4 +365,4 @@ func (t *targetRuntime) fill(ctx context.Context, ev *routed, d Delivery) (conte
 }
 
 // routedEvent returns the event's JSON form, for DeadLetter.Event.
-func routedEvent(ev *routed) []byte { return ev.raw }
+func routedEvent(ev routed) []byte { return ev.raw }

@@ -14,7 +14,7 @@ func compileTransformer(id string, it *InputTransformer) (inputFunc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %q: InputTransformer: %w", id, err)
 	}
-	return func(ev *routed, t *targetRuntime) ([]byte, error) {
+	return func(ev routed, t *targetRuntime) ([]byte, error) {
 		return tr.Apply(nil, ev.raw, transform.Vars{
 			RuleARN:       t.ruleARN,
 			RuleName:      t.rule,

@@ -394,13 +394,13 @@ func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
 	var called int
 	var mu sync.Mutex
 	rt := &targetRuntime{bus: new(Bus), id: "t", rule: "r", kind: PayloadInput,
-		input: func(*routed, *targetRuntime) ([]byte, error) { return nil, errors.New("no such field") }}
+		input: func(routed, *targetRuntime) ([]byte, error) { return nil, errors.New("no such field") }}
 	type seen struct {
 		dl   DeadLetter
 		hops int
 	}
 	got := make(chan seen, 1)
-	rt.dest = newDestination(e, destinationConfig[*routed]{
+	rt.dest = newDestination(e, destinationConfig[routed]{
 		Router: "bus", Rule: "r", Name: "t",
 		Handler: HandlerFunc(func(context.Context, Delivery) error {
 			mu.Lock()
@@ -415,7 +415,7 @@ func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
 		}),
 	})
 	at := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
-	ev := &routed{id: "e-1", accepted: at, raw: []byte(`{"id":"e-1"}`), hops: 2}
+	ev := routed{id: "e-1", accepted: at, raw: []byte(`{"id":"e-1"}`), hops: 2}
 	if err := rt.dest.Enqueue(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}

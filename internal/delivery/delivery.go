@@ -232,6 +232,12 @@ type marker struct {
 // epochBuckets is how many epochs (see Drain) may hold items at once.
 const epochBuckets = 4
 
+// HandlerContexts is how many distinct contexts an engine passes to
+// Deliver and to dead-letter functions: one of each per epoch bucket. A
+// router that derives a context of its own from each (a cache keyed by
+// the engine's context) needs this many entries.
+const HandlerContexts = 2 * epochBuckets
+
 // IsHandlerContext reports whether ctx is, or derives from, a context that
 // an engine passed to Deliver or to a dead-letter function.
 func IsHandlerContext(ctx context.Context) bool {
