@@ -122,6 +122,9 @@ type Bus struct {
 	marks [delivery.HandlerContexts]atomic.Pointer[markedContext]
 	stats busCounters
 	ids   idSource
+	// trackers holds the trackers of events put from outside; nil unless
+	// the bus was created WithEventTracking (see track.go).
+	trackers *trackers
 	// idsPool holds *[]string scratch space for matched rule names.
 	idsPool sync.Pool
 }
@@ -147,6 +150,9 @@ func NewBus(name string, opts ...Option) (*Bus, error) {
 		counters: make(map[string]*ruleCounters),
 	}
 	b.routes.init()
+	if cfg.eventTracking {
+		b.trackers = &trackers{byID: make(map[string]*eventTracker)}
+	}
 	b.idsPool.New = func() any { s := make([]string, 0, 8); return &s }
 	b.engine = newRouterEngine(&cfg.routerConfig)
 	return b, nil
@@ -229,6 +235,9 @@ type routed struct {
 	// values is the context the event was put with, whose values follow
 	// it to the handlers (nil: none).
 	values context.Context
+	// track counts the event's copies in flight (nil: not tracked, see
+	// WithEventTracking).
+	track *eventTracker
 }
 
 // PutEvents validates, stamps and routes each entry on its own: one bad
@@ -296,7 +305,8 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		return res, err
 	}
 	res := PutEventsResult{Entries: make([]PutEventsResultEntry, len(entries))}
-	hops := hopsFrom(ctx) + 1 // 0 for an event put from outside any delivery
+	hops, parent := cascadeFrom(ctx)
+	hops++ // 0 for an event put from outside any delivery
 	values := producerValues(ctx)
 	idsp := b.idsPool.Get().(*[]string)
 	ids := (*idsp)[:0]
@@ -316,9 +326,13 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		now := b.cfg.now()
 		ev := routed{accepted: now, raw: b.seal(&e, now), hops: hops, values: values}
 		ev.id = e.ID
+		if parent != nil || b.trackers != nil {
+			ev.track = b.track(parent, ev.id)
+		}
 		var code ErrorCode
 		var msg string
 		ids, code, msg = b.route(ctx, &ev, ids)
+		ev.track.release() // routed: only its copies count now
 		if code != "" {
 			r.ErrorCode, r.ErrorMessage = code, msg
 			res.FailedEntryCount++

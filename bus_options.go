@@ -7,6 +7,7 @@ type busConfig struct {
 	entrySizeLimit int
 	maxEntries     int
 	awsSources     bool
+	eventTracking  bool // see WithEventTracking
 }
 
 // WithEntrySizeLimit sets the largest entry a bus accepts, in bytes as

@@ -43,7 +43,11 @@ func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, Er
 		}
 		rs.counters.triggered.Add(1)
 		for _, tr := range rs.targets {
+			if ev.track != nil {
+				ev.track.add() // before the copy is queued: it may end at once
+			}
 			if err := tr.dest.EnqueueFrom(ctx, *ev, o); err != nil {
+				ev.track.release()
 				if errors.Is(err, delivery.ErrClosed) {
 					code, msg = ErrorCodeInternalFailure, msgNotRouted
 				} else if code == "" {

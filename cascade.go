@@ -55,24 +55,34 @@ func (b *Bus) ownsContext(ctx context.Context) bool {
 	return owner == b
 }
 
-// hopKey is the context key under which a delivery's hop count travels.
-type hopKey struct{}
+// cascadeStateKey is the context key under which a handler's context (a
+// *cascadeContext) gives itself: the hop count and the tracker of the
+// delivered event.
+type cascadeStateKey struct{}
 
-// hopsFrom returns the hop count of the delivery whose context ctx is, or
-// derives from; -1 when ctx is not a delivery's. Deliveries of events at
-// hop 0 — most — carry no hop value: the delivery engine's handler marker
-// says that ctx is a delivery's, which saves an allocation per delivery.
-func hopsFrom(ctx context.Context) int {
+// cascadeFrom returns the hop count of the delivery whose context ctx is,
+// or derives from (-1 when ctx is not a delivery's), and the tracker of its
+// event (nil when its bus does not track it, see WithEventTracking), in one
+// lookup. Deliveries of events at hop 0 — most — carry no hop value: the
+// delivery engine's handler marker says that ctx is a delivery's, which
+// saves an allocation per delivery.
+func cascadeFrom(ctx context.Context) (hops int, track *eventTracker) {
 	if ctx == nil {
-		return -1
+		return -1, nil
 	}
-	if h, ok := ctx.Value(hopKey{}).(int); ok {
-		return h
+	if c, ok := ctx.Value(cascadeStateKey{}).(*cascadeContext); ok {
+		return c.hops, c.track
 	}
 	if delivery.IsHandlerContext(ctx) {
-		return 0
+		return 0, nil
 	}
-	return -1
+	return -1, nil
+}
+
+// hopsFrom returns the hop count of cascadeFrom.
+func hopsFrom(ctx context.Context) int {
+	hops, _ := cascadeFrom(ctx)
+	return hops
 }
 
 // overHops returns the error message for an event put at the given hop of
@@ -96,36 +106,38 @@ func producerValues(ctx context.Context) context.Context {
 
 // handlerContext returns the context to hand a handler for an event at the
 // given hop of a cascade, published with a context whose values are
-// producer (nil: none): ctx, the engine's context, with the hop count and
-// the producer's values added. It allocates only when there is something
-// to add.
-func handlerContext(ctx context.Context, hops int, producer context.Context) context.Context {
-	if hops == 0 && producer == nil {
+// producer (nil: none), and tracked by track (nil: not tracked): ctx, the
+// engine's context, with the hop count, the tracker and the producer's
+// values added. It allocates only when there is something to add.
+func handlerContext(ctx context.Context, hops int, producer context.Context, track *eventTracker) context.Context {
+	if hops == 0 && producer == nil && track == nil {
 		return ctx
 	}
-	return &cascadeContext{Context: ctx, hops: hops, producer: producer}
+	return &cascadeContext{Context: ctx, hops: hops, producer: producer, track: track}
 }
 
 // cascadeContext is a handler's context that carries, besides the engine's
 // context (its cancellation, deadline and values), the hop count of the
-// event and the values of the context it was published with — a trace id,
-// a request-scoped logger — but not that context's cancellation: the
-// publisher's request may end long before the event is handled, as
-// context.WithoutCancel has it.
+// event, its tracker, and the values of the context it was published with
+// — a trace id, a request-scoped logger — but not that context's
+// cancellation: the publisher's request may end long before the event is
+// handled, as context.WithoutCancel has it.
 type cascadeContext struct {
 	context.Context
 	hops     int
 	producer context.Context
+	track    *eventTracker
 }
 
-// Value returns the hop count for hopKey, the engine's context's value
-// when it has one, and else the producer's. A router's mark (cascadeKey)
-// is never taken from the producer: that the publisher ran in a handler of
-// another router does not make this handler one of that router's.
+// Value returns the context itself for cascadeStateKey, the engine's
+// context's value when it has one, and else the producer's. A router's
+// mark (cascadeKey) is never taken from the producer: that the publisher
+// ran in a handler of another router does not make this handler one of
+// that router's.
 func (c *cascadeContext) Value(key any) any {
 	switch key.(type) {
-	case hopKey:
-		return c.hops
+	case cascadeStateKey:
+		return c
 	case cascadeKey:
 		return c.Context.Value(key)
 	}

@@ -79,8 +79,8 @@ func TestCascadeContextKeepsRouterMarksApart(t *testing.T) {
 	defer b.Close(context.Background())
 	busCtx := b.mark(context.Background())
 	require.True(t, b.ownsContext(busCtx))
-	h := handlerContext(context.Background(), 1, busCtx)
+	h := handlerContext(context.Background(), 1, busCtx, nil)
 	assert.False(t, b.ownsContext(h))
 	assert.Equal(t, 1, hopsFrom(h))
-	assert.Same(t, busCtx, handlerContext(busCtx, 0, nil), "nothing to add: no allocation")
+	assert.Same(t, busCtx, handlerContext(busCtx, 0, nil, nil), "nothing to add: no allocation")
 }

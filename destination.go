@@ -129,6 +129,11 @@ type destinationConfig[T any] struct {
 	// subscription that wraps messages in an SNS JSON envelope sets Event
 	// to return the message body).
 	Event func(item T) []byte
+	// Track returns the tracker of the item's event (see
+	// WithEventTracking), nil when it is not tracked: each copy ends, for
+	// the tracker, when its handler returns nil or its dead letter has been
+	// handed over. Nil: no item is tracked.
+	Track func(item T) *eventTracker
 	// Retry is the retry policy; zero fields take EventBridge's defaults.
 	Retry RetryPolicy
 	// DeadLetter receives what cannot be delivered. Nil: it is logged at
@@ -169,7 +174,7 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 		panic("eda: newDestination: nil Fill")
 	}
 	base := Delivery{Router: cfg.Router, Rule: cfg.Rule, Destination: cfg.Name}
-	h, fill, event := cfg.Handler, cfg.Fill, cfg.Event
+	h, fill, event, track := cfg.Handler, cfg.Fill, cfg.Event, cfg.Track
 	dl := cfg.DeadLetter
 	if dl == nil {
 		dl = logDeadLetters(cfg.Logger)
@@ -201,10 +206,18 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 				if v := recover(); v != nil {
 					err = &PanicError{Value: v, Stack: debug.Stack()}
 				}
+				if err == nil && track != nil {
+					track(item).release() // delivered: the copy ended
+				}
 			}()
 			return h.Handle(hctx, d)
 		},
 		DeadLetter: func(ctx context.Context, item T, f delivery.Failure) {
+			if track != nil {
+				// Dead-lettered: the copy ends once the handler returned
+				// (or panicked), after the events it put were counted.
+				defer track(item).release()
+			}
 			d := base
 			d.Attempt = f.Attempts
 			// Even when Fill fails (the input could not be computed), the

@@ -156,6 +156,7 @@ func (s *Subscription) newDestination(ordered bool) *delivery.Destination[*publi
 		Handler:        s.h,
 		Fill:           s.fill,
 		Event:          func(p *published) []byte { return p.body },
+		Track:          func(p *published) *eventTracker { return p.track },
 		Retry:          retry,
 		DeadLetter:     s.ds.deadLetter,
 		Logger:         t.cfg.logger,
@@ -174,7 +175,7 @@ func (s *Subscription) fill(ctx context.Context, p *published, d Delivery) (cont
 	} else {
 		d.Kind, d.Payload = PayloadNotification, p.envelope
 	}
-	return handlerContext(ctx, p.hops, p.values), d, nil
+	return handlerContext(ctx, p.hops, p.values, p.track), d, nil
 }
 
 // enqueue queues p for the subscription.

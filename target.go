@@ -324,6 +324,7 @@ func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, 
 		Handler:        h,
 		Fill:           t.fill,
 		Event:          routedEvent,
+		Track:          routedTracker,
 		Retry:          retry,
 		DeadLetter:     ds.deadLetter,
 		Logger:         b.cfg.logger,
@@ -352,7 +353,7 @@ func (b *Bus) ruleARN(rule string) string {
 // still names the event.
 func (t *targetRuntime) fill(ctx context.Context, ev routed, d Delivery) (context.Context, Delivery, error) {
 	d.ID, d.Time, d.Kind, d.Payload = ev.id, ev.accepted, t.kind, ev.raw
-	ctx = handlerContext(t.bus.mark(ctx), ev.hops, ev.values)
+	ctx = handlerContext(t.bus.mark(ctx), ev.hops, ev.values, ev.track)
 	if t.input != nil {
 		p, err := t.input(ev, t)
 		if err != nil {
@@ -366,3 +367,6 @@ func (t *targetRuntime) fill(ctx context.Context, ev routed, d Delivery) (contex
 
 // routedEvent returns the event's JSON form, for DeadLetter.Event.
 func routedEvent(ev routed) []byte { return ev.raw }
+
+// routedTracker returns the event's tracker (nil: not tracked).
+func routedTracker(ev routed) *eventTracker { return ev.track }

@@ -233,7 +233,8 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 		return PublishResult{}, ErrorCodeInvalidParameter, &MessageError{Field: "DeduplicationID",
 			Reason: "required: the topic has no content-based de-duplication (WithContentBasedDeduplication)"}
 	}
-	hops := hopsFrom(ctx) + 1
+	hops, parent := cascadeFrom(ctx)
+	hops++
 	if msg := overHops(hops, t.cfg.maxHops); msg != "" {
 		return PublishResult{}, ErrorCodeInvalidParameter, fmt.Errorf("%w: %s", ErrInvalidMessage, msg)
 	}
@@ -261,7 +262,11 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 		}
 		p.seq, release = res.SequenceNumber, rel
 	}
+	if parent != nil && parent.join() {
+		p.track = parent // a cascade of a tracked event (see WithEventTracking)
+	}
 	code, err := t.route(ctx, p)
+	p.track.release() // routed: only its copies count now
 	if release != nil {
 		release(err == nil) // a message that was not accepted may be sent again
 	}
@@ -292,6 +297,9 @@ type published struct {
 	// envelope is the SNS JSON notification of the message, for the
 	// subscriptions without raw delivery (nil until one needs it).
 	envelope []byte
+	// track counts the message's copies in flight when it is a cascade of
+	// a tracked event (nil: not tracked, see WithEventTracking).
+	track *eventTracker
 }
 
 // copyAttributes returns a copy of attrs (nil for none).
@@ -341,7 +349,11 @@ func (t *Topic) route(ctx context.Context, p *published) (ErrorCode, error) {
 		if !s.raw && p.envelope == nil {
 			p.envelope = t.notification(p)
 		}
+		if p.track != nil {
+			p.track.add() // before the copy is queued: it may end at once
+		}
 		if err := s.enqueue(ctx, p, o); err != nil {
+			p.track.release()
 			t.stats.refusedCopies.Add(1)
 			switch {
 			case errors.Is(err, ErrClosed):

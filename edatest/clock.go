@@ -89,9 +89,31 @@ func (c *Clock) Settle(t testing.TB, within time.Duration, routers ...Router) bo
 	t.Helper()
 	ctx, cancel := testContext(t)
 	defer cancel()
+	return c.settleWith(t, "Settle", within, func() error { return drainAll(ctx, routers) })
+}
+
+// SettleEvent lets one event finish, as [SettleEvent] does, while moving
+// the clock through the timers that fall due within the given span of its
+// current time, as [Clock.Settle] does: the event's retries fire as soon as
+// they are scheduled (and so do other timers due in the span), but unlike
+// Clock.Settle it returns once that one event has settled, whatever else is
+// in flight. It fails the test if the id is unknown to the bus, or if the
+// event has not settled by the test's deadline.
+func (c *Clock) SettleEvent(t testing.TB, within time.Duration, bus *eda.Bus, id string) bool {
+	t.Helper()
+	ctx, cancel := testContext(t)
+	defer cancel()
+	return c.settleWith(t, "SettleEvent", within, func() error { return bus.WaitEvent(ctx, id) })
+}
+
+// settleWith runs wait on a goroutine of its own while moving the clock
+// through the timers that fall due within the span, and reports its error
+// as the failure of the named method.
+func (c *Clock) settleWith(t testing.TB, method string, within time.Duration, wait func() error) bool {
+	t.Helper()
 	limit := c.Now().Add(within)
 	done := make(chan error, 1)
-	go func() { done <- drainAll(ctx, routers) }()
+	go func() { done <- wait() }()
 	for {
 		_, changed := c.c.Scheduled()
 		for c.c.FireBy(limit) {
@@ -101,7 +123,7 @@ func (c *Clock) Settle(t testing.TB, within time.Duration, routers ...Router) bo
 			if err == nil {
 				return true
 			}
-			t.Fatalf("edatest: Settle: %s (%d timers pending beyond %s)", describeBacklog(err), c.Pending(), limit.Format(time.RFC3339Nano))
+			t.Fatalf("edatest: %s: %s (%d timers pending beyond %s)", method, describeBacklog(err), c.Pending(), limit.Format(time.RFC3339Nano))
 			return false
 		case <-changed:
 		}

@@ -86,10 +86,12 @@ var open struct {
 // the test called [AllowPanics]), and then if goroutines of eda are still
 // running (a check skipped while a router of another test of edatest is
 // open, as in parallel tests, whose goroutines it cannot tell apart). A
-// bad option fails the test at once.
+// bad option fails the test at once. The bus tracks each event put on it
+// ([eda.WithEventTracking]), so that [SettleEvent] can wait for one event.
 func NewBus(t testing.TB, opts ...eda.Option) *eda.Bus {
 	t.Helper()
 	return newRouter(t, func(defaults ...eda.Option) (*eda.Bus, error) {
+		defaults = append(defaults, eda.WithEventTracking())
 		return eda.NewBus("default", append(defaults, opts...)...)
 	})
 }
@@ -169,6 +171,28 @@ func Settle(t testing.TB, routers ...Router) bool {
 	defer cancel()
 	if err := drainAll(ctx, routers); err != nil {
 		t.Fatalf("edatest: Settle: %s", describeBacklog(err))
+		return false
+	}
+	return true
+}
+
+// SettleEvent lets one event finish: the event put on bus with the given
+// id (the EventID of its PutEvents result), every copy of it that a target
+// accepted, every retry, and every event or message its handlers put in
+// turn, on any bus or topic, delivered or dead-lettered. Unlike [Settle],
+// it does not wait for other events, so a test of one request is not held
+// up by unrelated traffic, nor by a handler that blocks on another event.
+// The bus must track events, as those of [NewBus] do
+// ([eda.WithEventTracking]). It fails the test if the id is unknown to the
+// bus, or if the event has not settled by the test's deadline. With a
+// manual fake clock, use [Clock.SettleEvent], which moves the clock through
+// pending retries.
+func SettleEvent(t testing.TB, bus *eda.Bus, id string) bool {
+	t.Helper()
+	ctx, cancel := testContext(t)
+	defer cancel()
+	if err := bus.WaitEvent(ctx, id); err != nil {
+		t.Fatalf("edatest: SettleEvent: %v", err)
 		return false
 	}
 	return true

@@ -1,0 +1,161 @@
+package eda
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// This file holds the tracking of one event's completion (WithEventTracking
+// and Bus.WaitEvent): a tracker per event put from outside, counting the
+// event's copies in flight and those of every event its handlers put in
+// turn, on any bus or topic.
+//
+// A tracker counts one per copy queued for a destination, from just before
+// it is queued until its handler returns nil or its dead letter has been
+// handed over, plus one per routing in progress (the event itself while it
+// is routed, and each event a handler of a tracked copy puts, while it is
+// routed). A handler puts its events before it returns, so the copy that
+// caused them is still counted while they are: the count reaches zero only
+// when everything the event caused has ended, and never earlier. Routers
+// without tracking pay one nil check per event and per copy.
+
+// eventTracker counts what one tracked event still has in flight.
+type eventTracker struct {
+	n    atomic.Int64
+	done chan struct{} // closed when n reaches zero
+}
+
+// newEventTracker returns a tracker that counts one routing in progress.
+func newEventTracker() *eventTracker {
+	t := &eventTracker{done: make(chan struct{})}
+	t.n.Store(1)
+	return t
+}
+
+// join counts one more routing in progress, unless the event has settled
+// (an event put by a goroutine that outlived the handler which started
+// it): then it reports false, and the new event is not tracked.
+func (t *eventTracker) join() bool {
+	for {
+		n := t.n.Load()
+		if n <= 0 {
+			return false
+		}
+		if t.n.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// add counts one more copy. The caller holds a count (a routing in
+// progress), so the tracker cannot have settled.
+func (t *eventTracker) add() { t.n.Add(1) }
+
+// release ends one count; the last one settles the event. A nil tracker
+// does nothing.
+func (t *eventTracker) release() {
+	if t != nil && t.n.Add(-1) == 0 {
+		close(t.done)
+	}
+}
+
+// trackers holds the trackers of a bus's events by id.
+type trackers struct {
+	mu   sync.Mutex
+	byID map[string]*eventTracker
+}
+
+// start returns the tracker of an event put from outside with the given id,
+// counting its routing: the tracker of an event with that id still in
+// flight (an entry put again), or a new one.
+func (ts *trackers) start(id string) *eventTracker {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if t := ts.byID[id]; t != nil && t.join() {
+		return t
+	}
+	t := newEventTracker()
+	// A copy of the id: a stamped id shares the memory of the event's JSON,
+	// which the map would otherwise keep.
+	ts.byID[strings.Clone(id)] = t
+	return t
+}
+
+// get returns the tracker of the event with the given id, or nil.
+func (ts *trackers) get(id string) *eventTracker {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.byID[id]
+}
+
+// WithEventTracking makes a bus track each event put on it from outside
+// (not by a handler), so that [Bus.WaitEvent] can wait for one event to
+// settle without waiting for the others. It is meant for tests
+// (edatest.NewBus turns it on): the bus keeps a small record of every such
+// event until it is garbage-collected itself. A bus without it pays
+// nothing for tracking.
+func WithEventTracking() Option {
+	return busOption("WithEventTracking", func(c *busConfig) error { c.eventTracking = true; return nil })
+}
+
+// track returns the tracker of an event put with a context whose event's
+// tracker is parent (nil: none), counting its routing: parent when it has
+// not settled (a cascade of a tracked event is tracked as part of it, on
+// any bus), else a tracker of the event's own when the bus tracks events,
+// else nil.
+func (b *Bus) track(parent *eventTracker, id string) *eventTracker {
+	if parent != nil && parent.join() {
+		return parent
+	}
+	if b.trackers != nil {
+		return b.trackers.start(id)
+	}
+	return nil
+}
+
+// WaitEvent waits until the event with the given id, put on the bus from
+// outside, has settled: every copy that its rules' targets accepted has
+// been delivered (its handler returned nil) or dead-lettered, and so has
+// every copy of every event that its handlers, dead-letter handlers and bus
+// or topic targets put in turn, on this bus or any other bus or topic, with
+// the contexts they were given. Other events, in flight before or after,
+// do not hold it up. An event that matched no rule has settled as soon as
+// PutEvents returned. Events that a handler puts from a goroutine of its
+// own after it returned are not waited for.
+//
+// The bus must have been created [WithEventTracking]. WaitEvent returns an
+// error at once when it was not, when no event with that id was put on the
+// bus from outside, and when ctx is a handler's context of this bus (as
+// [Bus.Drain] does, wrapping [ErrInHandler]); and when ctx ends first, an
+// error wrapping ctx's error that says how many copies were still in
+// flight. When several events were put with the same id, it waits for the
+// latest, and for the earlier ones still in flight when it was put.
+func (b *Bus) WaitEvent(ctx context.Context, id string) error {
+	if ctx == nil {
+		return fmt.Errorf("eda: WaitEvent: %w: nil context", ErrInvalidRequest)
+	}
+	if b.engine.InHandler(ctx) {
+		return fmt.Errorf("eda: WaitEvent: %w", ErrInHandler)
+	}
+	if b.trackers == nil {
+		return fmt.Errorf("eda: WaitEvent: bus %q does not track events: create it WithEventTracking", b.name)
+	}
+	t := b.trackers.get(id)
+	if t == nil {
+		return fmt.Errorf("eda: WaitEvent: no event with id %q was put on bus %q", id, b.name)
+	}
+	select {
+	case <-t.done:
+		return nil
+	default:
+	}
+	select {
+	case <-t.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("eda: WaitEvent: event %q: %d still in flight: %w", id, t.n.Load(), context.Cause(ctx))
+	}
+}
