@@ -122,8 +122,8 @@ type Bus struct {
 	marks [delivery.HandlerContexts]atomic.Pointer[markedContext]
 	stats busCounters
 	ids   idSource
-	// trackers holds the trackers of events put from outside; nil unless
-	// the bus was created WithEventTracking (see track.go).
+	// trackers holds the trackers of the events the bus tracks, by id; nil
+	// unless the bus was created WithEventTracking (see track.go).
 	trackers *trackers
 	// idsPool holds *[]string scratch space for matched rule names.
 	idsPool sync.Pool

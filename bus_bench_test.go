@@ -156,3 +156,68 @@ func BenchmarkBusPutEventsParallel(b *testing.B) {
 	}
 	b.ReportMetric(float64(puts.Load())/elapsed.Seconds(), "events/s")
 }
+
+// BenchmarkBusPutEventsVsEngine measures, in one benchmark and alternating
+// in chunks of 1,000 events so that both see the same load, what
+// BenchmarkBusPutEvents/rules=1 measures (one event put, matched by one
+// rule, handled) and what BenchmarkDestinationDelivery/dests=1 measures
+// (one item enqueued straight into a destination of the engine, with no
+// router, and handled). It reports each per event and their ratio, the
+// figure of issue 10's target (PutEvents within 4× the engine).
+//
+//	go test -run '^$' -bench BusPutEventsVsEngine -benchmem -count 5 .
+func BenchmarkBusPutEventsVsEngine(b *testing.B) {
+	ctx := context.Background()
+	var handled atomic.Int64
+	h := HandlerFunc(func(context.Context, Delivery) error { handled.Add(1); return nil })
+	bus, err := NewBus("bench", WithQueueSize(1<<14))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bus.Close(ctx)
+	if err := bus.PutRule(Rule{Name: "rule-0", EventPattern: fmt.Sprintf(sharedPattern, 0), Targets: []Target{HandlerTarget("t", h)}}); err != nil {
+		b.Fatal(err)
+	}
+	ev := Event{Source: "com.example.orders", DetailType: "OrderPlaced", Resources: []string{"arn:aws:example:orders"},
+		Detail: json.RawMessage(`{"orderId":"o-0","customer":"c-0","total":100.5,"items":[{"sku":"A-1","qty":2},{"sku":"B-2","qty":1}],"shipping":{"country":"DE","express":false}}`)}
+	e := newEngine(nil, nil)
+	defer e.Close(ctx)
+	d := newDestination(e, destinationConfig[message]{Router: "bench", Name: "0", Handler: h, Fill: fillMessage, QueueSize: 1 << 14})
+	m := message{ID: "id", Time: testEpoch, Kind: PayloadMessage, Payload: make([]byte, 200)}
+	const chunk = 1000
+	var busTime, engineTime time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += chunk {
+		n := min(chunk, b.N-done)
+		start := time.Now()
+		for range n {
+			if res, err := bus.PutEvents(ctx, ev); err != nil || res.FailedEntryCount != 0 {
+				b.Fatalf("PutEvents: %v %+v", err, res)
+			}
+		}
+		if err := bus.Drain(ctx); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		for range n {
+			if err := d.Enqueue(ctx, m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := e.Drain(ctx); err != nil {
+			b.Fatal(err)
+		}
+		busTime += mid.Sub(start)
+		engineTime += time.Since(mid)
+	}
+	b.StopTimer()
+	if handled.Load() != int64(2*b.N) {
+		b.Fatalf("handled %d of %d", handled.Load(), 2*b.N)
+	}
+	busNs := float64(busTime.Nanoseconds()) / float64(b.N)
+	engineNs := float64(engineTime.Nanoseconds()) / float64(b.N)
+	b.ReportMetric(busNs, "bus-ns/event")
+	b.ReportMetric(engineNs, "engine-ns/event")
+	b.ReportMetric(busNs/engineNs, "bus/engine")
+}

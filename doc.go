@@ -105,8 +105,10 @@
 // in-process, without sleeps: NewBus and NewTopic close the router when
 // the test ends and fail it on events left in flight or leaked goroutines,
 // a Recorder records deliveries and dead letters, Settle waits until
-// everything in flight is delivered or dead-lettered, a fake Clock runs
-// retries without waiting, and AssertDelivered explains a miss with
+// everything in flight is delivered or dead-lettered, SettleEvent waits
+// for one event and everything it caused but not for other traffic (the
+// bus tracks its events, [WithEventTracking], and [Bus.WaitEvent] waits
+// for one), a fake Clock runs retries without waiting, and AssertDelivered explains a miss with
 // [Explain], which says field by field why an event does or does not
 // match a pattern. A bubble of testing/synctest, on the real clock, works
 // too.

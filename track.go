@@ -91,12 +91,13 @@ func (ts *trackers) get(id string) *eventTracker {
 	return ts.byID[id]
 }
 
-// WithEventTracking makes a bus track each event put on it from outside
-// (not by a handler), so that [Bus.WaitEvent] can wait for one event to
-// settle without waiting for the others. It is meant for tests
-// (edatest.NewBus turns it on): the bus keeps a small record of every such
-// event until it is garbage-collected itself. A bus without it pays
-// nothing for tracking.
+// WithEventTracking makes a bus track each event put on it, so that
+// [Bus.WaitEvent] can wait for one event to settle without waiting for the
+// others — except the events of a tracked event's cascade (put by its
+// handlers, on this bus or another), which count as part of that event
+// rather than on their own. It is meant for tests (edatest.NewBus turns it
+// on): the bus keeps a small record of every event it tracks for as long
+// as it lives. A bus without it pays nothing for tracking.
 func WithEventTracking() Option {
 	return busOption("WithEventTracking", func(c *busConfig) error { c.eventTracking = true; return nil })
 }
@@ -116,8 +117,8 @@ func (b *Bus) track(parent *eventTracker, id string) *eventTracker {
 	return nil
 }
 
-// WaitEvent waits until the event with the given id, put on the bus from
-// outside, has settled: every copy that its rules' targets accepted has
+// WaitEvent waits until the event with the given id, put on the bus and
+// tracked on its own (see [WithEventTracking]), has settled: every copy that its rules' targets accepted has
 // been delivered (its handler returned nil) or dead-lettered, and so has
 // every copy of every event that its handlers, dead-letter handlers and bus
 // or topic targets put in turn, on this bus or any other bus or topic, with
@@ -128,7 +129,7 @@ func (b *Bus) track(parent *eventTracker, id string) *eventTracker {
 //
 // The bus must have been created [WithEventTracking]. WaitEvent returns an
 // error at once when it was not, when no event with that id was put on the
-// bus from outside, and when ctx is a handler's context of this bus (as
+// bus and tracked on its own, and when ctx is a handler's context of this bus (as
 // [Bus.Drain] does, wrapping [ErrInHandler]); and when ctx ends first, an
 // error wrapping ctx's error that says how many copies were still in
 // flight. When several events were put with the same id, it waits for the

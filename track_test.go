@@ -60,10 +60,12 @@ func TestWaitEventCoversItsCascadeNotOtherTraffic(t *testing.T) {
 	// Step 1, on the tracked bus: put B with the handler's context; and a
 	// topic target.
 	var step1 atomic.Int32
+	cascadeID := make(chan string, 1)
 	mustPutRule(t, bus, Rule{Name: "a", EventPattern: `{"detail-type":["A"]}`, Targets: []Target{
 		HandlerTarget("step1", HandlerFunc(func(ctx context.Context, _ Delivery) error {
-			_, err := putOne(ctx, bus, trackEvent("B"))
+			id, err := putOne(ctx, bus, trackEvent("B"))
 			step1.Add(1)
+			cascadeID <- id
 			return err
 		})),
 		TopicTarget("to-topic", topic),
@@ -100,6 +102,8 @@ func TestWaitEventCoversItsCascadeNotOtherTraffic(t *testing.T) {
 	assert.Equal(t, int32(2), step2.Load(), "the failed attempt and its retry")
 	assert.Equal(t, 2, step3.count(), "the handler's publish and the topic target's")
 	assert.Zero(t, unblocked.Load(), "the other rule's events are still in flight")
+	assert.ErrorContains(t, bus.WaitEvent(ctx, <-cascadeID), "no event with id",
+		"an event of the cascade counts as part of the first, not on its own")
 
 	// Drain, by contrast, waits for the blocked handler.
 	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -216,4 +220,32 @@ func TestWaitEventErrors(t *testing.T) {
 
 	_, err = NewTopic("t", WithEventTracking())
 	assert.ErrorContains(t, err, "applies to a Bus")
+}
+
+// TestWaitEventDoesNotWaitForLateGoroutines: an event that a handler puts
+// from a goroutine of its own after it returned is not waited for, and
+// putting it after the event settled is harmless (it is not tracked).
+func TestWaitEventDoesNotWaitForLateGoroutines(t *testing.T) {
+	bus := newTestBus(t, "track-late", WithEventTracking())
+	release, late := make(chan struct{}), make(chan error, 1)
+	mustPutRule(t, bus, Rule{Name: "a", EventPattern: `{"detail-type":["A"]}`, Targets: []Target{
+		HandlerTarget("h", HandlerFunc(func(ctx context.Context, _ Delivery) error {
+			go func() {
+				<-release
+				_, err := putOne(ctx, bus, trackEvent("Late"))
+				late <- err
+			}()
+			return nil
+		})),
+	}})
+	lateRec := &recorder{}
+	mustPutRule(t, bus, Rule{Name: "late", EventPattern: `{"detail-type":["Late"]}`, Targets: []Target{HandlerTarget("late", lateRec)}})
+	id, err := putOne(context.Background(), bus, trackEvent("A"))
+	require.NoError(t, err)
+	require.NoError(t, bus.WaitEvent(waitCtx(t), id), "returns while the goroutine waits")
+	close(release)
+	require.NoError(t, <-late)
+	require.NoError(t, bus.WaitEvent(waitCtx(t), id))
+	drain(t, bus)
+	assert.Equal(t, 1, lateRec.count())
 }
