@@ -70,8 +70,8 @@ func TestAppendIDIsUUIDText(t *testing.T) {
 }
 
 // TestStampedIDIsNotReachableThroughThePayload: the id the bus stamps
-// shares an allocation with the event's JSON (see Bus.seal), but not the
-// bytes handed to targets: a handler that writes into its payload, against
+// shares an allocation with the event's JSON (see Bus.seal), which is the
+// event's EventBridge form as before, but not the bytes handed to targets: a handler that writes into its payload, against
 // Delivery's contract, changes neither Delivery.ID nor the id PutEvents
 // returned.
 func TestStampedIDIsNotReachableThroughThePayload(t *testing.T) {
@@ -79,6 +79,15 @@ func TestStampedIDIsNotReachableThroughThePayload(t *testing.T) {
 	got := make(chan Delivery, 1)
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example"]}`, Targets: []Target{
 		HandlerTarget("h", HandlerFunc(func(_ context.Context, d Delivery) error {
+			// The JSON is the event's EventBridge form, byte for byte.
+			var e Event
+			if err := json.Unmarshal(d.Payload, &e); err != nil {
+				return err
+			}
+			want, err := e.MarshalJSON()
+			if err != nil || string(want) != string(d.Payload) || e.ID != d.ID {
+				t.Errorf("payload %s, want %s (%v)", d.Payload, want, err)
+			}
 			full := d.Payload[:cap(d.Payload)]
 			for i := range full {
 				full[i] = 'x'
