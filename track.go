@@ -125,7 +125,10 @@ func (b *Bus) track(parent *eventTracker, id string) *eventTracker {
 // the contexts they were given. Other events, in flight before or after,
 // do not hold it up. An event that matched no rule has settled as soon as
 // PutEvents returned. Events that a handler puts from a goroutine of its
-// own after it returned are not waited for.
+// own after it returned are not waited for. A batch handler (see [Batch])
+// receives copies of several events in one call; what it puts counts as
+// part of the first event of its batch, so another event of the same batch
+// can settle before the events that batch put have.
 //
 // The bus must have been created [WithEventTracking]. WaitEvent returns an
 // error at once when it was not, when no event with that id was put on the
