@@ -244,7 +244,9 @@ type routed struct {
 //     (EventBridge reserves it for AWS services), unless the bus was
 //     created [WithAWSSources];
 //   - [ErrorCodeThrottling]: a target's queue stayed full until ctx ended;
-//   - [ErrorCodeInternalFailure]: the bus closed during the call.
+//   - [ErrorCodeInternalFailure]: the bus closed during the call;
+//   - [ErrorCodeValidationFailed]: the bus's [EventValidator] rejected
+//     the stamped entry ([WithEventValidator]).
 //
 // A throttled or internal failure may be partial: an entry is queued for
 // each of its targets in turn, a refusal by one does not stop the others,
@@ -314,6 +316,11 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		b.stamp(&e, now)
 		// Each event's JSON gets its own buffer, shared by its targets.
 		buf = e.AppendJSON(make([]byte, 0, e.jsonSizeHint()))
+		if code, msg := b.checkEvent(ctx, &e, buf); code != "" {
+			r.ErrorCode, r.ErrorMessage = code, msg
+			res.FailedEntryCount++
+			continue
+		}
 		ev := &routed{id: e.ID, accepted: now, raw: buf, hops: hops, values: values}
 		var code ErrorCode
 		var msg string

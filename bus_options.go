@@ -7,6 +7,7 @@ type busConfig struct {
 	entrySizeLimit int
 	maxEntries     int
 	awsSources     bool
+	validator      EventValidator // nil: none (bus_validate.go)
 }
 
 // WithEntrySizeLimit sets the largest entry a bus accepts, in bytes as
