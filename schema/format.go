@@ -255,18 +255,39 @@ func nullableToTypes(v any) any {
 	})
 }
 
-// typesToNullable turns a type of one JSON type and null into OpenAPI 3.0's
-// "nullable".
+// typesToNullable turns a list of types, which OpenAPI 3.0 lacks, into its
+// forms: null as "nullable", one other type as "type", several as an
+// anyOf of one type each (the schema's other keywords apply to the values
+// of their own types, as before).
 func typesToNullable(v any) any {
 	return rewrite(v, func(s map[string]any) {
-		t, ok := s["type"].([]any)
-		if !ok || len(t) != 2 {
+		list, ok := s["type"].([]any)
+		if !ok {
 			return
 		}
-		for i, x := range t {
-			if x == "null" {
-				s["type"], s["nullable"] = t[1-i], true
-				return
+		var types []any
+		for _, t := range list {
+			if t == "null" {
+				s["nullable"] = true
+			} else {
+				types = append(types, t)
+			}
+		}
+		delete(s, "type")
+		switch len(types) {
+		case 0:
+			s["type"], s["enum"] = "string", []any{nil} // null alone
+		case 1:
+			s["type"] = types[0]
+		default:
+			branches := make([]any, len(types))
+			for i, t := range types {
+				branches[i] = map[string]any{"type": t}
+			}
+			s["anyOf"] = branches
+			if s["nullable"] == true {
+				delete(s, "nullable")
+				branches[0].(map[string]any)["nullable"] = true
 			}
 		}
 	})
