@@ -22,8 +22,8 @@ import (
 // properties becomes a struct (a component or definition under its own
 // name, a nested one under its parent's and field's), its properties
 // fields with JSON tags and doc comments from their descriptions; a
-// property that is not required, or may be null, is a pointer (a slice or
-// map is nil instead) tagged omitempty. Strings are string (time.Time for
+// property that is not required is tagged omitempty, and it or one that
+// may be null is a pointer (a slice, map or any is nil instead). Strings are string (time.Time for
 // format date-time, []byte for base64 content), integers int64, numbers
 // float64, booleans bool, arrays slices, objects without properties maps,
 // and anything else — a union of types, anyOf, oneOf, no type — any.
@@ -180,13 +180,12 @@ func (g *generator) declare(name string, s map[string]any, doc string) (string, 
 		if err != nil {
 			return "", fmt.Errorf("%s.%s: %w", name, key, err)
 		}
-		optional := !required[key] || allowsNull(ps)
 		tag := key
-		if optional {
+		if !required[key] {
 			tag += ",omitempty"
-			if !strings.HasPrefix(t, "[]") && !strings.HasPrefix(t, "map[") && t != "any" {
-				t = "*" + t
-			}
+		}
+		if (!required[key] || allowsNull(ps)) && !strings.HasPrefix(t, "[]") && !strings.HasPrefix(t, "map[") && t != "any" {
+			t = "*" + t
 		}
 		line := fmt.Sprintf("%s is the %q field.", field, key)
 		if !required[key] {
