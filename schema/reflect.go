@@ -27,6 +27,13 @@ var ErrUnsupportedType = errors.New("schema: unsupported Go type")
 // string, one with its own MarshalJSON (and json.RawMessage, interfaces)
 // anything. Properties beyond a struct's are allowed, as consumers of an
 // evolving event expect.
+//
+// The reflector is this package's own rather than invopop/jsonschema's:
+// the schema must say exactly what encoding/json writes (a nil slice or
+// pointer is null, omitzero omits, the shallowest of embedded fields
+// wins), or a validating bus refuses a producer's own events; a few
+// hundred lines under test do that, in the draft this package validates,
+// without another dependency tree in the module.
 func TypeSchema[T any](source, detailType string) ([]byte, error) {
 	detail, err := reflectType(reflect.TypeFor[T](), nil)
 	if err != nil {
