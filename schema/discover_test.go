@@ -170,6 +170,23 @@ func TestDiscoverySamplesUnderLoad(t *testing.T) {
 	d.Close() // idempotent
 }
 
+func TestDiscoveryCloseInspectsWhatIsQueued(t *testing.T) {
+	d := newTestDiscoverer(t)
+	d.shapeMu.Lock()
+	for range 5 {
+		d.Observe(orderEvent(goodOrder))
+	}
+	closed := make(chan struct{})
+	go func() { d.Close(); close(closed) }()
+	d.shapeMu.Unlock()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	assert.Equal(t, DiscovererStats{Seen: 5, Inspected: 5, Versions: 1}, d.Stats())
+}
+
 func TestDiscoveryFlushHonoursContext(t *testing.T) {
 	d := newTestDiscoverer(t)
 	d.shapeMu.Lock()

@@ -353,9 +353,10 @@ func TestLoadDir(t *testing.T) {
 	require.NoError(t, reg.Validate(orderName, "", orderEvent(goodOrder)))
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "z@Bad.json"), []byte(`{"type":1}`), 0o600))
-	_, err = reg.LoadDir(dir)
+	loaded, err = reg.LoadDir(dir)
 	require.ErrorIs(t, err, ErrInvalidSchema)
 	assert.Contains(t, err.Error(), "z@Bad.json")
+	assert.Len(t, loaded, 1, "the files before the bad one are loaded")
 
 	_, err = reg.LoadDir(filepath.Join(dir, "missing"))
 	assert.Error(t, err)

@@ -284,6 +284,7 @@ type Validator struct {
 	strict      bool
 	logger      *slog.Logger
 	names       sync.Map // eventType → string: names already computed
+	cached      atomic.Int64
 	stats       struct {
 		validated, valid, warned, rejected, noSchema, off atomic.Uint64
 	}
@@ -312,14 +313,21 @@ func NewValidator(reg *Registry, opts ...Option) (*Validator, error) {
 	return v, nil
 }
 
-// nameOf returns Name(source, detailType), computed once per pair.
+// maxCachedNames bounds the names a Validator keeps, however many event
+// types it sees.
+const maxCachedNames = 4096
+
+// nameOf returns Name(source, detailType), computed once per pair (for the
+// first maxCachedNames pairs).
 func (v *Validator) nameOf(source, detailType string) string {
 	k := eventType{source, detailType}
 	if n, ok := v.names.Load(k); ok {
 		return n.(string)
 	}
 	n := Name(source, detailType)
-	v.names.Store(k, n)
+	if v.cached.Add(1) <= maxCachedNames {
+		v.names.Store(k, n)
+	}
 	return n
 }
 
