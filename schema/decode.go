@@ -105,20 +105,28 @@ func (d *decoder) object(depth int) (any, error) {
 			return nil, err
 		}
 		m[k] = v
-		if d.ws(); d.i == len(d.b) {
-			return nil, d.syntax("unexpected end")
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-			d.ws()
-		case '}':
-			d.i++
-			return m, nil
-		default:
-			return nil, d.syntax("want ',' or '}'")
+		if end, err := d.after('}'); end || err != nil {
+			return m, err
 		}
 	}
+}
+
+// after scans what follows a member of an object or array: a comma, or
+// the closing bracket (end is true then).
+func (d *decoder) after(closing byte) (end bool, err error) {
+	if d.ws(); d.i == len(d.b) {
+		return false, d.syntax("unexpected end")
+	}
+	switch d.b[d.i] {
+	case ',':
+		d.i++
+		d.ws()
+		return false, nil
+	case closing:
+		d.i++
+		return true, nil
+	}
+	return false, d.syntax("want ',' or '" + string(closing) + "'")
 }
 
 func (d *decoder) array(depth int) (any, error) {
@@ -135,18 +143,8 @@ func (d *decoder) array(depth int) (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		if d.ws(); d.i == len(d.b) {
-			return nil, d.syntax("unexpected end")
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-			d.ws()
-		case ']':
-			d.i++
-			return a, nil
-		default:
-			return nil, d.syntax("want ',' or ']'")
+		if end, err := d.after(']'); end || err != nil {
+			return a, err
 		}
 	}
 }

@@ -28,6 +28,7 @@ type Order struct {
 	Address  netip.Addr        `json:"address,omitzero"`
 	Quantity int               `json:"quantity,string"`
 	Skipped  string            `json:"-"`
+	//lint:ignore U1000 an unexported field, which the JSON form leaves out
 	internal string
 	Audit
 	*Shipping

@@ -213,7 +213,7 @@ func TestRegistryVersionsAndLifecycle(t *testing.T) {
 	// The same content, spaced differently, adds no version.
 	var compact bytes.Buffer
 	require.NoError(t, json.Compact(&compact, []byte(orderDraft4)))
-	same, err := reg.Update(orderName, "", []byte(compact.String()))
+	same, err := reg.Update(orderName, "", compact.Bytes())
 	require.NoError(t, err)
 	assert.Equal(t, "1", same.Version)
 
