@@ -147,3 +147,44 @@ func TestRegisterProducerValidatesItsEvents(t *testing.T) {
 	assert.Equal(t, eda.ErrorCodeValidationFailed, ee.Code)
 	assert.Contains(t, ee.Message, "detail.OrderID: is required (required)")
 }
+
+type embeddedA struct {
+	Name  string
+	Label string `json:"label"`
+	Kind  string `json:"Kind"`
+}
+
+type embeddedB struct {
+	Name  string
+	Label string
+	Kind  string
+}
+
+// ambiguous has two embedded structs whose fields collide at one depth.
+type ambiguous struct {
+	embeddedA
+	embeddedB
+	Own int `json:"own"`
+}
+
+func TestTypeSchemaResolvesEmbeddedFieldsAsEncodingJSON(t *testing.T) {
+	content, err := TypeSchema[ambiguous]("a", "B")
+	require.NoError(t, err)
+	var doc struct {
+		Properties struct {
+			Detail struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"detail"`
+		} `json:"properties"`
+	}
+	require.NoError(t, json.Unmarshal(content, &doc))
+	props := doc.Properties.Detail.Properties
+	assert.Contains(t, props, "own")
+	assert.Contains(t, props, "label")
+	assert.Contains(t, props, "Label", "JSON names are case-sensitive")
+	assert.NotContains(t, props, "Name", "two untagged at one depth: neither")
+	assert.Contains(t, props, "Kind", "of two at one depth, the tagged one")
+	out, err := json.Marshal(ambiguous{embeddedA: embeddedA{Name: "a", Label: "l", Kind: "x"}, embeddedB: embeddedB{Name: "b", Label: "m", Kind: "y"}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"label":"l","Label":"m","Kind":"x","own":0}`, string(out), "what encoding/json does")
+}

@@ -180,3 +180,26 @@ func TestNewValidatorIsValidated(t *testing.T) {
 	_, err = NewValidator(reg, nil)
 	require.NoError(t, err, "a nil option is ignored")
 }
+
+func TestValidationMessagesPerKeyword(t *testing.T) {
+	cases := []struct{ schema, detail, want string }{
+		{`{"type":"number","maximum":10}`, `11`, "detail: must be <= 10 (maximum)"},
+		{`{"type":"number","exclusiveMinimum":0}`, `0`, "detail: must be > 0 (exclusiveMinimum)"},
+		{`{"type":"number","exclusiveMaximum":1.5}`, `1.5`, "detail: must be < 1.5 (exclusiveMaximum)"},
+		{`{"type":"number","multipleOf":0.5}`, `0.7`, "detail: must be a multiple of 0.5 (multipleOf)"},
+		{`{"type":"string","maxLength":2}`, `"abc"`, "detail: must have at most 2 characters (maxLength)"},
+		{`{"type":"array","maxItems":1}`, `[1,2]`, "detail: must have at most 1 items (maxItems)"},
+		{`{"type":"string","pattern":"^a"}`, `"b"`, `detail: must match the pattern "^a" (pattern)`},
+		{`{"enum":["a","b"]}`, `"c"`, "detail: must be one of 'a', 'b' (enum)"},
+		{`{"const":"a"}`, `"c"`, "detail: must be 'a' (const)"},
+		{`{"type":"object","properties":{"a":{}},"additionalProperties":false}`, `{"a":1,"b":2}`, "detail.b: is not allowed (additionalProperties)"},
+		{`{"type":"object","minProperties":1}`, `{}`, "detail: minProperties: got 0, want 1 (minProperties)"},
+	}
+	for _, c := range cases {
+		reg := NewRegistry()
+		_, err := reg.Create("a@B", FormatJSONSchema2020, []byte(`{"properties":{"detail":`+c.schema+`}}`))
+		require.NoError(t, err, c.schema)
+		err = reg.Validate("a@B", "", []byte(`{"detail":`+c.detail+`}`))
+		assert.EqualError(t, err, c.want+" [schema a@B version 1]", c.schema)
+	}
+}
