@@ -303,7 +303,8 @@ func retarget(v any, fn func(ref string) string) any {
 }
 
 // convertDraft converts a JSON Schema between draft 4 and 2020-12: the
-// definitions keyword and references into it, and exclusiveMinimum and
+// definitions keyword and references into it, const (an enum of one in
+// draft 4), and exclusiveMinimum and
 // exclusiveMaximum (booleans beside minimum/maximum in draft 4, numbers
 // in 2020-12).
 func convertDraft(v any, to Format) any {
@@ -321,6 +322,10 @@ func convertDraft(v any, to Format) any {
 		if defs, ok := s[from]; ok {
 			delete(s, from)
 			s[into] = defs
+		}
+		if c, ok := s["const"]; ok && to == FormatJSONSchemaDraft4 {
+			delete(s, "const") // draft 4 has no const: an enum of one says the same
+			s["enum"] = []any{c}
 		}
 		for _, bound := range [][2]string{{"exclusiveMinimum", "minimum"}, {"exclusiveMaximum", "maximum"}} {
 			excl, plain := bound[0], bound[1]

@@ -398,3 +398,18 @@ func TestPredefinedSchemasValidateTheDocumentedSamples(t *testing.T) {
 		[]byte(`{"version":"0","id":"1","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"1","time":"2015-11-11T21:29:54Z","region":"us-east-1","resources":[],"detail":{"instance-id":"i-1","state":"exploded"}}`)),
 		"detail.state: must be one of")
 }
+
+func TestExportToDraft4KeepsConst(t *testing.T) {
+	reg := NewRegistry()
+	_, err := reg.Create(orderName, "", []byte(order2020))
+	require.NoError(t, err)
+	out, err := reg.Export(orderName, "", FormatJSONSchemaDraft4)
+	require.NoError(t, err)
+	back := NewRegistry()
+	v, err := back.Create(orderName, "", out)
+	require.NoError(t, err)
+	assert.Equal(t, FormatJSONSchemaDraft4, v.Format)
+	assert.Equal(t, "com.example.orders", v.Source)
+	wrongSource := strings.Replace(string(orderEvent(goodOrder)), `"source":"com.example.orders"`, `"source":"com.example.other"`, 1)
+	assert.ErrorContains(t, back.Validate(orderName, "", []byte(wrongSource)), "source: must be 'com.example.orders' (enum)")
+}
