@@ -57,7 +57,8 @@
 // works off the hot path on its own goroutine behind a bounded queue; when
 // the queue is full it samples, and [DiscovererStats].Sampled says how
 // many events it left out. [Registry.Export] gives the discovered schemas
-// as JSON Schema or OpenAPI 3.
+// as JSON Schema or OpenAPI 3. A bus takes one validator: [Chain] runs a
+// Discoverer and a Validator on the same bus.
 //
 // # Go types both ways
 //

@@ -392,3 +392,20 @@ func (v *Validator) Stats() ValidatorStats {
 		NoSchema: v.stats.noSchema.Load(), Off: v.stats.off.Load(),
 	}
 }
+
+// Chain returns an eda.EventValidator that runs validators in order and
+// returns the first error, so that one bus can have several — a
+// [Validator] and a [Discoverer], say (eda.WithEventValidator keeps only
+// the last it is given). Put the Discoverer first to discover what the
+// Validator rejects too. Nil validators are skipped.
+func Chain(validators ...eda.EventValidator) eda.EventValidator {
+	vs := slices.DeleteFunc(slices.Clone(validators), func(v eda.EventValidator) bool { return v == nil })
+	return eda.EventValidatorFunc(func(ctx context.Context, e *eda.Event, envelope []byte) error {
+		for _, v := range vs {
+			if err := v.ValidateEvent(ctx, e, envelope); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

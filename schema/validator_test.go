@@ -203,3 +203,20 @@ func TestValidationMessagesPerKeyword(t *testing.T) {
 		assert.EqualError(t, err, c.want+" [schema a@B version 1]", c.schema)
 	}
 }
+
+func TestChainRunsValidatorsInOrder(t *testing.T) {
+	d := newTestDiscoverer(t)
+	v, err := NewValidator(orderRegistry(t))
+	require.NoError(t, err)
+	bus, h := validatedBus(t, Chain(d, nil, v))
+	ctx := context.Background()
+	res, err := bus.PutEvents(ctx, orderEntry(goodOrder), orderEntry(badOrder))
+	require.NoError(t, err)
+	require.NoError(t, bus.Drain(ctx))
+	flush(t, d)
+	assert.Empty(t, res.Entries[0].ErrorCode)
+	assert.Equal(t, eda.ErrorCodeValidationFailed, res.Entries[1].ErrorCode)
+	assert.Len(t, h.delivered(), 1)
+	assert.Equal(t, uint64(2), d.Stats().Inspected, "the discoverer, first, saw the rejected event too")
+	assert.Equal(t, uint64(1), v.Stats().Rejected)
+}
