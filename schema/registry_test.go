@@ -413,3 +413,24 @@ func TestExportToDraft4KeepsConst(t *testing.T) {
 	wrongSource := strings.Replace(string(orderEvent(goodOrder)), `"source":"com.example.orders"`, `"source":"com.example.other"`, 1)
 	assert.ErrorContains(t, back.Validate(orderName, "", []byte(wrongSource)), "source: must be 'com.example.orders' (enum)")
 }
+
+func TestOpenAPI31ReadsAs2020(t *testing.T) {
+	oas := `{"openapi":"3.1.0","components":{"schemas":{"Event":{"type":"object",
+	  "properties":{"detail":{"type":"object","properties":{"n":{"type":["integer","null"],"exclusiveMinimum":0}}}}}}}}`
+	reg := NewRegistry()
+	v, err := reg.Create("a@B", "", []byte(oas))
+	require.NoError(t, err)
+	assert.Equal(t, FormatOpenAPI3, v.Format)
+	assert.NoError(t, reg.Validate("a@B", "", []byte(`{"detail":{"n":null}}`)))
+	assert.NoError(t, reg.Validate("a@B", "", []byte(`{"detail":{"n":1}}`)))
+	assert.EqualError(t, reg.Validate("a@B", "", []byte(`{"detail":{"n":0}}`)), "detail.n: must be > 0 (exclusiveMinimum) [schema a@B version 1]")
+	for _, to := range []Format{FormatJSONSchemaDraft4, FormatJSONSchema2020, FormatOpenAPI3} {
+		out, err := reg.Export("a@B", "", to)
+		require.NoError(t, err)
+		back := NewRegistry()
+		_, err = back.Create("a@B", to, out)
+		require.NoError(t, err, "%s", out)
+		assert.NoError(t, back.Validate("a@B", "", []byte(`{"detail":{"n":null}}`)), to)
+		assert.Error(t, back.Validate("a@B", "", []byte(`{"detail":{"n":0}}`)), to)
+	}
+}
