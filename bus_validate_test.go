@@ -130,3 +130,22 @@ func TestWithEventValidatorLastOneCounts(t *testing.T) {
 	assert.Equal(t, 1, rec.count())
 	assert.Empty(t, first.seen)
 }
+
+func TestEventValidatorGetsACopyOfTheEntry(t *testing.T) {
+	v := EventValidatorFunc(func(ctx context.Context, e *Event, envelope []byte) error {
+		e.Source, e.Detail = "changed", json.RawMessage(`{"changed":true}`)
+		return nil
+	})
+	b, rec := recordingBus(t, "copied", WithEventValidator(v))
+	ctx := context.Background()
+	res, err := b.PutEvents(ctx, Event{Source: "a", DetailType: "T", Detail: json.RawMessage(`{"n":1}`)})
+	require.NoError(t, err)
+	require.NoError(t, res.Err())
+	require.NoError(t, b.Drain(ctx))
+	got := rec.deliveries()
+	require.Len(t, got, 1)
+	var e Event
+	require.NoError(t, json.Unmarshal(got[0].Payload, &e))
+	assert.Equal(t, "a", e.Source)
+	assert.JSONEq(t, `{"n":1}`, string(e.Detail))
+}
