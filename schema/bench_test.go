@@ -81,8 +81,9 @@ func BenchmarkValidate(b *testing.B) {
 
 // BenchmarkPutEventsValidation measures PutEvents to handler of a ~1 KB
 // order event (one rule, one target; the clock stops when every event was
-// handled) without a validator, and with a Validator in enforce mode, in
-// the same run, so that their ratio holds on a loaded machine.
+// handled) without a validator, with a Validator in enforce mode, and with
+// a Discoverer, in the same run, so that their ratios hold on a loaded
+// machine.
 //
 //	go test -run '^$' -bench PutEventsValidation -benchmem -count 5 .
 func BenchmarkPutEventsValidation(b *testing.B) {
@@ -96,6 +97,18 @@ func BenchmarkPutEventsValidation(b *testing.B) {
 	}
 	b.Run("validator=none", func(b *testing.B) { benchPutEvents(b) })
 	b.Run("validator=enforce", func(b *testing.B) { benchPutEvents(b, eda.WithEventValidator(v)) })
+	// A Discoverer: PutEvents pays the copy and the queueing; the inference
+	// runs on the discoverer's goroutine (and samples when it falls behind).
+	b.Run("validator=discoverer", func(b *testing.B) {
+		d, err := NewDiscoverer(NewRegistry())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer d.Close()
+		benchPutEvents(b, eda.WithEventValidator(d))
+		s := d.Stats()
+		b.ReportMetric(float64(s.Sampled)/float64(max(s.Seen, 1)), "sampled/event")
+	})
 }
 
 func benchPutEvents(b *testing.B, opts ...eda.Option) {

@@ -64,6 +64,9 @@ type Discoverer struct {
 
 	shapeMu sync.Mutex // guards shapes
 	shapes  map[eventType]*shape
+	// recorded holds, per event type, the content last put in the
+	// registry (used by the discoverer's goroutine only).
+	recorded map[eventType][]byte
 
 	mu        sync.Mutex    // guards processed and progress
 	processed int64         // events taken off the queue and inspected
@@ -81,7 +84,7 @@ func NewDiscoverer(reg *Registry, opts ...DiscovererOption) (*Discoverer, error)
 		return nil, errors.New("schema: NewDiscoverer: nil registry")
 	}
 	d := &Discoverer{reg: reg, stop: make(chan struct{}), exited: make(chan struct{}),
-		shapes: map[eventType]*shape{}, progress: make(chan struct{})}
+		shapes: map[eventType]*shape{}, recorded: map[eventType][]byte{}, progress: make(chan struct{})}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -174,9 +177,15 @@ func (d *Discoverer) inspect(env []byte) {
 		s = newShape()
 		d.shapes[key] = s
 	}
-	s.add(obj)
-	doc := inferDocument(s)
+	changed := s.add(obj)
+	var doc *document
+	if changed {
+		doc = inferDocument(s)
+	}
 	d.shapeMu.Unlock()
+	if !changed {
+		return // the same schema as before: nothing to record
+	}
 
 	name := Name(source, detailType)
 	if checkName(name) != nil {
@@ -193,12 +202,16 @@ func (d *Discoverer) inspect(env []byte) {
 		d.stats.failed.Add(1)
 		return
 	}
+	if bytes.Equal(d.recorded[key], content) {
+		return // the shape did not change: nothing to compile or record
+	}
 	before := d.reg.Versions(name)
 	ver, err := d.reg.Put(name, FormatOpenAPI3, content)
 	if err != nil {
 		d.stats.failed.Add(1)
 		return
 	}
+	d.recorded[key] = content
 	if len(before) == 0 || before[len(before)-1] != ver.Version {
 		d.stats.versions.Add(1)
 	}

@@ -227,6 +227,18 @@ func FuzzDiscover(f *testing.F) {
 		require.NoError(t, err)
 		require.NoError(t, sch.Validate(obj), "inferred %v", doc.root)
 
+		// Merging what changes nothing says so; what changes the schema says so.
+		before, err := json.Marshal(doc.root)
+		require.NoError(t, err)
+		require.False(t, s.add(obj), "the same object again")
+		after, err := json.Marshal(inferDocument(s).root)
+		require.NoError(t, err)
+		require.Equal(t, string(before), string(after))
+		changed := s.add(map[string]any{})
+		after, err = json.Marshal(inferDocument(s).root)
+		require.NoError(t, err)
+		require.Equal(t, string(before) != string(after), changed, "an empty object changes the schema iff it had required properties")
+
 		oas, err := doc.export("x@Y", "x", "Y", FormatOpenAPI3)
 		require.NoError(t, err)
 		content, err := json.Marshal(oas)

@@ -34,49 +34,82 @@ var dateTime = sync.OnceValue(func() *jsonschema.Schema {
 	return c.MustCompile(docURL)
 })
 
-// add merges the value v (as decodeJSON returns it) into s.
-func (s *shape) add(v any) {
+// add merges the value v (as decodeJSON returns it) into s, and reports
+// whether that changed the schema s gives: a new type, property or item
+// type, a property that stops being required, strings that stop all being
+// date-times.
+func (s *shape) add(v any) (changed bool) {
+	typ := func(t string) {
+		if !s.types[t] {
+			s.types[t] = true
+			changed = true
+		}
+	}
 	switch x := v.(type) {
 	case nil:
-		s.types["null"] = true
+		typ("null")
 	case bool:
-		s.types["boolean"] = true
+		typ("boolean")
 	case json.Number:
 		if strings.ContainsAny(string(x), ".eE") {
-			s.types["number"] = true
+			typ("number")
 		} else {
-			s.types["integer"] = true
+			typ("integer")
 		}
 	case string:
-		s.types["string"] = true
+		typ("string")
 		s.strings++
-		if !s.notDates && dateTime().Validate(x) != nil {
+		if !s.notDates && !isDateTime(x) {
 			s.notDates = true
+			changed = true
 		}
 	case map[string]any:
-		s.types["object"] = true
-		s.objects++
+		typ("object")
 		if s.props == nil {
 			s.props, s.present = map[string]*shape{}, map[string]int{}
 		}
+		// A property every earlier object had, which this one lacks, stops
+		// being required.
+		for k := range s.props {
+			if _, ok := x[k]; !ok && s.present[k] == s.objects {
+				changed = true
+			}
+		}
+		s.objects++
 		for k, c := range x {
 			p := s.props[k]
 			if p == nil {
 				p = newShape()
 				s.props[k] = p
+				changed = true
 			}
-			p.add(c)
+			if p.add(c) {
+				changed = true
+			}
 			s.present[k]++
 		}
 	case []any:
-		s.types["array"] = true
+		typ("array")
 		if s.items == nil {
 			s.items = newShape()
 		}
 		for _, c := range x {
-			s.items.add(c)
+			if s.items.add(c) {
+				changed = true
+			}
 		}
 	}
+	return changed
+}
+
+// isDateTime reports whether str is a date-time as the validator checks
+// format date-time; what cannot be one ("2006-01-02T15:04:05Z" at least)
+// is told without the validator.
+func isDateTime(str string) bool {
+	if len(str) < len("2006-01-02T15:04:05Z") || str[4] != '-' || str[7] != '-' {
+		return false
+	}
+	return dateTime().Validate(str) == nil
 }
 
 // schema returns s as JSON Schema draft 4: a type (several when values
