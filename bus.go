@@ -257,7 +257,9 @@ type routed struct {
 //     (EventBridge reserves it for AWS services), unless the bus was
 //     created [WithAWSSources];
 //   - [ErrorCodeThrottling]: a target's queue stayed full until ctx ended;
-//   - [ErrorCodeInternalFailure]: the bus closed during the call.
+//   - [ErrorCodeInternalFailure]: the bus closed during the call;
+//   - [ErrorCodeValidationFailed]: the bus's [EventValidator] rejected
+//     the stamped entry ([WithEventValidator]).
 //
 // A throttled or internal failure may be partial: an entry is queued for
 // each of its targets in turn, a refusal by one does not stop the others,
@@ -324,7 +326,13 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 			continue
 		}
 		now := b.cfg.now()
-		ev := routed{accepted: now, raw: b.seal(&e, now), hops: hops, values: values}
+		raw := b.seal(&e, now)
+		if code, msg := b.checkEvent(ctx, &e, raw); code != "" {
+			r.ErrorCode, r.ErrorMessage = code, msg
+			res.FailedEntryCount++
+			continue
+		}
+		ev := routed{accepted: now, raw: raw, hops: hops, values: values}
 		ev.id = e.ID
 		if parent != nil || b.trackers != nil {
 			ev.track = b.track(parent, ev.id)

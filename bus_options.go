@@ -7,7 +7,8 @@ type busConfig struct {
 	entrySizeLimit int
 	maxEntries     int
 	awsSources     bool
-	eventTracking  bool // see WithEventTracking
+	eventTracking  bool           // see WithEventTracking
+	validator      EventValidator // nil: none (bus_validate.go)
 }
 
 // WithEntrySizeLimit sets the largest entry a bus accepts, in bytes as

@@ -21,9 +21,10 @@ import (
 //   - Router settings ([WithClock], [WithLogger], [WithFailureLogLevel],
 //     [WithMaxHops], [WithAccount], [WithRegion]) apply to a Bus or a
 //     Topic; a Bus's intake settings ([WithEntrySizeLimit],
-//     [WithMaxEntriesPerCall], [WithAWSSources]) to a Bus only; a Topic's
-//     ([WithMaxMessageSize], [WithContentBasedDeduplication],
-//     [WithDeduplicationWindow], [WithFilterPolicyLimits]) to a Topic only.
+//     [WithMaxEntriesPerCall], [WithAWSSources], [WithEventValidator])
+//     to a Bus only; a Topic's ([WithMaxMessageSize],
+//     [WithContentBasedDeduplication], [WithDeduplicationWindow],
+//     [WithFilterPolicyLimits]) to a Topic only.
 //   - A target's input settings ([WithInput], [WithInputPath],
 //     [WithInputTransformer]) apply to a target only; a subscription's
 //     ([WithFilterPolicy], [WithRawDelivery]) to a subscription only.
