@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/edakit/eda/internal/delivery"
 )
@@ -36,6 +37,14 @@ type Subscription struct {
 	mu      sync.Mutex
 	groups  map[string]*delivery.Destination[*published]
 	retired bool
+
+	// The counts behind the filtered-out figures (topic_stats.go): seen
+	// counts the messages routed with the topic's replaced route tables
+	// that held the subscription, once those tables are settled, and
+	// seenNoAttrs those of them without attributes while its policy was
+	// in attribute scope; refused counts the copies it refused.
+	seen, seenNoAttrs atomic.Uint64
+	refused           atomic.Uint64
 }
 
 // subscriptionConfig is a subscription's settings, set by [Option] values.

@@ -141,6 +141,7 @@ func NewTopic(name string, opts ...Option) (*Topic, error) {
 	}
 	t.engine = newRouterEngine(&cfg.routerConfig)
 	t.routes.init()
+	t.routes.settle = settleTable
 	t.dedup.init()
 	return t, nil
 }
@@ -319,6 +320,12 @@ func copyAttributes(attrs map[string]Attribute) map[string]Attribute {
 func (t *Topic) route(ctx context.Context, p *published) (ErrorCode, error) {
 	tb := t.routes.acquire()
 	defer t.routes.release(tb)
+	// Counted before any copy is queued: a subscription's filtered-out
+	// count (topic_stats.go) never goes below zero.
+	tb.routed.Add(1)
+	if len(p.attrs) == 0 {
+		tb.noAttrs.Add(1)
+	}
 	var buf [16]string
 	ids := buf[:0] // the subscriptions whose policy the message passes
 	if tb.machine != nil {
@@ -355,6 +362,7 @@ func (t *Topic) route(ctx context.Context, p *published) (ErrorCode, error) {
 		if err := s.enqueue(ctx, p, o); err != nil {
 			p.track.release()
 			t.stats.refusedCopies.Add(1)
+			s.refused.Add(1)
 			switch {
 			case errors.Is(err, ErrClosed):
 				code, firstErr = ErrorCodeInternalError, fmt.Errorf("eda: topic %q closed while the message was published: %w", t.name, err)
