@@ -104,8 +104,9 @@ type SubscriptionStats struct {
 	// the topic's.
 	NumberOfNotificationsFilteredOutInvalidAttributes uint64
 	// Delivery holds the delivery engine's counters the figures above are
-	// derived from. For a FIFO topic they add up its message groups' (the
-	// latencies are the largest of the groups').
+	// derived from. For a FIFO topic they add up its message groups', the
+	// groups retired once idle included (the latencies are the largest of
+	// the groups').
 	Delivery DeliveryStats
 }
 
@@ -241,10 +242,13 @@ func (s *Subscription) Stats() SubscriptionStats {
 		d = s.dest.Stats()
 	} else {
 		s.mu.Lock()
-		groups := make([]*delivery.Destination[*published], 0, len(s.groups))
+		s.foldIdle()
+		d = s.groupsGone
+		groups := make([]*delivery.Destination[*published], 0, len(s.groups)+len(s.idle))
 		for _, g := range s.groups {
-			groups = append(groups, g)
+			groups = append(groups, g.dest)
 		}
+		groups = append(groups, s.idle...)
 		s.mu.Unlock()
 		for _, g := range groups {
 			d = addStats(d, g.Stats())
