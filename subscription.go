@@ -261,7 +261,7 @@ func (s *Subscription) fill(ctx context.Context, p *published, d Delivery) (cont
 	} else {
 		d.Kind, d.Payload = PayloadNotification, p.envelope
 	}
-	return handlerContext(ctx, p.hops, p.values, p.track), d, nil
+	return p.handlerContext(ctx), d, nil
 }
 
 // enqueue queues p for the subscription.
