@@ -341,30 +341,39 @@ const maxInlineBody = 4096
 // and a copy of the body in one allocation (the caller may reuse its
 // buffer), and a copy of the attributes.
 func newPublished(m *Message, now time.Time, hops int, values context.Context) *published {
+	n := len(m.Body)
 	var p *published
 	var body []byte
-	switch n := len(m.Body); {
-	case n <= 64:
-		p, body = withInlineBody[[64]byte](n)
-	case n <= 128:
-		p, body = withInlineBody[[128]byte](n)
-	case n <= 256:
-		p, body = withInlineBody[[256]byte](n)
-	case n <= 512:
-		p, body = withInlineBody[[512]byte](n)
-	case n <= 1024:
-		p, body = withInlineBody[[1024]byte](n)
-	case n <= 2048:
-		p, body = withInlineBody[[2048]byte](n)
-	case n <= maxInlineBody:
-		p, body = withInlineBody[[maxInlineBody]byte](n)
-	default:
+	for _, c := range inlineBodies {
+		if n <= c.size {
+			p, body = c.alloc(n)
+			break
+		}
+	}
+	if p == nil {
 		p, body = new(published), make([]byte, n)
 	}
 	copy(body, m.Body)
 	p.time, p.subject, p.body, p.group, p.hops, p.values = now, m.Subject, body, m.GroupID, hops, values
 	p.attrs = copyAttributes(m.Attributes)
 	return p
+}
+
+// inlineBodies are the buffer sizes newPublished allocates with a record,
+// each with its allocation function, smallest first: a body takes the
+// first one that fits, so that one over 64 bytes wastes less than half
+// of its buffer.
+var inlineBodies = [...]struct {
+	size  int
+	alloc func(n int) (*published, []byte)
+}{
+	{64, withInlineBody[[64]byte]},
+	{128, withInlineBody[[128]byte]},
+	{256, withInlineBody[[256]byte]},
+	{512, withInlineBody[[512]byte]},
+	{1024, withInlineBody[[1024]byte]},
+	{2048, withInlineBody[[2048]byte]},
+	{maxInlineBody, withInlineBody[[maxInlineBody]byte]},
 }
 
 // withInlineBody allocates a published record followed by a buffer of
