@@ -475,6 +475,8 @@ func FuzzFilterPolicy(f *testing.F) {
 	f.Add([]byte(`{"a":{"b":[{"prefix":"x"}]}}`), "a", "Number", "1e3", true)
 	f.Add([]byte(`{"$or":[{"a":[{"exists":false}]},{"b":[{"anything-but":{"suffix":"z"}}]}]}`), "b", "String.Array", `["z", 1, null]`, false)
 	f.Add([]byte(`{"a":[{"cidr":"10.0.0.0/8"}]}`), "a", "String", "10.1.2.3", true)
+	f.Add([]byte(`{"$or":["x"],"a":[{"exists":true}]}`), "a", "String", `{"a":null,"$or":"x"}`, true)
+	f.Add([]byte(`{"$or":[{"numeric":1},{"a":["1"]}]}`), "a", "String", "1", false)
 	f.Fuzz(func(t *testing.T, policy []byte, name, dataType, value string, body bool) {
 		scope := ScopeMessageAttributes
 		if body {
