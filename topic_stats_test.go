@@ -12,6 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// publishedMore waits until count, what publishers running in the
+// background have published, has grown by n.
+func publishedMore(t *testing.T, count func() int64, n int64) {
+	t.Helper()
+	from := count()
+	require.Eventually(t, func() bool { return count() >= from+n }, 10*time.Second, time.Millisecond)
+}
+
 // accounted returns what a subscription's counts say it saw: every message
 // published or refused while it was subscribed ends delivered,
 // dead-lettered, filtered out or refused.
@@ -109,6 +117,9 @@ func TestSubscriptionFilteredOutCountsWhilePublishing(t *testing.T) {
 			}
 		})
 	}
+	// The changes happen while messages flow: some before, some after.
+	count := func() int64 { return int64(published.Load()) }
+	publishedMore(t, count, 50)
 	for i := range 100 {
 		if i%2 == 0 {
 			require.NoError(t, changing.SetFilterPolicy([]byte(`{"n":[1]}`), ScopeMessageBody))
@@ -120,6 +131,7 @@ func TestSubscriptionFilteredOutCountsWhilePublishing(t *testing.T) {
 			require.NoError(t, s.Unsubscribe())
 		}
 	}
+	publishedMore(t, count, 50)
 	stop.Store(true)
 	wg.Wait()
 	drainTopic(t, tp)
