@@ -167,7 +167,7 @@ func (s *Subscription) newDestination(g *fifoGroup) *delivery.Destination[*publi
 		Handler:        s.h,
 		Fill:           s.fill,
 		Event:          func(p *published) []byte { return p.body },
-		Track:          func(p *published) *eventTracker { return p.track },
+		Track:          (*published).track,
 		Retry:          retry,
 		DeadLetter:     s.ds.deadLetter,
 		Logger:         t.cfg.logger,
@@ -255,7 +255,7 @@ func (s *Subscription) retainedGroups() int {
 
 // fill completes the Delivery of one attempt (or dead letter) of p.
 func (s *Subscription) fill(ctx context.Context, p *published, d Delivery) (context.Context, Delivery, error) {
-	d.ID, d.Time, d.Attributes, d.GroupID = p.id, p.time, p.attrs, p.group
+	d.ID, d.Time, d.Attributes, d.GroupID = p.id(), p.time, p.attrs, p.group
 	if s.raw {
 		d.Kind, d.Payload = PayloadMessage, p.body
 	} else {

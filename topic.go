@@ -258,8 +258,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	if t.fifo || len(tb.always)+len(ids) > 0 {
 		p = newPublished(m, now, hops, producerValues(ctx))
 		t.ids.appendID(p.idText[:0])
-		p.id = unsafe.String(&p.idText[0], len(p.idText))
-		id = p.id
+		id = p.id()
 	} else {
 		var text [uuidTextLen]byte
 		id = string(t.ids.appendID(text[:0]))
@@ -279,11 +278,11 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 		p.seq, release = res.SequenceNumber, rel
 	}
 	if p != nil && parent != nil && parent.join() {
-		p.track = parent // a cascade of a tracked event (see WithEventTracking)
+		p.hctx.track = parent // a cascade of a tracked event (see WithEventTracking)
 	}
 	code, err := t.route(ctx, tb, p, ids, len(m.Attributes) == 0)
 	if p != nil {
-		p.track.release() // routed: only its copies count now
+		p.track().release() // routed: only its copies count now
 	}
 	if release != nil {
 		release(err == nil) // a message that was not accepted may be sent again
@@ -306,31 +305,33 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 // queued, and that the first delivery sets up hctx. It is one allocation
 // with its id and, up to maxInlineBody bytes, its body (newPublished).
 type published struct {
-	id      string // idText
 	time    time.Time
 	subject string
 	body    []byte
 	attrs   map[string]Attribute
 	group   string
 	seq     string
-	hops    int
-	// values is the context the message was published with, whose values
-	// follow it to the handlers (nil: none).
-	values context.Context
 	// envelope is the SNS JSON notification of the message, for the
 	// subscriptions without raw delivery (nil until one needs it).
 	envelope []byte
-	// track counts the message's copies in flight when it is a cascade of
-	// a tracked event (nil: not tracked, see WithEventTracking).
-	track  *eventTracker
-	idText [uuidTextLen]byte
+	idText   [uuidTextLen]byte // the message id (id)
 	// hctx is the handlers' context, shared by the deliveries of every
 	// copy (they all run with one engine context: the message has one
-	// origin); hctxState is 0 until a delivery claims it, 1 while that
-	// one fills it in, 2 once it is ready (see handlerContext).
+	// origin). Its hop count, the values of the context the message was
+	// published with (producer, nil: none) and its tracker (track, set
+	// when the message is a cascade of a tracked event, see
+	// WithEventTracking) are set by Publish; its engine context by the
+	// first delivery (see handlerContext): hctxState is 0 until a delivery
+	// claims it, 1 while that one sets it, 2 once it is set.
 	hctx      cascadeContext
 	hctxState atomic.Uint32
 }
+
+// id returns the message id.
+func (p *published) id() string { return unsafe.String(&p.idText[0], len(p.idText)) }
+
+// track returns the message's tracker (nil: not tracked).
+func (p *published) track() *eventTracker { return p.hctx.track }
 
 // maxInlineBody is the largest body newPublished stores in the message's
 // own allocation; a larger one takes one more.
@@ -354,7 +355,8 @@ func newPublished(m *Message, now time.Time, hops int, values context.Context) *
 		p, body = new(published), make([]byte, n)
 	}
 	copy(body, m.Body)
-	p.time, p.subject, p.body, p.group, p.hops, p.values = now, m.Subject, body, m.GroupID, hops, values
+	p.time, p.subject, p.body, p.group = now, m.Subject, body, m.GroupID
+	p.hctx.hops, p.hctx.producer = hops, values
 	p.attrs = copyAttributes(m.Attributes)
 	return p
 }
@@ -391,24 +393,25 @@ func withInlineBody[B any](n int) (*published, []byte) {
 // package's handlerContext), given ctx, the engine's: the one p holds
 // when it was made for ctx, so that the copies of a message share one.
 func (p *published) handlerContext(ctx context.Context) context.Context {
-	if p.hops == 0 && p.values == nil && p.track == nil {
+	c := &p.hctx
+	if c.hops == 0 && c.producer == nil && c.track == nil {
 		return ctx
 	}
 	switch p.hctxState.Load() {
 	case 0:
 		if p.hctxState.CompareAndSwap(0, 1) {
-			p.hctx = cascadeContext{Context: ctx, hops: p.hops, producer: p.values, track: p.track}
+			c.Context = ctx
 			p.hctxState.Store(2)
-			return &p.hctx
+			return c
 		}
 	case 2:
-		if p.hctx.Context == ctx {
-			return &p.hctx
+		if c.Context == ctx {
+			return c
 		}
 	}
 	// Another engine context (a dead letter's), or the shared one is
 	// being made right now.
-	return handlerContext(ctx, p.hops, p.values, p.track)
+	return handlerContext(ctx, c.hops, c.producer, c.track)
 }
 
 // copyAttributes returns a copy of attrs (nil for none).
@@ -468,11 +471,11 @@ func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *pub
 		if !s.raw && p.envelope == nil {
 			p.envelope = t.notification(p)
 		}
-		if p.track != nil {
-			p.track.add() // before the copy is queued: it may end at once
+		if p.hctx.track != nil {
+			p.hctx.track.add() // before the copy is queued: it may end at once
 		}
 		if err := s.enqueue(ctx, p, o); err != nil {
-			p.track.release()
+			p.track().release()
 			t.stats.refusedCopies.Add(1)
 			s.refused.Add(1)
 			switch {
@@ -500,7 +503,7 @@ func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *pub
 // notification returns p as SNS's JSON notification.
 func (t *Topic) notification(p *published) []byte {
 	n := notification{
-		MessageID:      p.id,
+		MessageID:      p.id(),
 		TopicARN:       t.arn,
 		Subject:        p.subject,
 		Body:           p.body,
