@@ -60,9 +60,8 @@
 // and UnsubscribeURL are empty); subscriptions are named, not ARNs, and
 // confirmed at once; de-duplication is topic-wide, across message groups;
 // a FIFO topic publishes one message at a time, so that sequence numbers
-// and delivery order agree; NumberOfNotificationsFilteredOut is counted
-// per topic, and NumberOfNotificationsFilteredOutInvalidAttributes is
-// always zero, since Publish refuses such attributes.
+// and delivery order agree; NumberOfNotificationsFilteredOutInvalidAttributes
+// is always zero, since Publish refuses such attributes.
 //
 // Producers. [Producer] is anything that puts events — a *Bus, or a fake in
 // a test ([ProducerFunc]). [NewProducer] binds a Go type to a source and

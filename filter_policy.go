@@ -94,6 +94,24 @@ func compileFilterPolicy(policy []byte, scope FilterPolicyScope, lim FilterPolic
 // (see Message) returns false and a *MessageError. In body scope, a body
 // that is not a JSON object matches nothing, without an error.
 //
+// Two rules differ from event patterns ([MatchPattern]), as the SNS
+// developer guide has them:
+//
+//   - In body scope, {"exists": true} matches only a property whose value is
+//     neither null nor "" ("Key matching": "The key must have a non-null and
+//     non-empty value"). Where the guide is silent, eda decides: an array
+//     property passes when one of its elements is neither null nor "", and
+//     a property whose value is null or "" is present all the same, so
+//     {"exists": false} does not match it either. In attribute scope every
+//     attribute has a value (Publish refuses an empty one).
+//   - "$or" is the OR operator only when its value is an array of at least
+//     two objects none of which has a reserved keyword (an operator name)
+//     as a field name; otherwise it is an ordinary key ("AND/OR logic", "OR
+//     operator"), in both scopes. In body scope it then names a property
+//     "$or"; in attribute scope no attribute can have that name, so such a
+//     key never matches a value ({"exists": false} on it matches every
+//     message with attributes).
+//
 // The policy is compiled on every call; a Topic compiles its subscriptions'
 // policies once.
 func MatchFilterPolicy(policy []byte, scope FilterPolicyScope, m Message) (bool, error) {

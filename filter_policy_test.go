@@ -123,6 +123,29 @@ var policyDocCases = []policyCase{
 	// "exists: false matches only when at least one attribute is present;
 	// an empty attribute set does not match."
 	{"exists false no attributes", "SNS-key", `{"store": [{"exists": false}]}`, map[string]Attribute{}, "", false},
+	// exists true: "The key must have a non-null and non-empty value."
+	{"exists true body null", "SNS-key", `{"store": [{"exists": true}]}`, nil, `{"store": null}`, false},
+	{"exists true body empty", "SNS-key", `{"store": [{"exists": true}]}`, nil, `{"store": ""}`, false},
+	{"exists true body zero", "SNS-key", `{"store": [{"exists": true}]}`, nil, `{"store": 0}`, true},
+	{"exists true body false", "SNS-key", `{"store": [{"exists": true}]}`, nil, `{"store": false}`, true},
+	{"exists true body nested null", "SNS-key", `{"a": {"store": [{"exists": true}]}}`, nil, `{"a": {"store": null}}`, false},
+	{"exists true body in $or", "SNS-key", `{"$or": [{"store": [{"exists": true}]}, {"x": ["1"]}]}`, nil, `{"store": ""}`, false},
+	// ("exists" works on leaf nodes only, not on an object.)
+	{"exists true body object", "SNS-key", `{"store": [{"exists": true}]}`, nil, `{"store": {"a": 1}}`, false},
+
+	// SNS-andor, OR operator: "$or" is the operator only as an array of at
+	// least 2 objects without reserved field names; "Otherwise "$or" is
+	// treated as a normal attribute name". In body scope it is then a
+	// property like any other.
+	{"$or key body", "SNS-andor", `{"$or": ["x"]}`, nil, `{"$or": "x"}`, true},
+	{"$or key body other value", "SNS-andor", `{"$or": ["x"]}`, nil, `{"$or": "y"}`, false},
+	{"$or key body exists false", "SNS-andor", `{"$or": [{"exists": false}]}`, nil, `{"a": 1}`, true},
+	// In attribute scope no attribute can be named "$or" (names are
+	// letters, digits, '_', '-' and '.'), so such a key never matches a
+	// value, and {"exists": false} on it matches every message with
+	// attributes.
+	{"$or key attrs", "SNS-andor", `{"$or": ["x"]}`, one("a", str("x")), "", false},
+	{"$or key attrs exists false", "SNS-andor", `{"$or": [{"exists": false}]}`, one("a", str("x")), "", true},
 
 	// SNS-andor, AND logic: customer_interests rugby and price_usd > 100.
 	{"and both", "SNS-andor", `{"customer_interests": ["rugby"], "price_usd": [{"numeric": [">", 100]}]}`,
@@ -176,6 +199,32 @@ func TestMatchFilterPolicyDocExamples(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, c.want, got)
 		})
+	}
+}
+
+// Where SNS-key is silent, eda decides (see MatchFilterPolicy): in body
+// scope an array property exists when one of its elements is neither null
+// nor "", and a property whose value is null or "" is present, so that
+// {"exists": false} does not match it either.
+func TestMatchFilterPolicyExistsDecided(t *testing.T) {
+	for _, c := range []struct {
+		policy, body string
+		want         bool
+	}{
+		{`{"store": [{"exists": true}]}`, `{"store": ["", "x"]}`, true},
+		{`{"store": [{"exists": true}]}`, `{"store": [null, ""]}`, false},
+		{`{"store": [{"exists": true}]}`, `{"store": []}`, false},
+		{`{"store": [{"exists": false}]}`, `{"store": null}`, false},
+		{`{"store": [{"exists": false}]}`, `{"store": ""}`, false},
+		{`{"store": [{"exists": false}]}`, `{"store": [null]}`, false},
+		// A value list may still name null and "" explicitly.
+		{`{"store": [null]}`, `{"store": null}`, true},
+		{`{"store": [""]}`, `{"store": ""}`, true},
+		{`{"store": [{"exists": true}, null]}`, `{"store": null}`, true},
+	} {
+		got, err := MatchFilterPolicy([]byte(c.policy), ScopeMessageBody, Message{Body: []byte(c.body)})
+		require.NoError(t, err, c.policy)
+		assert.Equal(t, c.want, got, "%s on %s", c.policy, c.body)
 	}
 }
 
@@ -274,9 +323,15 @@ func TestMatchFilterPolicyInvalid(t *testing.T) {
 		// SNS-limits, payload example: values count times their nesting depth.
 		{"nested combinations", `{"a":{"b":{"c":["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16","17","18","19","20","21","22","23","24","25","26","27","28","29","30","31","32","33","34","35","36","37","38","39","40","41","42","43","44","45","46","47","48","49","50","51"]}}}`, ScopeMessageBody, "", "150 combinations"},
 		{"combinations add over $or", `{"$or":[{"a":["1","2","3","4","5","6","7","8","9","10"],"b":["1","2","3","4","5","6","7","8"]},{"c":["1","2","3","4","5","6","7","8"],"d":["1","2","3","4","5","6","7","8","9","10"]}]}`, ScopeMessageAttributes, "", "150 combinations"},
-		// SNS-andor: reserved keywords inside $or are not an OR relationship;
-		// {"numeric": 123} is then no valid condition either.
-		{"$or with reserved keywords", `{"$or": [ {"numeric" : 123}, {"prefix": "abc"} ]}`, ScopeMessageAttributes, "$or[0].numeric", "reserved"},
+		// SNS-andor: reserved keywords inside $or are not an OR relationship,
+		// so "$or" is an ordinary key, and {"numeric": 123} no valid
+		// condition of it.
+		{"$or with reserved keywords", `{"$or": [ {"numeric" : 123}, {"prefix": "abc"} ]}`, ScopeMessageAttributes, "$or", "numeric: needs an array"},
+		{"$or with reserved keywords, body", `{"$or": [ {"numeric" : 123}, {"prefix": "abc"} ]}`, ScopeMessageBody, "$or", "numeric: needs an array"},
+		// SNS-andor: one object is not an OR relationship either; as the
+		// condition of an ordinary key, {"a": ["1"]} is no operator.
+		{"$or with one object", `{"$or": [{"a": ["1"]}]}`, ScopeMessageBody, "$or", `unknown operator "a"`},
+		{"$or not an array", `{"$or": "x"}`, ScopeMessageBody, "$or", "must be an object or an array"},
 		{"not JSON", `{"a":`, ScopeMessageAttributes, "", "invalid JSON"},
 		{"unknown scope", `{"a":["x"]}`, FilterPolicyScope(7), "", "unknown filter policy scope FilterPolicyScope(7)"},
 	}
@@ -420,6 +475,8 @@ func FuzzFilterPolicy(f *testing.F) {
 	f.Add([]byte(`{"a":{"b":[{"prefix":"x"}]}}`), "a", "Number", "1e3", true)
 	f.Add([]byte(`{"$or":[{"a":[{"exists":false}]},{"b":[{"anything-but":{"suffix":"z"}}]}]}`), "b", "String.Array", `["z", 1, null]`, false)
 	f.Add([]byte(`{"a":[{"cidr":"10.0.0.0/8"}]}`), "a", "String", "10.1.2.3", true)
+	f.Add([]byte(`{"$or":["x"],"a":[{"exists":true}]}`), "a", "String", `{"a":null,"$or":"x"}`, true)
+	f.Add([]byte(`{"$or":[{"numeric":1},{"a":["1"]}]}`), "a", "String", "1", false)
 	f.Fuzz(func(t *testing.T, policy []byte, name, dataType, value string, body bool) {
 		scope := ScopeMessageAttributes
 		if body {

@@ -44,6 +44,10 @@ type routeTable[R any] struct {
 	patterned [2]int
 	// readers counts the events being routed with this table.
 	readers atomic.Int64
+	// routed counts the events routed with this table, and noAttrs those of
+	// them without attributes (a Topic counts them, for the per-subscription
+	// filtered-out counts of topic_stats.go; a Bus does not).
+	routed, noAttrs atomic.Uint64
 	// stale is set once a newer table replaced this one.
 	stale atomic.Bool
 }
@@ -57,8 +61,16 @@ type routeTables[R any] struct {
 	order    []string                // ids of the routes that are on, in the order they were put
 	patterns map[string]routePattern // their patterns, by id
 
+	// retireMu guards retiring and the swap of current, so that a reader
+	// of unsettled sees every table that events may have been routed with
+	// exactly once: the current one, or a replaced one in retiring, or one
+	// handed to settle.
 	retireMu sync.Mutex
-	retiring []retirement
+	retiring []retirement[R]
+	// settle, when set, is called under retireMu with each replaced table
+	// once no event is being routed with it (nor with an older one): its
+	// counts are final.
+	settle func(*routeTable[R])
 }
 
 // routePattern is the pattern of a route that is on: p in scope (0, the
@@ -71,8 +83,8 @@ type routePattern struct {
 
 // retirement holds the destinations that left the routes when table was
 // replaced.
-type retirement struct {
-	table   interface{ quiet() bool }
+type retirement[R any] struct {
+	table   *routeTable[R]
 	targets []retirer
 }
 
@@ -169,12 +181,21 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 			}
 		}
 	}
-	rt.current.Store(next)
 	rt.retireMu.Lock()
-	rt.retiring = append(rt.retiring, retirement{table: old, targets: c.retire})
+	rt.current.Store(next)
+	rt.retiring = append(rt.retiring, retirement[R]{table: old, targets: c.retire})
 	rt.retireMu.Unlock()
 	old.stale.Store(true)
 	rt.sweep()
+}
+
+// unsettled calls f with the current table and every replaced one not yet
+// handed to settle. The caller holds retireMu.
+func (rt *routeTables[R]) unsettled(f func(*routeTable[R])) {
+	f(rt.current.Load())
+	for _, r := range rt.retiring {
+		f(r.table)
+	}
 }
 
 // setPattern makes id's pattern rp take part in matching (on) or not.
@@ -202,6 +223,11 @@ func (rt *routeTables[R]) sweep() {
 	}
 	done := slices.Clone(rt.retiring[:n])
 	rt.retiring = slices.Delete(rt.retiring, 0, n)
+	if rt.settle != nil {
+		for _, r := range done {
+			rt.settle(r.table)
+		}
+	}
 	rt.retireMu.Unlock()
 	for _, r := range done {
 		for _, d := range r.targets {

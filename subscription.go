@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/edakit/eda/internal/delivery"
 )
@@ -32,10 +33,23 @@ type Subscription struct {
 	dest *delivery.Destination[*published]
 	// A FIFO topic's subscription delivers each message group through a
 	// destination of its own, strictly in order, made on the group's first
-	// message.
-	mu      sync.Mutex
-	groups  map[string]*delivery.Destination[*published]
-	retired bool
+	// message and retired once the group is idle (see groupDone). Under mu.
+	mu     sync.Mutex
+	groups map[string]*fifoGroup
+	// idle holds the destinations of groups retired while the engine may
+	// not have counted their last copy yet; groupsGone sums the counts of
+	// those it has (see foldIdle).
+	idle       []*delivery.Destination[*published]
+	groupsGone delivery.Stats
+	retired    bool
+
+	// The counts behind the filtered-out figures (topic_stats.go): seen
+	// counts the messages routed with the topic's replaced route tables
+	// that held the subscription, once those tables are settled, and
+	// seenNoAttrs those of them without attributes while its policy was
+	// in attribute scope; refused counts the copies it refused.
+	seen, seenNoAttrs atomic.Uint64
+	refused           atomic.Uint64
 }
 
 // subscriptionConfig is a subscription's settings, set by [Option] values.
@@ -111,7 +125,7 @@ func (t *Topic) Subscribe(name string, h Handler, opts ...Option) (*Subscription
 		return nil, fmt.Errorf("%w: %q: %w", ErrInvalidSubscription, name, err)
 	}
 	if !t.fifo {
-		s.dest = s.newDestination(false)
+		s.dest = s.newDestination(nil)
 	}
 
 	t.routes.mu.Lock()
@@ -138,44 +152,116 @@ func policyScope(fp filterPolicy) int {
 }
 
 // newDestination returns a destination of the engine for s: unordered for
-// a standard topic, ordered (one worker; a failed delivery is retried
-// before the ones behind it) for a FIFO topic's message group.
-func (s *Subscription) newDestination(ordered bool) *delivery.Destination[*published] {
+// a standard topic (g nil), ordered (one worker; a failed delivery is
+// retried before the ones behind it) for the message group g of a FIFO
+// topic, telling g when each of its copies is delivered or dead-lettered.
+func (s *Subscription) newDestination(g *fifoGroup) *delivery.Destination[*published] {
 	t := s.topic
 	var retry RetryPolicy
 	if s.ds.retry != nil {
 		retry = *s.ds.retry
 	}
-	conc := s.ds.maxConcurrency
-	if ordered {
-		conc = 1
-	}
-	return newDestination(t.engine, destinationConfig[*published]{
+	cfg := destinationConfig[*published]{
 		Router:         t.name,
 		Name:           s.name,
 		Handler:        s.h,
 		Fill:           s.fill,
 		Event:          func(p *published) []byte { return p.body },
-		Track:          func(p *published) *eventTracker { return p.track },
+		Track:          (*published).track,
 		Retry:          retry,
 		DeadLetter:     s.ds.deadLetter,
 		Logger:         t.cfg.logger,
 		QueueSize:      s.ds.queueSize,
-		MaxConcurrency: conc,
+		MaxConcurrency: s.ds.maxConcurrency,
 		IdleTimeout:    s.ds.idleTimeout,
-		Ordered:        ordered,
-	})
+	}
+	if g != nil {
+		cfg.Ordered, cfg.MaxConcurrency = true, 1
+		h, dl := s.h, s.ds.deadLetter
+		if dl == nil {
+			dl = logDeadLetters(t.cfg.logger)
+		}
+		// A copy is done when the handler acknowledges it (an error or a
+		// panic retries it) or when it is dead-lettered, however the
+		// dead-letter handler ends.
+		cfg.Handler = HandlerFunc(func(ctx context.Context, d Delivery) error {
+			err := h.Handle(ctx, d)
+			if err == nil {
+				s.groupDone(g)
+			}
+			return err
+		})
+		cfg.DeadLetter = DeadLetterFunc(func(ctx context.Context, x DeadLetter) {
+			defer s.groupDone(g)
+			dl.HandleDeadLetter(ctx, x)
+		})
+	}
+	return newDestination(t.engine, cfg)
+}
+
+// fifoGroup is one message group of a FIFO topic's subscription: its
+// ordered destination, and the number of its copies queued or being
+// queued and not yet delivered or dead-lettered (under the subscription's
+// mu).
+type fifoGroup struct {
+	id      string
+	dest    *delivery.Destination[*published]
+	pending int
+}
+
+// groupDone records that one copy of g was delivered or dead-lettered, or
+// refused. A group left with none is retired: its destination takes no
+// more copies, and the group's next message makes a new one. Nothing can
+// be lost or overtaken: the count went up, under mu, before the copy was
+// offered to the destination, so none is on its way in, and every copy
+// before has been handled.
+func (s *Subscription) groupDone(g *fifoGroup) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g.pending--
+	if g.pending > 0 || s.retired || s.groups[g.id] != g {
+		return
+	}
+	delete(s.groups, g.id)
+	g.dest.Retire()
+	s.idle = append(s.idle, g.dest)
+	s.foldIdle()
+}
+
+// foldIdle adds the counts of the retired groups' destinations that hold
+// nothing any more to groupsGone and forgets them. The caller holds mu.
+func (s *Subscription) foldIdle() {
+	kept := s.idle[:0]
+	for _, d := range s.idle {
+		if st := d.Stats(); st.InFlight == 0 {
+			st.Workers, st.QueueDepth = 0, 0 // a worker may linger, idle, until it exits
+			s.groupsGone = addStats(s.groupsGone, st)
+		} else {
+			kept = append(kept, d)
+		}
+	}
+	clear(s.idle[len(kept):])
+	s.idle = kept
+}
+
+// retainedGroups returns the number of message groups the subscription
+// holds a destination for, live or retired and not yet forgotten.
+func (s *Subscription) retainedGroups() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.foldIdle()
+	return len(s.groups) + len(s.idle)
 }
 
 // fill completes the Delivery of one attempt (or dead letter) of p.
 func (s *Subscription) fill(ctx context.Context, p *published, d Delivery) (context.Context, Delivery, error) {
-	d.ID, d.Time, d.Attributes, d.GroupID = p.id, p.time, p.attrs, p.group
+	d.ID, d.Time, d.Attributes, d.GroupID = p.id(), p.time, p.attrs, p.group
 	if s.raw {
 		d.Kind, d.Payload = PayloadMessage, p.body
 	} else {
 		d.Kind, d.Payload = PayloadNotification, p.envelope
 	}
-	return handlerContext(ctx, p.hops, p.values, p.track), d, nil
+	return p.handlerContext(ctx), d, nil
 }
 
 // enqueue queues p for the subscription.
@@ -188,16 +274,22 @@ func (s *Subscription) enqueue(ctx context.Context, p *published, o delivery.Ori
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	d := s.groups[p.group]
-	if d == nil {
+	g := s.groups[p.group]
+	if g == nil {
 		if s.groups == nil {
-			s.groups = make(map[string]*delivery.Destination[*published])
+			s.groups = make(map[string]*fifoGroup)
 		}
-		d = s.newDestination(true)
-		s.groups[p.group] = d
+		g = &fifoGroup{id: p.group}
+		g.dest = s.newDestination(g)
+		s.groups[p.group] = g
 	}
+	g.pending++
 	s.mu.Unlock()
-	return d.EnqueueFrom(ctx, p, o)
+	err := g.dest.EnqueueFrom(ctx, p, o)
+	if err != nil {
+		s.groupDone(g)
+	}
+	return err
 }
 
 // subscriptionRetirer retires a subscription that left its topic (the
@@ -214,11 +306,10 @@ func (s *Subscription) retire() {
 		s.dest.Retire()
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.retired = true
-	groups := s.groups
-	s.mu.Unlock()
-	for _, d := range groups {
-		d.Retire()
+	for _, g := range s.groups {
+		g.dest.Retire()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/edakit/eda/internal/delivery"
 	"github.com/edakit/eda/internal/pattern"
@@ -141,6 +142,7 @@ func NewTopic(name string, opts ...Option) (*Topic, error) {
 	}
 	t.engine = newRouterEngine(&cfg.routerConfig)
 	t.routes.init()
+	t.routes.settle = settleTable
 	t.dedup.init()
 	return t, nil
 }
@@ -171,7 +173,10 @@ func (t *Topic) FIFO() bool { return t.fifo }
 // PublishResult is the outcome of [Topic.Publish].
 type PublishResult struct {
 	// MessageID identifies the message; a FIFO duplicate answers with the
-	// id of the message it duplicates.
+	// id of the message it duplicates. The id shares the message's memory
+	// (one allocation holds both), so holding it keeps the message's copy
+	// alive: a caller that keeps many ids long after the messages were
+	// handled should keep strings.Clone(MessageID) instead.
 	MessageID string
 	// SequenceNumber is a FIFO topic's number for the message, increasing
 	// within its message group; empty for a standard topic.
@@ -239,15 +244,24 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 		return PublishResult{}, ErrorCodeInvalidParameter, fmt.Errorf("%w: %s", ErrInvalidMessage, msg)
 	}
 	now := t.cfg.now()
-	p := &published{
-		id:      t.ids.newID(),
-		time:    now,
-		subject: m.Subject,
-		body:    append([]byte(nil), m.Body...), // the caller may reuse its buffer
-		attrs:   copyAttributes(m.Attributes),
-		group:   m.GroupID,
-		hops:    hops,
-		values:  producerValues(ctx),
+	// Matched first, against the caller's message (it is not kept): a
+	// message that no subscription takes is never copied.
+	tb := t.routes.acquire()
+	defer t.routes.release(tb)
+	var buf [16]string
+	ids, err := t.match(tb, buf[:0], m)
+	if err != nil {
+		return PublishResult{}, ErrorCodeInvalidParameter, err
+	}
+	var p *published
+	var id string
+	if t.fifo || len(tb.always)+len(ids) > 0 {
+		p = newPublished(m, now, hops, producerValues(ctx))
+		t.ids.appendID(p.idText[:0])
+		id = p.id()
+	} else {
+		var text [uuidTextLen]byte
+		id = string(t.ids.appendID(text[:0]))
 	}
 	var release func(bool)
 	if t.fifo {
@@ -255,18 +269,21 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 		// messages in the order of their sequence numbers.
 		t.fifoMu.Lock()
 		defer t.fifoMu.Unlock()
-		res, dup, rel := t.dedup.claim(dedupKey(m, t.cfg.contentDedup), p.id, now, t.cfg.dedupWindow)
+		// (The window keeps a copy of the id, not the message it shares.)
+		res, dup, rel := t.dedup.claim(dedupKey(m, t.cfg.contentDedup), strings.Clone(id), now, t.cfg.dedupWindow)
 		if dup {
 			t.stats.duplicates.Add(1)
 			return res, "", nil
 		}
 		p.seq, release = res.SequenceNumber, rel
 	}
-	if parent != nil && parent.join() {
-		p.track = parent // a cascade of a tracked event (see WithEventTracking)
+	if p != nil && parent != nil && parent.join() {
+		p.hctx.track = parent // a cascade of a tracked event (see WithEventTracking)
 	}
-	code, err := t.route(ctx, p)
-	p.track.release() // routed: only its copies count now
+	code, err := t.route(ctx, tb, p, ids, len(m.Attributes) == 0)
+	if p != nil {
+		p.track().release() // routed: only its copies count now
+	}
 	if release != nil {
 		release(err == nil) // a message that was not accepted may be sent again
 	}
@@ -275,31 +292,126 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	}
 	t.stats.published.Add(1)
 	t.stats.publishSize.Add(uint64(size))
-	return PublishResult{MessageID: p.id, SequenceNumber: p.seq}, "", nil
+	res := PublishResult{MessageID: id}
+	if p != nil {
+		res.SequenceNumber = p.seq
+	}
+	return res, "", nil
 }
 
 // published is one accepted message as it travels to its subscriptions.
 // All copies share it; it is never modified after Publish, except that the
 // notification JSON is written once, before any copy that needs it is
-// queued.
+// queued, and that the first delivery sets up hctx. It is one allocation
+// with its id and, up to maxInlineBody bytes, its body (newPublished).
 type published struct {
-	id      string
 	time    time.Time
 	subject string
 	body    []byte
 	attrs   map[string]Attribute
 	group   string
 	seq     string
-	hops    int
-	// values is the context the message was published with, whose values
-	// follow it to the handlers (nil: none).
-	values context.Context
 	// envelope is the SNS JSON notification of the message, for the
 	// subscriptions without raw delivery (nil until one needs it).
 	envelope []byte
-	// track counts the message's copies in flight when it is a cascade of
-	// a tracked event (nil: not tracked, see WithEventTracking).
-	track *eventTracker
+	idText   [uuidTextLen]byte // the message id (id)
+	// hctx is the handlers' context, shared by the deliveries of every
+	// copy (they all run with one engine context: the message has one
+	// origin). Its hop count, the values of the context the message was
+	// published with (producer, nil: none) and its tracker (track, set
+	// when the message is a cascade of a tracked event, see
+	// WithEventTracking) are set by Publish; its engine context by the
+	// first delivery (see handlerContext): hctxState is 0 until a delivery
+	// claims it, 1 while that one sets it, 2 once it is set.
+	hctx      cascadeContext
+	hctxState atomic.Uint32
+}
+
+// id returns the message id.
+func (p *published) id() string { return unsafe.String(&p.idText[0], len(p.idText)) }
+
+// track returns the message's tracker (nil: not tracked).
+func (p *published) track() *eventTracker { return p.hctx.track }
+
+// maxInlineBody is the largest body newPublished stores in the message's
+// own allocation; a larger one takes one more.
+const maxInlineBody = 4096
+
+// newPublished returns m as a message published at now, hops deep, with
+// the publisher's context values (nil: none), without its id: the record
+// and a copy of the body in one allocation (the caller may reuse its
+// buffer), and a copy of the attributes.
+func newPublished(m *Message, now time.Time, hops int, values context.Context) *published {
+	n := len(m.Body)
+	var p *published
+	var body []byte
+	for _, c := range inlineBodies {
+		if n <= c.size {
+			p, body = c.alloc(n)
+			break
+		}
+	}
+	if p == nil {
+		p, body = new(published), make([]byte, n)
+	}
+	copy(body, m.Body)
+	p.time, p.subject, p.body, p.group = now, m.Subject, body, m.GroupID
+	p.hctx.hops, p.hctx.producer = hops, values
+	p.attrs = copyAttributes(m.Attributes)
+	return p
+}
+
+// inlineBodies are the buffer sizes newPublished allocates with a record,
+// each with its allocation function, smallest first: a body takes the
+// first one that fits, so that one over 64 bytes wastes less than half
+// of its buffer.
+var inlineBodies = [...]struct {
+	size  int
+	alloc func(n int) (*published, []byte)
+}{
+	{64, withInlineBody[[64]byte]},
+	{128, withInlineBody[[128]byte]},
+	{256, withInlineBody[[256]byte]},
+	{512, withInlineBody[[512]byte]},
+	{1024, withInlineBody[[1024]byte]},
+	{2048, withInlineBody[[2048]byte]},
+	{maxInlineBody, withInlineBody[[maxInlineBody]byte]},
+}
+
+// withInlineBody allocates a published record followed by a buffer of
+// type B (a byte array), and returns the record and the first n bytes of
+// the buffer. The buffer lives as long as the record.
+func withInlineBody[B any](n int) (*published, []byte) {
+	x := new(struct {
+		published
+		buf B
+	})
+	return &x.published, unsafe.Slice((*byte)(unsafe.Pointer(&x.buf)), n)
+}
+
+// handlerContext returns the context for a handler of p (see the
+// package's handlerContext), given ctx, the engine's: the one p holds
+// when it was made for ctx, so that the copies of a message share one.
+func (p *published) handlerContext(ctx context.Context) context.Context {
+	c := &p.hctx
+	if c.hops == 0 && c.producer == nil && c.track == nil {
+		return ctx
+	}
+	switch p.hctxState.Load() {
+	case 0:
+		if p.hctxState.CompareAndSwap(0, 1) {
+			c.Context = ctx
+			p.hctxState.Store(2)
+			return c
+		}
+	case 2:
+		if c.Context == ctx {
+			return c
+		}
+	}
+	// Another engine context (a dead letter's), or the shared one is
+	// being made right now.
+	return handlerContext(ctx, c.hops, c.producer, c.track)
 }
 
 // copyAttributes returns a copy of attrs (nil for none).
@@ -314,33 +426,43 @@ func copyAttributes(attrs map[string]Attribute) map[string]Attribute {
 	return out
 }
 
-// route matches p against the subscriptions' filter policies and queues it
-// for every subscription it passes.
-func (t *Topic) route(ctx context.Context, p *published) (ErrorCode, error) {
-	tb := t.routes.acquire()
-	defer t.routes.release(tb)
-	var buf [16]string
-	ids := buf[:0] // the subscriptions whose policy the message passes
-	if tb.machine != nil {
-		if len(p.attrs) == 0 {
-			t.stats.filteredOutNoAttrs.Add(uint64(tb.patterned[0]))
-		} else {
-			var stack [16]pattern.Attr
-			var err error
-			ids, err = tb.machine.MatchAttrs(ids, messageAttrs(stack[:0], p.attrs))
-			if err != nil { // validated at Publish: cannot happen
-				return ErrorCodeInvalidParameter, err
-			}
+// match appends to ids the subscriptions of tb whose filter policy m
+// passes (those without one excepted: tb.always).
+func (t *Topic) match(tb *routeTable[*Subscription], ids []string, m *Message) ([]string, error) {
+	if tb.machine != nil && len(m.Attributes) > 0 {
+		var stack [16]pattern.Attr
+		var err error
+		ids, err = tb.machine.MatchAttrs(ids, messageAttrs(stack[:0], m.Attributes))
+		if err != nil { // validated at Publish: cannot happen
+			return ids, err
 		}
 	}
 	if tb.body != nil {
 		var err error
-		if ids, err = tb.body.MatchStrict(ids, p.body); err != nil && !errors.Is(err, pattern.ErrNotObject) {
-			return ErrorCodeInvalidParameter, err
+		if ids, err = tb.body.MatchStrict(ids, m.Body); err != nil && !errors.Is(err, pattern.ErrNotObject) {
+			return ids, err
 		}
+	}
+	return ids, nil
+}
+
+// route counts the message routed with tb, which has no attributes when
+// noAttrs is set and passed the filter policies of the subscriptions ids,
+// and queues p for those subscriptions and every one without a policy. p
+// is nil when there are none.
+func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *published, ids []string, noAttrs bool) (ErrorCode, error) {
+	// Counted before any copy is queued: a subscription's filtered-out
+	// count (topic_stats.go) never goes below zero.
+	tb.routed.Add(1)
+	if noAttrs {
+		tb.noAttrs.Add(1)
+		t.stats.filteredOutNoAttrs.Add(uint64(tb.patterned[0]))
 	}
 	if out := tb.patterned[0] + tb.patterned[1] - len(ids); out > 0 {
 		t.stats.filteredOut.Add(uint64(out))
+	}
+	if p == nil {
+		return "", nil
 	}
 	o := t.engine.Origin(ctx, p.time)
 	var code ErrorCode
@@ -349,12 +471,13 @@ func (t *Topic) route(ctx context.Context, p *published) (ErrorCode, error) {
 		if !s.raw && p.envelope == nil {
 			p.envelope = t.notification(p)
 		}
-		if p.track != nil {
-			p.track.add() // before the copy is queued: it may end at once
+		if p.hctx.track != nil {
+			p.hctx.track.add() // before the copy is queued: it may end at once
 		}
 		if err := s.enqueue(ctx, p, o); err != nil {
-			p.track.release()
+			p.track().release()
 			t.stats.refusedCopies.Add(1)
+			s.refused.Add(1)
 			switch {
 			case errors.Is(err, ErrClosed):
 				code, firstErr = ErrorCodeInternalError, fmt.Errorf("eda: topic %q closed while the message was published: %w", t.name, err)
@@ -380,7 +503,7 @@ func (t *Topic) route(ctx context.Context, p *published) (ErrorCode, error) {
 // notification returns p as SNS's JSON notification.
 func (t *Topic) notification(p *published) []byte {
 	n := notification{
-		MessageID:      p.id,
+		MessageID:      p.id(),
 		TopicARN:       t.arn,
 		Subject:        p.subject,
 		Body:           p.body,

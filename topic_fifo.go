@@ -10,7 +10,8 @@ import (
 
 // This file holds what only a FIFO topic does: de-duplication within a
 // window, and sequence numbers. Order within a message group is kept by the
-// subscriptions (one ordered destination per group, subscription.go) and by
+// subscriptions (one ordered destination per group while the group has
+// messages queued or being delivered, subscription.go) and by
 // publishing one message at a time (Topic.publish), so that sequence
 // numbers and queue order agree.
 

@@ -46,7 +46,9 @@ type TopicStats struct {
 	// NumberOfNotificationsFilteredOut counts the copies not made because a
 	// message did not pass a subscription's filter policy; so, for every
 	// message accepted, each subscription either received a copy or was
-	// counted here (but see NumberOfMessagesRefused).
+	// counted here (but see NumberOfMessagesRefused). Each subscription
+	// has its own count too (see [SubscriptionStats]), as SNS's metrics
+	// have a subscription dimension.
 	NumberOfNotificationsFilteredOut uint64
 	// NumberOfNotificationsFilteredOutNoMessageAttributes counts those of
 	// them filtered out by an attribute-scope policy because the message
@@ -78,9 +80,33 @@ type SubscriptionStats struct {
 	// dead-letter handler panicked or called runtime.Goexit (each is logged
 	// at Error level).
 	NumberOfNotificationsFailedToRedrive uint64
+	// NumberOfNotificationsFilteredOut counts the messages published while
+	// the subscription was on the topic that its filter policy (the one in
+	// force when each was published) did not pass, and
+	// NumberOfNotificationsRefused the copies it refused (see
+	// [TopicStats].NumberOfMessagesRefused). So, once the topic is drained,
+	// for the messages published or refused while it was subscribed:
+	//
+	//	delivered + dead-lettered + FilteredOut + NotificationsRefused
+	//	  = MessagesPublished + MessagesRefused
+	//
+	// The count is derived (messages routed to the topic while subscribed,
+	// less the copies made), so that publishing costs the same however many
+	// subscriptions there are; while messages are being published it may
+	// count a message whose copy is still being queued as filtered out.
+	NumberOfNotificationsFilteredOut uint64
+	NumberOfNotificationsRefused     uint64
+	// NumberOfNotificationsFilteredOutNoMessageAttributes counts those
+	// filtered out by an attribute-scope policy because the message had no
+	// attributes.
+	NumberOfNotificationsFilteredOutNoMessageAttributes uint64
+	// NumberOfNotificationsFilteredOutInvalidAttributes is always zero, as
+	// the topic's.
+	NumberOfNotificationsFilteredOutInvalidAttributes uint64
 	// Delivery holds the delivery engine's counters the figures above are
-	// derived from. For a FIFO topic they add up its message groups' (the
-	// latencies are the largest of the groups').
+	// derived from. For a FIFO topic they add up its message groups', the
+	// groups retired once idle included (the latencies are the largest of
+	// the groups').
 	Delivery DeliveryStats
 }
 
@@ -155,7 +181,47 @@ func addSubscriptionStats(a, b SubscriptionStats) SubscriptionStats {
 	a.NumberOfNotificationsFailed += b.NumberOfNotificationsFailed
 	a.NumberOfNotificationsRedrivenToDlq += b.NumberOfNotificationsRedrivenToDlq
 	a.NumberOfNotificationsFailedToRedrive += b.NumberOfNotificationsFailedToRedrive
+	a.NumberOfNotificationsFilteredOut += b.NumberOfNotificationsFilteredOut
+	a.NumberOfNotificationsRefused += b.NumberOfNotificationsRefused
+	a.NumberOfNotificationsFilteredOutNoMessageAttributes += b.NumberOfNotificationsFilteredOutNoMessageAttributes
 	return a
+}
+
+// settleTable adds the messages routed with tb, a replaced route table no
+// event is being routed with any more, to the counts of its subscriptions.
+// The routes table's settle function (routes.go).
+func settleTable(tb *routeTable[*Subscription]) {
+	n := tb.routed.Load()
+	if n == 0 {
+		return
+	}
+	na := tb.noAttrs.Load()
+	for name, s := range tb.routes {
+		s.seen.Add(n)
+		if na > 0 && tb.machine.Has(name) {
+			s.seenNoAttrs.Add(na)
+		}
+	}
+}
+
+// filterCounts returns the messages routed to the topic while s was on it,
+// and those of them without attributes while its policy was in attribute
+// scope: the settled counts and those of the tables not settled yet.
+func (s *Subscription) filterCounts() (seen, noAttrs uint64) {
+	rt := &s.topic.routes
+	rt.retireMu.Lock()
+	defer rt.retireMu.Unlock()
+	seen, noAttrs = s.seen.Load(), s.seenNoAttrs.Load()
+	rt.unsettled(func(tb *routeTable[*Subscription]) {
+		if tb.routes[s.name] != s {
+			return
+		}
+		seen += tb.routed.Load()
+		if tb.machine.Has(s.name) {
+			noAttrs += tb.noAttrs.Load()
+		}
+	})
+	return seen, noAttrs
 }
 
 // Subscription returns the stats of the named subscription, and whether
@@ -176,22 +242,32 @@ func (s *Subscription) Stats() SubscriptionStats {
 		d = s.dest.Stats()
 	} else {
 		s.mu.Lock()
-		groups := make([]*delivery.Destination[*published], 0, len(s.groups))
+		s.foldIdle()
+		d = s.groupsGone
+		groups := make([]*delivery.Destination[*published], 0, len(s.groups)+len(s.idle))
 		for _, g := range s.groups {
-			groups = append(groups, g)
+			groups = append(groups, g.dest)
 		}
+		groups = append(groups, s.idle...)
 		s.mu.Unlock()
 		for _, g := range groups {
 			d = addStats(d, g.Stats())
 		}
 	}
+	// The copies first, then the messages they came from: every copy
+	// counted has its message counted (topic.route), so seen ≥ copies.
+	refused := s.refused.Load()
+	seen, noAttrs := s.filterCounts()
 	return SubscriptionStats{
-		Subscription:                         s.name,
-		NumberOfNotificationsDelivered:       d.Delivered,
-		NumberOfNotificationsFailed:          d.DeadLettered,
-		NumberOfNotificationsRedrivenToDlq:   d.DeadLettered,
-		NumberOfNotificationsFailedToRedrive: d.DeadLetterFailed,
-		Delivery:                             deliveryStatsOf(d),
+		Subscription:                                        s.name,
+		NumberOfNotificationsDelivered:                      d.Delivered,
+		NumberOfNotificationsFailed:                         d.DeadLettered,
+		NumberOfNotificationsRedrivenToDlq:                  d.DeadLettered,
+		NumberOfNotificationsFailedToRedrive:                d.DeadLetterFailed,
+		NumberOfNotificationsFilteredOut:                    seen - min(seen, d.Enqueued+refused),
+		NumberOfNotificationsRefused:                        refused,
+		NumberOfNotificationsFilteredOutNoMessageAttributes: noAttrs,
+		Delivery: deliveryStatsOf(d),
 	}
 }
 

@@ -326,6 +326,8 @@ func TestTopicChangesWhilePublishing(t *testing.T) {
 			}
 		}
 	})
+	// The changes happen while messages flow: some before, some after.
+	publishedMore(t, published.Load, 40)
 	var churn inbox
 	for i := range 200 {
 		p := `{"a":["1"],"b":["1"]}`
@@ -338,6 +340,7 @@ func TestTopicChangesWhilePublishing(t *testing.T) {
 		require.NoError(t, extra.Unsubscribe())
 		assert.ErrorIs(t, extra.Unsubscribe(), ErrSubscriptionNotFound)
 	}
+	publishedMore(t, published.Load, 40)
 	stop.Store(true)
 	wg.Wait()
 	drainTopic(t, tp)

@@ -90,6 +90,9 @@ func (a *alt) pattern() string {
 	case aNumeric:
 		return op("numeric", a.rng.pattern())
 	case aAnythingBut:
+		if a.ab.kind == abNullOrEmpty {
+			return op("exists", "true") // as an SNS body policy writes it
+		}
 		return op("anything-but", a.ab.pattern())
 	}
 	return "?"

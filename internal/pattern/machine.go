@@ -218,6 +218,15 @@ func (m *Machine) Len() int {
 	return m.npats
 }
 
+// Has reports whether m holds a pattern with the given id.
+func (m *Machine) Has(id string) bool {
+	if m == nil {
+		return false
+	}
+	_, ok := m.byID.lookup(id, hashString)
+	return ok
+}
+
 // Apply returns a Machine with the entries of add added (replacing entries
 // of the same ID; of several with one ID the last wins) and then the entries
 // with the IDs in remove removed (unknown IDs are ignored). m is not changed

@@ -83,10 +83,13 @@ const (
 	abSuffix
 	abFold
 	abWildcard
+	// abNullOrEmpty excludes null and the empty string: {"exists": true}
+	// in an SNS message-body filter policy (see dialect).
+	abNullOrEmpty
 )
 
 // anythingBut excludes a set of values; it matches every other present value,
-// null included.
+// null included (except for abNullOrEmpty).
 type anythingBut struct {
 	kind abKind
 	strs []string // strings, prefixes, suffixes or equals-ignore-case operands
@@ -156,7 +159,10 @@ func usesEmptyStep(conjs []Conj) bool {
 }
 
 // Parse validates and compiles one pattern.
-func Parse(src []byte, lim Limits) (*Parsed, error) {
+func Parse(src []byte, lim Limits) (*Parsed, error) { return parseIn(src, lim, dialect{}) }
+
+// parseIn is Parse in dialect d.
+func parseIn(src []byte, lim Limits, d dialect) (*Parsed, error) {
 	if lim.MaxSize > 0 && len(src) > lim.MaxSize {
 		return nil, perr("", "pattern is "+strconv.Itoa(len(src))+" bytes, more than the limit of "+strconv.Itoa(lim.MaxSize))
 	}
@@ -179,7 +185,28 @@ func Parse(src []byte, lim Limits) (*Parsed, error) {
 	if root.kind != jObject {
 		return nil, perr("", "pattern must be a JSON object, got "+root.describe())
 	}
-	c := compiler{lim: lim}
+	return compile(root, lim, d)
+}
+
+// dialect selects the rules of SNS filter policies where they differ from
+// event patterns (ParsePolicy).
+type dialect struct {
+	// orNeedsObjects: "$or" is the OR operator only when its value is an
+	// array of at least 2 objects none of whose field names is a reserved
+	// keyword; otherwise it is an ordinary key (SNS developer guide,
+	// "AND/OR logic", "OR operator"). Event patterns report such an $or
+	// as an error.
+	orNeedsObjects bool
+	// existsNonEmpty: {"exists": true} matches only a property whose value
+	// is neither null nor the empty string (SNS developer guide, "Key
+	// matching": "The key must have a non-null and non-empty value"). In
+	// event patterns any value exists.
+	existsNonEmpty bool
+}
+
+// compile compiles the decoded pattern root (an object) in dialect d.
+func compile(root *jval, lim Limits, d dialect) (*Parsed, error) {
+	c := compiler{lim: lim, dialect: d}
 	var conjs []Conj
 	if err := c.object(root, "", "", false, &conjs); err != nil {
 		return nil, err
@@ -196,6 +223,33 @@ func Parse(src []byte, lim Limits) (*Parsed, error) {
 
 type compiler struct {
 	lim Limits
+	dialect
+}
+
+// isOr reports whether the member m of a pattern object is the $or
+// operator: always for event patterns, and for SNS policies only when
+// dialect.orNeedsObjects allows it.
+func (d dialect) isOr(m *jmember) bool {
+	if m.key != "$or" {
+		return false
+	}
+	if !d.orNeedsObjects {
+		return true
+	}
+	if m.val.kind != jArray || len(m.val.elems) < 2 {
+		return false
+	}
+	for _, el := range m.val.elems {
+		if el.kind != jObject {
+			return false
+		}
+		for _, f := range el.members {
+			if reservedInOr[f.key] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // reservedInOr lists the field names event-ruler refuses inside $or objects
@@ -238,7 +292,7 @@ func (c *compiler) object(v *jval, prefix, epath string, inOr bool, rules *[]Con
 	// replaces the earlier (put).
 	for _, m := range v.members {
 		fpath := joinPath(epath, m.key)
-		if m.key == "$or" {
+		if c.isOr(&m) {
 			if err := c.or(m.val, prefix, fpath, rules); err != nil {
 				return err
 			}
@@ -455,6 +509,10 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 	case "exists":
 		switch arg.kind {
 		case jTrue:
+			if c.existsNonEmpty {
+				ab := &anythingBut{kind: abNullOrEmpty}
+				return alt{kind: aAnythingBut, altExt: &altExt{ab: ab}, canonic: "a" + ab.canonical()}, false, nil
+			}
 			return alt{kind: aExists, canonic: "x"}, false, nil
 		case jFalse:
 			return alt{}, true, nil
@@ -717,6 +775,8 @@ func (ab *anythingBut) canonical() string {
 // number sets; everything else (null, booleans, other types) is never excluded.
 func (ab *anythingBut) excludes(v *leafValue, st *state) bool {
 	switch ab.kind {
+	case abNullOrEmpty:
+		return v.kind == vNull || v.kind == vString && len(v.str) == 0
 	case abNumbers:
 		if v.kind != vNumber {
 			return false

@@ -69,6 +69,8 @@ func (l PolicyLimits) withDefaults() PolicyLimits {
 // SNS does not support — wildcard, anything-but with anything but a single
 // prefix (suffix, wildcard, equals-ignore-case, a list of prefixes), prefix
 // and suffix with equals-ignore-case — and enforces SNS's constraints (lim).
+// It reads "$or", and in body scope {"exists": true}, as SNS does (see
+// dialect).
 func ParsePolicy(src []byte, attrScope bool, lim PolicyLimits) (*Parsed, error) {
 	lim = lim.withDefaults()
 	if lim.MaxSize > 0 && len(src) > lim.MaxSize {
@@ -110,7 +112,20 @@ func ParsePolicy(src []byte, attrScope bool, lim PolicyLimits) (*Parsed, error) 
 	if lim.MaxCombinations > maxComb || lim.MaxCombinations < 0 {
 		maxComb = 1 << 20
 	}
-	return Parse(src, Limits{MaxSize: -1, MaxDepth: DefaultMaxDepth, MaxCombinations: maxComb})
+	return parseIn(src, Limits{MaxSize: -1, MaxDepth: DefaultMaxDepth, MaxCombinations: maxComb}, policyDialect(attrScope))
+}
+
+// snsOr is the dialect part that decides what an "$or" key is, which does
+// not depend on the scope.
+var snsOr = dialect{orNeedsObjects: true}
+
+// policyDialect returns the dialect of SNS filter policies in attribute
+// scope (attrScope) or body scope: "$or" is the OR operator only in the
+// shape SNS documents, and in body scope {"exists": true} needs a value
+// other than null or "". (In attribute scope every attribute has a
+// non-empty value: Publish refuses an empty one.)
+func policyDialect(attrScope bool) dialect {
+	return dialect{orNeedsObjects: true, existsNonEmpty: !attrScope}
 }
 
 // valueCombinations counts SNS's "total combination of values" of the
@@ -123,7 +138,7 @@ func valueCombinations(v *jval, depth, c, limit int) int {
 		switch {
 		case m.val.kind == jObject:
 			c = valueCombinations(m.val, depth+1, c, limit)
-		case m.val.kind == jArray && m.key == "$or":
+		case snsOr.isOr(&m):
 			sum := 0
 			for _, el := range m.val.elems {
 				if el.kind == jObject {
@@ -150,10 +165,7 @@ type policyChecker struct {
 func (pc *policyChecker) object(v *jval, epath string, top bool) error {
 	for _, m := range v.members {
 		fpath := joinPath(epath, m.key)
-		if m.key == "$or" {
-			if m.val.kind != jArray {
-				continue // Parse reports it
-			}
+		if snsOr.isOr(&m) {
 			for i, el := range m.val.elems {
 				if el.kind == jObject {
 					if err := pc.object(el, fpath+"["+strconv.Itoa(i)+"]", top); err != nil {
