@@ -177,9 +177,11 @@ func TestRuleReplacementWhileEventsFlow(t *testing.T) {
 			}
 		}()
 	}
+	// A fixed number of replacements, each after events have flowed since
+	// the one before (not a time window: on a loaded machine a window can
+	// hold too few replacements to see three target versions).
 	var replaced int
-	deadline := time.Now().Add(300 * time.Millisecond)
-	for i := 0; time.Now().Before(deadline); i++ {
+	for i := 0; i < 40; i++ {
 		targets := []Target{kept}
 		if i%2 == 1 {
 			targets = []Target{HandlerTarget(fmt.Sprintf("v%d", i), handler)}
@@ -193,7 +195,7 @@ func TestRuleReplacementWhileEventsFlow(t *testing.T) {
 			mustPutRule(t, b, Rule{Name: "r", EventPattern: patterns[0], Targets: []Target{kept}, State: RuleDisabled})
 			mustPutRule(t, b, Rule{Name: "r", EventPattern: patterns[0], Targets: []Target{kept}})
 		}
-		time.Sleep(time.Millisecond)
+		waitForMore(t, &nAccepted)
 	}
 	close(stop)
 	wg.Wait()
@@ -243,4 +245,13 @@ func TestPutRuleKeepsTargets(t *testing.T) {
 	assert.EqualValues(t, 1, d.Invocations, "the replaced target's invocations")
 	assert.EqualValues(t, 2, rs.MatchedEvents, "rule counters kept across PutRule")
 	assert.Equal(t, 4, rec.count(), "deliveries")
+}
+
+// waitForMore waits until n has grown by a few since the call, so that
+// events flow between two changes, failing the test after 10 s.
+func waitForMore(t *testing.T, n *atomic.Int64) {
+	t.Helper()
+	from := n.Load()
+	require.Eventually(t, func() bool { return n.Load() >= from+3 }, 10*time.Second, 100*time.Microsecond,
+		"no events accepted since %d", from)
 }
