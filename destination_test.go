@@ -355,9 +355,7 @@ func TestDestinationDeliveryDoesNotAllocate(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range deliveries {
-		if err := d.Enqueue(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, d.Enqueue(context.Background(), m))
 	}
 	drainEngine(t, e)
 	runtime.ReadMemStats(&after)

@@ -114,7 +114,7 @@ func TestDeduplicateConcurrentDuplicates(t *testing.T) {
 			// The duplicate waits for the first call rather than run.
 			select {
 			case <-g.entered:
-				t.Fatal("the duplicate ran while the first call was in progress")
+				require.Fail(t, "the duplicate ran while the first call was in progress")
 			case <-time.After(20 * time.Millisecond):
 			}
 			g.release <- tc.first

@@ -119,7 +119,7 @@ func TestTimeoutContext(t *testing.T) {
 			select {
 			case <-ctx.Done():
 			default:
-				t.Errorf("%s: Done still open after the handler returned", name)
+				assert.Failf(t, "Done still open after the handler returned", name)
 			}
 		}
 	})

@@ -62,7 +62,7 @@ func TestNoRetriesMakesOneAttempt(t *testing.T) {
 				assert.Equal(t, ReasonMaxAttempts, dl.Reason)
 				assert.EqualValues(t, tc.wantAttempts, dl.Attempts)
 			case <-time.After(10 * time.Second):
-				t.Fatal("no dead letter")
+				require.Fail(t, "no dead letter")
 			}
 			assert.Equal(t, tc.wantAttempts, attempts.Load())
 		})
