@@ -3,13 +3,17 @@
 # shows it: exported names (constants, variables, functions, types and
 # their methods; not the methods inside interfaces) and exported struct
 # fields (embedded ones included). It prints the counts for the whole
-# package, then for the package without the Topic/SNS, edatest and Explain
-# features (the names declared in the files listed in LATER below), which
-# is what the issue-10 baseline (182 names, 113 fields) can be compared
-# with. Run it from anywhere in the module: scripts/apicount.sh [-v]
-# (-v first lists the names and fields counted). The later files are:
-# topic*.go subscription.go message.go filter_policy.go publisher.go
-# explain.go (the Topic and SNS, Explain; edatest is another package).
+# package, then without the names declared in the files of the features
+# added after issue 10's baseline (LATER below: the Topic and SNS, and
+# Explain), then for those files alone. Counted the same way, commit 5eb9018
+# (issue 10's baseline) has 177 names and 113 fields; the issue, counted
+# otherwise, says 182 and 113. The Topic's descriptions (TopicDescription,
+# SubscriptionDescription, Topology.Topics) live in describe.go and so count
+# among the rest. Run it from anywhere in the module:
+#
+#	scripts/apicount.sh [-v]
+#
+# -v first lists the names and fields counted.
 set -eu
 
 # Files whose declarations belong to features added after the baseline.
@@ -95,7 +99,7 @@ for f in "$root"/*.go; do
 	done
 	[ -n "$skip" ] || cp "$f" "$tmp/"
 done
-rest=$(cd "$tmp" && GOFLAGS=-mod=mod go doc -all . 2>/dev/null | verbose= count)
+rest=$(cd "$tmp" && go doc -all . | verbose= count)
 report "without the later files:" $rest
 set -- $all $rest
 report "declared in the later files:" $(($1 - $3)) $(($2 - $4))
