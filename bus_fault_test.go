@@ -178,9 +178,9 @@ func TestBusFaults(t *testing.T) {
 			assert.Equal(t, acc, del+dl, "%s: accepted events = delivered %d + dead-lettered %d", k, del, dl)
 			ts, ok := rs.Target(id)
 			require.True(t, ok, "stats for target %s", k)
-			if ts.SuccessfulInvocationAttempts != uint64(del) || ts.DeadLetterInvocations != uint64(dl) || ts.InFlight != 0 {
-				t.Errorf("%s: stats %+v; the ledger counted %d delivered, %d dead-lettered", k, ts, del, dl)
-			}
+			assert.Equal(t, uint64(del), ts.SuccessfulInvocationAttempts, "%s: stats %+v; the ledger counted delivered", k, ts)
+			assert.Equal(t, uint64(dl), ts.DeadLetterInvocations, "%s: stats %+v; the ledger counted dead-lettered", k, ts)
+			assert.Zero(t, ts.InFlight, "%s: stats %+v", k, ts)
 		}
 	}
 	assert.Positive(t, delivered, "delivered")

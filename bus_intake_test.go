@@ -251,7 +251,7 @@ func TestCloseAcceptsCascadesOfRunningHandlers(t *testing.T) {
 	case err := <-closed:
 		require.NoError(t, err)
 	case <-time.After(10 * time.Second):
-		t.Fatal("Close did not return")
+		require.Fail(t, "Close did not return")
 	}
 	require.Len(t, rec.deliveries(), 1, "the follow-up is delivered before Close returns")
 	assert.Equal(t, a.res.Entries[0].EventID, rec.deliveries()[0].ID)
@@ -353,7 +353,7 @@ func TestMarkCostsNoAllocation(t *testing.T) {
 	assert.False(t, newTestBus(t, "other").ownsContext(m1))
 	allocs := testing.AllocsPerRun(100, func() {
 		if b.mark(engineCtx) != m1 || b.mark(dlCtx) != m2 {
-			t.Fatal("mark did not return the cached context")
+			require.Fail(t, "mark did not return the cached context")
 		}
 	})
 	assert.Zero(t, allocs)
@@ -392,7 +392,7 @@ func TestCloseAcceptsCascadesOfRunningDeadLetterHandlers(t *testing.T) {
 	case err := <-closed:
 		require.NoError(t, err)
 	case <-time.After(10 * time.Second):
-		t.Fatal("Close did not return")
+		require.Fail(t, "Close did not return")
 	}
 	assert.Equal(t, 1, rec.count())
 }

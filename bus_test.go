@@ -93,6 +93,16 @@ func drain(t testing.TB, b *Bus) {
 	require.NoError(t, b.Drain(ctx), "Drain")
 }
 
+// putAccepted puts entries on b and requires that the call and every entry
+// succeed.
+func putAccepted(t testing.TB, b *Bus, entries ...Event) PutEventsResult {
+	t.Helper()
+	res, err := b.PutEvents(context.Background(), entries...)
+	require.NoError(t, err, "PutEvents")
+	require.Zero(t, res.FailedEntryCount, "PutEvents: %+v", res)
+	return res
+}
+
 func mustPutRule(t testing.TB, b *Bus, r Rule) {
 	t.Helper()
 	require.NoError(t, b.PutRule(r), "PutRule(%s)", r.Name)
@@ -110,23 +120,20 @@ var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 
 func TestNewBusValidates(t *testing.T) {
 	for _, name := range []string{"", "has space", strings.Repeat("x", 257), "ümlaut"} {
-		if _, err := NewBus(name); !errors.Is(err, ErrInvalidBusName) {
-			t.Errorf("NewBus(%q): %v, want ErrInvalidBusName", name, err)
-		}
+		_, err := NewBus(name)
+		assert.ErrorIs(t, err, ErrInvalidBusName, "NewBus(%q)", name)
 	}
 	for _, name := range []string{"default", "aws.partner/example.com/123/orders", strings.Repeat("x", 256)} {
-		if b, err := NewBus(name); err != nil {
-			t.Errorf("NewBus(%q): %v", name, err)
-		} else {
+		b, err := NewBus(name)
+		if assert.NoError(t, err, "NewBus(%q)", name) {
 			_ = b.Close(context.Background())
 		}
 	}
 	bad := []Option{WithEntrySizeLimit(0), WithQueueSize(-1), WithMaxConcurrency(0), WithMaxHops(0),
 		WithClock(nil), WithLogger(nil), WithRetryPolicy(RetryPolicy{MaxAttempts: -1}), WithIdleTimeout(-1)}
 	for i, o := range bad {
-		if _, err := NewBus("b", o); err == nil {
-			t.Errorf("option %d: no error", i)
-		}
+		_, err := NewBus("b", o)
+		assert.Error(t, err, "option %d", i)
 	}
 }
 
@@ -151,45 +158,34 @@ func TestPutEventsPartialFailure(t *testing.T) {
 		orderEvent(2, 20),
 	}
 	res, err := b.PutEvents(context.Background(), entries...)
-	if err != nil {
-		t.Fatalf("PutEvents: %v", err)
-	}
+	require.NoError(t, err, "PutEvents")
 	wantCodes := []ErrorCode{"", ErrorCodeInvalidArgument, ErrorCodeInvalidArgument, ErrorCodeInvalidArgument,
 		ErrorCodeMalformedDetail, ErrorCodeMalformedDetail, ErrorCodeMalformedDetail, ErrorCodeInvalidArgument,
 		ErrorCodeMalformedDetail, ""}
-	if len(res.Entries) != len(entries) {
-		t.Fatalf("%d results for %d entries", len(res.Entries), len(entries))
-	}
+	require.Len(t, res.Entries, len(entries), "one result per entry")
 	for i, e := range res.Entries {
-		if e.ErrorCode != wantCodes[i] {
-			t.Errorf("entry %d: code %q (%s), want %q", i, e.ErrorCode, e.ErrorMessage, wantCodes[i])
-		}
-		if (e.ErrorCode == "") != (e.EventID != "") || (e.ErrorCode == "") != (e.ErrorMessage == "") {
-			t.Errorf("entry %d: EventID %q with code %q message %q", i, e.EventID, e.ErrorCode, e.ErrorMessage)
-		}
+		assert.Equal(t, wantCodes[i], e.ErrorCode, "entry %d: code (message %q)", i, e.ErrorMessage)
+		assert.Equal(t, e.ErrorCode == "", e.EventID != "", "entry %d: an EventID exactly when accepted: %+v", i, e)
+		assert.Equal(t, e.ErrorCode == "", e.ErrorMessage == "", "entry %d: an ErrorMessage exactly when refused: %+v", i, e)
 	}
-	if res.FailedEntryCount != 8 {
-		t.Errorf("FailedEntryCount = %d, want 8", res.FailedEntryCount)
-	}
+	assert.Equal(t, 8, res.FailedEntryCount, "FailedEntryCount")
 	var ee *EntryError
-	if err := res.Err(); !errors.As(err, &ee) || ee.Index != 1 || ee.Retryable() {
-		t.Errorf("Err() = %v", err)
+	if assert.ErrorAs(t, res.Err(), &ee, "Err()") {
+		assert.Equal(t, 1, ee.Index, "Err() names the first failed entry")
+		assert.False(t, ee.Retryable(), "a malformed entry is not retryable")
 	}
 	drain(t, b)
 	got := rec.deliveries()
-	if len(got) != 2 {
-		t.Fatalf("%d deliveries, want the 2 good entries", len(got))
-	}
-	ids := map[string]bool{res.Entries[0].EventID: true, res.Entries[9].EventID: true}
+	require.Len(t, got, 2, "deliveries: the 2 good entries")
+	ids := []string{res.Entries[0].EventID, res.Entries[9].EventID}
 	for _, d := range got {
-		if !ids[d.ID] {
-			t.Errorf("delivered %s, not one of the good entries' ids", d.ID)
-		}
+		assert.Contains(t, ids, d.ID, "delivered an id of one of the good entries")
 	}
 	st := b.Stats()
-	if st.PutEventsRequests != 1 || st.PutEventsEntries != 10 || st.PutEventsFailedEntries != 8 || st.MatchedEvents != 2 {
-		t.Errorf("stats %+v", st)
-	}
+	assert.Equal(t, uint64(1), st.PutEventsRequests, "PutEventsRequests")
+	assert.Equal(t, uint64(10), st.PutEventsEntries, "PutEventsEntries")
+	assert.Equal(t, uint64(8), st.PutEventsFailedEntries, "PutEventsFailedEntries")
+	assert.Equal(t, uint64(2), st.MatchedEvents, "MatchedEvents")
 }
 
 func TestPutEventsStampsAcceptedEntries(t *testing.T) {
@@ -203,59 +199,46 @@ func TestPutEventsStampsAcceptedEntries(t *testing.T) {
 			Time: time.Date(2020, 1, 2, 3, 4, 5, 600, time.UTC), Resources: []string{"arn:x"}},
 	}
 	before := time.Now().Add(-time.Second)
-	res, err := b.PutEvents(context.Background(), entries...)
-	if err != nil || res.FailedEntryCount != 0 {
-		t.Fatalf("PutEvents: %v %+v", err, res)
-	}
-	if entries[0].ID != "" || !entries[0].Time.IsZero() {
-		t.Error("PutEvents changed the caller's entry")
-	}
-	if !uuidV4.MatchString(res.Entries[0].EventID) {
-		t.Errorf("stamped id %q is not a UUID v4", res.Entries[0].EventID)
-	}
-	if res.Entries[1].EventID != "given-id" {
-		t.Errorf("given id replaced by %q", res.Entries[1].EventID)
-	}
+	res := putAccepted(t, b, entries...)
+	assert.Empty(t, entries[0].ID, "PutEvents changed the caller's entry")
+	assert.True(t, entries[0].Time.IsZero(), "PutEvents changed the caller's entry")
+	assert.Regexp(t, uuidV4, res.Entries[0].EventID, "stamped id is a UUID v4")
+	assert.Equal(t, "given-id", res.Entries[1].EventID, "given id kept")
 	drain(t, b)
 	byID := map[string]Event{}
 	for _, d := range rec.deliveries() {
-		if d.Kind != PayloadEvent || d.Router != "stamp" || d.Rule != "all" || d.Destination != "rec" || d.Attempt != 1 {
-			t.Errorf("delivery metadata %+v", d)
-		}
+		assert.Equal(t, PayloadEvent, d.Kind, "delivery metadata %+v", d)
+		assert.Equal(t, "stamp", d.Router, "delivery metadata %+v", d)
+		assert.Equal(t, "all", d.Rule, "delivery metadata %+v", d)
+		assert.Equal(t, "rec", d.Destination, "delivery metadata %+v", d)
+		assert.Equal(t, 1, d.Attempt, "delivery metadata %+v", d)
 		var e Event
-		if err := json.Unmarshal(d.Payload, &e); err != nil {
-			t.Fatalf("payload %s: %v", d.Payload, err)
-		}
+		require.NoError(t, json.Unmarshal(d.Payload, &e), "payload %s", d.Payload)
 		byID[e.ID] = e
 	}
 	e0 := byID[res.Entries[0].EventID]
-	if e0.Version != "0" || e0.Account != "123456789012" || e0.Region != "eu-west-1" || e0.Time.Before(before) || e0.Resources == nil {
-		t.Errorf("stamped event %+v", e0)
-	}
+	assert.Equal(t, "0", e0.Version, "stamped event %+v", e0)
+	assert.Equal(t, "123456789012", e0.Account, "stamped event %+v", e0)
+	assert.Equal(t, "eu-west-1", e0.Region, "stamped event %+v", e0)
+	assert.False(t, e0.Time.Before(before), "stamped event %+v", e0)
+	assert.NotNil(t, e0.Resources, "stamped event %+v", e0)
 	e1 := byID["given-id"]
-	if e1.Account != "999999999999" || !e1.Time.Equal(time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)) || e1.Resources[0] != "arn:x" {
-		t.Errorf("given fields not kept: %+v", e1)
+	assert.Equal(t, "999999999999", e1.Account, "given fields kept: %+v", e1)
+	assert.True(t, e1.Time.Equal(time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)), "given fields kept: %+v", e1)
+	if assert.NotEmpty(t, e1.Resources, "given fields kept: %+v", e1) {
+		assert.Equal(t, "arn:x", e1.Resources[0], "given fields kept: %+v", e1)
 	}
 }
 
 func TestPutEventsAfterClose(t *testing.T) {
 	b, err := NewBus("closing")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
-	if err := b.Close(ctx); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := b.Close(ctx); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	if _, err := b.PutEvents(ctx, orderEvent(1, 1)); !errors.Is(err, ErrClosed) {
-		t.Errorf("PutEvents after Close: %v, want ErrClosed", err)
-	}
-	if err := b.PutRule(Rule{Name: "r", EventPattern: `{"source":["x"]}`}); !errors.Is(err, ErrClosed) {
-		t.Errorf("PutRule after Close: %v, want ErrClosed", err)
-	}
+	require.NoError(t, b.Close(ctx), "Close")
+	require.NoError(t, b.Close(ctx), "second Close")
+	_, err = b.PutEvents(ctx, orderEvent(1, 1))
+	assert.ErrorIs(t, err, ErrClosed, "PutEvents after Close")
+	assert.ErrorIs(t, b.PutRule(Rule{Name: "r", EventPattern: `{"source":["x"]}`}), ErrClosed, "PutRule after Close")
 }
 
 // TestCascadeThreeHops: a handler puts events back into the bus, which
@@ -283,30 +266,22 @@ func TestCascadeThreeHops(t *testing.T) {
 
 	const n = 50
 	for i := range n {
-		res, err := b.PutEvents(context.Background(), orderEvent(i, 1))
-		if err != nil || res.FailedEntryCount != 0 {
-			t.Fatalf("PutEvents: %v %+v", err, res)
-		}
+		putAccepted(t, b, orderEvent(i, 1))
 	}
 	drain(t, b)
 	got := last.deliveries()
-	if len(got) != n {
-		t.Fatalf("%d events reached the third hop, want %d", len(got), n)
-	}
+	require.Len(t, got, n, "events that reached the third hop")
 	seen := map[string]bool{}
 	for _, d := range got {
 		var e Event
 		_ = json.Unmarshal(d.Payload, &e)
 		seen[string(e.Detail)] = true
 	}
-	if len(seen) != n {
-		t.Errorf("%d distinct details at the third hop, want %d", len(seen), n)
-	}
+	assert.Len(t, seen, n, "distinct details at the third hop")
 	for _, r := range []string{"placed", "stored", "notified"} {
 		rs, _ := b.Stats().Rule(r)
-		if rs.MatchedEvents != n || rs.TriggeredRules != n {
-			t.Errorf("rule %s: %+v", r, rs)
-		}
+		assert.Equal(t, uint64(n), rs.MatchedEvents, "rule %s: %+v", r, rs)
+		assert.Equal(t, uint64(n), rs.TriggeredRules, "rule %s: %+v", r, rs)
 	}
 }
 
@@ -329,20 +304,16 @@ func TestCascadeLoopIsStopped(t *testing.T) {
 			}
 			return nil
 		}))}})
-	if _, err := b.PutEvents(context.Background(), Event{Source: "loop", DetailType: "start", Detail: json.RawMessage(`{}`)}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := b.PutEvents(context.Background(), Event{Source: "loop", DetailType: "start", Detail: json.RawMessage(`{}`)})
+	require.NoError(t, err)
 	drain(t, b)
-	if got := calls.Load(); got != 5 { // hops 0..4
-		t.Errorf("%d deliveries, want 5 (hops 0 to 4)", got)
-	}
+	assert.Equal(t, int64(5), calls.Load(), "deliveries: hops 0 to 4")
 	select {
 	case e := <-refused:
-		if e.ErrorCode != ErrorCodeInvalidArgument || !strings.Contains(e.ErrorMessage, "hop") {
-			t.Errorf("refusal %+v", e)
-		}
+		assert.Equal(t, ErrorCodeInvalidArgument, e.ErrorCode, "refusal %+v", e)
+		assert.Contains(t, e.ErrorMessage, "hop", "refusal %+v", e)
 	default:
-		t.Error("the fifth put was not refused")
+		assert.Fail(t, "the fifth put was not refused")
 	}
 }
 
@@ -356,9 +327,7 @@ func TestCloseUnderLoad(t *testing.T) {
 	dl := &dlRecorder{}
 	b, err := NewBus("load", WithQueueSize(64), WithDeadLetter(dl),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 4, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const rules = 2
 	var mu sync.Mutex
 	delivered := [rules]map[string]int{{}, {}}
@@ -411,12 +380,8 @@ func TestCloseUnderLoad(t *testing.T) {
 	cancel()
 	close(stop)
 	wg.Wait()
-	if err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if nAccepted.Load() == 0 {
-		t.Fatal("nothing accepted before Close")
-	}
+	require.NoError(t, err, "Close")
+	require.NotZero(t, nAccepted.Load(), "nothing accepted before Close")
 	dead := [rules]map[string]int{{}, {}}
 	for _, l := range dl.letters() {
 		var i int
@@ -426,9 +391,8 @@ func TestCloseUnderLoad(t *testing.T) {
 	st := b.Stats()
 	for i := range rules {
 		accepted.Range(func(k, _ any) bool {
-			if n := delivered[i][k.(string)] + dead[i][k.(string)]; n != 1 {
-				t.Errorf("rule r%d: accepted event %s delivered or dead-lettered %d times", i, k, n)
-			}
+			n := delivered[i][k.(string)] + dead[i][k.(string)]
+			assert.Equal(t, 1, n, "rule r%d: accepted event %s delivered or dead-lettered once", i, k)
 			return true
 		})
 		var nd, ndl int
@@ -436,9 +400,7 @@ func TestCloseUnderLoad(t *testing.T) {
 			for id := range m {
 				_, ok := accepted.Load(id)
 				_, bad := refused.Load(id)
-				if !ok && !bad {
-					t.Errorf("rule r%d: %s delivered but never put", i, id)
-				}
+				assert.True(t, ok || bad, "rule r%d: %s delivered but never put", i, id)
 			}
 		}
 		for _, c := range delivered[i] {
@@ -449,9 +411,9 @@ func TestCloseUnderLoad(t *testing.T) {
 		}
 		rs, _ := st.Rule(fmt.Sprintf("r%d", i))
 		ts, _ := rs.Target("h")
-		if ts.SuccessfulInvocationAttempts != uint64(nd) || ts.DeadLetterInvocations != uint64(ndl) || ts.InFlight != 0 {
-			t.Errorf("rule r%d: target stats %+v, counted %d delivered, %d dead-lettered", i, ts, nd, ndl)
-		}
+		assert.Equal(t, uint64(nd), ts.SuccessfulInvocationAttempts, "rule r%d: target stats %+v, counted delivered", i, ts)
+		assert.Equal(t, uint64(ndl), ts.DeadLetterInvocations, "rule r%d: target stats %+v, counted dead-lettered", i, ts)
+		assert.Zero(t, ts.InFlight, "rule r%d: target stats %+v", i, ts)
 	}
 	reasons := map[DeadLetterReason]int{}
 	for _, l := range dl.letters() {
@@ -470,18 +432,16 @@ func TestDrainWaitsForRetries(t *testing.T) {
 			}
 			return nil
 		}))}})
-	if _, err := b.PutEvents(context.Background(), orderEvent(1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	_, err := b.PutEvents(context.Background(), orderEvent(1, 1))
+	require.NoError(t, err)
 	drain(t, b)
-	if attempts.Load() != 3 {
-		t.Errorf("%d attempts when Drain returned, want 3", attempts.Load())
-	}
+	assert.Equal(t, int64(3), attempts.Load(), "attempts when Drain returned")
 	rs, _ := b.Stats().Rule("r")
 	ts, _ := rs.Target("flaky")
-	if ts.InvocationAttempts != 3 || ts.RetryInvocationAttempts != 2 || ts.Invocations != 1 || ts.FailedInvocations != 0 {
-		t.Errorf("target stats %+v", ts)
-	}
+	assert.Equal(t, uint64(3), ts.InvocationAttempts, "target stats %+v", ts)
+	assert.Equal(t, uint64(2), ts.RetryInvocationAttempts, "target stats %+v", ts)
+	assert.Equal(t, uint64(1), ts.Invocations, "target stats %+v", ts)
+	assert.Zero(t, ts.FailedInvocations, "target stats %+v", ts)
 }
 
 func TestPutEventsThrottlesWhenQueueStaysFull(t *testing.T) {
@@ -495,20 +455,14 @@ func TestPutEventsThrottlesWhenQueueStaysFull(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		res, err := b.PutEvents(ctx, orderEvent(i, 1))
 		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if res.FailedEntryCount == 1 {
-			if c := res.Entries[0].ErrorCode; c != ErrorCodeThrottling {
-				t.Errorf("code %q, want %q", c, ErrorCodeThrottling)
-			}
+			assert.Equal(t, ErrorCodeThrottling, res.Entries[0].ErrorCode, "code")
 			throttled++
 		}
 	}
 	close(release)
-	if throttled == 0 {
-		t.Error("no entry throttled with a queue of 1 and a stuck handler")
-	}
+	assert.NotZero(t, throttled, "no entry throttled with a queue of 1 and a stuck handler")
 	drain(t, b)
 }
 
@@ -521,9 +475,7 @@ func TestBusWithFakeClock(t *testing.T) {
 	clk := clocktest.NewInstant(t0)
 	dl := &dlRecorder{}
 	b, err := NewBus("clock", WithClock(clk), WithDeadLetter(dl)) // default retry policy
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close(context.Background()); clk.Wait() })
 	var attempts atomic.Int64
 	rec := &recorder{}
@@ -534,19 +486,20 @@ func TestBusWithFakeClock(t *testing.T) {
 			return errors.New("down")
 		})),
 	}})
-	if _, err := b.PutEvents(context.Background(), orderEvent(1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	_, err = b.PutEvents(context.Background(), orderEvent(1, 1))
+	require.NoError(t, err)
 	drain(t, b)
+	got := rec.deliveries()
+	require.NotEmpty(t, got, "deliveries")
 	var e Event
-	if err := json.Unmarshal(rec.deliveries()[0].Payload, &e); err != nil || !e.Time.Equal(t0) || !rec.deliveries()[0].Time.Equal(t0) {
-		t.Errorf("stamped time %v / delivery time %v, want the clock's %v", e.Time, rec.deliveries()[0].Time, t0)
-	}
-	if got := attempts.Load(); got != 185 {
-		t.Errorf("%d attempts, want EventBridge's 185", got)
-	}
-	if l := dl.letters(); len(l) != 1 || l[0].Reason != "max-attempts" || l[0].Attempts != 185 {
-		t.Errorf("dead letters %+v", l)
+	require.NoError(t, json.Unmarshal(got[0].Payload, &e), "payload")
+	assert.True(t, e.Time.Equal(t0), "stamped time %v, want the clock's %v", e.Time, t0)
+	assert.True(t, got[0].Time.Equal(t0), "delivery time %v, want the clock's %v", got[0].Time, t0)
+	assert.Equal(t, int64(185), attempts.Load(), "attempts: EventBridge's 185")
+	l := dl.letters()
+	if assert.Len(t, l, 1, "dead letters %+v", l) {
+		assert.Equal(t, ReasonMaxAttempts, l[0].Reason, "dead letter %+v", l[0])
+		assert.Equal(t, 185, l[0].Attempts, "dead letter %+v", l[0])
 	}
 }
 
@@ -558,14 +511,10 @@ func FuzzPutEventsDetail(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	b, err := NewBus("fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	defer b.Close(context.Background())
 	rec := &recorder{}
-	if err := b.PutRule(Rule{Name: "all", EventPattern: `{"source":["fuzz"]}`, Targets: []Target{HandlerTarget("rec", rec)}}); err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, b.PutRule(Rule{Name: "all", EventPattern: `{"source":["fuzz"]}`, Targets: []Target{HandlerTarget("rec", rec)}}))
 	f.Fuzz(func(t *testing.T, detail []byte) {
 		res, err := b.PutEvents(context.Background(), Event{Source: "fuzz", DetailType: "d", Detail: detail})
 		if len(detail) == 0 {
@@ -573,18 +522,13 @@ func FuzzPutEventsDetail(f *testing.F) {
 			require.ErrorIs(t, err, ErrInvalidRequest)
 			return
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var obj map[string]any
 		isObject := json.Unmarshal(detail, &obj) == nil && obj != nil
 		accepted := res.FailedEntryCount == 0
-		if accepted && !isObject {
-			t.Fatalf("accepted a detail that is not a JSON object: %q", detail)
-		}
-		if !accepted && isObject && res.Entries[0].ErrorCode != ErrorCodeMalformedDetail && len(detail) < DefaultEntrySizeLimit {
-			t.Fatalf("refused a JSON object: %q: %+v", detail, res.Entries[0])
-		}
+		require.False(t, accepted && !isObject, "accepted a detail that is not a JSON object: %q", detail)
+		require.False(t, !accepted && isObject && res.Entries[0].ErrorCode != ErrorCodeMalformedDetail && len(detail) < DefaultEntrySizeLimit,
+			"refused a JSON object: %q: %+v", detail, res.Entries)
 	})
 }
 
@@ -595,9 +539,7 @@ func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
 	leaktest.Test(t)
 	dl := &dlRecorder{}
 	b, err := NewBus("deadline", WithDeadLetter(dl), WithQueueSize(1000), WithMaxConcurrency(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var delivered atomic.Int64
 	mustPutRule(t, b, Rule{Name: "slow", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{HandlerTarget("slow",
 		HandlerFunc(func(ctx context.Context, d Delivery) error {
@@ -611,16 +553,12 @@ func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
 		}))}})
 	const n = 200
 	for i := range n {
-		if res, err := b.PutEvents(context.Background(), orderEvent(i, 1)); err != nil || res.FailedEntryCount != 0 {
-			t.Fatalf("PutEvents: %v %+v", err, res)
-		}
+		putAccepted(t, b, orderEvent(i, 1))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	err = b.Close(ctx)
-	if err == nil {
-		t.Fatal("Close met its deadline with 200 slow events queued: want an error")
-	}
+	require.Error(t, err, "Close met its deadline with 200 slow events queued")
 	shutdown := 0
 	for _, l := range dl.letters() {
 		if l.Reason == "shutdown" {
@@ -628,15 +566,14 @@ func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
 		}
 	}
 	var se *ShutdownError
-	if !errors.As(err, &se) || se.DeadLettered != shutdown || shutdown == 0 || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Close: %v; %d shutdown dead letters", err, shutdown)
+	if assert.ErrorAs(t, err, &se, "Close") {
+		assert.Equal(t, shutdown, se.DeadLettered, "ShutdownError.DeadLettered counts the shutdown dead letters")
 	}
-	if got := delivered.Load() + int64(len(dl.letters())); got != n {
-		t.Errorf("delivered %d + dead-lettered %d = %d, want %d", delivered.Load(), len(dl.letters()), got, n)
-	}
-	if _, err := b.PutEvents(context.Background(), orderEvent(0, 1)); !errors.Is(err, ErrClosed) {
-		t.Errorf("PutEvents after Close: %v", err)
-	}
+	assert.NotZero(t, shutdown, "shutdown dead letters")
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "Close")
+	assert.Equal(t, int64(n), delivered.Load()+int64(len(dl.letters())), "delivered %d + dead-lettered %d", delivered.Load(), len(dl.letters()))
+	_, err = b.PutEvents(context.Background(), orderEvent(0, 1))
+	assert.ErrorIs(t, err, ErrClosed, "PutEvents after Close")
 }
 
 // TestBusDefaultDeadLetterIsLoggedAndCounted: without a dead-letter
@@ -652,28 +589,20 @@ func TestBusDefaultDeadLetterIsLoggedAndCounted(t *testing.T) {
 	failing := HandlerFunc(func(context.Context, Delivery) error { return errors.New("disk full") })
 	mustPutRule(t, b, Rule{Name: "store", EventPattern: `{"source":["com.example.orders"]}`,
 		Targets: []Target{HandlerTarget("db", failing, WithInputPath("$.detail"))}})
-	res, err := b.PutEvents(context.Background(), orderEvent(5, 50))
-	if err != nil || res.FailedEntryCount != 0 {
-		t.Fatalf("PutEvents: %v %+v", err, res)
-	}
+	res := putAccepted(t, b, orderEvent(5, 50))
 	drain(t, b)
 	mu.Lock()
 	out := buf.String()
 	mu.Unlock()
-	if n := strings.Count(out, "eda: dead letter"); n != 1 {
-		t.Fatalf("%d dead-letter log lines, want 1:\n%s", n, out)
-	}
+	require.Equal(t, 1, strings.Count(out, "eda: dead letter"), "dead-letter log lines:\n%s", out)
 	for _, want := range []string{
 		"level=WARN", "id=" + res.Entries[0].EventID, "router=quiet", "rule=store", "destination=db",
 		"reason=max-attempts", fmt.Sprintf("attempts=%d", fastRetry.MaxAttempts), `error="disk full"`,
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want, "log line")
 	}
 	rs, _ := b.Stats().Rule("store")
 	ts, _ := rs.Target("db")
-	if ts.DeadLetterInvocations != 1 || ts.FailedInvocations != 1 {
-		t.Errorf("stats %+v", ts)
-	}
+	assert.Equal(t, uint64(1), ts.DeadLetterInvocations, "stats %+v", ts)
+	assert.Equal(t, uint64(1), ts.FailedInvocations, "stats %+v", ts)
 }

@@ -183,7 +183,7 @@ func TestBatchWindowFlushesPartialBatch(t *testing.T) {
 	clock.Advance(999 * time.Millisecond)
 	select {
 	case <-got:
-		t.Fatal("batch handled before its window ended")
+		require.Fail(t, "batch handled before its window ended")
 	default:
 	}
 	clock.Advance(time.Millisecond)
@@ -348,6 +348,6 @@ func TestHandlerOfDeliveryOnABus(t *testing.T) {
 		assert.Equal(t, 1, d.Attempt)
 		assert.Equal(t, order{"o-5", 5}, gotOrder)
 	case <-time.After(5 * time.Second):
-		t.Fatal("no delivery")
+		require.Fail(t, "no delivery")
 	}
 }

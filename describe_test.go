@@ -24,23 +24,25 @@ func TestDescribeTopology(t *testing.T) {
 		Targets: []Target{HandlerTarget("audit", rec, WithInput(`{"audit":true}`))}})
 
 	topo := orders.Describe()
-	if len(topo.Buses) != 2 || topo.Buses[0].Name != "orders" || topo.Buses[1].Name != "central" {
-		t.Fatalf("buses %+v", topo.Buses)
-	}
+	require.Len(t, topo.Buses, 2, "buses %+v", topo.Buses)
+	require.Equal(t, "orders", topo.Buses[0].Name, "the described bus first")
+	require.Equal(t, "central", topo.Buses[1].Name, "then the bus its bus target reaches")
 	ob := topo.Buses[0]
-	if len(ob.Rules) != 2 || ob.Rules[0].Name != "all-orders" || ob.Rules[1].Name != "big-orders" {
-		t.Fatalf("rules %+v", ob.Rules)
-	}
+	require.Len(t, ob.Rules, 2, "rules %+v", ob.Rules)
+	require.Equal(t, "all-orders", ob.Rules[0].Name, "rules by name")
+	require.Equal(t, "big-orders", ob.Rules[1].Name, "rules by name")
 	big := ob.Rules[1]
-	if big.Description != "fraud check" || big.State != RuleEnabled || big.ARN != "arn:aws:events:us-east-1:000000000000:rule/orders/big-orders" {
-		t.Errorf("rule %+v", big)
-	}
+	assert.Equal(t, "fraud check", big.Description, "rule %+v", big)
+	assert.Equal(t, RuleEnabled, big.State, "rule %+v", big)
+	assert.Equal(t, "arn:aws:events:us-east-1:000000000000:rule/orders/big-orders", big.ARN, "rule %+v", big)
 	want := TargetDescription{ID: "fraud", Kind: TargetKindHandler, Destination: "*eda.recorder", Input: "input-path $.detail", MaxConcurrency: 2}
-	if big.Targets[0] != want {
-		t.Errorf("target %+v, want %+v", big.Targets[0], want)
+	if assert.NotEmpty(t, big.Targets, "targets") {
+		assert.Equal(t, want, big.Targets[0], "target")
 	}
-	if tg := ob.Rules[0].Targets[0]; tg.Kind != TargetKindBus || tg.Destination != "central" {
-		t.Errorf("bus target %+v", tg)
+	if assert.NotEmpty(t, ob.Rules[0].Targets, "bus targets") {
+		tg := ob.Rules[0].Targets[0]
+		assert.Equal(t, TargetKindBus, tg.Kind, "bus target %+v", tg)
+		assert.Equal(t, "central", tg.Destination, "bus target %+v", tg)
 	}
 
 	wantMermaid := strings.Join([]string{
@@ -62,9 +64,7 @@ func TestDescribeTopology(t *testing.T) {
 		`  bus1_rule0 --> bus1_rule0_target0`,
 		``,
 	}, "\n")
-	if got := topo.Mermaid(); got != wantMermaid {
-		t.Errorf("Mermaid:\n%s\nwant:\n%s", got, wantMermaid)
-	}
+	assert.Equal(t, wantMermaid, topo.Mermaid(), "Mermaid")
 }
 
 func TestDescribeCycleTerminates(t *testing.T) {
@@ -73,13 +73,10 @@ func TestDescribeCycleTerminates(t *testing.T) {
 	mustPutRule(t, a, Rule{Name: "ab", EventPattern: `{"source":["x"]}`, Targets: []Target{BusTarget("b", b)}})
 	mustPutRule(t, b, Rule{Name: "ba", EventPattern: `{"source":["x"]}`, Targets: []Target{BusTarget("a", a)}})
 	topo := a.Describe()
-	if len(topo.Buses) != 2 {
-		t.Fatalf("%d buses", len(topo.Buses))
-	}
+	require.Len(t, topo.Buses, 2, "buses")
 	m := topo.Mermaid()
-	if !strings.Contains(m, `bus0_rule0 -->|"b"| bus1`) || !strings.Contains(m, `bus1_rule0 -->|"a"| bus0`) {
-		t.Errorf("cycle edges missing:\n%s", m)
-	}
+	assert.Contains(t, m, `bus0_rule0 -->|"b"| bus1`, "cycle edge a→b")
+	assert.Contains(t, m, `bus1_rule0 -->|"a"| bus0`, "cycle edge b→a")
 }
 
 // namedHandler implements Named (and fmt.Stringer, which Named outranks).

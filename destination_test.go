@@ -355,9 +355,7 @@ func TestDestinationDeliveryDoesNotAllocate(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range deliveries {
-		if err := d.Enqueue(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, d.Enqueue(context.Background(), m))
 	}
 	drainEngine(t, e)
 	runtime.ReadMemStats(&after)
@@ -395,17 +393,11 @@ func BenchmarkDestinationDelivery(b *testing.B) {
 					}
 				}
 			}
-			if err := e.Drain(ctx); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, e.Drain(ctx))
 			b.ReportMetric(float64(b.N*n)/time.Since(start).Seconds(), "deliveries/s")
 			b.StopTimer()
-			if count.Load() != int64(b.N*n) {
-				b.Fatalf("delivered %d of %d", count.Load(), b.N*n)
-			}
-			if err := e.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
+			require.Equal(b, int64(b.N*n), count.Load(), "delivered")
+			require.NoError(b, e.Close(ctx))
 		})
 	}
 }

@@ -77,7 +77,13 @@
 // and why; [MatchPattern] is EventBridge's TestEventPattern; a [Matcher]
 // compiles many patterns into one structure so that matching an event
 // costs what the event's named fields cost, not what the number of
-// patterns does. The Bus uses one Matcher for all its rules.
+// patterns does. The Bus uses one Matcher for all its rules. A pattern or
+// filter policy is a []byte where a function takes one, as the events it
+// matches are ([ParsePattern], [MatchPattern], [Matcher.Add], [Explain],
+// [WithFilterPolicy], [MatchFilterPolicy]), and a string where a struct
+// field holds one, as in EventBridge's and SNS's APIs ([Rule].EventPattern,
+// [SubscriptionDescription].FilterPolicy); edatest's assertions, written
+// inline in tests like a Rule's EventPattern, take a string.
 //
 // Consumers. A consumer is a [Handler]: one method, Handle(ctx,
 // [Delivery]), with the [HandlerFunc] adapter, shared by both routers.

@@ -54,7 +54,7 @@ func TestBatchGoexitFailsTheBatch(t *testing.T) {
 				failed++
 			}
 		case <-time.After(5 * time.Second):
-			t.Fatal("a caller of the batch is still waiting")
+			require.Fail(t, "a caller of the batch is still waiting")
 		}
 	}
 	assert.Equal(t, 1, exited, "the goroutine that ran the batch")
@@ -136,7 +136,7 @@ func TestBusCloseFromAHandlerReturnsAtOnce(t *testing.T) {
 	select {
 	case got = <-errs:
 	case <-time.After(5 * time.Second):
-		t.Fatal("Close from a handler did not return")
+		require.Fail(t, "Close from a handler did not return")
 	}
 	assert.ErrorIs(t, got[0], ErrInHandler)
 	assert.ErrorIs(t, got[1], ErrInHandler)
@@ -193,7 +193,7 @@ func TestBusMaxAgeCountsFromAcceptance(t *testing.T) {
 	select {
 	case <-started:
 	case <-time.After(5 * time.Second):
-		t.Fatal("no delivery")
+		require.Fail(t, "no delivery")
 	}
 	clock.Advance(350 * time.Millisecond)
 	close(release)

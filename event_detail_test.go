@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // referenceDetailOK is checkDetail's specification, written with
@@ -74,9 +75,7 @@ func FuzzCheckDetail(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, d []byte) {
 		reason := checkDetail(d)
-		if want := referenceDetailOK(d); want != (reason == "") {
-			t.Fatalf("checkDetail(%q) = %q; reference accepts: %v", d, reason, want)
-		}
+		require.Equal(t, referenceDetailOK(d), reason == "", "checkDetail(%q) = %q; does the reference accept it?", d, reason)
 	})
 }
 

@@ -129,9 +129,7 @@ func TestEntrySize(t *testing.T) {
 
 func BenchmarkEventAppendJSON(b *testing.B) {
 	var e Event
-	if err := json.Unmarshal([]byte(docSampleEvents[0].json), &e); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, json.Unmarshal([]byte(docSampleEvents[0].json), &e))
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	for b.Loop() {

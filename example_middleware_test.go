@@ -12,8 +12,8 @@ import (
 	"github.com/edakit/eda"
 )
 
-// mwExampleTrace is middleware that prints when a delivery passes it.
-func mwExampleTrace(name string) eda.Middleware {
+// printTrace is middleware that prints when a delivery passes it.
+func printTrace(name string) eda.Middleware {
 	return func(next eda.Handler) eda.Handler {
 		return eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) error {
 			fmt.Println(name, "before")
@@ -27,7 +27,7 @@ func mwExampleTrace(name string) eda.Middleware {
 // The first middleware listed is the outermost: it sees the delivery first
 // and the result last.
 func ExampleChain() {
-	h := eda.Chain(mwExampleTrace("outer"), mwExampleTrace("inner"))(eda.HandlerFunc(
+	h := eda.Chain(printTrace("outer"), printTrace("inner"))(eda.HandlerFunc(
 		func(ctx context.Context, d eda.Delivery) error {
 			fmt.Println("handling", d.ID)
 			return nil

@@ -39,10 +39,10 @@ import (
 // that does not read it, makes the middleware invalid: it panics, with an
 // error wrapping [ErrInvalidOption], when it wraps a handler — which
 // [Bus.PutRule] reports as an error wrapping [ErrInvalidRule] instead.
-type MiddlewareOption func(*mwConfig) error
+type MiddlewareOption func(*middlewareConfig) error
 
-// mwConfig holds the settings of every built-in middleware; each reads its own.
-type mwConfig struct {
+// middlewareConfig holds the settings of every built-in middleware; each reads its own.
+type middlewareConfig struct {
 	ctor             string // the constructor being configured
 	clock            Clock
 	dedupKey         func(Delivery) string
@@ -69,9 +69,9 @@ const (
 	DefaultBreakerProbes = 1
 )
 
-// newMWConfig returns the settings opts give, for tests; it panics on an
+// newMiddlewareConfig returns the settings opts give, for tests; it panics on an
 // invalid option.
-func newMWConfig(opts []MiddlewareOption) mwConfig {
+func newMiddlewareConfig(opts []MiddlewareOption) middlewareConfig {
 	c, err := configure("", opts)
 	if err != nil {
 		panic(err)
@@ -81,8 +81,8 @@ func newMWConfig(opts []MiddlewareOption) mwConfig {
 
 // configure returns the settings that opts give the constructor ctor, or
 // the error of the first invalid option.
-func configure(ctor string, opts []MiddlewareOption) (mwConfig, error) {
-	c := mwConfig{
+func configure(ctor string, opts []MiddlewareOption) (middlewareConfig, error) {
+	c := middlewareConfig{
 		ctor:             ctor,
 		clock:            SystemClock(),
 		dedupCapacity:    DefaultDedupCapacity,
@@ -115,10 +115,10 @@ func invalid(err error) Middleware {
 	return func(Handler) Handler { panic(err) }
 }
 
-// mwOption returns a MiddlewareOption named name, read by the constructors
+// newMiddlewareOption returns a MiddlewareOption named name, read by the constructors
 // readers (none: read by all), that applies set.
-func mwOption(name string, readers []string, set func(*mwConfig) error) MiddlewareOption {
-	return func(c *mwConfig) error {
+func newMiddlewareOption(name string, readers []string, set func(*middlewareConfig) error) MiddlewareOption {
+	return func(c *middlewareConfig) error {
 		if c.ctor != "" && len(readers) > 0 && !slices.Contains(readers, c.ctor) {
 			return fmt.Errorf("%s applies to %s only", name, strings.Join(readers, ", "))
 		}
@@ -133,7 +133,7 @@ func mwOption(name string, readers []string, set func(*mwConfig) error) Middlewa
 // [RateLimit] and [CircuitBreaker] use for waiting, expiry and state
 // changes. The default is [SystemClock]; tests pass a fake one.
 func WithMiddlewareClock(c Clock) MiddlewareOption {
-	return mwOption("WithMiddlewareClock", []string{"Retry", "Deduplicate", "RateLimit", "CircuitBreaker"}, func(cfg *mwConfig) error {
+	return newMiddlewareOption("WithMiddlewareClock", []string{"Retry", "Deduplicate", "RateLimit", "CircuitBreaker"}, func(cfg *middlewareConfig) error {
 		if c == nil {
 			return errors.New("nil clock")
 		}
@@ -142,10 +142,10 @@ func WithMiddlewareClock(c Clock) MiddlewareOption {
 	})
 }
 
-// mwSleep waits for d on clock c, or until ctx ends, and then returns ctx's
+// clockSleep waits for d on clock c, or until ctx ends, and then returns ctx's
 // error. It leaves nothing behind: the timer is stopped when ctx wins, and a
 // timer that fired only closes a channel nobody reads.
-func mwSleep(ctx context.Context, c Clock, d time.Duration) error {
+func clockSleep(ctx context.Context, c Clock, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ var ErrCircuitOpen = errors.New("eda: circuit breaker open")
 // WithBreakerThreshold sets how many consecutive failures open a
 // [CircuitBreaker]. The default is [DefaultBreakerThreshold].
 func WithBreakerThreshold(n int) MiddlewareOption {
-	return mwOption("WithBreakerThreshold", []string{"CircuitBreaker"}, func(c *mwConfig) error {
+	return newMiddlewareOption("WithBreakerThreshold", []string{"CircuitBreaker"}, func(c *middlewareConfig) error {
 		c.breakerThreshold = n
 		return atLeastOne(n)
 	})
@@ -26,7 +26,7 @@ func WithBreakerThreshold(n int) MiddlewareOption {
 // before it lets a probe through. The default is
 // [DefaultBreakerOpenDuration].
 func WithBreakerOpenDuration(d time.Duration) MiddlewareOption {
-	return mwOption("WithBreakerOpenDuration", []string{"CircuitBreaker"}, func(c *mwConfig) error {
+	return newMiddlewareOption("WithBreakerOpenDuration", []string{"CircuitBreaker"}, func(c *middlewareConfig) error {
 		if d <= 0 {
 			return fmt.Errorf("must be positive, got %v", d)
 		}
@@ -38,7 +38,7 @@ func WithBreakerOpenDuration(d time.Duration) MiddlewareOption {
 // WithBreakerProbes sets how many consecutive successful probes close a
 // half-open [CircuitBreaker]. The default is [DefaultBreakerProbes].
 func WithBreakerProbes(n int) MiddlewareOption {
-	return mwOption("WithBreakerProbes", []string{"CircuitBreaker"}, func(c *mwConfig) error {
+	return newMiddlewareOption("WithBreakerProbes", []string{"CircuitBreaker"}, func(c *middlewareConfig) error {
 		c.breakerProbes = n
 		return atLeastOne(n)
 	})
@@ -82,7 +82,7 @@ func CircuitBreaker(opts ...MiddlewareOption) Middleware {
 		return invalid(err)
 	}
 	return func(next Handler) Handler {
-		b := &mwBreaker{
+		b := &circuitState{
 			clock:     cfg.clock,
 			threshold: cfg.breakerThreshold,
 			open:      cfg.breakerOpen,
@@ -96,12 +96,12 @@ func CircuitBreaker(opts ...MiddlewareOption) Middleware {
 			finished := false
 			defer func() {
 				if !finished { // the handler panicked
-					b.record(gen, mwOutcomeFailure)
+					b.record(gen, outcomeFailure)
 				}
 			}()
 			err := next.Handle(ctx, d)
 			finished = true
-			b.record(gen, mwClassify(ctx, err))
+			b.record(gen, classifyOutcome(ctx, err))
 			return err
 		})
 	}
@@ -109,32 +109,33 @@ func CircuitBreaker(opts ...MiddlewareOption) Middleware {
 
 // Breaker states.
 const (
-	mwClosed uint8 = iota
-	mwOpen
-	mwHalfOpen
+	circuitClosed uint8 = iota
+	circuitOpen
+	circuitHalfOpen
 )
 
 // Outcomes of a call, as the breaker counts them.
 const (
-	mwOutcomeSuccess uint8 = iota
-	mwOutcomeFailure
-	mwOutcomeIgnored
+	outcomeSuccess uint8 = iota
+	outcomeFailure
+	outcomeIgnored
 )
 
-func mwClassify(ctx context.Context, err error) uint8 {
+// classifyOutcome says how the breaker counts a call that returned err.
+func classifyOutcome(ctx context.Context, err error) uint8 {
 	switch {
 	case err == nil || IsPermanent(err):
-		return mwOutcomeSuccess
+		return outcomeSuccess
 	case errors.Is(ctx.Err(), context.Canceled):
-		return mwOutcomeIgnored
+		return outcomeIgnored
 	default:
-		return mwOutcomeFailure
+		return outcomeFailure
 	}
 }
 
-// mwBreaker is the state of one circuit breaker. gen changes at every state
+// circuitState is the state of one circuit breaker. gen changes at every state
 // change, so results of calls admitted in an earlier state are ignored.
-type mwBreaker struct {
+type circuitState struct {
 	clock     Clock
 	threshold int
 	open      time.Duration
@@ -151,9 +152,9 @@ type mwBreaker struct {
 
 // allow says whether a call may go through, and in which generation. The
 // clock is read outside the lock: it may be user code.
-func (b *mwBreaker) allow() (uint64, bool) {
+func (b *circuitState) allow() (uint64, bool) {
 	b.mu.Lock()
-	if b.state == mwClosed {
+	if b.state == circuitClosed {
 		gen := b.gen
 		b.mu.Unlock()
 		return gen, true
@@ -163,13 +164,13 @@ func (b *mwBreaker) allow() (uint64, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch b.state {
-	case mwClosed:
+	case circuitClosed:
 		return b.gen, true
-	case mwOpen:
+	case circuitOpen:
 		if now.Before(b.until) {
 			return 0, false
 		}
-		b.setState(mwHalfOpen, now)
+		b.setState(circuitHalfOpen, now)
 	}
 	if b.probing {
 		return 0, false
@@ -179,9 +180,9 @@ func (b *mwBreaker) allow() (uint64, bool) {
 }
 
 // record counts the outcome of a call admitted in generation gen.
-func (b *mwBreaker) record(gen uint64, outcome uint8) {
+func (b *circuitState) record(gen uint64, outcome uint8) {
 	var now time.Time
-	if outcome == mwOutcomeFailure {
+	if outcome == outcomeFailure {
 		now = b.clock.Now() // a failure may open the breaker from now on
 	}
 	b.mu.Lock()
@@ -190,37 +191,37 @@ func (b *mwBreaker) record(gen uint64, outcome uint8) {
 		return
 	}
 	switch b.state {
-	case mwClosed:
+	case circuitClosed:
 		switch outcome {
-		case mwOutcomeSuccess:
+		case outcomeSuccess:
 			b.failures = 0
-		case mwOutcomeFailure:
+		case outcomeFailure:
 			b.failures++
 			if b.failures >= b.threshold {
-				b.setState(mwOpen, now)
+				b.setState(circuitOpen, now)
 			}
 		}
-	case mwHalfOpen:
+	case circuitHalfOpen:
 		b.probing = false
 		switch outcome {
-		case mwOutcomeSuccess:
+		case outcomeSuccess:
 			b.successes++
 			if b.successes >= b.probes {
-				b.setState(mwClosed, now)
+				b.setState(circuitClosed, now)
 			}
-		case mwOutcomeFailure:
-			b.setState(mwOpen, now)
+		case outcomeFailure:
+			b.setState(circuitOpen, now)
 		}
 	}
 }
 
 // setState moves to state s at time now and starts a new generation. b.mu
 // is held.
-func (b *mwBreaker) setState(s uint8, now time.Time) {
+func (b *circuitState) setState(s uint8, now time.Time) {
 	b.state = s
 	b.gen++
 	b.failures, b.successes, b.probing = 0, 0, false
-	if s == mwOpen {
+	if s == circuitOpen {
 		b.until = now.Add(b.open)
 	}
 }

@@ -15,15 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// mwScripted returns the next error of a script on each call (nil once it
+// scriptedHandler returns the next error of a script on each call (nil once it
 // runs out), and counts calls.
-type mwScripted struct {
+type scriptedHandler struct {
 	mu     sync.Mutex
 	script []error
 	calls  int
 }
 
-func (s *mwScripted) Handle(context.Context, Delivery) error {
+func (s *scriptedHandler) Handle(context.Context, Delivery) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -35,50 +35,50 @@ func (s *mwScripted) Handle(context.Context, Delivery) error {
 	return err
 }
 
-func (s *mwScripted) push(errs ...error) {
+func (s *scriptedHandler) push(errs ...error) {
 	s.mu.Lock()
 	s.script = append(s.script, errs...)
 	s.mu.Unlock()
 }
 
-func (s *mwScripted) count() int {
+func (s *scriptedHandler) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls
 }
 
-// mwGate blocks each call until released, reporting entry on entered.
-type mwGate struct {
+// gateHandler blocks each call until released, reporting entry on entered.
+type gateHandler struct {
 	entered chan struct{}
 	release chan error
 }
 
-func newMWGate() *mwGate {
-	return &mwGate{entered: make(chan struct{}, 16), release: make(chan error)}
+func newGateHandler() *gateHandler {
+	return &gateHandler{entered: make(chan struct{}, 16), release: make(chan error)}
 }
 
-func (g *mwGate) Handle(context.Context, Delivery) error {
+func (g *gateHandler) Handle(context.Context, Delivery) error {
 	g.entered <- struct{}{}
 	return <-g.release
 }
 
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	c := clocktest.New(testEpoch)
-	s := &mwScripted{}
+	s := &scriptedHandler{}
 	h := CircuitBreaker(WithBreakerThreshold(3), WithBreakerOpenDuration(10*time.Second), WithMiddlewareClock(c))(s)
 	ctx := context.Background()
-	d := mwTestDelivery("1")
+	d := testDelivery("1")
 
 	// Two failures, a success, two failures: never three in a row.
-	s.push(errMWTest, errMWTest, nil, errMWTest, errMWTest)
+	s.push(errHandlerFailed, errHandlerFailed, nil, errHandlerFailed, errHandlerFailed)
 	for range 5 {
 		_ = h.Handle(ctx, d)
 	}
 	assert.Equal(t, 5, s.count(), "closed: every call runs")
 
 	// The third consecutive failure opens the breaker.
-	s.push(errMWTest)
-	assert.ErrorIs(t, h.Handle(ctx, d), errMWTest, "third failure")
+	s.push(errHandlerFailed)
+	assert.ErrorIs(t, h.Handle(ctx, d), errHandlerFailed, "third failure")
 	for range 3 {
 		assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
 	}
@@ -89,8 +89,8 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 
 	// Half-open: a failed probe opens it again for the full duration.
 	c.Advance(time.Nanosecond)
-	s.push(errMWTest)
-	assert.ErrorIs(t, h.Handle(ctx, d), errMWTest, "failed probe")
+	s.push(errHandlerFailed)
+	assert.ErrorIs(t, h.Handle(ctx, d), errHandlerFailed, "failed probe")
 	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open again")
 	c.Advance(5 * time.Second)
 	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open again, for the whole duration")
@@ -98,9 +98,9 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 
 	// A successful probe closes it.
 	require.NoError(t, h.Handle(ctx, d), "probe")
-	s.push(errMWTest, errMWTest)
+	s.push(errHandlerFailed, errHandlerFailed)
 	for range 2 {
-		assert.ErrorIs(t, h.Handle(ctx, d), errMWTest, "closed again: failures counted from zero")
+		assert.ErrorIs(t, h.Handle(ctx, d), errHandlerFailed, "closed again: failures counted from zero")
 	}
 	require.NoError(t, h.Handle(ctx, d), "still closed")
 }
@@ -108,10 +108,10 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 func TestCircuitBreakerOneProbeAtATime(t *testing.T) {
 	leaktest.Test(t)
 	c := clocktest.New(testEpoch)
-	g := newMWGate()
+	g := newGateHandler()
 	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithBreakerProbes(2), WithMiddlewareClock(c))(g)
 	ctx := context.Background()
-	d := mwTestDelivery("1")
+	d := testDelivery("1")
 
 	call := func() chan error {
 		done := make(chan error, 1)
@@ -120,8 +120,8 @@ func TestCircuitBreakerOneProbeAtATime(t *testing.T) {
 	}
 	first := call()
 	<-g.entered
-	g.release <- errMWTest
-	assert.ErrorIs(t, <-first, errMWTest, "failure opens")
+	g.release <- errHandlerFailed
+	assert.ErrorIs(t, <-first, errHandlerFailed, "failure opens")
 	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
 
 	c.Advance(time.Second)
@@ -153,29 +153,29 @@ func TestCircuitBreakerWhatCounts(t *testing.T) {
 	mk := func(h Handler) Handler {
 		return CircuitBreaker(WithBreakerThreshold(2), WithMiddlewareClock(c))(h)
 	}
-	d := mwTestDelivery("1")
+	d := testDelivery("1")
 
 	t.Run("permanent errors are successes", func(t *testing.T) {
-		s := &mwScripted{}
+		s := &scriptedHandler{}
 		h := mk(s)
-		s.push(errMWTest, Permanent(errMWTest), errMWTest, Permanent(errMWTest), errMWTest)
+		s.push(errHandlerFailed, Permanent(errHandlerFailed), errHandlerFailed, Permanent(errHandlerFailed), errHandlerFailed)
 		for range 5 {
 			_ = h.Handle(context.Background(), d)
 		}
 		require.NoError(t, h.Handle(context.Background(), d), "still closed")
 	})
 	t.Run("cancelled calls count as nothing", func(t *testing.T) {
-		s := &mwScripted{}
+		s := &scriptedHandler{}
 		h := mk(s)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		s.push(errMWTest, context.Canceled, context.Canceled, context.Canceled)
-		assert.ErrorIs(t, h.Handle(context.Background(), d), errMWTest, "first counted failure")
+		s.push(errHandlerFailed, context.Canceled, context.Canceled, context.Canceled)
+		assert.ErrorIs(t, h.Handle(context.Background(), d), errHandlerFailed, "first counted failure")
 		for range 3 {
 			assert.ErrorIs(t, h.Handle(ctx, d), context.Canceled, "withdrawn call")
 		}
-		s.push(errMWTest)
-		assert.ErrorIs(t, h.Handle(context.Background(), d), errMWTest, "second counted failure")
+		s.push(errHandlerFailed)
+		assert.ErrorIs(t, h.Handle(context.Background(), d), errHandlerFailed, "second counted failure")
 		assert.Equal(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open after two counted failures")
 	})
 	t.Run("deadlines are failures", func(t *testing.T) {
@@ -202,10 +202,10 @@ func TestCircuitBreakerWhatCounts(t *testing.T) {
 func TestCircuitBreakerIgnoresStaleResults(t *testing.T) {
 	leaktest.Test(t)
 	c := clocktest.New(testEpoch)
-	g := newMWGate()
+	g := newGateHandler()
 	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithMiddlewareClock(c))(g)
 	ctx := context.Background()
-	d := mwTestDelivery("1")
+	d := testDelivery("1")
 	call := func() chan error {
 		done := make(chan error, 1)
 		go func() { done <- h.Handle(ctx, d) }()
@@ -216,15 +216,15 @@ func TestCircuitBreakerIgnoresStaleResults(t *testing.T) {
 	<-g.entered
 	fail := call()
 	<-g.entered
-	g.release <- errMWTest // one of the two fails: the breaker opens
+	g.release <- errHandlerFailed // one of the two fails: the breaker opens
 	var slowDone, failDone bool
 	select {
 	case err := <-slow:
 		slowDone = true
-		assert.ErrorIs(t, err, errMWTest, "slow")
+		assert.ErrorIs(t, err, errHandlerFailed, "slow")
 	case err := <-fail:
 		failDone = true
-		assert.ErrorIs(t, err, errMWTest, "fail")
+		assert.ErrorIs(t, err, errHandlerFailed, "fail")
 	}
 	assert.Equal(t, ErrCircuitOpen, h.Handle(ctx, d), "open")
 	c.Advance(time.Second)
@@ -263,7 +263,7 @@ func TestCircuitBreakerConcurrent(t *testing.T) {
 		HandlerFunc(func(context.Context, Delivery) error {
 			calls.Add(1)
 			if rand.IntN(3) == 0 {
-				return errMWTest
+				return errHandlerFailed
 			}
 			return nil
 		}))
@@ -271,7 +271,7 @@ func TestCircuitBreakerConcurrent(t *testing.T) {
 	for range 16 {
 		wg.Go(func() {
 			for range 500 {
-				if errors.Is(h.Handle(context.Background(), mwTestDelivery("1")), ErrCircuitOpen) {
+				if errors.Is(h.Handle(context.Background(), testDelivery("1")), ErrCircuitOpen) {
 					open.Add(1)
 				}
 			}
@@ -286,19 +286,19 @@ func TestCircuitBreakerConcurrent(t *testing.T) {
 // nothing, and the next call becomes the probe.
 func TestCircuitBreakerWithdrawnProbe(t *testing.T) {
 	c := clocktest.New(testEpoch)
-	s := &mwScripted{}
+	s := &scriptedHandler{}
 	h := CircuitBreaker(WithBreakerThreshold(1), WithBreakerOpenDuration(time.Second), WithMiddlewareClock(c))(s)
-	d := mwTestDelivery("1")
-	s.push(errMWTest)
-	assert.ErrorIs(t, h.Handle(context.Background(), d), errMWTest, "failure opens")
+	d := testDelivery("1")
+	s.push(errHandlerFailed)
+	assert.ErrorIs(t, h.Handle(context.Background(), d), errHandlerFailed, "failure opens")
 	c.Advance(time.Second)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s.push(context.Canceled)
 	assert.ErrorIs(t, h.Handle(ctx, d), context.Canceled, "withdrawn probe")
-	s.push(errMWTest)
-	assert.ErrorIs(t, h.Handle(context.Background(), d), errMWTest, "the next call is the probe, and fails")
+	s.push(errHandlerFailed)
+	assert.ErrorIs(t, h.Handle(context.Background(), d), errHandlerFailed, "the next call is the probe, and fails")
 	assert.Equal(t, ErrCircuitOpen, h.Handle(context.Background(), d), "open again")
 	assert.Equal(t, 3, s.count(), "calls")
 }

@@ -16,7 +16,7 @@ import (
 // destinations handle each event once in all. Deliveries whose key is empty
 // are not deduplicated.
 func WithDedupKey(key func(Delivery) string) MiddlewareOption {
-	return mwOption("WithDedupKey", []string{"Deduplicate"}, func(c *mwConfig) error {
+	return newMiddlewareOption("WithDedupKey", []string{"Deduplicate"}, func(c *middlewareConfig) error {
 		if key == nil {
 			return errors.New("nil key function")
 		}
@@ -31,7 +31,7 @@ func WithDedupKey(key func(Delivery) string) MiddlewareOption {
 // their time, so a duplicate arriving later may run again. The default is
 // [DefaultDedupCapacity].
 func WithDedupCapacity(n int) MiddlewareOption {
-	return mwOption("WithDedupCapacity", []string{"Deduplicate"}, func(c *mwConfig) error {
+	return newMiddlewareOption("WithDedupCapacity", []string{"Deduplicate"}, func(c *middlewareConfig) error {
 		c.dedupCapacity = n
 		return atLeastOne(n)
 	})
@@ -62,83 +62,85 @@ func Deduplicate(ttl time.Duration, opts ...MiddlewareOption) Middleware {
 		return invalid(err)
 	}
 	return func(next Handler) Handler {
-		s := newMWDedup(ttl, &cfg)
+		s := newDedupMemory(ttl, &cfg)
 		return HandlerFunc(func(ctx context.Context, d Delivery) error {
 			return s.handle(ctx, d, next)
 		})
 	}
 }
 
-func newMWDedup(ttl time.Duration, cfg *mwConfig) *mwDedup {
-	s := &mwDedup{
+// newDedupMemory returns the empty memory of one handler wrapped by
+// Deduplicate.
+func newDedupMemory(ttl time.Duration, cfg *middlewareConfig) *dedupMemory {
+	s := &dedupMemory{
 		ttl:      ttl,
 		clock:    cfg.clock,
 		key:      cfg.dedupKey,
 		seed:     maphash.MakeSeed(),
-		perShard: max(1, (cfg.dedupCapacity+mwDedupShards-1)/mwDedupShards),
+		perShard: max(1, (cfg.dedupCapacity+dedupShardCount-1)/dedupShardCount),
 	}
 	for i := range s.shards {
-		s.shards[i].m = make(map[mwDedupKey]*mwDedupEntry)
+		s.shards[i].m = make(map[deliveryKey]*dedupRecord)
 	}
 	return s
 }
 
-const mwDedupShards = 16
+const dedupShardCount = 16
 
-// mwDedup is the memory of one deduplicated handler: shards of keys, each
+// dedupMemory is the memory of one deduplicated handler: shards of keys, each
 // with its own lock.
-type mwDedup struct {
+type dedupMemory struct {
 	ttl      time.Duration
 	clock    Clock
 	key      func(Delivery) string
 	seed     maphash.Seed
 	perShard int
-	shards   [mwDedupShards]mwDedupShard
+	shards   [dedupShardCount]dedupShard
 }
 
-// mwDedupKey identifies a delivery. A struct of strings hashes without
+// deliveryKey identifies a delivery. A struct of strings hashes without
 // building a new string per call.
-type mwDedupKey struct{ router, rule, dest, id string }
+type deliveryKey struct{ router, rule, dest, id string }
 
-// mwDedupEntry is one key, in progress or handled.
-type mwDedupEntry struct {
+// dedupRecord is one key, in progress or handled.
+type dedupRecord struct {
 	handled bool      // the call succeeded
 	ended   bool      // the call returned or panicked
 	expires time.Time // when handled is forgotten
 	waiters chan struct{}
 }
 
-// mwDedupItem is a handled key in the order it will expire. It repeats the
+// dedupExpiry is a handled key in the order it will expire. It repeats the
 // entry's expiry so that sweeping reads the queue alone.
-type mwDedupItem struct {
-	key     mwDedupKey
-	entry   *mwDedupEntry
+type dedupExpiry struct {
+	key     deliveryKey
+	entry   *dedupRecord
 	expires time.Time
 }
 
-// mwDedupShard holds handled keys in m and, in expiry order, in the queue
+// dedupShard holds handled keys in m and, in expiry order, in the queue
 // fifo[head:]. Keys in progress are in m only. An item in fifo whose entry
 // is no longer m's entry for its key is stale and is dropped when reached.
-type mwDedupShard struct {
+type dedupShard struct {
 	mu   sync.Mutex
-	m    map[mwDedupKey]*mwDedupEntry
-	fifo []mwDedupItem
+	m    map[deliveryKey]*dedupRecord
+	fifo []dedupExpiry
 	head int
 }
 
-func (s *mwDedup) keyOf(d Delivery) mwDedupKey {
+func (s *dedupMemory) keyOf(d Delivery) deliveryKey {
 	if s.key != nil {
-		return mwDedupKey{id: s.key(d)}
+		return deliveryKey{id: s.key(d)}
 	}
-	return mwDedupKey{router: d.Router, rule: d.Rule, dest: d.Destination, id: d.ID}
+	return deliveryKey{router: d.Router, rule: d.Rule, dest: d.Destination, id: d.ID}
 }
 
-func (s *mwDedup) handle(ctx context.Context, d Delivery, next Handler) error {
+func (s *dedupMemory) handle(ctx context.Context, d Delivery, next Handler) error {
 	k := s.keyOf(d)
 	if k.id == "" {
 		return next.Handle(ctx, d)
 	}
-	sh := &s.shards[maphash.String(s.seed, k.id)%mwDedupShards]
+	sh := &s.shards[maphash.String(s.seed, k.id)%dedupShardCount]
 	for {
 		now := s.clock.Now()
 		sh.mu.Lock()
@@ -164,7 +166,7 @@ func (s *mwDedup) handle(ctx context.Context, d Delivery, next Handler) error {
 				return fmt.Errorf("eda: waiting for a duplicate delivery in progress: %w", ctx.Err())
 			}
 		}
-		e = &mwDedupEntry{}
+		e = &dedupRecord{}
 		sh.m[k] = e
 		sh.mu.Unlock()
 		return s.run(ctx, d, next, sh, k, e)
@@ -172,7 +174,7 @@ func (s *mwDedup) handle(ctx context.Context, d Delivery, next Handler) error {
 }
 
 // run calls the handler as the owner of key k and records the outcome.
-func (s *mwDedup) run(ctx context.Context, d Delivery, next Handler, sh *mwDedupShard, k mwDedupKey, e *mwDedupEntry) error {
+func (s *dedupMemory) run(ctx context.Context, d Delivery, next Handler, sh *dedupShard, k deliveryKey, e *dedupRecord) error {
 	finished := false
 	defer func() {
 		if !finished { // the handler panicked: forget k and let the panic pass
@@ -186,14 +188,14 @@ func (s *mwDedup) run(ctx context.Context, d Delivery, next Handler, sh *mwDedup
 }
 
 // end records the outcome of the owner's call and wakes its waiters.
-func (s *mwDedup) end(sh *mwDedupShard, k mwDedupKey, e *mwDedupEntry, ok bool) {
+func (s *dedupMemory) end(sh *dedupShard, k deliveryKey, e *dedupRecord, ok bool) {
 	now := s.clock.Now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e.ended, e.handled = true, ok
 	if ok && s.ttl > 0 {
 		e.expires = now.Add(s.ttl)
-		sh.fifo = append(sh.fifo, mwDedupItem{key: k, entry: e, expires: e.expires})
+		sh.fifo = append(sh.fifo, dedupExpiry{key: k, entry: e, expires: e.expires})
 		for len(sh.fifo)-sh.head > s.perShard {
 			sh.pop()
 		}
@@ -206,16 +208,16 @@ func (s *mwDedup) end(sh *mwDedupShard, k mwDedupKey, e *mwDedupEntry, ok bool) 
 }
 
 // expire forgets the handled keys that expired by now. sh.mu is held.
-func (sh *mwDedupShard) expire(now time.Time) {
+func (sh *dedupShard) expire(now time.Time) {
 	for sh.head < len(sh.fifo) && !now.Before(sh.fifo[sh.head].expires) {
 		sh.pop()
 	}
 }
 
 // pop forgets the oldest handled key. sh.mu is held.
-func (sh *mwDedupShard) pop() {
+func (sh *dedupShard) pop() {
 	it := sh.fifo[sh.head]
-	sh.fifo[sh.head] = mwDedupItem{}
+	sh.fifo[sh.head] = dedupExpiry{}
 	sh.head++
 	if sh.m[it.key] == it.entry {
 		delete(sh.m, it.key)

@@ -18,41 +18,41 @@ import (
 
 func TestDeduplicateSkipsHandled(t *testing.T) {
 	c := clocktest.New(testEpoch)
-	s := &mwScripted{}
+	s := &scriptedHandler{}
 	h := Deduplicate(time.Minute, WithMiddlewareClock(c))(s)
 	ctx := context.Background()
 
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "first")
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "duplicate")
+	require.NoError(t, h.Handle(ctx, testDelivery("a")), "first")
+	require.NoError(t, h.Handle(ctx, testDelivery("a")), "duplicate")
 	assert.Equal(t, 1, s.count(), "the duplicate is skipped")
 
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("b")), "another id")
+	require.NoError(t, h.Handle(ctx, testDelivery("b")), "another id")
 	assert.Equal(t, 2, s.count(), "another id runs")
 
-	other := mwTestDelivery("a")
+	other := testDelivery("a")
 	other.Destination = "second-target"
 	require.NoError(t, h.Handle(ctx, other), "same id, other destination")
 	assert.Equal(t, 3, s.count(), "the default key tells destinations apart")
 
 	c.Advance(time.Minute - time.Nanosecond)
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "within the ttl")
+	require.NoError(t, h.Handle(ctx, testDelivery("a")), "within the ttl")
 	assert.Equal(t, 3, s.count(), "still remembered")
 	c.Advance(time.Nanosecond)
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "after the ttl")
+	require.NoError(t, h.Handle(ctx, testDelivery("a")), "after the ttl")
 	assert.Equal(t, 4, s.count(), "forgotten after the ttl")
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "remembered again")
+	require.NoError(t, h.Handle(ctx, testDelivery("a")), "remembered again")
 	assert.Equal(t, 4, s.count(), "remembered again")
 }
 
 func TestDeduplicateForgetsFailures(t *testing.T) {
-	s := &mwScripted{}
+	s := &scriptedHandler{}
 	h := Deduplicate(time.Minute)(s)
 	ctx := context.Background()
-	s.push(errMWTest, Permanent(errMWTest))
-	assert.ErrorIs(t, h.Handle(ctx, mwTestDelivery("a")), errMWTest, "failure")
-	assert.ErrorIs(t, h.Handle(ctx, mwTestDelivery("a")), errMWTest, "retry runs and fails permanently")
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "retry runs and succeeds")
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("a")), "duplicate")
+	s.push(errHandlerFailed, Permanent(errHandlerFailed))
+	assert.ErrorIs(t, h.Handle(ctx, testDelivery("a")), errHandlerFailed, "failure")
+	assert.ErrorIs(t, h.Handle(ctx, testDelivery("a")), errHandlerFailed, "retry runs and fails permanently")
+	require.NoError(t, h.Handle(ctx, testDelivery("a")), "retry runs and succeeds")
+	require.NoError(t, h.Handle(ctx, testDelivery("a")), "duplicate")
 	assert.Equal(t, 3, s.count(), "calls")
 
 	// A panic forgets the key too, and passes through.
@@ -65,27 +65,27 @@ func TestDeduplicateForgetsFailures(t *testing.T) {
 	}))
 	func() {
 		defer func() { assert.Equal(t, "boom", recover(), "the panic passes") }()
-		_ = h.Handle(ctx, mwTestDelivery("p"))
+		_ = h.Handle(ctx, testDelivery("p"))
 	}()
 	panicking = false
-	require.NoError(t, h.Handle(ctx, mwTestDelivery("p")), "after a panic the delivery runs again")
+	require.NoError(t, h.Handle(ctx, testDelivery("p")), "after a panic the delivery runs again")
 }
 
 func TestDeduplicateKeys(t *testing.T) {
-	s := &mwScripted{}
+	s := &scriptedHandler{}
 	h := Deduplicate(time.Minute, WithDedupKey(func(d Delivery) string { return d.ID }))(s)
 	ctx := context.Background()
-	first := mwTestDelivery("a")
-	second := mwTestDelivery("a")
+	first := testDelivery("a")
+	second := testDelivery("a")
 	second.Router, second.Rule, second.Destination = "other-bus", "other-rule", "other-target"
 	require.NoError(t, h.Handle(ctx, first), "first")
 	require.NoError(t, h.Handle(ctx, second), "second")
 	assert.Equal(t, 1, s.count(), "keyed by ID alone, one call in all")
 
-	s = &mwScripted{}
+	s = &scriptedHandler{}
 	h = Deduplicate(time.Minute)(s)
 	for range 3 {
-		require.NoError(t, h.Handle(ctx, mwTestDelivery("")), "empty id")
+		require.NoError(t, h.Handle(ctx, testDelivery("")), "empty id")
 	}
 	assert.Equal(t, 3, s.count(), "an empty key is not deduplicated")
 }
@@ -101,20 +101,20 @@ func TestDeduplicateConcurrentDuplicates(t *testing.T) {
 	}{
 		{"first succeeds", time.Minute, nil, 1},
 		{"first succeeds, zero ttl", 0, nil, 1},
-		{"first fails", time.Minute, errMWTest, 2},
+		{"first fails", time.Minute, errHandlerFailed, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newMWGate()
+			g := newGateHandler()
 			h := Deduplicate(tc.ttl)(g)
 			first := make(chan error, 1)
-			go func() { first <- h.Handle(ctx, mwTestDelivery("a")) }()
+			go func() { first <- h.Handle(ctx, testDelivery("a")) }()
 			<-g.entered
 			second := make(chan error, 1)
-			go func() { second <- h.Handle(ctx, mwTestDelivery("a")) }()
+			go func() { second <- h.Handle(ctx, testDelivery("a")) }()
 			// The duplicate waits for the first call rather than run.
 			select {
 			case <-g.entered:
-				t.Fatal("the duplicate ran while the first call was in progress")
+				require.Fail(t, "the duplicate ran while the first call was in progress")
 			case <-time.After(20 * time.Millisecond):
 			}
 			g.release <- tc.first
@@ -128,14 +128,14 @@ func TestDeduplicateConcurrentDuplicates(t *testing.T) {
 	}
 
 	t.Run("context ends while waiting", func(t *testing.T) {
-		g := newMWGate()
+		g := newGateHandler()
 		h := Deduplicate(time.Minute)(g)
 		first := make(chan error, 1)
-		go func() { first <- h.Handle(ctx, mwTestDelivery("a")) }()
+		go func() { first <- h.Handle(ctx, testDelivery("a")) }()
 		<-g.entered
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
 		defer cancel()
-		err := h.Handle(wctx, mwTestDelivery("a"))
+		err := h.Handle(wctx, testDelivery("a"))
 		assert.ErrorIs(t, err, context.DeadlineExceeded, "the waiting duplicate gives up")
 		g.release <- nil
 		require.NoError(t, <-first, "first")
@@ -162,7 +162,7 @@ func TestDeduplicateExactlyOnceUnderLoad(t *testing.T) {
 		wg.Go(func() {
 			for i := range ids {
 				id := fmt.Sprint((i + w*7) % ids)
-				if h.Handle(context.Background(), mwTestDelivery(id)) != nil {
+				if h.Handle(context.Background(), testDelivery(id)) != nil {
 					errs.Add(1)
 				}
 			}
@@ -176,8 +176,8 @@ func TestDeduplicateExactlyOnceUnderLoad(t *testing.T) {
 	}
 }
 
-// mwDedupSize counts the keys a dedup memory holds, and its queue items.
-func mwDedupSize(s *mwDedup) (keys, queued int) {
+// dedupSize counts the keys a dedup memory holds, and its queue items.
+func dedupSize(s *dedupMemory) (keys, queued int) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -188,13 +188,13 @@ func mwDedupSize(s *mwDedup) (keys, queued int) {
 	return keys, queued
 }
 
-// mwIDPerShard returns one ID for each shard of s.
-func mwIDPerShard(s *mwDedup, prefix string) []string {
-	ids := make([]string, mwDedupShards)
+// idPerShard returns one ID for each shard of s.
+func idPerShard(s *dedupMemory, prefix string) []string {
+	ids := make([]string, dedupShardCount)
 	found := 0
-	for i := 0; found < mwDedupShards; i++ {
+	for i := 0; found < dedupShardCount; i++ {
 		id := fmt.Sprint(prefix, i)
-		if sh := maphash.String(s.seed, id) % mwDedupShards; ids[sh] == "" {
+		if sh := maphash.String(s.seed, id) % dedupShardCount; ids[sh] == "" {
 			ids[sh] = id
 			found++
 		}
@@ -208,30 +208,30 @@ func TestDeduplicateBoundedMemory(t *testing.T) {
 
 	t.Run("expiry", func(t *testing.T) {
 		c := clocktest.New(testEpoch)
-		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c)})
-		s := newMWDedup(time.Minute, &cfg)
+		cfg := newMiddlewareConfig([]MiddlewareOption{WithMiddlewareClock(c)})
+		s := newDedupMemory(time.Minute, &cfg)
 		for i := range 1000 {
-			require.NoError(t, s.handle(ctx, mwTestDelivery(fmt.Sprint("old", i)), ok), "handle")
+			require.NoError(t, s.handle(ctx, testDelivery(fmt.Sprint("old", i)), ok), "handle")
 		}
-		keys, queued := mwDedupSize(s)
+		keys, queued := dedupSize(s)
 		assert.Equal(t, 1000, keys, "keys remembered")
 		assert.Equal(t, 1000, queued, "keys queued")
 		c.Advance(time.Minute)
-		for _, id := range mwIDPerShard(s, "new") {
-			require.NoError(t, s.handle(ctx, mwTestDelivery(id), ok), "handle")
+		for _, id := range idPerShard(s, "new") {
+			require.NoError(t, s.handle(ctx, testDelivery(id), ok), "handle")
 		}
-		keys, queued = mwDedupSize(s)
-		assert.Equal(t, mwDedupShards, keys, "expired keys swept by later calls")
-		assert.Equal(t, mwDedupShards, queued, "queue swept")
+		keys, queued = dedupSize(s)
+		assert.Equal(t, dedupShardCount, keys, "expired keys swept by later calls")
+		assert.Equal(t, dedupShardCount, queued, "queue swept")
 	})
 	t.Run("capacity", func(t *testing.T) {
 		c := clocktest.New(testEpoch)
-		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c), WithDedupCapacity(64)})
-		s := newMWDedup(time.Hour, &cfg)
+		cfg := newMiddlewareConfig([]MiddlewareOption{WithMiddlewareClock(c), WithDedupCapacity(64)})
+		s := newDedupMemory(time.Hour, &cfg)
 		for i := range 10_000 {
-			require.NoError(t, s.handle(ctx, mwTestDelivery(fmt.Sprint(i)), ok), "handle")
+			require.NoError(t, s.handle(ctx, testDelivery(fmt.Sprint(i)), ok), "handle")
 		}
-		keys, queued := mwDedupSize(s)
+		keys, queued := dedupSize(s)
 		assert.LessOrEqual(t, keys, 64, "keys")
 		assert.LessOrEqual(t, queued, 64, "queued keys")
 		for i := range s.shards {
@@ -240,35 +240,35 @@ func TestDeduplicateBoundedMemory(t *testing.T) {
 		// The newest key is remembered; the oldest was forgotten.
 		calls := 0
 		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
-		require.NoError(t, s.handle(ctx, mwTestDelivery("9999"), count), "newest")
-		require.NoError(t, s.handle(ctx, mwTestDelivery("0"), count), "oldest")
+		require.NoError(t, s.handle(ctx, testDelivery("9999"), count), "newest")
+		require.NoError(t, s.handle(ctx, testDelivery("0"), count), "oldest")
 		assert.Equal(t, 1, calls, "only the oldest runs again")
 	})
 	t.Run("re-remembered key", func(t *testing.T) {
 		// A key handled, expired and handled again leaves a stale queue item
 		// behind; dropping it must not forget the new entry.
 		c := clocktest.New(testEpoch)
-		cfg := newMWConfig([]MiddlewareOption{WithMiddlewareClock(c)})
-		s := newMWDedup(time.Minute, &cfg)
-		require.NoError(t, s.handle(ctx, mwTestDelivery("k"), ok), "first")
+		cfg := newMiddlewareConfig([]MiddlewareOption{WithMiddlewareClock(c)})
+		s := newDedupMemory(time.Minute, &cfg)
+		require.NoError(t, s.handle(ctx, testDelivery("k"), ok), "first")
 		c.Advance(time.Minute)
 		calls := 0
 		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
-		require.NoError(t, s.handle(ctx, mwTestDelivery("k"), count), "again")
+		require.NoError(t, s.handle(ctx, testDelivery("k"), count), "again")
 		c.Advance(30 * time.Second)
-		require.NoError(t, s.handle(ctx, mwTestDelivery("k"), count), "duplicate")
+		require.NoError(t, s.handle(ctx, testDelivery("k"), count), "duplicate")
 		assert.Equal(t, 1, calls, "remembered again")
 	})
 	t.Run("zero ttl remembers nothing", func(t *testing.T) {
-		cfg := newMWConfig(nil)
-		s := newMWDedup(0, &cfg)
+		cfg := newMiddlewareConfig(nil)
+		s := newDedupMemory(0, &cfg)
 		calls := 0
 		count := HandlerFunc(func(context.Context, Delivery) error { calls++; return nil })
 		for range 3 {
-			require.NoError(t, s.handle(ctx, mwTestDelivery("k"), count), "handle")
+			require.NoError(t, s.handle(ctx, testDelivery("k"), count), "handle")
 		}
 		assert.Equal(t, 3, calls, "every call runs")
-		keys, queued := mwDedupSize(s)
+		keys, queued := dedupSize(s)
 		assert.Equal(t, 0, keys+queued, "nothing kept")
 	})
 }
@@ -284,7 +284,7 @@ func TestDeduplicateOneSuccessPerKey(t *testing.T) {
 	h := Deduplicate(time.Hour)(HandlerFunc(func(_ context.Context, d Delivery) error {
 		if rand.IntN(10) < 3 {
 			failures.Add(1)
-			return errMWTest
+			return errHandlerFailed
 		}
 		mu.Lock()
 		successes[d.ID]++
@@ -296,7 +296,7 @@ func TestDeduplicateOneSuccessPerKey(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range ids {
-				d := mwTestDelivery(fmt.Sprint((i * (w + 1)) % ids))
+				d := testDelivery(fmt.Sprint((i * (w + 1)) % ids))
 				for h.Handle(context.Background(), d) != nil {
 				}
 			}

@@ -31,7 +31,7 @@ func RateLimit(rate float64, burst int, opts ...MiddlewareOption) Middleware {
 		if !(rate > 0) || math.IsInf(rate, 1) {
 			return next
 		}
-		b := &mwBucket{clock: cfg.clock, rate: rate, burst: float64(max(burst, 1))}
+		b := &tokenBucket{clock: cfg.clock, rate: rate, burst: float64(max(burst, 1))}
 		return HandlerFunc(func(ctx context.Context, d Delivery) error {
 			if err := b.wait(ctx); err != nil {
 				return err
@@ -41,10 +41,10 @@ func RateLimit(rate float64, burst int, opts ...MiddlewareOption) Middleware {
 	}
 }
 
-// mwBucket is a token bucket. tokens may go negative: a negative balance is
+// tokenBucket is a token bucket. tokens may go negative: a negative balance is
 // the debt of calls already promised a later start, which is what queues
 // them in arrival order.
-type mwBucket struct {
+type tokenBucket struct {
 	clock Clock
 	rate  float64 // tokens per second
 	burst float64
@@ -56,7 +56,7 @@ type mwBucket struct {
 }
 
 // reserve takes a token and says how long the caller must wait before using it.
-func (b *mwBucket) reserve() time.Duration {
+func (b *tokenBucket) reserve() time.Duration {
 	now := b.clock.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -78,14 +78,14 @@ func (b *mwBucket) reserve() time.Duration {
 }
 
 // unreserve gives back a token taken by reserve that will not be used.
-func (b *mwBucket) unreserve() {
+func (b *tokenBucket) unreserve() {
 	b.mu.Lock()
 	b.tokens = min(b.burst, b.tokens+1)
 	b.mu.Unlock()
 }
 
 // wait blocks until the caller may proceed or ctx ends.
-func (b *mwBucket) wait(ctx context.Context) error {
+func (b *tokenBucket) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("eda: rate limit: %w", err)
 	}
@@ -93,7 +93,7 @@ func (b *mwBucket) wait(ctx context.Context) error {
 	if d == 0 {
 		return nil
 	}
-	if err := mwSleep(ctx, b.clock, d); err != nil {
+	if err := clockSleep(ctx, b.clock, d); err != nil {
 		b.unreserve()
 		return fmt.Errorf("eda: rate limit: %w", err)
 	}

@@ -42,7 +42,7 @@ func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
 	if err != nil {
 		return invalid(err)
 	}
-	p := mwNormalizeRetry(policy)
+	p := normalizedRetryPolicy(policy)
 	clock := cfg.clock
 	return func(next Handler) Handler {
 		return HandlerFunc(func(ctx context.Context, d Delivery) error {
@@ -62,11 +62,11 @@ func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
 				if cerr := ctx.Err(); cerr != nil {
 					return &RetryError{Attempts: attempt, Reason: "context", Err: err, ctxErr: cerr}
 				}
-				wait := mwBackoff(p, attempt)
+				wait := jitteredBackoff(p, attempt)
 				if !clock.Now().Add(wait).Before(expiry) {
 					return &RetryError{Attempts: attempt, Reason: string(ReasonMaxAge), Err: err}
 				}
-				if cerr := mwSleep(ctx, clock, wait); cerr != nil {
+				if cerr := clockSleep(ctx, clock, wait); cerr != nil {
 					return &RetryError{Attempts: attempt, Reason: "context", Err: err, ctxErr: cerr}
 				}
 			}
@@ -74,22 +74,22 @@ func Retry(policy RetryPolicy, opts ...MiddlewareOption) Middleware {
 	}
 }
 
-// mwNormalizeRetry fills in the defaults of a RetryPolicy: the delivery
+// normalizedRetryPolicy fills in the defaults of a RetryPolicy: the delivery
 // engine's, so that Retry and the engine read a policy alike.
-func mwNormalizeRetry(p RetryPolicy) RetryPolicy {
+func normalizedRetryPolicy(p RetryPolicy) RetryPolicy {
 	q := p.policy().WithDefaults()
 	return RetryPolicy{MaxAttempts: q.MaxAttempts, MaxAge: q.MaxAge, MinBackoff: q.MinBackoff, MaxBackoff: q.MaxBackoff}
 }
 
-// mwBackoffCeiling is the upper bound of the wait after the attempt-th
+// backoffCeiling is the upper bound of the wait after the attempt-th
 // failed attempt (see delivery.Policy.Ceiling). p must be normalized.
-func mwBackoffCeiling(p RetryPolicy, attempt int) time.Duration {
+func backoffCeiling(p RetryPolicy, attempt int) time.Duration {
 	return p.policy().Ceiling(attempt)
 }
 
-// mwBackoff draws the full-jitter wait after the attempt-th failed attempt,
+// jitteredBackoff draws the full-jitter wait after the attempt-th failed attempt,
 // as the engine does between its own attempts.
-func mwBackoff(p RetryPolicy, attempt int) time.Duration {
+func jitteredBackoff(p RetryPolicy, attempt int) time.Duration {
 	return p.policy().Backoff(attempt)
 }
 

@@ -15,15 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// mwFlaky fails its first n calls with errMWTest, then succeeds.
-type mwFlaky struct {
+// flakyHandler fails its first n calls with errHandlerFailed, then succeeds.
+type flakyHandler struct {
 	n     int32
 	calls atomic.Int32
 }
 
-func (f *mwFlaky) Handle(context.Context, Delivery) error {
+func (f *flakyHandler) Handle(context.Context, Delivery) error {
 	if f.calls.Add(1) <= f.n {
-		return errMWTest
+		return errHandlerFailed
 	}
 	return nil
 }
@@ -32,11 +32,11 @@ func TestRetrySucceedsAfterBackoff(t *testing.T) {
 	leaktest.Test(t)
 	c := clocktest.New(testEpoch)
 	p := RetryPolicy{MaxAttempts: 5, MinBackoff: time.Second, MaxBackoff: 3 * time.Second}
-	f := &mwFlaky{n: 3}
+	f := &flakyHandler{n: 3}
 	h := Retry(p, WithMiddlewareClock(c))(f)
 
 	done := make(chan error, 1)
-	go func() { done <- h.Handle(context.Background(), mwTestDelivery("1")) }()
+	go func() { done <- h.Handle(context.Background(), testDelivery("1")) }()
 	for i := 1; i <= 3; i++ {
 		require.True(t, c.WaitForTimers(1, 5*time.Second), "a pending timer")
 		assert.Equal(t, int32(i), f.calls.Load(), "calls before the wait")
@@ -61,34 +61,34 @@ func TestRetryStops(t *testing.T) {
 	fast := RetryPolicy{MaxAttempts: 3, MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}
 
 	t.Run("max attempts", func(t *testing.T) {
-		f := &mwFlaky{n: 100}
-		err := Retry(fast)(f).Handle(context.Background(), mwTestDelivery("1"))
+		f := &flakyHandler{n: 100}
+		err := Retry(fast)(f).Handle(context.Background(), testDelivery("1"))
 		var re *RetryError
 		require.ErrorAs(t, err, &re, "a *RetryError")
 		assert.Equal(t, 3, re.Attempts, "attempts")
 		assert.Equal(t, "max-attempts", re.Reason, "reason")
-		assert.ErrorIs(t, err, errMWTest, "last error reachable")
+		assert.ErrorIs(t, err, errHandlerFailed, "last error reachable")
 		assert.Equal(t, int32(3), f.calls.Load(), "calls")
 		assert.Equal(t, "eda: retry gave up after 3 attempts (max-attempts): handler failed", err.Error(), "message")
 	})
 	t.Run("one attempt", func(t *testing.T) {
-		f := &mwFlaky{n: 100}
-		err := Retry(RetryPolicy{MaxAttempts: 1})(f).Handle(context.Background(), mwTestDelivery("1"))
-		assert.ErrorIs(t, err, errMWTest, "error")
+		f := &flakyHandler{n: 100}
+		err := Retry(RetryPolicy{MaxAttempts: 1})(f).Handle(context.Background(), testDelivery("1"))
+		assert.ErrorIs(t, err, errHandlerFailed, "error")
 		assert.Equal(t, int32(1), f.calls.Load(), "calls")
 	})
 	t.Run("permanent", func(t *testing.T) {
 		calls := 0
-		perm := Permanent(errMWTest)
+		perm := Permanent(errHandlerFailed)
 		h := Retry(fast)(HandlerFunc(func(context.Context, Delivery) error { calls++; return perm }))
-		err := h.Handle(context.Background(), mwTestDelivery("1"))
+		err := h.Handle(context.Background(), testDelivery("1"))
 		assert.Equal(t, perm, err, "permanent error returned as it is")
 		assert.Equal(t, 1, calls, "calls")
 	})
 	t.Run("max age", func(t *testing.T) {
 		c := clocktest.New(testEpoch)
-		f := &mwFlaky{n: 100}
-		d := mwTestDelivery("1")
+		f := &flakyHandler{n: 100}
+		d := testDelivery("1")
 		d.Time = c.Now().Add(-time.Hour) // accepted an hour ago
 		p := RetryPolicy{MaxAttempts: 10, MaxAge: time.Hour}
 		err := Retry(p, WithMiddlewareClock(c))(f).Handle(context.Background(), d)
@@ -106,12 +106,12 @@ func TestRetryStops(t *testing.T) {
 			mu.Lock()
 			starts = append(starts, c.Now())
 			mu.Unlock()
-			return errMWTest
+			return errHandlerFailed
 		})
 		p := RetryPolicy{MaxAttempts: 100, MaxAge: 3 * time.Second, MinBackoff: time.Second, MaxBackoff: time.Second}
 		done := make(chan error, 1)
 		go func() {
-			done <- Retry(p, WithMiddlewareClock(c))(f).Handle(context.Background(), mwTestDelivery("1"))
+			done <- Retry(p, WithMiddlewareClock(c))(f).Handle(context.Background(), testDelivery("1"))
 		}()
 		// Each wait is at most 1s, so attempts continue while the clock
 		// stays below 3s past the first. The clock jumps to each wait's end,
@@ -139,11 +139,11 @@ func TestRetryStops(t *testing.T) {
 	})
 	t.Run("context ends while waiting", func(t *testing.T) {
 		c := clocktest.New(testEpoch)
-		f := &mwFlaky{n: 100}
+		f := &flakyHandler{n: 100}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			done <- Retry(RetryPolicy{MaxAttempts: 10}, WithMiddlewareClock(c))(f).Handle(ctx, mwTestDelivery("1"))
+			done <- Retry(RetryPolicy{MaxAttempts: 10}, WithMiddlewareClock(c))(f).Handle(ctx, testDelivery("1"))
 		}()
 		require.True(t, c.WaitForTimers(1, 5*time.Second), "a pending timer")
 		cancel()
@@ -152,7 +152,7 @@ func TestRetryStops(t *testing.T) {
 		require.ErrorAs(t, err, &re, "a *RetryError")
 		assert.Equal(t, "context", re.Reason, "reason")
 		assert.ErrorIs(t, err, context.Canceled, "context error reachable")
-		assert.ErrorIs(t, err, errMWTest, "handler error reachable")
+		assert.ErrorIs(t, err, errHandlerFailed, "handler error reachable")
 		assert.Equal(t, 0, c.Pending(), "timer stopped")
 		assert.Equal(t, int32(1), f.calls.Load(), "calls")
 	})
@@ -160,7 +160,7 @@ func TestRetryStops(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		calls := 0
 		h := HandlerFunc(func(ctx context.Context, _ Delivery) error { calls++; cancel(); return ctx.Err() })
-		err := Retry(fast)(h).Handle(ctx, mwTestDelivery("1"))
+		err := Retry(fast)(h).Handle(ctx, testDelivery("1"))
 		assert.ErrorIs(t, err, context.Canceled, "context error")
 		assert.Equal(t, 1, calls, "no further attempt")
 	})
@@ -171,11 +171,11 @@ func TestRetryKeepsDelivery(t *testing.T) {
 	h := HandlerFunc(func(_ context.Context, d Delivery) error {
 		seen = append(seen, d)
 		if len(seen) < 3 {
-			return errMWTest
+			return errHandlerFailed
 		}
 		return nil
 	})
-	d := mwTestDelivery("x")
+	d := testDelivery("x")
 	d.Attempt = 7
 	p := RetryPolicy{MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}
 	require.NoError(t, Retry(p)(h).Handle(context.Background(), d), "retry")
@@ -185,26 +185,26 @@ func TestRetryKeepsDelivery(t *testing.T) {
 }
 
 func TestRetryBackoff(t *testing.T) {
-	def := mwNormalizeRetry(RetryPolicy{})
+	def := normalizedRetryPolicy(RetryPolicy{})
 	assert.Equal(t, RetryPolicy{MaxAttempts: 185, MaxAge: 24 * time.Hour, MinBackoff: time.Second, MaxBackoff: 3 * time.Minute}, def, "defaults")
-	assert.Equal(t, def, mwNormalizeRetry(RetryPolicy{MaxAttempts: -1, MaxAge: -1, MinBackoff: -1, MaxBackoff: -1}), "negative means default")
-	assert.Equal(t, 5*time.Minute, mwNormalizeRetry(RetryPolicy{MinBackoff: 5 * time.Minute}).MaxBackoff, "max raised to min")
+	assert.Equal(t, def, normalizedRetryPolicy(RetryPolicy{MaxAttempts: -1, MaxAge: -1, MinBackoff: -1, MaxBackoff: -1}), "negative means default")
+	assert.Equal(t, 5*time.Minute, normalizedRetryPolicy(RetryPolicy{MinBackoff: 5 * time.Minute}).MaxBackoff, "max raised to min")
 
 	want := []time.Duration{1, 2, 4, 8, 16, 32, 64, 128, 180, 180}
 	for i, w := range want {
-		assert.Equal(t, w*time.Second, mwBackoffCeiling(def, i+1), "ceiling")
+		assert.Equal(t, w*time.Second, backoffCeiling(def, i+1), "ceiling")
 	}
-	assert.Equal(t, 3*time.Minute, mwBackoffCeiling(def, 185), "ceiling at the last attempt")
-	assert.Equal(t, 3*time.Minute, mwBackoffCeiling(def, math.MaxInt), "ceiling at a huge attempt")
+	assert.Equal(t, 3*time.Minute, backoffCeiling(def, 185), "ceiling at the last attempt")
+	assert.Equal(t, 3*time.Minute, backoffCeiling(def, math.MaxInt), "ceiling at a huge attempt")
 
-	huge := mwNormalizeRetry(RetryPolicy{MinBackoff: math.MaxInt64 / 3, MaxBackoff: math.MaxInt64})
-	assert.Equal(t, time.Duration(math.MaxInt64), mwBackoffCeiling(huge, 3), "no overflow")
-	assert.GreaterOrEqual(t, mwBackoff(huge, 10), time.Duration(0), "non-negative draw")
+	huge := normalizedRetryPolicy(RetryPolicy{MinBackoff: math.MaxInt64 / 3, MaxBackoff: math.MaxInt64})
+	assert.Equal(t, time.Duration(math.MaxInt64), backoffCeiling(huge, 3), "no overflow")
+	assert.GreaterOrEqual(t, jitteredBackoff(huge, 10), time.Duration(0), "non-negative draw")
 
 	// Full jitter: draws cover [0, ceiling].
 	below, above := 0, 0
 	for range 1000 {
-		w := mwBackoff(def, 4)
+		w := jitteredBackoff(def, 4)
 		require.True(t, w >= 0 && w <= 8*time.Second, "draw within [0, 8s]")
 		if w < 4*time.Second {
 			below++
@@ -222,7 +222,7 @@ func TestRetryConcurrent(t *testing.T) {
 	h := Retry(p)(HandlerFunc(func(context.Context, Delivery) error {
 		calls.Add(1)
 		if rand.IntN(2) == 0 {
-			return errMWTest
+			return errHandlerFailed
 		}
 		return nil
 	}))
@@ -231,7 +231,7 @@ func TestRetryConcurrent(t *testing.T) {
 	for i := range 32 {
 		wg.Go(func() {
 			for range 20 {
-				if h.Handle(context.Background(), mwTestDelivery(string(rune('a'+i)))) != nil {
+				if h.Handle(context.Background(), testDelivery(string(rune('a'+i)))) != nil {
 					failed.Add(1)
 				}
 			}

@@ -21,12 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// mwTestDelivery is a delivery as the tests use it.
-func mwTestDelivery(id string) Delivery {
+// testDelivery is a delivery as the tests use it.
+func testDelivery(id string) Delivery {
 	return Delivery{ID: id, Router: "bus", Rule: "rule", Destination: "target", Attempt: 1}
 }
 
-var errMWTest = errors.New("handler failed")
+var errHandlerFailed = errors.New("handler failed")
 
 func TestChainOrder(t *testing.T) {
 	var trace []string
@@ -42,15 +42,15 @@ func TestChainOrder(t *testing.T) {
 	}
 	h := Chain(mark("a"), nil, mark("b"), mark("c"))(HandlerFunc(func(context.Context, Delivery) error {
 		trace = append(trace, "handler")
-		return errMWTest
+		return errHandlerFailed
 	}))
-	err := h.Handle(context.Background(), mwTestDelivery("1"))
-	assert.ErrorIs(t, err, errMWTest, "result")
+	err := h.Handle(context.Background(), testDelivery("1"))
+	assert.ErrorIs(t, err, errHandlerFailed, "result")
 	assert.Equal(t, []string{"a in", "b in", "c in", "handler", "c out", "b out", "a out"}, trace, "order")
 
 	trace = nil
 	h = Chain()(HandlerFunc(func(context.Context, Delivery) error { trace = append(trace, "alone"); return nil }))
-	require.NoError(t, h.Handle(context.Background(), mwTestDelivery("1")), "empty chain")
+	require.NoError(t, h.Handle(context.Background(), testDelivery("1")), "empty chain")
 	assert.Equal(t, []string{"alone"}, trace, "empty chain")
 }
 
@@ -78,15 +78,15 @@ func TestChainBuiltins(t *testing.T) {
 		}
 		return nil
 	}))
-	require.NoError(t, h.Handle(context.Background(), mwTestDelivery("e1")), "first")
-	require.NoError(t, h.Handle(context.Background(), mwTestDelivery("e1")), "duplicate")
+	require.NoError(t, h.Handle(context.Background(), testDelivery("e1")), "first")
+	require.NoError(t, h.Handle(context.Background(), testDelivery("e1")), "duplicate")
 	assert.Equal(t, 3, calls, "handler calls")
 	assert.Equal(t, 2, strings.Count(buf.String(), `"msg":"delivered"`), "logged successes")
 }
 
 func TestRecover(t *testing.T) {
 	ctx := context.Background()
-	d := mwTestDelivery("1")
+	d := testDelivery("1")
 
 	t.Run("value", func(t *testing.T) {
 		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { panic("boom") }))
@@ -101,8 +101,8 @@ func TestRecover(t *testing.T) {
 		assert.Contains(t, string(pe.Stack), "TestRecover", "the stack names the panicking function")
 	})
 	t.Run("error value", func(t *testing.T) {
-		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { panic(errMWTest) }))
-		assert.ErrorIs(t, h.Handle(ctx, d), errMWTest, "panic value reachable")
+		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { panic(errHandlerFailed) }))
+		assert.ErrorIs(t, h.Handle(ctx, d), errHandlerFailed, "panic value reachable")
 	})
 	t.Run("nil value", func(t *testing.T) {
 		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { panic(nil) }))
@@ -110,15 +110,15 @@ func TestRecover(t *testing.T) {
 		assert.ErrorAs(t, h.Handle(ctx, d), &pn, "panic(nil) is recovered as a PanicNilError")
 	})
 	t.Run("no panic", func(t *testing.T) {
-		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { return errMWTest }))
-		assert.Equal(t, errMWTest, h.Handle(ctx, d), "error passes unchanged")
+		h := Recover()(HandlerFunc(func(context.Context, Delivery) error { return errHandlerFailed }))
+		assert.Equal(t, errHandlerFailed, h.Handle(ctx, d), "error passes unchanged")
 		h = Recover()(HandlerFunc(func(context.Context, Delivery) error { return nil }))
 		require.NoError(t, h.Handle(ctx, d), "success")
 	})
 }
 
 func TestTimeout(t *testing.T) {
-	d := mwTestDelivery("1")
+	d := testDelivery("1")
 	blocking := HandlerFunc(func(ctx context.Context, _ Delivery) error {
 		<-ctx.Done()
 		return ctx.Err()
@@ -136,10 +136,10 @@ func TestTimeout(t *testing.T) {
 	t.Run("handler error wrapped", func(t *testing.T) {
 		h := HandlerFunc(func(ctx context.Context, _ Delivery) error {
 			<-ctx.Done()
-			return Permanent(errMWTest)
+			return Permanent(errHandlerFailed)
 		})
 		err := Timeout(time.Millisecond)(h).Handle(context.Background(), d)
-		assert.ErrorIs(t, err, errMWTest, "handler error reachable")
+		assert.ErrorIs(t, err, errHandlerFailed, "handler error reachable")
 		assert.True(t, IsPermanent(err), "the handler's verdict is kept")
 	})
 	t.Run("derived context cancelled on return", func(t *testing.T) {
@@ -207,8 +207,8 @@ func TestLogging(t *testing.T) {
 		msg   string
 	}{
 		{"success", nil, "DEBUG", "delivered"},
-		{"retryable", errMWTest, "WARN", "delivery failed"},
-		{"permanent", Permanent(errMWTest), "ERROR", "delivery failed permanently"},
+		{"retryable", errHandlerFailed, "WARN", "delivery failed"},
+		{"permanent", Permanent(errHandlerFailed), "ERROR", "delivery failed permanently"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,32 +250,32 @@ func TestLogging(t *testing.T) {
 		old := slog.Default()
 		slog.SetDefault(newLogger(&buf, slog.LevelDebug))
 		defer slog.SetDefault(old)
-		h := Logging(nil)(HandlerFunc(func(context.Context, Delivery) error { return errMWTest }))
-		assert.Equal(t, errMWTest, h.Handle(ctx, d), "result")
+		h := Logging(nil)(HandlerFunc(func(context.Context, Delivery) error { return errHandlerFailed }))
+		assert.Equal(t, errHandlerFailed, h.Handle(ctx, d), "result")
 		recs := records(t, &buf)
 		require.Len(t, recs, 1, "one record")
 		assert.Equal(t, "delivery failed", recs[0]["msg"], "msg")
 	})
 }
 
-func TestMWSleep(t *testing.T) {
+func TestClockSleep(t *testing.T) {
 	leaktest.Test(t)
 	c := clocktest.New(testEpoch)
 	done := make(chan error, 1)
-	go func() { done <- mwSleep(context.Background(), c, time.Second) }()
+	go func() { done <- clockSleep(context.Background(), c, time.Second) }()
 	require.True(t, c.WaitForTimers(1, 5*time.Second), "a pending timer")
 	c.Advance(time.Second)
 	require.NoError(t, <-done, "sleep")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { done <- mwSleep(ctx, c, time.Second) }()
+	go func() { done <- clockSleep(ctx, c, time.Second) }()
 	require.True(t, c.WaitForTimers(1, 5*time.Second), "a pending timer")
 	cancel()
 	assert.ErrorIs(t, <-done, context.Canceled, "cancelled sleep")
 	assert.Equal(t, 0, c.Pending(), "the timer is stopped")
 
-	assert.ErrorIs(t, mwSleep(ctx, c, time.Second), context.Canceled, "an ended context does not wait")
-	require.NoError(t, mwSleep(context.Background(), c, 0), "zero sleep")
+	assert.ErrorIs(t, clockSleep(ctx, c, time.Second), context.Canceled, "an ended context does not wait")
+	require.NoError(t, clockSleep(context.Background(), c, 0), "zero sleep")
 }
 
 // BenchmarkMiddleware measures what each built-in adds to one call of a
@@ -306,7 +306,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		h := c.mw(nop)
 		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
-			d := mwTestDelivery("")
+			d := testDelivery("")
 			d.Time = time.Now() // as the engine sets it
 			b.ReportAllocs()
 			i := 0
@@ -322,7 +322,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
-				d := mwTestDelivery("")
+				d := testDelivery("")
 				d.Time = time.Now()
 				i := rand.IntN(len(c.ids))
 				for pb.Next() {
@@ -377,7 +377,7 @@ func TestMiddlewareOnBus(t *testing.T) {
 			defer mu.Unlock()
 			calls[d.Destination]++
 			if calls[d.Destination] <= failures {
-				return errMWTest
+				return errHandlerFailed
 			}
 			return nil
 		})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/edakit/eda/internal/delivery"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkTimeoutDelivery measures what Timeout adds to a whole delivery
@@ -35,13 +36,9 @@ func BenchmarkTimeoutDelivery(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			if err := e.Drain(ctx); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, e.Drain(ctx))
 			b.StopTimer()
-			if err := e.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, e.Close(ctx))
 		})
 	}
 }

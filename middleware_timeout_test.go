@@ -20,7 +20,7 @@ import (
 // from it, context.Cause, and a context kept after the handler returned.
 func TestTimeoutContext(t *testing.T) {
 	leaktest.Test(t)
-	d := mwTestDelivery("1")
+	d := testDelivery("1")
 	type key struct{}
 
 	t.Run("Err alone notices the deadline", func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestTimeoutContext(t *testing.T) {
 			select {
 			case <-ctx.Done():
 			default:
-				t.Errorf("%s: Done still open after the handler returned", name)
+				assert.Failf(t, "Done still open after the handler returned", name)
 			}
 		}
 	})

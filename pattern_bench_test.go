@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func reportEventsPerSecond(b *testing.B) {
@@ -103,9 +105,7 @@ func BenchmarkMatcherScaling(b *testing.B) {
 		}
 		m := NewMatcher()
 		for i := range n {
-			if err := m.Add(strconv.Itoa(i), scalingPattern(kind, i)); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, m.Add(strconv.Itoa(i), scalingPattern(kind, i)))
 		}
 		built[key] = m
 		return m
@@ -127,9 +127,7 @@ func BenchmarkMatcherScaling(b *testing.B) {
 						buf, _ = m.MatchAppend(buf[:0], ev)
 					}
 					b.StopTimer()
-					if want := mode == "hit"; (len(buf) == 1) != want {
-						b.Fatalf("%d matches", len(buf))
-					}
+					require.Equal(b, mode == "hit", len(buf) == 1, "%d matches", len(buf))
 					reportEventsPerSecond(b)
 				})
 			}
@@ -139,9 +137,7 @@ func BenchmarkMatcherScaling(b *testing.B) {
 	b.Run("identical/1000/hit", func(b *testing.B) {
 		m := NewMatcher()
 		for i := range 1000 {
-			if err := m.Add(strconv.Itoa(i), []byte(`{"source":["shop.orders"]}`)); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, m.Add(strconv.Itoa(i), []byte(`{"source":["shop.orders"]}`)))
 		}
 		ev := scalingEvent("k")
 		buf := make([]string, 0, 1000)
@@ -152,9 +148,7 @@ func BenchmarkMatcherScaling(b *testing.B) {
 			buf, _ = m.MatchAppend(buf[:0], ev)
 		}
 		b.StopTimer()
-		if len(buf) != 1000 {
-			b.Fatalf("%d matches", len(buf))
-		}
+		require.Len(b, buf, 1000, "matches")
 		reportEventsPerSecond(b)
 	})
 }
@@ -228,9 +222,7 @@ func BenchmarkMatcherChange(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
 				m := NewMatcher()
 				for i := range n {
-					if err := m.Add(strconv.Itoa(i), changePattern(kind, i)); err != nil {
-						b.Fatal(err)
-					}
+					require.NoError(b, m.Add(strconv.Itoa(i), changePattern(kind, i)))
 				}
 				const extra = 1 << 20
 				pats := make([][]byte, 64)
@@ -251,9 +243,7 @@ func BenchmarkMatcherChange(b *testing.B) {
 					}
 				}
 				b.StopTimer()
-				if m.Len() > n+1 {
-					b.Fatalf("%d rules, want %d", m.Len(), n)
-				}
+				require.LessOrEqual(b, m.Len(), n+1, "rules")
 			})
 		}
 	}
@@ -272,9 +262,7 @@ func BenchmarkMatcherChurn(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			m := NewMatcher()
 			for i, r := range rules {
-				if err := m.Add(strconv.Itoa(i), r); err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, m.Add(strconv.Itoa(i), r))
 			}
 			tick := make(chan struct{}, 1)
 			done := make(chan int)
@@ -350,13 +338,10 @@ func bytesPerRule(b *testing.B, ids []string, pats [][]byte) float64 {
 	runtime.ReadMemStats(&before)
 	m := NewMatcher()
 	for j, id := range ids {
-		if err := m.Add(id, pats[j]); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, m.Add(id, pats[j]))
 	}
-	if _, err := m.Match(scalingEvent("k")); err != nil {
-		b.Fatal(err)
-	}
+	_, err := m.Match(scalingEvent("k"))
+	require.NoError(b, err)
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -435,9 +420,7 @@ func BenchmarkMatcherSynthetic(b *testing.B) {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			m := NewMatcher()
 			for i, r := range syntheticRules(n, rand.New(rand.NewPCG(1, uint64(n)))) {
-				if err := m.Add(strconv.Itoa(i), r); err != nil {
-					b.Fatalf("%s: %v", r, err)
-				}
+				require.NoError(b, m.Add(strconv.Itoa(i), r), "%s", r)
 			}
 			buf, _ := m.MatchAppend(make([]string, 0, 64), events[0])
 			matches := 0

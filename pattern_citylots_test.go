@@ -27,6 +27,9 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -193,12 +196,8 @@ func loadCityLots(tb testing.TB) [][]byte {
 	if errors.Is(err, errCityLotsUnset) {
 		tb.Skipf("set %s to the path of citylots.jlines.gz to run this on the whole city-lots file", cityLotsEnv)
 	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(lines) != cityLotsLines {
-		tb.Fatalf("%s has %d lines, want %d", os.Getenv(cityLotsEnv), len(lines), cityLotsLines)
-	}
+	require.NoError(tb, err)
+	require.Len(tb, lines, cityLotsLines, "lines of %s", os.Getenv(cityLotsEnv))
 	return lines
 }
 
@@ -206,12 +205,8 @@ func loadCityLots(tb testing.TB) [][]byte {
 func loadCityLotsSample(tb testing.TB) [][]byte {
 	tb.Helper()
 	lines, err := cityLotsSample()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(lines) != cityLotsSampleLines {
-		tb.Fatalf("%s has %d lines, want %d", cityLotsSamplePath, len(lines), cityLotsSampleLines)
-	}
+	require.NoError(tb, err)
+	require.Len(tb, lines, cityLotsSampleLines, "lines of %s", cityLotsSamplePath)
 	return lines
 }
 
@@ -220,9 +215,7 @@ func cityMatcher(tb testing.TB, rs cityRuleSet) *Matcher {
 	tb.Helper()
 	m := NewMatcher()
 	for i, r := range rs.rules {
-		if err := m.Add(strconv.Itoa(i), []byte(r)); err != nil {
-			tb.Fatalf("%s rule %d: %v", rs.name, i, err)
-		}
+		require.NoError(tb, m.Add(strconv.Itoa(i), []byte(r)), "%s rule %d", rs.name, i)
 	}
 	return m
 }
@@ -234,9 +227,7 @@ func cityMatcherCounts(t *testing.T, lines [][]byte) [][]int {
 	m := NewMatcher()
 	for i, rs := range cityRuleSets {
 		for j, r := range rs.rules {
-			if err := m.Add(strconv.Itoa(i)+"/"+strconv.Itoa(j), []byte(r)); err != nil {
-				t.Fatalf("%s rule %d: %v", rs.name, j, err)
-			}
+			require.NoError(t, m.Add(strconv.Itoa(i)+"/"+strconv.Itoa(j), []byte(r)), "%s rule %d", rs.name, j)
 		}
 	}
 	counts := make([][]int, len(cityRuleSets))
@@ -247,14 +238,11 @@ func cityMatcherCounts(t *testing.T, lines [][]byte) [][]int {
 	for _, line := range lines {
 		var err error
 		buf, err = m.MatchAppend(buf[:0], line)
-		if err != nil {
-			t.Fatalf("MatchAppend: %v", err)
-		}
+		require.NoError(t, err, "MatchAppend")
 		for _, id := range buf {
 			var i, j int
-			if _, err := fmt.Sscanf(id, "%d/%d", &i, &j); err != nil {
-				t.Fatalf("unknown id %q", id)
-			}
+			_, err := fmt.Sscanf(id, "%d/%d", &i, &j)
+			require.NoError(t, err, "unknown id %q", id)
 			counts[i][j]++
 		}
 	}
@@ -265,9 +253,7 @@ func cityMatcherCounts(t *testing.T, lines [][]byte) [][]int {
 func checkCityCounts(t *testing.T, what string, counts [][]int, want func(cityRuleSet) []int) {
 	t.Helper()
 	for i, rs := range cityRuleSets {
-		if fmt.Sprint(counts[i]) != fmt.Sprint(want(rs)) {
-			t.Errorf("%s: %s counts %v, want %v (%s)", rs.name, what, counts[i], want(rs), rs.source)
-		}
+		assert.Equal(t, want(rs), counts[i], "%s: %s counts (%s)", rs.name, what, rs.source)
 	}
 }
 
@@ -308,21 +294,16 @@ func TestCityLotsPatternMatch(t *testing.T) {
 		pats := make([]*Pattern, len(rs.rules))
 		for i, r := range rs.rules {
 			var err error
-			if pats[i], err = ParsePattern([]byte(r)); err != nil {
-				t.Fatalf("%s rule %d: %v", rs.name, i, err)
-			}
+			pats[i], err = ParsePattern([]byte(r))
+			require.NoError(t, err, "%s rule %d", rs.name, i)
 		}
 		var buf []string
 		for n, line := range sample {
 			buf, _ = m.MatchAppend(buf[:0], line)
 			for i, p := range pats {
 				ok, err := p.Match(line)
-				if err != nil {
-					t.Fatalf("Match: %v", err)
-				}
-				if slices.Contains(buf, strconv.Itoa(i)) != ok {
-					t.Fatalf("%s rule %d line %d: Pattern.Match = %v, Matcher = %v", rs.name, i, n, ok, buf)
-				}
+				require.NoError(t, err, "Match")
+				require.Equal(t, ok, slices.Contains(buf, strconv.Itoa(i)), "%s rule %d line %d: Pattern.Match = %v, Matcher = %v", rs.name, i, n, ok, buf)
 			}
 		}
 	}
@@ -337,18 +318,14 @@ func cityReferenceCounts(t *testing.T, lines [][]byte) [][]int {
 	for i, rs := range cityRuleSets {
 		for _, r := range rs.rules {
 			p, err := refDecode([]byte(r))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			rules[i] = append(rules[i], refCompile(p.(map[string]any)))
 		}
 		counts[i] = make([]int, len(rs.rules))
 	}
 	for _, line := range lines {
 		v, err := refDecode(line)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ev := v.(map[string]any)
 		for i := range rules {
 			for j, p := range rules[i] {

@@ -30,6 +30,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Record counts of the files in testdata/eventruler, pinned so that a
@@ -118,28 +121,22 @@ func loadEventRuler(t *testing.T) erTables {
 	t.Helper()
 	var tb erTables
 	var err error
-	if tb.matches, err = readJSONL[erCase]("match.jsonl"); err != nil {
-		t.Fatal(err)
-	}
-	if tb.verdicts, err = readJSONL[erVerdict]("compile.jsonl"); err != nil {
-		t.Fatal(err)
-	}
-	if tb.perms, err = readJSONL[erPermGroup]("permutations.jsonl"); err != nil {
-		t.Fatal(err)
-	}
-	if len(tb.matches) != erMatchRecords || len(tb.verdicts) != erCompileRecords || len(tb.perms) != erPermGroups {
-		t.Fatalf("read %d match, %d compile and %d permutation records; want %d, %d and %d",
-			len(tb.matches), len(tb.verdicts), len(tb.perms), erMatchRecords, erCompileRecords, erPermGroups)
-	}
+	tb.matches, err = readJSONL[erCase]("match.jsonl")
+	require.NoError(t, err)
+	tb.verdicts, err = readJSONL[erVerdict]("compile.jsonl")
+	require.NoError(t, err)
+	tb.perms, err = readJSONL[erPermGroup]("permutations.jsonl")
+	require.NoError(t, err)
+	require.Len(t, tb.matches, erMatchRecords, "match records")
+	require.Len(t, tb.verdicts, erCompileRecords, "compile records")
+	require.Len(t, tb.perms, erPermGroups, "permutation records")
 	for i, c := range tb.matches {
-		if !erStatusOK(c.Status) || c.Source == "" {
-			t.Fatalf("match.jsonl:%d: bad status %q or empty source", i+1, c.Status)
-		}
+		require.True(t, erStatusOK(c.Status), "match.jsonl:%d: bad status %q", i+1, c.Status)
+		require.NotEmpty(t, c.Source, "match.jsonl:%d: source", i+1)
 	}
 	for i, c := range tb.verdicts {
-		if !erStatusOK(c.Status) || c.Source == "" {
-			t.Fatalf("compile.jsonl:%d: bad status %q or empty source", i+1, c.Status)
-		}
+		require.True(t, erStatusOK(c.Status), "compile.jsonl:%d: bad status %q", i+1, c.Status)
+		require.NotEmpty(t, c.Source, "compile.jsonl:%d: source", i+1)
 	}
 	return tb
 }
@@ -290,14 +287,10 @@ func erCheckVerdict(c erVerdict) error {
 
 func TestEventRulerMatches(t *testing.T) {
 	cases := loadEventRuler(t).enforcedPairs()
-	if len(cases) != erEnforcedPairs {
-		t.Fatalf("%d pattern/event pairs, want %d", len(cases), erEnforcedPairs)
-	}
+	require.Len(t, cases, erEnforcedPairs, "pattern/event pairs")
 	t.Logf("%d pattern/event pairs from event-ruler's tests", len(cases))
 	for i, c := range cases {
-		if err := erCheckMatch(c); err != nil {
-			t.Errorf("#%d %s: %v\npattern %s\nevent   %s", i, c.Source, err, c.Pattern, c.Event)
-		}
+		assert.NoError(t, erCheckMatch(c), "#%d %s\npattern %s\nevent   %s", i, c.Source, c.Pattern, c.Event)
 	}
 }
 
@@ -308,9 +301,7 @@ func TestEventRulerVerdicts(t *testing.T) {
 			continue
 		}
 		n++
-		if err := erCheckVerdict(c); err != nil {
-			t.Errorf("compile.jsonl:%d %s: %s: %v", i+1, c.Source, c.Pattern, err)
-		}
+		assert.NoError(t, erCheckVerdict(c), "compile.jsonl:%d %s: %s", i+1, c.Source, c.Pattern)
 	}
 	t.Logf("%d compile verdicts from event-ruler's tests", n)
 }
@@ -321,30 +312,20 @@ func TestEventRulerVerdicts(t *testing.T) {
 func TestEventRulerWrongExpectationFails(t *testing.T) {
 	tb := loadEventRuler(t)
 	c := tb.enforcedPairs()[0]
-	if err := erCheckMatch(c); err != nil {
-		t.Fatalf("%s: %v", c.Source, err)
-	}
+	require.NoError(t, erCheckMatch(c), c.Source)
 	c.Match = !c.Match
-	if err := erCheckMatch(c); err == nil {
-		t.Errorf("%s: a reversed match expectation passed", c.Source)
-	}
+	assert.Error(t, erCheckMatch(c), "%s: a reversed match expectation passed", c.Source)
 	done := map[bool]bool{}
 	for _, v := range tb.verdicts {
 		if v.Status != "" || done[v.Valid] {
 			continue
 		}
 		done[v.Valid] = true
-		if err := erCheckVerdict(v); err != nil {
-			t.Fatalf("%s: %v", v.Source, err)
-		}
+		require.NoError(t, erCheckVerdict(v), v.Source)
 		v.Valid = !v.Valid
-		if err := erCheckVerdict(v); err == nil {
-			t.Errorf("%s: %s: a reversed verdict passed", v.Source, v.Pattern)
-		}
+		assert.Error(t, erCheckVerdict(v), "%s: %s: a reversed verdict passed", v.Source, v.Pattern)
 	}
-	if !done[true] || !done[false] {
-		t.Errorf("compile.jsonl lacks an enforced verdict of either kind: %v", done)
-	}
+	assert.Equal(t, map[bool]bool{true: true, false: true}, done, "compile.jsonl has an enforced verdict of either kind")
 }
 
 // TestEventRulerOpen logs the records marked "open" (confirmed disagreements

@@ -3,6 +3,7 @@ package eda
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 )
 
@@ -21,9 +22,7 @@ func BenchmarkCityLotsFloor(b *testing.B) {
 				n++
 			}
 		}
-		if n == 0 {
-			b.Fatal("no line has properties.STREET")
-		}
+		require.NotZero(b, n, "lines with properties.STREET")
 		reportEventsPerSecond(b)
 	})
 }

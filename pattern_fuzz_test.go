@@ -57,15 +57,12 @@ func FuzzParsePattern(f *testing.F) {
 		p, err := ParsePattern(pattern)
 		m := NewMatcher()
 		addErr := m.Add("p", pattern)
-		if (err == nil) != (addErr == nil) {
-			t.Fatalf("ParsePattern err = %v but Matcher.Add err = %v", err, addErr)
-		}
+		require.Equal(t, err == nil, addErr == nil, "ParsePattern err = %v but Matcher.Add err = %v", err, addErr)
 		if err != nil {
 			var pe *PatternError
 			require.ErrorAs(t, err, &pe, "a rejection is a *PatternError")
-			if !strings.HasPrefix(err.Error(), "event pattern: ") || pe.Reason == "" {
-				t.Fatalf("bad message %q", err.Error())
-			}
+			require.True(t, strings.HasPrefix(err.Error(), "event pattern: "), "bad message %q", err.Error())
+			require.NotEmpty(t, pe.Reason, "bad message %q", err.Error())
 			return
 		}
 		for _, ev := range fuzzEvents {
@@ -73,9 +70,7 @@ func FuzzParsePattern(f *testing.F) {
 			require.NoError(t, err, "Match(%s)", ev)
 			ids, err := m.Match(ev)
 			require.NoError(t, err, "Matcher.Match(%s)", ev)
-			if slices.Contains(ids, "p") != got {
-				t.Fatalf("Pattern.Match = %v, Matcher = %v on %s", got, ids, ev)
-			}
+			require.Equal(t, got, slices.Contains(ids, "p"), "Pattern.Match = %v, Matcher = %v on %s", got, ids, ev)
 		}
 	})
 }
@@ -92,11 +87,10 @@ func FuzzPatternMatch(f *testing.F) {
 		got, err := p.Match(event)
 		isObj, decided := eventIsObject(event)
 		if decided {
-			if isObj && err != nil {
-				t.Fatalf("Match on a JSON object failed: %v\nevent: %q", err, event)
-			}
-			if !isObj && err == nil {
-				t.Fatalf("Match on a non-object returned %v, nil\nevent: %q", got, event)
+			if isObj {
+				require.NoError(t, err, "Match on a JSON object\nevent: %q", event)
+			} else {
+				require.Error(t, err, "Match on a non-object returned %v\nevent: %q", got, event)
 			}
 		}
 		if err != nil {
@@ -106,9 +100,8 @@ func FuzzPatternMatch(f *testing.F) {
 		require.NoError(t, m.Add("p", pattern), "Matcher.Add rejects what ParsePattern accepts")
 		ids, err := m.MatchAppend(nil, event)
 		require.NoError(t, err, "Matcher.Match")
-		if slices.Contains(ids, "p") != got || len(ids) > 1 {
-			t.Fatalf("Pattern.Match = %v, Matcher = %v\npattern: %s\nevent: %s", got, ids, pattern, event)
-		}
+		require.Equal(t, got, slices.Contains(ids, "p"), "Pattern.Match = %v, Matcher = %v\npattern: %s\nevent: %s", got, ids, pattern, event)
+		require.LessOrEqual(t, len(ids), 1, "Matcher = %v\npattern: %s\nevent: %s", ids, pattern, event)
 		again, err := MatchPattern(pattern, event)
 		require.NoError(t, err, "MatchPattern")
 		require.Equal(t, got, again, "MatchPattern against Pattern.Match")
@@ -140,19 +133,13 @@ func FuzzMatcher(f *testing.F) {
 			require.NoError(t, err, "%s: Match", stage)
 			seen := map[string]bool{}
 			for _, id := range ids {
-				if seen[id] {
-					t.Fatalf("%s: id %q reported twice: %v", stage, id, ids)
-				}
+				require.False(t, seen[id], "%s: id %q reported twice: %v", stage, id, ids)
 				seen[id] = true
 			}
 			for id, w := range want {
-				if seen[id] != w {
-					t.Fatalf("%s: %q reported %v, want %v (ids %v)\np1: %s\np2: %s\nevent: %s", stage, id, seen[id], w, ids, p1, p2, event)
-				}
+				require.Equal(t, w, seen[id], "%s: %q reported (ids %v)\np1: %s\np2: %s\nevent: %s", stage, id, ids, p1, p2, event)
 			}
-			if len(seen) != countTrue(want) {
-				t.Fatalf("%s: unexpected ids %v", stage, ids)
-			}
+			require.Len(t, seen, countTrue(want), "%s: unexpected ids %v", stage, ids)
 		}
 		check("three patterns", map[string]bool{"one": m1, "two": m2, "three": m1})
 		m.Delete("one")
@@ -204,7 +191,7 @@ func TestPatternNoBlowup(t *testing.T) {
 		select {
 		case <-done:
 		case <-time.After(20 * time.Second):
-			t.Fatalf("case %d: no answer after 20s (pattern %.80s...)", i, c.pattern)
+			require.Failf(t, "no answer after 20s", "case %d (pattern %.80s...)", i, c.pattern)
 		}
 	}
 	// Many wildcard patterns with a common prefix in one Matcher.
@@ -225,6 +212,6 @@ func TestPatternNoBlowup(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
-		t.Fatal("Matcher with 300 wildcards: no answer after 20s")
+		require.Fail(t, "Matcher with 300 wildcards: no answer after 20s")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkMatchParallel matches generated events against 100 generated
@@ -15,13 +17,10 @@ func BenchmarkMatchParallel(b *testing.B) {
 	events := syntheticEvents(1000, rand.New(rand.NewPCG(7, 7)))
 	m := NewMatcher()
 	for i, r := range syntheticRules(100, rand.New(rand.NewPCG(1, 100))) {
-		if err := m.Add(strconv.Itoa(i), r); err != nil {
-			b.Fatalf("%s: %v", r, err)
-		}
+		require.NoError(b, m.Add(strconv.Itoa(i), r), "%s", r)
 	}
-	if _, err := m.Match(events[0]); err != nil {
-		b.Fatal(err)
-	}
+	_, err := m.Match(events[0])
+	require.NoError(b, err)
 	var next atomic.Uint32
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -338,7 +338,7 @@ func TestPatternPropertyAgainstReference(t *testing.T) {
 				}
 				if got != ref {
 					pm, em := propShrink(p, ev)
-					t.Fatalf("batch %d: Pattern.Match = %v, reference = %v\npattern: %s\nevent:   %s\nminimal pattern: %s\nminimal event:   %s",
+					require.Failf(t, "Pattern.Match disagrees with the reference", "batch %d: Pattern.Match = %v, reference = %v\npattern: %s\nevent:   %s\nminimal pattern: %s\nminimal event:   %s",
 						batch, got, ref, propJSON(p), raw, propJSON(pm), propJSON(em))
 				}
 			}
@@ -507,11 +507,7 @@ func TestMatcherConcurrent(t *testing.T) {
 	require.NoError(t, m.Add("stable", []byte(`{"source":[{"prefix":"aws."}]}`)))
 	ev := []byte(`{"source":"aws.ec2","detail":{"n":5}}`)
 	stop := matchWhile(t, 4, m, ev, func(ids []string) bool {
-		if !slices.Contains(ids, "stable") {
-			t.Errorf("stable pattern missing from %v", ids)
-			return false
-		}
-		return true
+		return assert.Contains(t, ids, "stable", "stable pattern")
 	})
 	for i := range 2000 {
 		id := fmt.Sprintf("r%d", i%50)

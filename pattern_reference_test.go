@@ -54,6 +54,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // refDecode decodes one JSON value keeping numbers as json.Number.
@@ -825,12 +827,12 @@ func TestReferenceOverrideFollowsTextOrder(t *testing.T) {
 	}
 	for _, c := range cases {
 		got, err := refMatch([]byte(c.pattern), []byte(c.event))
-		if err != nil || got != c.want {
-			t.Errorf("reference %s on %s = %v, %v; want %v", c.pattern, c.event, got, err, c.want)
+		if assert.NoError(t, err, "reference %s on %s", c.pattern, c.event) {
+			assert.Equal(t, c.want, got, "reference %s on %s", c.pattern, c.event)
 		}
 		got, err = MatchPattern([]byte(c.pattern), []byte(c.event))
-		if err != nil || got != c.want {
-			t.Errorf("engine %s on %s = %v, %v; want %v", c.pattern, c.event, got, err, c.want)
+		if assert.NoError(t, err, "engine %s on %s", c.pattern, c.event) {
+			assert.Equal(t, c.want, got, "engine %s on %s", c.pattern, c.event)
 		}
 	}
 }

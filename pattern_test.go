@@ -15,10 +15,11 @@ package eda
 // reference shows up here against the documented examples, independently of the engine.
 
 import (
-	"errors"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type matchCase struct {
@@ -500,34 +501,24 @@ func TestPatternSemantics(t *testing.T) {
 			for _, c := range fam.cases {
 				t.Run(c.name, func(t *testing.T) {
 					got, err := MatchPattern([]byte(c.pattern), []byte(c.event))
-					if err != nil {
-						t.Fatalf("MatchPattern: %v\nsource: %s\npattern: %s", err, c.source, c.pattern)
-					}
-					if got != c.want {
-						t.Fatalf("MatchPattern = %v, want %v\nsource: %s\npattern: %s\nevent: %s", got, c.want, c.source, c.pattern, c.event)
-					}
+					require.NoError(t, err, "MatchPattern\nsource: %s\npattern: %s", c.source, c.pattern)
+					require.Equal(t, c.want, got, "MatchPattern\nsource: %s\npattern: %s\nevent: %s", c.source, c.pattern, c.event)
 					p, err := ParsePattern([]byte(c.pattern))
-					if err != nil {
-						t.Fatalf("ParsePattern: %v", err)
-					}
-					if got, err := p.Match([]byte(c.event)); err != nil || got != c.want {
-						t.Fatalf("Pattern.Match = %v, %v; want %v", got, err, c.want)
-					}
+					require.NoError(t, err, "ParsePattern")
+					got, err = p.Match([]byte(c.event))
+					require.NoError(t, err, "Pattern.Match")
+					require.Equal(t, c.want, got, "Pattern.Match")
 					m := NewMatcher()
 					for id, other := range map[string]string{"other-exact": `{"zz":["q"]}`, "other-prefix": `{"source":[{"prefix":"zzz"}]}`} {
-						if err := m.Add(id, []byte(other)); err != nil {
-							t.Fatalf("Add %s: %v", id, err)
-						}
+						require.NoError(t, m.Add(id, []byte(other)), "Add %s", id)
 					}
-					if err := m.Add("p", []byte(c.pattern)); err != nil {
-						t.Fatalf("Matcher.Add: %v", err)
-					}
+					require.NoError(t, m.Add("p", []byte(c.pattern)), "Matcher.Add")
 					ids, err := m.Match([]byte(c.event))
-					if err != nil {
-						t.Fatalf("Matcher.Match: %v", err)
-					}
-					if slices.Contains(ids, "p") != c.want {
-						t.Fatalf("Matcher.Match = %v, want p included: %v", ids, c.want)
+					require.NoError(t, err, "Matcher.Match")
+					if c.want {
+						require.Contains(t, ids, "p", "Matcher.Match")
+					} else {
+						require.NotContains(t, ids, "p", "Matcher.Match")
 					}
 				})
 			}
@@ -543,42 +534,30 @@ func TestReferenceAgreesWithDocumentedCases(t *testing.T) {
 		for _, c := range fam.cases {
 			n++
 			got, err := refMatch([]byte(c.pattern), []byte(c.event))
-			if err != nil {
-				t.Errorf("%s/%s: reference error %v", fam.name, c.name, err)
-				continue
-			}
-			if got != c.want {
-				t.Errorf("%s/%s: reference = %v, want %v (%s)", fam.name, c.name, got, c.want, c.source)
+			if assert.NoError(t, err, "%s/%s: reference", fam.name, c.name) {
+				assert.Equal(t, c.want, got, "%s/%s: reference (%s)", fam.name, c.name, c.source)
 			}
 		}
 	}
-	if n < 200 {
-		t.Errorf("only %d documented cases", n)
-	}
+	assert.GreaterOrEqual(t, n, 200, "documented cases")
 }
 
 // TestMatchEventNotObject: Match fails only when the event is not a JSON object.
 func TestMatchEventNotObject(t *testing.T) {
 	p, err := ParsePattern([]byte(`{"a":["x"]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, ev := range []string{``, `[]`, `[{"a":"x"}]`, `"x"`, `5`, `null`, `true`, `{`, `{"a":"x"`, `{"a":}`, `{"a":"x"} trailing`, `{"a" "x"}`} {
-		if ok, err := p.Match([]byte(ev)); err == nil {
-			t.Errorf("Match(%q) = %v, nil; want an error", ev, ok)
-		}
+		ok, err := p.Match([]byte(ev))
+		assert.Error(t, err, "Match(%q) = %v", ev, ok)
 		m := NewMatcher()
-		if err := m.Add("p", []byte(`{"a":["x"]}`)); err != nil {
-			t.Fatal(err)
-		}
-		if ids, err := m.Match([]byte(ev)); err == nil {
-			t.Errorf("Matcher.Match(%q) = %v, nil; want an error", ev, ids)
-		}
+		require.NoError(t, m.Add("p", []byte(`{"a":["x"]}`)))
+		ids, err := m.Match([]byte(ev))
+		assert.Error(t, err, "Matcher.Match(%q) = %v", ev, ids)
 	}
 	for _, ev := range []string{`{}`, ` {"b":1} `, `{"a":"y"}`} {
-		if ok, err := p.Match([]byte(ev)); err != nil || ok {
-			t.Errorf("Match(%q) = %v, %v; want false, nil", ev, ok, err)
-		}
+		ok, err := p.Match([]byte(ev))
+		assert.NoError(t, err, "Match(%q)", ev)
+		assert.False(t, ok, "Match(%q)", ev)
 	}
 }
 
@@ -586,25 +565,15 @@ func TestMatchEventNotObject(t *testing.T) {
 func TestPatternErrorMessage(t *testing.T) {
 	_, err := ParsePattern([]byte(`{"detail":{"price":[{"numeric":[">","abc"]}]}}`))
 	var pe *PatternError
-	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v (%T), want *PatternError", err, err)
-	}
-	if pe.Path != "detail.price" {
-		t.Errorf("Path = %q, want detail.price", pe.Path)
-	}
-	if !strings.HasPrefix(err.Error(), "event pattern: detail.price: ") {
-		t.Errorf("message %q lacks the prefix", err.Error())
-	}
-	if !strings.Contains(pe.Reason, "numeric") || !strings.Contains(pe.Reason, "abc") {
-		t.Errorf("reason %q should name the operator and the bad operand", pe.Reason)
-	}
-	if _, err := MatchPattern([]byte(`{"a":"x"}`), []byte(`{"a":"x"}`)); !errors.As(err, &pe) {
-		t.Errorf("MatchPattern with a bad pattern: err = %v, want *PatternError", err)
-	}
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "detail.price", pe.Path, "Path")
+	assert.True(t, strings.HasPrefix(err.Error(), "event pattern: detail.price: "), "message %q lacks the prefix", err.Error())
+	assert.Contains(t, pe.Reason, "numeric", "the reason names the operator")
+	assert.Contains(t, pe.Reason, "abc", "the reason names the bad operand")
+	_, err = MatchPattern([]byte(`{"a":"x"}`), []byte(`{"a":"x"}`))
+	assert.ErrorAs(t, err, &pe, "MatchPattern with a bad pattern")
 	m := NewMatcher()
-	if err := m.Add("bad", []byte(`{"a":[]}`)); !errors.As(err, &pe) {
-		t.Errorf("Matcher.Add with a bad pattern: err = %v, want *PatternError", err)
-	}
+	assert.ErrorAs(t, m.Add("bad", []byte(`{"a":[]}`)), &pe, "Matcher.Add with a bad pattern")
 }
 
 type badCase struct {
@@ -717,25 +686,15 @@ func TestParsePatternRejects(t *testing.T) {
 	for _, c := range badPatternCases {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := ParsePattern([]byte(c.pattern))
-			if err == nil {
-				t.Fatalf("ParsePattern(%s) accepted (%v); want an error\nsource: %s", c.pattern, p, c.source)
-			}
+			require.Error(t, err, "ParsePattern(%s) accepted (%v)\nsource: %s", c.pattern, p, c.source)
 			var pe *PatternError
-			if !errors.As(err, &pe) {
-				t.Fatalf("err = %v (%T), want *PatternError", err, err)
+			require.ErrorAs(t, err, &pe)
+			assert.NotEmpty(t, pe.Reason, "Reason in %v", err)
+			if c.path != "-" {
+				assert.Equal(t, c.path, pe.Path, "Path (err: %v)", err)
 			}
-			if pe.Reason == "" {
-				t.Errorf("empty Reason in %v", err)
-			}
-			if c.path != "-" && pe.Path != c.path {
-				t.Errorf("Path = %q, want %q (err: %v)", pe.Path, c.path, err)
-			}
-			if !strings.HasPrefix(err.Error(), "event pattern: ") {
-				t.Errorf("message %q lacks the prefix", err.Error())
-			}
-			if err := NewMatcher().Add("x", []byte(c.pattern)); !errors.As(err, &pe) {
-				t.Errorf("Matcher.Add: err = %v, want *PatternError", err)
-			}
+			assert.True(t, strings.HasPrefix(err.Error(), "event pattern: "), "message %q lacks the prefix", err.Error())
+			assert.ErrorAs(t, NewMatcher().Add("x", []byte(c.pattern)), &pe, "Matcher.Add")
 		})
 	}
 }
@@ -769,26 +728,23 @@ func orProduct(sizes ...int) string {
 // combinations is rejected (EB-ops $or matching; issue 2).
 func TestOrCombinationLimit(t *testing.T) {
 	ok := orProduct(10, 10, 10)
-	if _, err := ParsePattern([]byte(ok)); err != nil {
-		t.Errorf("1000 combinations rejected: %v", err)
-	}
+	_, err := ParsePattern([]byte(ok))
+	assert.NoError(t, err, "1000 combinations")
 	tooMany := orProduct(10, 10, 11)
-	_, err := ParsePattern([]byte(tooMany))
+	_, err = ParsePattern([]byte(tooMany))
 	var pe *PatternError
-	if !errors.As(err, &pe) {
-		t.Errorf("1100 combinations: err = %v, want *PatternError", err)
-	}
+	assert.ErrorAs(t, err, &pe, "1100 combinations")
 	// The reference agrees that the 1000-combination pattern is an AND of three ORs.
 	ev := `{"faa":"v","l1":{"fja":"v"},"l2":{"fca":"v"}}`
-	if got, err := refMatch([]byte(ok), []byte(ev)); err != nil || !got {
-		t.Errorf("reference on the 1000-combination pattern = %v, %v", got, err)
-	}
-	if got, err := MatchPattern([]byte(ok), []byte(ev)); err != nil || !got {
-		t.Errorf("MatchPattern on the 1000-combination pattern = %v, %v; want true", got, err)
-	}
-	if got, err := MatchPattern([]byte(ok), []byte(`{"faa":"v","l1":{"fja":"v"}}`)); err != nil || got {
-		t.Errorf("MatchPattern with one $or unmet = %v, %v; want false", got, err)
-	}
+	got, err := refMatch([]byte(ok), []byte(ev))
+	assert.NoError(t, err, "reference on the 1000-combination pattern")
+	assert.True(t, got, "reference on the 1000-combination pattern")
+	got, err = MatchPattern([]byte(ok), []byte(ev))
+	assert.NoError(t, err, "MatchPattern on the 1000-combination pattern")
+	assert.True(t, got, "MatchPattern on the 1000-combination pattern")
+	got, err = MatchPattern([]byte(ok), []byte(`{"faa":"v","l1":{"fja":"v"}}`))
+	assert.NoError(t, err, "MatchPattern with one $or unmet")
+	assert.False(t, got, "MatchPattern with one $or unmet")
 }
 
 // TestPatternSizeLimit: patterns over 4,096 bytes are rejected by default
@@ -798,32 +754,24 @@ func TestPatternSizeLimit(t *testing.T) {
 		const frame = `{"a":[""]}`
 		return `{"a":["` + strings.Repeat("x", n-len(frame)) + `"]}`
 	}
-	if p := mk(4096); len(p) != 4096 {
-		t.Fatalf("built %d bytes", len(p))
-	}
-	if _, err := ParsePattern([]byte(mk(4000))); err != nil {
-		t.Errorf("4,000-byte pattern rejected: %v", err)
-	}
-	_, err := ParsePattern([]byte(mk(5000)))
+	require.Len(t, mk(4096), 4096, "built bytes")
+	_, err := ParsePattern([]byte(mk(4000)))
+	assert.NoError(t, err, "4,000-byte pattern")
+	_, err = ParsePattern([]byte(mk(5000)))
 	var pe *PatternError
-	if !errors.As(err, &pe) {
-		t.Errorf("5,000-byte pattern: err = %v, want *PatternError", err)
-	}
+	assert.ErrorAs(t, err, &pe, "5,000-byte pattern")
 	// Deep nesting: far past any limit (and the size), must fail cleanly.
 	deep := strings.Repeat(`{"a":`, 100000) + `["x"]` + strings.Repeat("}", 100000)
-	if _, err := ParsePattern([]byte(deep)); !errors.As(err, &pe) {
-		t.Errorf("deeply nested pattern: err = %v, want *PatternError", err)
-	}
+	_, err = ParsePattern([]byte(deep))
+	assert.ErrorAs(t, err, &pe, "deeply nested pattern")
 	// Nesting within the size limit: either accepted or a PatternError, never a panic.
 	nested := strings.Repeat(`{"a":`, 500) + `["x"]` + strings.Repeat("}", 500)
 	if p, err := ParsePattern([]byte(nested)); err != nil {
-		if !errors.As(err, &pe) {
-			t.Errorf("500-deep pattern: err = %v, want *PatternError", err)
-		}
+		assert.ErrorAs(t, err, &pe, "500-deep pattern")
 	} else {
 		ev := strings.Repeat(`{"a":`, 500) + `"x"` + strings.Repeat("}", 500)
-		if ok, err := p.Match([]byte(ev)); err != nil || !ok {
-			t.Errorf("500-deep pattern accepted but Match = %v, %v", ok, err)
-		}
+		ok, err := p.Match([]byte(ev))
+		assert.NoError(t, err, "500-deep pattern accepted: Match")
+		assert.True(t, ok, "500-deep pattern accepted: Match")
 	}
 }

@@ -222,9 +222,7 @@ func TestREADMECompiles(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("README.md's go blocks do not compile (%v):\n%s", err, out.String())
-	}
+	require.NoError(t, cmd.Run(), "README.md's go blocks do not compile:\n%s", out.String())
 }
 
 // TestREADMEBlocks checks the parsing of fences and the placing of blocks

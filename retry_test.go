@@ -17,9 +17,9 @@ import (
 // is the default of 185.
 func TestNoRetries(t *testing.T) {
 	assert.Equal(t, RetryPolicy{MaxAttempts: 1}, NoRetries())
-	assert.Equal(t, 1, mwNormalizeRetry(NoRetries()).MaxAttempts)
-	assert.Equal(t, 185, mwNormalizeRetry(RetryPolicy{}).MaxAttempts, "the zero value is the default, not zero retries")
-	assert.Equal(t, 185, mwNormalizeRetry(RetryPolicy{MaxAge: time.Hour}).MaxAttempts, "a policy that sets only MaxAge keeps the default attempts")
+	assert.Equal(t, 1, normalizedRetryPolicy(NoRetries()).MaxAttempts)
+	assert.Equal(t, 185, normalizedRetryPolicy(RetryPolicy{}).MaxAttempts, "the zero value is the default, not zero retries")
+	assert.Equal(t, 185, normalizedRetryPolicy(RetryPolicy{MaxAge: time.Hour}).MaxAttempts, "a policy that sets only MaxAge keeps the default attempts")
 }
 
 // TestNoRetriesMakesOneAttempt: with NoRetries, as a target's policy or as
@@ -62,7 +62,7 @@ func TestNoRetriesMakesOneAttempt(t *testing.T) {
 				assert.Equal(t, ReasonMaxAttempts, dl.Reason)
 				assert.EqualValues(t, tc.wantAttempts, dl.Attempts)
 			case <-time.After(10 * time.Second):
-				t.Fatal("no dead letter")
+				require.Fail(t, "no dead letter")
 			}
 			assert.Equal(t, tc.wantAttempts, attempts.Load())
 		})

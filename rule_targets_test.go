@@ -151,7 +151,7 @@ func TestChangedTargetFinishesItsQueue(t *testing.T) {
 			select {
 			case <-started:
 			case <-time.After(5 * time.Second):
-				t.Fatal("the old target never started")
+				require.Fail(t, "the old target never started")
 			}
 			second := putXNoDrain(t, b) // queued behind the first
 

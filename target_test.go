@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tutorialEvent is the event of the EventBridge input transformer examples
@@ -84,21 +84,12 @@ func TestTargetInputModes(t *testing.T) {
 				opts = append(opts, tc.opt)
 			}
 			mustPutRule(t, b, Rule{Name: "example", EventPattern: `{"source":["aws.ec2"]}`, Targets: []Target{HandlerTarget("t", rec, opts...)}})
-			res, err := b.PutEvents(context.Background(), tutorialEvent)
-			if err != nil || res.FailedEntryCount != 0 {
-				t.Fatalf("PutEvents: %v %+v", err, res)
-			}
+			putAccepted(t, b, tutorialEvent)
 			drain(t, b)
 			got := rec.deliveries()
-			if len(got) != 1 {
-				t.Fatalf("%d deliveries", len(got))
-			}
-			if got[0].Kind != tc.wantKind {
-				t.Errorf("kind %v, want %v", got[0].Kind, tc.wantKind)
-			}
-			if string(got[0].Payload) != tc.want {
-				t.Errorf("payload\n got %s\nwant %s", got[0].Payload, tc.want)
-			}
+			require.Len(t, got, 1, "deliveries")
+			assert.Equal(t, tc.wantKind, got[0].Kind, "kind")
+			assert.Equal(t, tc.want, string(got[0].Payload), "payload")
 		})
 	}
 }
@@ -109,17 +100,14 @@ func TestTargetIngestionTimeVariable(t *testing.T) {
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["aws.ec2"]}`, Targets: []Target{HandlerTarget("t", rec,
 		WithInputTransformer(InputTransformer{InputTemplate: `{"at": <aws.events.event.ingestion-time>}`}))}})
 	before := time.Now().Add(-time.Second)
-	if _, err := b.PutEvents(context.Background(), tutorialEvent); err != nil {
-		t.Fatal(err)
-	}
+	_, err := b.PutEvents(context.Background(), tutorialEvent)
+	require.NoError(t, err)
 	drain(t, b)
+	got := rec.deliveries()
+	require.Len(t, got, 1, "deliveries")
 	var out struct{ At time.Time }
-	if err := json.Unmarshal(rec.deliveries()[0].Payload, &out); err != nil {
-		t.Fatalf("payload %s: %v", rec.deliveries()[0].Payload, err)
-	}
-	if out.At.Before(before) || out.At.After(time.Now().Add(time.Second)) {
-		t.Errorf("ingestion time %v is not the time of PutEvents", out.At)
-	}
+	require.NoError(t, json.Unmarshal(got[0].Payload, &out), "payload %s", got[0].Payload)
+	assert.False(t, out.At.Before(before) || out.At.After(time.Now().Add(time.Second)), "ingestion time %v is not the time of PutEvents", out.At)
 }
 
 func TestTargetRetryAndDeadLetter(t *testing.T) {
@@ -158,46 +146,43 @@ func TestTargetRetryAndDeadLetter(t *testing.T) {
 		HandlerTarget("permanent", permanent),
 		HandlerTarget("panics", panics, WithRetryPolicy(RetryPolicy{MaxAttempts: 1})),
 	}})
-	res, err := b.PutEvents(context.Background(), orderEvent(7, 70))
-	if err != nil || res.FailedEntryCount != 0 {
-		t.Fatalf("PutEvents: %v %+v", err, res)
-	}
+	res := putAccepted(t, b, orderEvent(7, 70))
 	drain(t, b)
 
 	mu.Lock()
-	if attempts["flaky"] != 3 || attempts["broken"] != 2 || attempts["permanent"] != 1 || attempts["panics"] != 1 {
-		t.Errorf("attempts %v", attempts)
-	}
+	assert.Equal(t, map[string]int{"flaky": 3, "broken": 2, "permanent": 1, "panics": 1}, attempts, "attempts")
 	mu.Unlock()
 	tl := targetDL.letters()
-	if len(tl) != 1 || tl[0].Reason != "max-attempts" || tl[0].Attempts != 2 || tl[0].Delivery.Destination != "broken" {
-		t.Fatalf("target dead letters %+v", tl)
-	}
+	require.Len(t, tl, 1, "target dead letters %+v", tl)
+	require.Equal(t, ReasonMaxAttempts, tl[0].Reason, "target dead letter %+v", tl[0])
+	require.Equal(t, 2, tl[0].Attempts, "target dead letter %+v", tl[0])
+	require.Equal(t, "broken", tl[0].Delivery.Destination, "target dead letter %+v", tl[0])
 	// The dead letter carries the original event, like an EventBridge DLQ.
 	var e Event
-	if err := json.Unmarshal(tl[0].Delivery.Payload, &e); err != nil || e.ID != res.Entries[0].EventID || tl[0].Delivery.Kind != PayloadEvent {
-		t.Errorf("dead letter payload %s (%v)", tl[0].Delivery.Payload, err)
+	if assert.NoError(t, json.Unmarshal(tl[0].Delivery.Payload, &e), "dead letter payload %s", tl[0].Delivery.Payload) {
+		assert.Equal(t, res.Entries[0].EventID, e.ID, "dead letter payload %s", tl[0].Delivery.Payload)
 	}
+	assert.Equal(t, PayloadEvent, tl[0].Delivery.Kind, "dead letter payload kind")
 	bl := busDL.letters()
 	reasons := map[string]DeadLetterReason{}
 	for _, l := range bl {
 		reasons[l.Delivery.Destination] = l.Reason
-		if l.Err == nil || l.Delivery.Rule != "r" || l.Delivery.Router != "retry" {
-			t.Errorf("bus dead letter %+v", l)
-		}
+		assert.Error(t, l.Err, "bus dead letter %+v", l)
+		assert.Equal(t, "r", l.Delivery.Rule, "bus dead letter %+v", l)
+		assert.Equal(t, "retry", l.Delivery.Router, "bus dead letter %+v", l)
 	}
-	if reasons["permanent"] != "permanent-error" || reasons["panics"] != "max-attempts" || len(bl) != 2 {
-		t.Errorf("bus dead letters: %v", reasons)
-	}
+	assert.Equal(t, map[string]DeadLetterReason{"permanent": ReasonPermanent, "panics": ReasonMaxAttempts}, reasons, "bus dead letters")
+	assert.Len(t, bl, 2, "bus dead letters")
 	st, _ := b.Stats().Rule("r")
 	fl, _ := st.Target("flaky")
 	br, _ := st.Target("broken")
-	if fl.RetryInvocationAttempts != 2 || fl.Invocations != 1 || fl.FailedInvocations != 0 || fl.SuccessfulInvocationAttempts != 1 {
-		t.Errorf("flaky stats %+v", fl)
-	}
-	if br.InvocationAttempts != 2 || br.FailedInvocations != 1 || br.DeadLetterInvocations != 1 {
-		t.Errorf("broken stats %+v", br)
-	}
+	assert.Equal(t, uint64(2), fl.RetryInvocationAttempts, "flaky stats %+v", fl)
+	assert.Equal(t, uint64(1), fl.Invocations, "flaky stats %+v", fl)
+	assert.Zero(t, fl.FailedInvocations, "flaky stats %+v", fl)
+	assert.Equal(t, uint64(1), fl.SuccessfulInvocationAttempts, "flaky stats %+v", fl)
+	assert.Equal(t, uint64(2), br.InvocationAttempts, "broken stats %+v", br)
+	assert.Equal(t, uint64(1), br.FailedInvocations, "broken stats %+v", br)
+	assert.Equal(t, uint64(1), br.DeadLetterInvocations, "broken stats %+v", br)
 }
 
 func TestTargetMiddlewareOrder(t *testing.T) {
@@ -222,13 +207,10 @@ func TestTargetMiddlewareOrder(t *testing.T) {
 	})
 	mustPutRule(t, b, Rule{Name: "r", EventPattern: `{"source":["com.example.orders"]}`,
 		Targets: []Target{HandlerTarget("t", h, WithMiddleware(mw("target1"), mw("target2")))}})
-	if _, err := b.PutEvents(context.Background(), orderEvent(1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	_, err := b.PutEvents(context.Background(), orderEvent(1, 1))
+	require.NoError(t, err)
 	drain(t, b)
-	if got := strings.Join(trace, ","); got != "bus1,bus2,target1,target2,handler" {
-		t.Errorf("order %s", got)
-	}
+	assert.Equal(t, []string{"bus1", "bus2", "target1", "target2", "handler"}, trace, "order")
 }
 
 func TestTargetMaxConcurrencyOneKeepsOrder(t *testing.T) {
@@ -256,22 +238,15 @@ func TestTargetMaxConcurrencyOneKeepsOrder(t *testing.T) {
 		Targets: []Target{HandlerTarget("serial", h, WithMaxConcurrency(1))}})
 	const n = 200
 	for i := range n {
-		if _, err := b.PutEvents(context.Background(), orderEvent(i, 1)); err != nil {
-			t.Fatal(err)
-		}
+		_, err := b.PutEvents(context.Background(), orderEvent(i, 1))
+		require.NoError(t, err)
 	}
 	drain(t, b)
-	if maxInFlight != 1 {
-		t.Errorf("%d deliveries at once with max concurrency 1", maxInFlight)
-	}
+	assert.Equal(t, 1, maxInFlight, "deliveries at once with max concurrency 1")
 	for i, v := range got {
-		if v != i {
-			t.Fatalf("delivery %d is order %d: not in order", i, v)
-		}
+		require.Equal(t, i, v, "delivery %d: in order", i)
 	}
-	if len(got) != n {
-		t.Errorf("%d deliveries, want %d", len(got), n)
-	}
+	assert.Len(t, got, n, "deliveries")
 }
 
 func TestBusTargetForwardsUnchanged(t *testing.T) {
@@ -281,23 +256,16 @@ func TestBusTargetForwardsUnchanged(t *testing.T) {
 	rec := &recorder{}
 	mustPutRule(t, src, Rule{Name: "forward", EventPattern: `{"source":["com.example.orders"]}`, Targets: []Target{BusTarget("to-central", dst)}})
 	mustPutRule(t, dst, Rule{Name: "audit", EventPattern: `{"detail-type":["OrderPlaced"]}`, Targets: []Target{HandlerTarget("audit", rec)}})
-	res, err := src.PutEvents(context.Background(), orderEvent(1, 99))
-	if err != nil || res.FailedEntryCount != 0 {
-		t.Fatalf("PutEvents: %v %+v", err, res)
-	}
+	res := putAccepted(t, src, orderEvent(1, 99))
 	drain(t, src)
 	drain(t, dst)
 	got := rec.deliveries()
-	if len(got) != 1 {
-		t.Fatalf("%d deliveries on the central bus", len(got))
-	}
+	require.Len(t, got, 1, "deliveries on the central bus")
 	var e Event
-	if err := json.Unmarshal(got[0].Payload, &e); err != nil {
-		t.Fatal(err)
-	}
-	if e.ID != res.Entries[0].EventID || got[0].Router != "central" || string(e.Detail) != `{"orderId":1,"total":99}` {
-		t.Errorf("forwarded event %+v via %s", e, got[0].Router)
-	}
+	require.NoError(t, json.Unmarshal(got[0].Payload, &e))
+	assert.Equal(t, res.Entries[0].EventID, e.ID, "forwarded event %+v", e)
+	assert.Equal(t, "central", got[0].Router, "forwarded event's router")
+	assert.Equal(t, `{"orderId":1,"total":99}`, string(e.Detail), "forwarded event's detail")
 }
 
 // TestBusTargetLoopIsStopped: two buses that forward to each other stop at
@@ -309,9 +277,8 @@ func TestBusTargetLoopIsStopped(t *testing.T) {
 	b := newTestBus(t, "pong", WithMaxHops(5), WithDeadLetter(dl))
 	mustPutRule(t, a, Rule{Name: "to-pong", EventPattern: `{"source":["loop"]}`, Targets: []Target{BusTarget("pong", b)}})
 	mustPutRule(t, b, Rule{Name: "to-ping", EventPattern: `{"source":["loop"]}`, Targets: []Target{BusTarget("ping", a)}})
-	if _, err := a.PutEvents(context.Background(), Event{Source: "loop", DetailType: "x", Detail: json.RawMessage(`{}`)}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := a.PutEvents(context.Background(), Event{Source: "loop", DetailType: "x", Detail: json.RawMessage(`{}`)})
+	require.NoError(t, err)
 	deadline := time.Now().Add(5 * time.Second)
 	for len(dl.letters()) == 0 && time.Now().Before(deadline) {
 		drain(t, a)
@@ -319,16 +286,13 @@ func TestBusTargetLoopIsStopped(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	letters := dl.letters()
-	if len(letters) != 1 {
-		t.Fatalf("%d dead letters, want 1", len(letters))
-	}
-	if l := letters[0]; l.Reason != "permanent-error" || !strings.Contains(l.Err.Error(), "hop") {
-		t.Errorf("dead letter %s: %v", l.Reason, l.Err)
-	}
+	require.Len(t, letters, 1, "dead letters")
+	l := letters[0]
+	assert.Equal(t, ReasonPermanent, l.Reason, "dead letter reason")
+	assert.ErrorContains(t, l.Err, "hop", "dead letter error")
 	sa, sb := a.Stats(), b.Stats()
-	if total := sa.PutEventsEntries + sb.PutEventsEntries; total != 7 { // hop 0..5 accepted, hop 6 refused
-		t.Errorf("%d entries put across both buses, want 7", total)
-	}
+	// hop 0..5 accepted, hop 6 refused
+	assert.Equal(t, uint64(7), sa.PutEventsEntries+sb.PutEventsEntries, "entries put across both buses")
 }
 
 // TestTargetDeadLetterCarriesTheOriginalEvent: the dead letter of a target
@@ -346,37 +310,29 @@ func TestTargetDeadLetterCarriesTheOriginalEvent(t *testing.T) {
 		})),
 		HandlerTarget("whole", failing, WithDeadLetter(dl)),
 	}})
-	res, err := b.PutEvents(context.Background(), orderEvent(42, 10))
-	if err != nil || res.FailedEntryCount != 0 {
-		t.Fatalf("PutEvents: %v %+v", err, res)
-	}
+	res := putAccepted(t, b, orderEvent(42, 10))
 	drain(t, b)
 	byTarget := map[string]DeadLetter{}
 	for _, l := range dl.letters() {
 		byTarget[l.Delivery.Destination] = l
 	}
-	if len(byTarget) != 2 {
-		t.Fatalf("dead letters %+v", dl.letters())
-	}
+	require.Len(t, byTarget, 2, "dead letters %+v", dl.letters())
 	tr, whole := byTarget["transformed"], byTarget["whole"]
-	if string(tr.Delivery.Payload) != `{"order":42}` || tr.Delivery.Kind != PayloadInput {
-		t.Errorf("transformed dead letter's delivery: %s %v", tr.Delivery.Payload, tr.Delivery.Kind)
-	}
+	assert.Equal(t, `{"order":42}`, string(tr.Delivery.Payload), "transformed dead letter's delivery")
+	assert.Equal(t, PayloadInput, tr.Delivery.Kind, "transformed dead letter's delivery")
 	for name, l := range byTarget {
 		var e Event
-		if err := json.Unmarshal(l.Event, &e); err != nil {
-			t.Fatalf("%s: Event %s: %v", name, l.Event, err)
-		}
-		if e.ID != res.Entries[0].EventID || l.Delivery.ID != e.ID || e.DetailType != "OrderPlaced" || string(e.Detail) != `{"orderId":42,"total":10}` {
-			t.Errorf("%s: dead letter event %s, delivery id %s", name, l.Event, l.Delivery.ID)
-		}
-		if l.Reason != ReasonMaxAttempts || l.Attempts != fastRetry.MaxAttempts || l.Delivery.Rule != "r" || l.Delivery.Router != "dlq" {
-			t.Errorf("%s: dead letter %+v", name, l)
-		}
+		require.NoError(t, json.Unmarshal(l.Event, &e), "%s: Event %s", name, l.Event)
+		assert.Equal(t, res.Entries[0].EventID, e.ID, "%s: dead letter event %s", name, l.Event)
+		assert.Equal(t, e.ID, l.Delivery.ID, "%s: delivery id", name)
+		assert.Equal(t, "OrderPlaced", e.DetailType, "%s: dead letter event %s", name, l.Event)
+		assert.Equal(t, `{"orderId":42,"total":10}`, string(e.Detail), "%s: dead letter event %s", name, l.Event)
+		assert.Equal(t, ReasonMaxAttempts, l.Reason, "%s: dead letter %+v", name, l)
+		assert.Equal(t, fastRetry.MaxAttempts, l.Attempts, "%s: dead letter %+v", name, l)
+		assert.Equal(t, "r", l.Delivery.Rule, "%s: dead letter %+v", name, l)
+		assert.Equal(t, "dlq", l.Delivery.Router, "%s: dead letter %+v", name, l)
 	}
-	if string(whole.Event) != string(whole.Delivery.Payload) {
-		t.Errorf("whole-event target: Event %s differs from the payload %s", whole.Event, whole.Delivery.Payload)
-	}
+	assert.Equal(t, string(whole.Delivery.Payload), string(whole.Event), "whole-event target: Event is the payload")
 }
 
 // TestTargetInputFailureIsDeadLetteredWithTheEvent: when a target's input
@@ -386,11 +342,7 @@ func TestTargetDeadLetterCarriesTheOriginalEvent(t *testing.T) {
 func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
 	leaktest.Test(t)
 	e := newEngine(nil, nil)
-	defer func() {
-		if err := e.Close(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}()
+	defer func() { assert.NoError(t, e.Close(context.Background()), "engine Close") }()
 	var called int
 	var mu sync.Mutex
 	rt := &targetRuntime{bus: new(Bus), id: "t", rule: "r", kind: PayloadInput,
@@ -416,26 +368,19 @@ func TestTargetInputFailureIsDeadLetteredWithTheEvent(t *testing.T) {
 	})
 	at := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 	ev := routed{id: "e-1", accepted: at, raw: []byte(`{"id":"e-1"}`), hops: 2}
-	if err := rt.dest.Enqueue(context.Background(), ev); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rt.dest.Enqueue(context.Background(), ev))
 	s := <-got
 	want := Delivery{ID: "e-1", Router: "bus", Rule: "r", Destination: "t", Attempt: 1, Time: at, Kind: PayloadInput}
-	if !reflect.DeepEqual(s.dl.Delivery, want) {
-		t.Errorf("delivery %+v, want %+v", s.dl.Delivery, want)
-	}
-	if string(s.dl.Event) != `{"id":"e-1"}` || s.dl.Reason != ReasonPermanent || s.dl.Attempts != 1 ||
-		!IsPermanent(s.dl.Err) || !strings.Contains(s.dl.Err.Error(), "no such field") {
-		t.Errorf("dead letter %+v (event %s)", s.dl, s.dl.Event)
-	}
-	if s.hops != 2 {
-		t.Errorf("dead-letter context at hop %d, want 2", s.hops)
-	}
+	assert.Equal(t, want, s.dl.Delivery, "delivery")
+	assert.Equal(t, `{"id":"e-1"}`, string(s.dl.Event), "dead letter event")
+	assert.Equal(t, ReasonPermanent, s.dl.Reason, "dead letter reason")
+	assert.Equal(t, 1, s.dl.Attempts, "dead letter attempts")
+	assert.True(t, IsPermanent(s.dl.Err), "dead letter error %v is permanent", s.dl.Err)
+	assert.ErrorContains(t, s.dl.Err, "no such field", "dead letter error")
+	assert.Equal(t, 2, s.hops, "dead-letter context's hop")
 	mu.Lock()
 	defer mu.Unlock()
-	if called != 0 {
-		t.Errorf("handler called %d times", called)
-	}
+	assert.Zero(t, called, "handler calls")
 }
 
 // TestTargetInputPathSelectingNothing: an InputPath that selects nothing
@@ -459,29 +404,21 @@ func TestTargetInputPathSelectingNothing(t *testing.T) {
 		HandlerTarget("raw", raw, WithInputPath("$.detail.state")),
 		HandlerTarget("typed", typed, WithInputPath("$.detail.state")),
 	}})
-	res, err := b.PutEvents(context.Background(), orderEvent(1, 1))
-	if err != nil || res.FailedEntryCount != 0 {
-		t.Fatalf("PutEvents: %v %+v", err, res)
-	}
+	res := putAccepted(t, b, orderEvent(1, 1))
 	drain(t, b)
 	got := raw.deliveries()
-	if len(got) != 1 || got[0].Payload != nil || got[0].Kind != PayloadInput {
-		t.Fatalf("raw deliveries %+v", got)
-	}
+	require.Len(t, got, 1, "raw deliveries")
+	require.Nil(t, got[0].Payload, "raw delivery %+v", got[0])
+	require.Equal(t, PayloadInput, got[0].Kind, "raw delivery %+v", got[0])
 	mu.Lock()
-	if typedCalls != 0 {
-		t.Errorf("typed handler called %d times", typedCalls)
-	}
+	assert.Zero(t, typedCalls, "typed handler calls")
 	mu.Unlock()
 	letters := dl.letters()
-	if len(letters) != 1 {
-		t.Fatalf("dead letters %+v", letters)
-	}
+	require.Len(t, letters, 1, "dead letters %+v", letters)
 	l := letters[0]
-	if l.Delivery.Destination != "typed" || l.Reason != ReasonPermanent || l.Attempts != 1 || !errors.Is(l.Err, ErrDecode) {
-		t.Errorf("dead letter %+v", l)
-	}
-	if !strings.Contains(string(l.Event), `"id":"`+res.Entries[0].EventID+`"`) {
-		t.Errorf("dead letter event %s", l.Event)
-	}
+	assert.Equal(t, "typed", l.Delivery.Destination, "dead letter %+v", l)
+	assert.Equal(t, ReasonPermanent, l.Reason, "dead letter %+v", l)
+	assert.Equal(t, 1, l.Attempts, "dead letter %+v", l)
+	assert.ErrorIs(t, l.Err, ErrDecode, "dead letter %+v", l)
+	assert.Contains(t, string(l.Event), `"id":"`+res.Entries[0].EventID+`"`, "dead letter event")
 }

@@ -113,7 +113,7 @@ func TestSetInstantAndScheduled(t *testing.T) {
 	select {
 	case <-sched:
 	default:
-		t.Fatal("Scheduled's channel is not closed by AfterFunc")
+		require.Fail(t, "Scheduled's channel is not closed by AfterFunc")
 	}
 	n, _ = c.Scheduled()
 	assert.Equal(t, 1, n)

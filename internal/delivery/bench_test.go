@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // payload is what the benchmarks deliver: about the size of a router's item
@@ -76,19 +78,13 @@ func benchEngine(b *testing.B, n, concurrency int) {
 			}
 		}
 	}
-	if err := e.Drain(ctx); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, e.Drain(ctx))
 	b.StopTimer()
 	report(b, n, b.Elapsed(), mallocs()-m0)
 	for i := range counts {
-		if counts[i].Load() != int64(b.N) {
-			b.Fatalf("destination %d got %d of %d", i, counts[i].Load(), b.N)
-		}
+		require.Equal(b, int64(b.N), counts[i].Load(), "destination %d's deliveries", i)
 	}
-	if err := e.Close(ctx); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, e.Close(ctx))
 }
 
 func benchChannels(b *testing.B, n int) {
@@ -127,8 +123,6 @@ func benchChannels(b *testing.B, n int) {
 	b.StopTimer()
 	report(b, n, b.Elapsed(), mallocs()-m0)
 	for i := range counts {
-		if counts[i].Load() != int64(b.N) {
-			b.Fatalf("channel %d got %d of %d", i, counts[i].Load(), b.N)
-		}
+		require.Equal(b, int64(b.N), counts[i].Load(), "channel %d's deliveries", i)
 	}
 }

@@ -24,7 +24,7 @@ func waitFor[V any](t *testing.T, ch <-chan V, timeout time.Duration, what strin
 	case v := <-ch:
 		return v
 	case <-time.After(timeout):
-		t.Fatalf("timed out waiting for %s", what)
+		require.Failf(t, "timed out", "waiting for %s", what)
 		panic("unreachable")
 	}
 }
@@ -148,7 +148,7 @@ func TestDrainIsAWatermarkUnderContinuousLoad(t *testing.T) {
 				default:
 				}
 				if err := d.Enqueue(context.Background(), [2]int{p, seq}); err != nil {
-					t.Errorf("enqueue: %v", err)
+					assert.NoError(t, err, "enqueue")
 					return
 				}
 				lastDone[p].Store(int64(seq))

@@ -551,7 +551,7 @@ func advanceUntil(t *testing.T, clock *clocktest.Clock, cond func() bool) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
+			require.Fail(t, "condition not reached")
 		}
 		if clock.Pending() > 0 {
 			clock.Advance(time.Hour)
@@ -886,7 +886,7 @@ func TestBusyWorkersScaleForTrickle(t *testing.T) {
 		select { // each item starts while the earlier ones still run
 		case <-started:
 		case <-time.After(5 * time.Second):
-			t.Fatalf("item %d waited behind busy workers", i)
+			require.Failf(t, "an item waited behind busy workers", "item %d", i)
 		}
 	}
 	close(release)

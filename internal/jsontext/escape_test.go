@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAppendStringRoundTrips(t *testing.T) {
@@ -13,20 +16,14 @@ func TestAppendStringRoundTrips(t *testing.T) {
 	} {
 		out := AppendString(nil, s)
 		var got string
-		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatalf("%q gave invalid JSON %s: %v", s, out, err)
-		}
+		require.NoError(t, json.Unmarshal(out, &got), "%q gave invalid JSON %s", s, out)
 		want := s
 		if !utf8.ValidString(s) {
 			want = string([]rune(s)) // invalid bytes become U+FFFD, as in the output
 		}
-		if got != want {
-			t.Errorf("%q: round trip gave %q", s, got)
-		}
+		assert.Equal(t, want, got, "%q: round trip", s)
 	}
-	if got := string(AppendString(nil, "<a&b>")); got != `"<a&b>"` {
-		t.Errorf("HTML characters escaped: %s", got)
-	}
+	assert.Equal(t, `"<a&b>"`, string(AppendString(nil, "<a&b>")), "HTML characters are not escaped")
 }
 
 func FuzzAppendString(f *testing.F) {
@@ -34,11 +31,9 @@ func FuzzAppendString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		out := AppendString(nil, s)
 		var got string
-		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatalf("%q gave invalid JSON %s: %v", s, out, err)
-		}
-		if utf8.ValidString(s) && got != s {
-			t.Fatalf("%q: round trip gave %q", s, got)
+		require.NoError(t, json.Unmarshal(out, &got), "%q gave invalid JSON %s", s, out)
+		if utf8.ValidString(s) {
+			require.Equal(t, s, got, "round trip")
 		}
 	})
 }
@@ -48,20 +43,18 @@ func TestAppendUnescapedMatchesEncodingJSON(t *testing.T) {
 		`plain`, `a\"b`, `\\`, `\/`, `\b\f\n\r\t`, `\u00e9`, `\u00E9`, `\ud83d\ude00`, `x\u0041y`, `\ud83d`, `\udc00x`,
 	} {
 		var want string
-		if err := json.Unmarshal([]byte(`"`+body+`"`), &want); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(`"`+body+`"`), &want))
 		got, ok := AppendUnescaped(nil, body)
-		if !ok || string(got) != want {
-			t.Errorf("%s: got %q, %v; want %q", body, got, ok, want)
+		if assert.True(t, ok, body) {
+			assert.Equal(t, want, string(got), body)
 		}
-		if gotb, ok := AppendUnescaped(nil, []byte(body)); !ok || string(gotb) != want {
-			t.Errorf("%s as bytes: got %q, %v; want %q", body, gotb, ok, want)
+		gotb, ok := AppendUnescaped(nil, []byte(body))
+		if assert.True(t, ok, "%s as bytes", body) {
+			assert.Equal(t, want, string(gotb), "%s as bytes", body)
 		}
 	}
 	for _, bad := range []string{`\u12`, `\uzzzz`, `\q`, `end\`} {
-		if _, ok := AppendUnescaped(nil, bad); ok {
-			t.Errorf("%s: malformed escape accepted", bad)
-		}
+		_, ok := AppendUnescaped(nil, bad)
+		assert.False(t, ok, "%s: malformed escape accepted", bad)
 	}
 }

@@ -1,11 +1,11 @@
 package leaktest_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/edakit/eda/internal/leaktest"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCheckReportsRunningGoroutinesUntilTheyExit(t *testing.T) {
@@ -16,12 +16,8 @@ func TestCheckReportsRunningGoroutinesUntilTheyExit(t *testing.T) {
 		<-stop
 	}()
 	err := leaktest.Check(20 * time.Millisecond)
-	if err == nil || !strings.Contains(err.Error(), "TestCheckReportsRunningGoroutinesUntilTheyExit") {
-		t.Fatalf("Check = %v, want the running goroutine reported", err)
-	}
+	require.ErrorContains(t, err, "TestCheckReportsRunningGoroutinesUntilTheyExit", "Check reports the running goroutine")
 	close(stop)
 	<-exited
-	if err := leaktest.Check(5 * time.Second); err != nil {
-		t.Fatalf("Check after exit: %v", err)
-	}
+	require.NoError(t, leaktest.Check(5*time.Second), "Check after exit")
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func buildIDs(t *testing.T, pats ...string) *Machine {
@@ -11,9 +14,7 @@ func buildIDs(t *testing.T, pats ...string) *Machine {
 	entries := make([]Entry, len(pats))
 	for i, s := range pats {
 		p, err := Parse([]byte(s), DefaultLimits())
-		if err != nil {
-			t.Fatalf("Parse(%s): %v", s, err)
-		}
+		require.NoError(t, err, "Parse(%s)", s)
 		entries[i] = Entry{ID: fmt.Sprint(i), P: p}
 	}
 	return Build(entries)
@@ -22,9 +23,7 @@ func buildIDs(t *testing.T, pats ...string) *Machine {
 func matchSorted(t *testing.T, m *Machine, ev string) []string {
 	t.Helper()
 	ids, err := m.Match(nil, []byte(ev))
-	if err != nil {
-		t.Fatalf("Match(%s): %v", ev, err)
-	}
+	require.NoError(t, err, "Match(%s)", ev)
 	slices.Sort(ids)
 	return ids
 }
@@ -52,25 +51,15 @@ func TestAnchorIsMostSelective(t *testing.T) {
 				anchors = append(anchors, q.pred)
 			}
 		}
-		if len(anchors) != 1 {
-			t.Fatalf("subrule %d has %d anchors, want 1", si, len(anchors))
-		}
-		if n := nsub[anchors[0]]; n != 1 {
-			t.Errorf("subrule %d anchored on a pred required by %d subrules, want the customer pred (1)", si, n)
-		}
+		require.Len(t, anchors, 1, "subrule %d's anchors", si)
+		assert.Equal(t, 1, nsub[anchors[0]], "subrule %d is anchored on the customer pred, required by 1 subrule", si)
 	}
 	ev := `{"source":"shop","detail-type":"Order","detail":{"customer":"c-7"}}`
-	if got := matchSorted(t, m, ev); !slices.Equal(got, []string{"7"}) {
-		t.Errorf("matched %v, want [7]", got)
-	}
+	assert.Equal(t, []string{"7"}, matchSorted(t, m, ev), "matched")
 	// The anchor fires but a shared condition fails.
 	ev = `{"source":"shop","detail-type":"Refund","detail":{"customer":"c-7"}}`
-	if got := matchSorted(t, m, ev); len(got) != 0 {
-		t.Errorf("matched %v, want none", got)
-	}
-	if got := matchSorted(t, m, `{"source":"shop","detail-type":"Order"}`); len(got) != 0 {
-		t.Errorf("matched %v, want none", got)
-	}
+	assert.Empty(t, matchSorted(t, m, ev), "matched")
+	assert.Empty(t, matchSorted(t, m, `{"source":"shop","detail-type":"Order"}`), "matched")
 }
 
 // TestAnchorCombinations: subrules whose anchors differ, $or branches that
@@ -102,9 +91,7 @@ func TestAnchorCombinations(t *testing.T) {
 		{`{"a":"1","b":["y","x"]}`, []string{"0", "1", "3", "4", "6", "7"}},
 	}
 	for _, c := range cases {
-		if got := matchSorted(t, m, c.ev); !slices.Equal(got, c.want) {
-			t.Errorf("Match(%s) = %v, want %v", c.ev, got, c.want)
-		}
+		assert.Equal(t, c.want, matchSorted(t, m, c.ev), "Match(%s)", c.ev)
 	}
 }
 
@@ -116,12 +103,8 @@ func TestAnchorArrayConsistency(t *testing.T) {
 		pats = append(pats, fmt.Sprintf(`{"items":{"kind":["book"],"sku":["s-%d"]}}`, i))
 	}
 	m := buildIDs(t, pats...)
-	if got := matchSorted(t, m, `{"items":[{"kind":"book","sku":"s-9"}]}`); !slices.Equal(got, []string{"9"}) {
-		t.Errorf("same element: matched %v, want [9]", got)
-	}
-	if got := matchSorted(t, m, `{"items":[{"kind":"pen","sku":"s-9"},{"kind":"book","sku":"s-1"}]}`); !slices.Equal(got, []string{"1"}) {
-		t.Errorf("split elements: matched %v, want [1]", got)
-	}
+	assert.Equal(t, []string{"9"}, matchSorted(t, m, `{"items":[{"kind":"book","sku":"s-9"}]}`), "same element")
+	assert.Equal(t, []string{"1"}, matchSorted(t, m, `{"items":[{"kind":"pen","sku":"s-9"},{"kind":"book","sku":"s-1"}]}`), "split elements")
 }
 
 // TestSharedPredicatesNoAlloc: matching through the append form allocates
@@ -141,9 +124,8 @@ func TestSharedPredicatesNoAlloc(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		dst, _ = m.Match(dst[:0], ev)
 	})
-	if allocs != 0 || len(dst) != 1 || dst[0] != "5" {
-		t.Errorf("allocs %.1f, matched %v; want 0 allocs and [5]", allocs, dst)
-	}
+	assert.Zero(t, allocs, "allocations")
+	assert.Equal(t, []string{"5"}, dst, "matched")
 }
 
 // alsoOf returns the second most selective required pred of subrule si, as

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 )
 
@@ -45,9 +46,7 @@ func benchMachine(b *testing.B, rules []string) *Machine {
 	var entries []Entry
 	for i, r := range rules {
 		p, err := Parse([]byte(r), DefaultLimits())
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		entries = append(entries, Entry{ID: strconv.Itoa(i), P: p})
 	}
 	return Build(entries)

@@ -3,6 +3,8 @@ package pattern
 import (
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestStopKeysDropCoveredKeys checks that a node's stop keys leave out the
@@ -17,9 +19,7 @@ func TestStopKeysDropCoveredKeys(t *testing.T) {
 	for _, k := range m.root.stopKeys {
 		got = append(got, string(k))
 	}
-	if !slices.Equal(got, []string{"properties"}) {
-		t.Errorf("root stop keys %q, want [properties]", got)
-	}
+	assert.Equal(t, []string{"properties"}, got, "root stop keys")
 	props := m.root.child([]byte("properties"))
 	got = got[:0]
 	for _, k := range props.stopKeys {
@@ -27,12 +27,8 @@ func TestStopKeysDropCoveredKeys(t *testing.T) {
 	}
 	slices.Sort(got)
 	// "ST" prefixes "STREET"; MAPBLKLOT is a key of its own.
-	if !slices.Equal(got, []string{"MAPBLKLOT", "ST"}) {
-		t.Errorf("properties stop keys %q, want [MAPBLKLOT ST]", got)
-	}
-	if props.direct != 3 {
-		t.Errorf("properties direct = %d, want 3", props.direct)
-	}
+	assert.Equal(t, []string{"MAPBLKLOT", "ST"}, got, "properties stop keys")
+	assert.Equal(t, 3, int(props.direct), "properties direct")
 }
 
 // TestEarlyStopDottedDuplicates checks that stopping early gives the strict
@@ -65,9 +61,8 @@ func TestEarlyStopDottedDuplicates(t *testing.T) {
 			"Match": m.Match, "MatchStrict": m.MatchStrict,
 		} {
 			got, err := match(nil, []byte(c.ev))
-			slices.Sort(got)
-			if err != nil || !slices.Equal(got, c.want) {
-				t.Errorf("%s(%s) = %v, %v; want %v", name, c.ev, got, err, c.want)
+			if assert.NoError(t, err, "%s(%s)", name, c.ev) {
+				assert.ElementsMatch(t, c.want, got, "%s(%s)", name, c.ev)
 			}
 		}
 	}
@@ -79,10 +74,9 @@ func TestEarlyStopDottedDuplicates(t *testing.T) {
 func TestEarlyStopStillStops(t *testing.T) {
 	m := machineOf(t, `{"properties":{"STREET":["A"]}}`, `{"properties.STREET":["A"]}`)
 	ev := []byte(`{"properties":{"STREET":"A"},"geometry":[1,2,}`)
-	if got, err := m.Match(nil, ev); err != nil || len(got) != 2 {
-		t.Errorf("Match = %v, %v; want both patterns (early stop)", got, err)
-	}
-	if _, err := m.MatchStrict(nil, ev); err == nil {
-		t.Error("MatchStrict accepted a broken rest")
-	}
+	got, err := m.Match(nil, ev)
+	assert.NoError(t, err, "Match (early stop)")
+	assert.Len(t, got, 2, "Match: both patterns (early stop)")
+	_, err = m.MatchStrict(nil, ev)
+	assert.Error(t, err, "MatchStrict accepted a broken rest")
 }

@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // checkParseAddr compares parseAddr with netip.ParseAddr (zones rejected).
@@ -13,8 +16,8 @@ func checkParseAddr(t *testing.T, s string) {
 	want, err := netip.ParseAddr(s)
 	wantOK := err == nil && want.Zone() == ""
 	got, ok := parseAddr([]byte(s))
-	if ok != wantOK || ok && got != want {
-		t.Errorf("parseAddr(%q) = %v, %v; netip: %v, %v", s, got, ok, want, err)
+	if assert.Equal(t, wantOK, ok, "parseAddr(%q) = %v; netip: %v, %v", s, got, want, err) && ok {
+		assert.Equal(t, want, got, "parseAddr(%q)", s)
 	}
 }
 
@@ -96,17 +99,14 @@ func TestCIDRMatchNoAlloc(t *testing.T) {
 		allocs := testing.AllocsPerRun(100, func() {
 			dst, _ = m.Match(dst[:0], ev)
 		})
-		if allocs != 0 || len(dst) != c.want {
-			t.Errorf("Match(%s): %.1f allocs, %d matches; want 0 allocs, %d matches", c.ev, allocs, len(dst), c.want)
-		}
+		assert.Zero(t, allocs, "Match(%s): allocations", c.ev)
+		assert.Len(t, dst, c.want, "Match(%s): matches", c.ev)
 	}
 }
 
 func BenchmarkCIDRMatch(b *testing.B) {
 	p, err := Parse([]byte(`{"ip":[{"cidr":"10.0.0.0/24"}]}`), DefaultLimits())
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	m := Build([]Entry{{ID: "x", P: p}})
 	ev := []byte(`{"source":"net","ip":"10.0.0.7","port":443}`)
 	dst := make([]string, 0, 4)

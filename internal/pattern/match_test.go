@@ -1,21 +1,19 @@
 package pattern
 
 import (
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func matchOne(t *testing.T, pat, ev string) bool {
 	t.Helper()
 	p, err := Parse([]byte(pat), DefaultLimits())
-	if err != nil {
-		t.Fatalf("Parse(%s): %v", pat, err)
-	}
+	require.NoError(t, err, "Parse(%s)", pat)
 	m := Build([]Entry{{ID: "x", P: p}})
 	ids, err := m.Match(nil, []byte(ev))
-	if err != nil {
-		t.Fatalf("Match(%s): %v", ev, err)
-	}
+	require.NoError(t, err, "Match(%s)", ev)
 	return len(ids) == 1
 }
 
@@ -78,9 +76,7 @@ func TestMatchTable(t *testing.T) {
 		{`{"r":[{"numeric":[">",3]}]}`, `{"r":[[1],[2,[4]]]}`, true},
 	}
 	for _, c := range cases {
-		if got := matchOne(t, c.pat, c.ev); got != c.want {
-			t.Errorf("pattern %s event %s: got %v want %v", c.pat, c.ev, got, c.want)
-		}
+		assert.Equal(t, c.want, matchOne(t, c.pat, c.ev), "pattern %s event %s", c.pat, c.ev)
 	}
 }
 
@@ -96,9 +92,7 @@ func TestRejects(t *testing.T) {
 	for _, b := range bad {
 		_, err := Parse([]byte(b), DefaultLimits())
 		var pe *Error
-		if !errors.As(err, &pe) {
-			t.Errorf("Parse(%s): want *Error, got %v", b, err)
-		} else {
+		if assert.ErrorAs(t, err, &pe, "Parse(%s)", b) {
 			t.Logf("%s -> %v", b, err)
 		}
 	}
@@ -108,8 +102,7 @@ func TestNotObject(t *testing.T) {
 	p, _ := Parse([]byte(`{"a":[1]}`), DefaultLimits())
 	m := Build([]Entry{{ID: "x", P: p}})
 	for _, ev := range []string{`[]`, `1`, ``, `{"a":1`, `{"a":1}x`, `{"b":[}`} {
-		if _, err := m.Match(nil, []byte(ev)); !errors.Is(err, ErrNotObject) {
-			t.Errorf("Match(%q): want ErrNotObject, got %v", ev, err)
-		}
+		_, err := m.Match(nil, []byte(ev))
+		assert.ErrorIs(t, err, ErrNotObject, "Match(%q)", ev)
 	}
 }

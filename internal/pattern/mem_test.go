@@ -4,6 +4,9 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestMemoryPerRule checks the retained memory of simple rules (parsed form
@@ -19,9 +22,7 @@ func TestMemoryPerRule(t *testing.T) {
 	entries := make([]Entry, n)
 	for j := range entries {
 		p, err := Parse([]byte(`{"source":["app.orders"],"detail":{"id":["`+strconv.Itoa(j)+`"]}}`), DefaultLimits())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		entries[j] = Entry{ID: "rule-" + strconv.Itoa(j), P: p}
 	}
 	m := Build(entries)
@@ -29,9 +30,7 @@ func TestMemoryPerRule(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	per := float64(after.HeapAlloc-before.HeapAlloc) / n
 	t.Logf("retained %.0f bytes per rule", per)
-	if per > 1024 {
-		t.Errorf("retained %.0f bytes per rule, want under 1024", per)
-	}
+	assert.LessOrEqual(t, per, 1024.0, "bytes retained per rule")
 	runtime.KeepAlive(entries)
 	runtime.KeepAlive(m)
 }

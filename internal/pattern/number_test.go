@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNumberValue(t *testing.T) {
@@ -23,8 +26,8 @@ func TestNumberValue(t *testing.T) {
 	}
 	for _, c := range cases {
 		f, cmp := numberString(c.text)
-		if cmp != c.cmp || (cmp && f != c.f) {
-			t.Errorf("numberValue(%s) = %v, %v; want %v, %v", c.text, f, cmp, c.f, c.cmp)
+		if assert.Equal(t, c.cmp, cmp, "numberValue(%s): comparable", c.text) && cmp {
+			assert.Equal(t, c.f, f, "numberValue(%s)", c.text)
 		}
 	}
 }
@@ -41,30 +44,19 @@ func TestWildcard(t *testing.T) {
 	}
 	for _, c := range cases {
 		w, reason := parseWildcard(c.pat)
-		if w == nil {
-			t.Fatalf("parseWildcard(%q): %s", c.pat, reason)
-		}
-		if got := w.match([]byte(c.s)); got != c.want {
-			t.Errorf("wildcard %q on %q = %v, want %v", c.pat, c.s, got, c.want)
-		}
+		require.NotNil(t, w, "parseWildcard(%q): %s", c.pat, reason)
+		assert.Equal(t, c.want, w.match([]byte(c.s)), "wildcard %q on %q", c.pat, c.s)
 	}
 	for _, bad := range []string{"a**b", `a\b`, `a\`, strings.Repeat("*a", maxWildcardStars+1)} {
-		if w, _ := parseWildcard(bad); w != nil {
-			t.Errorf("parseWildcard(%q) accepted", bad)
-		}
+		w, _ := parseWildcard(bad)
+		assert.Nil(t, w, "parseWildcard(%q) accepted", bad)
 	}
 }
 
 func TestFoldKeys(t *testing.T) {
-	if string(foldKey(nil, []byte("Straße K"))) != string(foldKey(nil, []byte("STRASSE k"))) {
-		t.Error("foldKey differs for ß and SS")
-	}
-	if string(foldKey(nil, []byte("s"))) != string(foldKey(nil, []byte("ſ"))) {
-		t.Error("foldKey: s and long s")
-	}
-	if string(foldKey(nil, []byte("ı"))) != string(foldKey(nil, []byte("I"))) {
-		t.Error("foldKey: dotless i and its upper case I")
-	}
+	assert.Equal(t, string(foldKey(nil, []byte("Straße K"))), string(foldKey(nil, []byte("STRASSE k"))), "foldKey: ß and SS")
+	assert.Equal(t, string(foldKey(nil, []byte("s"))), string(foldKey(nil, []byte("ſ"))), "foldKey: s and long s")
+	assert.Equal(t, string(foldKey(nil, []byte("ı"))), string(foldKey(nil, []byte("I"))), "foldKey: dotless i and its upper case I")
 }
 
 // TestFoldKeyCoversFoldMatch: whatever foldMatch accepts has the operand's
@@ -79,12 +71,8 @@ func TestFoldKeyCoversFoldMatch(t *testing.T) {
 		p := string(r)
 		lower, upper := caseForms(r, &lo, &up)
 		for _, v := range [][]byte{lower, upper} {
-			if !foldMatch(p, v, false) {
-				t.Fatalf("foldMatch(%q, %q) = false", p, v)
-			}
-			if string(foldKey(nil, v)) != string(foldKey(nil, []byte(p))) {
-				t.Fatalf("foldKey(%q) = %q, foldKey(%q) = %q", v, foldKey(nil, v), p, foldKey(nil, []byte(p)))
-			}
+			require.True(t, foldMatch(p, v, false), "foldMatch(%q, %q)", p, v)
+			require.Equal(t, string(foldKey(nil, []byte(p))), string(foldKey(nil, v)), "foldKey(%q) and foldKey(%q)", v, p)
 		}
 	}
 }
@@ -117,9 +105,7 @@ func TestFoldMatch(t *testing.T) {
 		{"x", "", true, false},
 	}
 	for _, c := range cases {
-		if got := foldMatch(c.p, []byte(c.v), c.prefix); got != c.want {
-			t.Errorf("foldMatch(%q, %q, %v) = %v, want %v", c.p, c.v, c.prefix, got, c.want)
-		}
+		assert.Equal(t, c.want, foldMatch(c.p, []byte(c.v), c.prefix), "foldMatch(%q, %q, %v)", c.p, c.v, c.prefix)
 	}
 	for _, c := range []struct {
 		p, v string
@@ -127,8 +113,6 @@ func TestFoldMatch(t *testing.T) {
 	}{
 		{"ße", "xSSE", true}, {"ße", "xsse", false}, {"😀K", "x😀k", true}, {"abc", "ab", false}, {"", "x", true},
 	} {
-		if got := foldMatchSuffix(c.p, []byte(c.v)); got != c.want {
-			t.Errorf("foldMatchSuffix(%q, %q) = %v, want %v", c.p, c.v, got, c.want)
-		}
+		assert.Equal(t, c.want, foldMatchSuffix(c.p, []byte(c.v)), "foldMatchSuffix(%q, %q)", c.p, c.v)
 	}
 }

@@ -1,12 +1,14 @@
 package pattern
 
 import (
-	"errors"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestNumericOperandsComparable: numbers take part in numeric comparison
@@ -69,9 +71,7 @@ func TestNumericOperandsComparable(t *testing.T) {
 		{`{"x":[{"numeric":["<",-1.7976931348623157e308]}]}`, `{"x":-1e308}`, false},
 	}
 	for _, c := range cases {
-		if got := matchOne(t, c.pat, c.ev); got != c.want {
-			t.Errorf("pattern %s event %s: got %v want %v", c.pat, c.ev, got, c.want)
-		}
+		assert.Equal(t, c.want, matchOne(t, c.pat, c.ev), "pattern %s event %s", c.pat, c.ev)
 	}
 }
 
@@ -109,12 +109,8 @@ func TestNumericOperandRejects(t *testing.T) {
 	for _, c := range cases {
 		_, err := Parse([]byte(c.pat), DefaultLimits())
 		var pe *Error
-		if !errors.As(err, &pe) {
-			t.Errorf("Parse(%s): want *Error, got %v", c.pat, err)
-			continue
-		}
-		if !strings.Contains(pe.Reason, c.reason) {
-			t.Errorf("Parse(%s): reason %q, want it to contain %q", c.pat, pe.Reason, c.reason)
+		if assert.ErrorAs(t, err, &pe, "Parse(%s)", c.pat) {
+			assert.Contains(t, pe.Reason, c.reason, "Parse(%s): reason", c.pat)
 		}
 	}
 }
@@ -154,24 +150,21 @@ func TestNumSigKeySameForEqualNumbers(t *testing.T) {
 			strconv.FormatFloat(f, 'g', -1, 64),
 			strconv.FormatFloat(f, 'f', -1, 64) + "e0",
 		} {
-			if got, zero := numSigKey([]byte(text)); got != want || zero != wantZero {
-				t.Fatalf("numSigKey(%s) = %d, %v; shortest of %v gives %d, %v", text, got, zero, f, want, wantZero)
-			}
-			if got, want := sigCount([]byte(text)), sigCount(strconv.AppendFloat(nil, f, 'e', -1, 64)); got != want {
-				t.Fatalf("sigCount(%s) = %d, want %d", text, got, want)
-			}
+			got, zero := numSigKey([]byte(text))
+			require.Equal(t, want, got, "numSigKey(%s): the shortest of %v's", text, f)
+			require.Equal(t, wantZero, zero, "numSigKey(%s): zero as the shortest of %v", text, f)
+			require.Equal(t, sigCount(strconv.AppendFloat(nil, f, 'e', -1, 64)), sigCount([]byte(text)), "sigCount(%s)", text)
 			// The whole filter, with the last digit from the scanner and without.
 			var nf numSigFilter
 			nf.add(strconv.AppendFloat(nil, f, 'e', -1, 64))
-			if b := []byte(text); !nf.firstOK(b) || !nf.may(b) {
-				t.Fatalf("filter of %v drops %s", f, text)
-			}
+			b := []byte(text)
+			require.True(t, nf.firstOK(b), "the filter of %v drops %s", f, text)
+			require.True(t, nf.may(b), "the filter of %v drops %s", f, text)
 		}
 	}
 	for _, z := range []string{"0", "-0", "0.0", "0e5", "-0.000E-3"} {
-		if _, zero := numSigKey([]byte(z)); !zero {
-			t.Errorf("numSigKey(%s): not zero", z)
-		}
+		_, zero := numSigKey([]byte(z))
+		assert.True(t, zero, "numSigKey(%s): zero", z)
 	}
 	// Malformed texts never panic.
 	for _, s := range []string{"", "-", ".", "e", "-e", "1e", "1-", "--1", "1.e+", "+", "0.", "9e-"} {
@@ -200,12 +193,8 @@ func TestExactNumberSources(t *testing.T) {
 			},
 		} {
 			ids, err := match()
-			if err != nil {
-				t.Fatalf("%s(%s): %v", name, c.val, err)
-			}
-			if got := len(ids) == 1; got != c.want {
-				t.Errorf("%s(%s) = %v, want %v", name, c.val, got, c.want)
-			}
+			require.NoError(t, err, "%s(%s)", name, c.val)
+			assert.Equal(t, c.want, len(ids) == 1, "%s(%s)", name, c.val)
 		}
 	}
 }
@@ -216,11 +205,7 @@ func TestNumSigFilterRejects(t *testing.T) {
 	var nf numSigFilter
 	nf.add(strconv.AppendFloat(nil, 37.807807921694092, 'e', -1, 64))
 	for _, s := range []string{"-37.80780792169409", "47.80780792169409", "37.80780792169408", "37.8078079216949", "37.807807921694092", "0"} {
-		if nf.may([]byte(s)) {
-			t.Errorf("filter passes %s", s)
-		}
+		assert.False(t, nf.may([]byte(s)), "the filter passes %s", s)
 	}
-	if !nf.may([]byte("3780780792169409e-14")) {
-		t.Errorf("filter drops an equal value")
-	}
+	assert.True(t, nf.may([]byte("3780780792169409e-14")), "the filter drops an equal value")
 }

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // keyLengths matches the length prefix of each canonical text in a key.
@@ -16,9 +19,7 @@ var keyLengths = regexp.MustCompile(`(^|\|)[0-9]+:`)
 func conjPaths(t *testing.T, pat string) []string {
 	t.Helper()
 	p, err := Parse([]byte(pat), DefaultLimits())
-	if err != nil {
-		t.Fatalf("Parse(%s): %v", pat, err)
-	}
+	require.NoError(t, err, "Parse(%s)", pat)
 	var out []string
 	for _, cj := range p.Conjs {
 		terms := make([]string, len(cj))
@@ -70,9 +71,7 @@ func TestOverrideCombinations(t *testing.T) {
 			[]string{"a=! & b=s2", "a=s1"}},
 	}
 	for _, c := range cases {
-		if got := conjPaths(t, c.pat); !slices.Equal(got, c.want) {
-			t.Errorf("%s: %s\n got %q\nwant %q", c.name, c.pat, got, c.want)
-		}
+		assert.Equal(t, c.want, conjPaths(t, c.pat), "%s: %s", c.name, c.pat)
 	}
 }
 
@@ -80,9 +79,7 @@ func TestOverrideCombinations(t *testing.T) {
 func numKey(t *testing.T, n string) string {
 	t.Helper()
 	p, err := Parse([]byte(`{"k":[`+n+`]}`), DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return keyLengths.ReplaceAllString(p.Conjs[0][0].key, "$1")
 }
 
@@ -122,16 +119,12 @@ func TestOverrideMatches(t *testing.T) {
 		{`{"$or":[{"items":{"a":["z"]}},{"s":["q"]}],"items":{"a":["x"]}}`, `{"items":[{"a":"z"}]}`, false},
 	}
 	for _, c := range cases {
-		if got := matchOne(t, c.pat, c.ev); got != c.want {
-			t.Errorf("pattern %s event %s: got %v want %v", c.pat, c.ev, got, c.want)
-		}
+		assert.Equal(t, c.want, matchOne(t, c.pat, c.ev), "pattern %s event %s", c.pat, c.ev)
 		p, err := Parse([]byte(c.pat), DefaultLimits())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ids, err := Build([]Entry{{ID: "x", P: p}}).MatchStrict(nil, []byte(c.ev))
-		if err != nil || (len(ids) == 1) != c.want {
-			t.Errorf("MatchStrict: pattern %s event %s: got %v, %v want %v", c.pat, c.ev, ids, err, c.want)
+		if assert.NoError(t, err, "MatchStrict: pattern %s event %s", c.pat, c.ev) {
+			assert.Equal(t, c.want, len(ids) == 1, "MatchStrict: pattern %s event %s: got %v", c.pat, c.ev, ids)
 		}
 	}
 }

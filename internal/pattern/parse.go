@@ -664,89 +664,102 @@ func anythingButOf(arg *jval) (*anythingBut, string) {
 		}
 		return &anythingBut{kind: abNumbers, nums: []float64{f}}, ""
 	case jArray:
-		if len(arg.elems) == 0 {
-			return nil, "empty list is not allowed"
-		}
-		ab := &anythingBut{}
-		for i, el := range arg.elems {
-			switch el.kind {
-			case jString:
-				if i > 0 && ab.kind != abStrings {
-					return nil, "a list must hold only strings or only numbers"
-				}
-				ab.kind = abStrings
-				ab.strs = append(ab.strs, el.str)
-			case jNumber:
-				if i > 0 && ab.kind != abNumbers {
-					return nil, "a list must hold only strings or only numbers"
-				}
-				ab.kind = abNumbers
-				f, reason := comparableOperand(el, "a number")
-				if reason != "" {
-					return nil, reason
-				}
-				ab.nums = append(ab.nums, f)
-			default:
-				return nil, "a list may hold only strings or only numbers, got " + el.describe()
-			}
-		}
-		return ab, ""
+		return anythingButList(arg.elems)
 	case jObject:
-		if len(arg.members) != 1 {
-			return nil, "an operator object must have exactly one key"
-		}
-		op, v := arg.members[0].key, arg.members[0].val
-		ab := &anythingBut{}
-		switch op {
-		case "prefix":
-			ab.kind = abPrefix
-		case "suffix":
-			ab.kind = abSuffix
-		case "equals-ignore-case":
-			ab.kind = abFold
-		case "wildcard":
-			ab.kind = abWildcard
-		default:
-			return nil, "unsupported operator " + strconv.Quote(op) + " (allowed: prefix, suffix, equals-ignore-case, wildcard)"
-		}
-		var list []*jval
-		switch v.kind {
-		case jString:
-			list = []*jval{v}
-		case jArray:
-			if len(v.elems) == 0 {
-				return nil, op + ": empty list is not allowed"
-			}
-			list = v.elems
-		default:
-			return nil, op + " needs a string or a list of strings, got " + v.describe()
-		}
-		for _, el := range list {
-			if el.kind != jString {
-				return nil, op + " needs strings, got " + el.describe()
-			}
-			switch ab.kind {
-			case abPrefix, abSuffix:
-				if el.str == "" {
-					return nil, op + ": an empty string is not allowed"
-				}
-				ab.strs = append(ab.strs, el.str)
-			case abFold:
-				ab.strs = append(ab.strs, el.str)
-				ab.keys = append(ab.keys, string(foldKey(nil, []byte(el.str))))
-			case abWildcard:
-				w, reason := parseWildcard(el.str)
-				if w == nil {
-					return nil, reason
-				}
-				ab.wcs = append(ab.wcs, w)
-				ab.strs = append(ab.strs, el.str)
-			}
-		}
-		return ab, ""
+		return anythingButOperator(arg)
 	default:
 		return nil, "needs a string, a number, a list, or a prefix/suffix/equals-ignore-case/wildcard object, got " + arg.describe()
 	}
+}
+
+// anythingButList is anythingButOf for a list: of strings only or of
+// numbers only, and not empty.
+func anythingButList(elems []*jval) (*anythingBut, string) {
+	if len(elems) == 0 {
+		return nil, "empty list is not allowed"
+	}
+	ab := &anythingBut{}
+	for i, el := range elems {
+		switch el.kind {
+		case jString:
+			if i > 0 && ab.kind != abStrings {
+				return nil, "a list must hold only strings or only numbers"
+			}
+			ab.kind = abStrings
+			ab.strs = append(ab.strs, el.str)
+		case jNumber:
+			if i > 0 && ab.kind != abNumbers {
+				return nil, "a list must hold only strings or only numbers"
+			}
+			ab.kind = abNumbers
+			f, reason := comparableOperand(el, "a number")
+			if reason != "" {
+				return nil, reason
+			}
+			ab.nums = append(ab.nums, f)
+		default:
+			return nil, "a list may hold only strings or only numbers, got " + el.describe()
+		}
+	}
+	return ab, ""
+}
+
+// anythingButOperator is anythingButOf for an operator object: one of
+// prefix, suffix, equals-ignore-case or wildcard, given a string or a
+// non-empty list of strings.
+func anythingButOperator(arg *jval) (*anythingBut, string) {
+	if len(arg.members) != 1 {
+		return nil, "an operator object must have exactly one key"
+	}
+	op, v := arg.members[0].key, arg.members[0].val
+	ab := &anythingBut{}
+	switch op {
+	case "prefix":
+		ab.kind = abPrefix
+	case "suffix":
+		ab.kind = abSuffix
+	case "equals-ignore-case":
+		ab.kind = abFold
+	case "wildcard":
+		ab.kind = abWildcard
+	default:
+		return nil, "unsupported operator " + strconv.Quote(op) + " (allowed: prefix, suffix, equals-ignore-case, wildcard)"
+	}
+	var list []*jval
+	switch v.kind {
+	case jString:
+		list = []*jval{v}
+	case jArray:
+		if len(v.elems) == 0 {
+			return nil, op + ": empty list is not allowed"
+		}
+		list = v.elems
+	default:
+		return nil, op + " needs a string or a list of strings, got " + v.describe()
+	}
+	for _, el := range list {
+		if el.kind != jString {
+			return nil, op + " needs strings, got " + el.describe()
+		}
+		switch ab.kind {
+		case abPrefix, abSuffix:
+			if el.str == "" {
+				return nil, op + ": an empty string is not allowed"
+			}
+			ab.strs = append(ab.strs, el.str)
+		case abFold:
+			ab.strs = append(ab.strs, el.str)
+			ab.keys = append(ab.keys, string(foldKey(nil, []byte(el.str))))
+		case abWildcard:
+			w, reason := parseWildcard(el.str)
+			if w == nil {
+				return nil, reason
+			}
+			ab.wcs = append(ab.wcs, w)
+			ab.strs = append(ab.strs, el.str)
+		}
+	}
+	return ab, ""
 }
 
 func (ab *anythingBut) canonical() string {

@@ -185,6 +185,13 @@ func (s *scanner) run(root *pathNode) error {
 }
 
 // object scans the object at data[i] whose path is node.
+//
+// It is kept whole on purpose, although long: it runs for every object of
+// every event, and split into named parts (the member's key, the object's
+// id, the deferred members of a scan that takes the last of duplicate keys)
+// it measured about 1% slower across the city-lots rule sets and 3% on
+// AnythingBut (CPU time, alternated runs), for no gain to the reader that
+// would pay for it on this path.
 func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 	if s.depth >= maxDescent {
 		return 0, s.fail(i, "nesting too deep")

@@ -1,11 +1,12 @@
 package pattern
 
 import (
-	"errors"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func machineOf(t *testing.T, pats ...string) *Machine {
@@ -13,9 +14,7 @@ func machineOf(t *testing.T, pats ...string) *Machine {
 	var es []Entry
 	for i, p := range pats {
 		parsed, err := Parse([]byte(p), DefaultLimits())
-		if err != nil {
-			t.Fatalf("Parse(%s): %v", p, err)
-		}
+		require.NoError(t, err, "Parse(%s)", p)
 		es = append(es, Entry{ID: strconv.Itoa(i), P: parsed})
 	}
 	return Build(es)
@@ -42,19 +41,12 @@ func TestEarlyStopExact(t *testing.T) {
 	for _, ev := range events {
 		fast, err1 := m.Match(nil, []byte(ev))
 		strict, err2 := m.MatchStrict(nil, []byte(ev))
-		if err1 != nil || err2 != nil {
-			t.Fatalf("%s: %v / %v", ev, err1, err2)
-		}
-		slices.Sort(fast)
-		slices.Sort(strict)
-		if !slices.Equal(fast, strict) {
-			t.Errorf("%s: fast %v, strict %v", ev, fast, strict)
-		}
+		require.NoError(t, err1, ev)
+		require.NoError(t, err2, ev)
+		assert.ElementsMatch(t, fast, strict, "%s: fast and strict", ev)
 	}
 	ids, _ := m.Match(nil, []byte(`{"type":"F","properties":{"STREET":"A"},"properties":{"STREET":"B"}}`))
-	if !slices.Equal(ids, []string{"1", "2"}) && !slices.Equal(ids, []string{"2", "1"}) {
-		t.Errorf("duplicate key: last must win, got %v", ids)
-	}
+	assert.ElementsMatch(t, []string{"1", "2"}, ids, "duplicate key: the last wins")
 }
 
 func TestStrictValidation(t *testing.T) {
@@ -64,37 +56,32 @@ func TestStrictValidation(t *testing.T) {
 		`{"a":"x","b":{"c" 1}}`, "{\"a\":\"x\",\"b\":\"\x01\"}", `{"a":"x","b":[}`, `{"a":"x",}`, `{"a":"x"`,
 	}
 	for _, ev := range bad {
-		if _, err := m.MatchStrict(nil, []byte(ev)); !errors.Is(err, ErrNotObject) {
-			t.Errorf("MatchStrict(%s) = %v, want ErrNotObject", ev, err)
-		}
+		_, err := m.MatchStrict(nil, []byte(ev))
+		assert.ErrorIs(t, err, ErrNotObject, "MatchStrict(%s)", ev)
 	}
 	good := []string{`{"a":"x","b":[1,-2.5e+3,{"c":null}],"d":"\u00e9\n"}`, ` { "a" : "x" } `, `{"a":"x","n":1e999}`}
 	for _, ev := range good {
-		if ids, err := m.MatchStrict(nil, []byte(ev)); err != nil || len(ids) != 1 {
-			t.Errorf("MatchStrict(%s) = %v, %v", ev, ids, err)
-		}
+		ids, err := m.MatchStrict(nil, []byte(ev))
+		assert.NoError(t, err, "MatchStrict(%s)", ev)
+		assert.Len(t, ids, 1, "MatchStrict(%s)", ev)
 	}
 	deep := `{"b":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `,"a":"x"}`
-	if _, err := m.MatchStrict(nil, []byte(deep)); err == nil {
-		t.Error("MatchStrict accepted nesting beyond 10,000")
-	}
-	if ids, err := m.Match(nil, []byte(deep)); err != nil || len(ids) != 1 {
-		t.Errorf("Match on deep skipped value = %v, %v", ids, err)
-	}
+	_, err := m.MatchStrict(nil, []byte(deep))
+	assert.Error(t, err, "MatchStrict accepted nesting beyond 10,000")
+	ids, err := m.Match(nil, []byte(deep))
+	assert.NoError(t, err, "Match on a deep skipped value")
+	assert.Len(t, ids, 1, "Match on a deep skipped value")
 }
 
 func TestLimits(t *testing.T) {
 	big := `{"a":["` + strings.Repeat("x", DefaultMaxSize) + `"]}`
-	if _, err := Parse([]byte(big), DefaultLimits()); err == nil {
-		t.Error("oversized pattern accepted")
-	}
-	if _, err := Parse([]byte(big), Limits{MaxSize: 2 * DefaultMaxSize}); err != nil {
-		t.Errorf("configured size limit: %v", err)
-	}
+	_, err := Parse([]byte(big), DefaultLimits())
+	assert.Error(t, err, "oversized pattern accepted")
+	_, err = Parse([]byte(big), Limits{MaxSize: 2 * DefaultMaxSize})
+	assert.NoError(t, err, "configured size limit")
 	deep := strings.Repeat(`{"a":`, DefaultMaxDepth+1) + `[1]` + strings.Repeat("}", DefaultMaxDepth+1)
-	if _, err := Parse([]byte(deep), DefaultLimits()); err == nil {
-		t.Error("too deep pattern accepted")
-	}
+	_, err = Parse([]byte(deep), DefaultLimits())
+	assert.Error(t, err, "too deep pattern accepted")
 	// 11 branches of 10 alternatives each: 10 × 10 × 11 = 1,100 > 1,000.
 	or := func(prefix string, n int) string {
 		var b []string
@@ -104,13 +91,11 @@ func TestLimits(t *testing.T) {
 		return `[` + strings.Join(b, ",") + `]`
 	}
 	p := `{"a":{"$or":` + or("a", 10) + `},"b":{"$or":` + or("b", 10) + `},"c":{"$or":` + or("c", 11) + `}}`
-	if _, err := Parse([]byte(p), Limits{MaxSize: 1 << 20}); err == nil || !strings.Contains(err.Error(), "1000") {
-		t.Errorf("$or combination limit: %v", err)
-	}
+	_, err = Parse([]byte(p), Limits{MaxSize: 1 << 20})
+	assert.ErrorContains(t, err, "1000", "$or combination limit")
 	p = `{"a":{"$or":` + or("a", 10) + `},"b":{"$or":` + or("b", 10) + `},"c":{"$or":` + or("c", 10) + `}}`
-	if _, err := Parse([]byte(p), Limits{MaxSize: 1 << 20}); err != nil {
-		t.Errorf("1,000 combinations rejected: %v", err)
-	}
+	_, err = Parse([]byte(p), Limits{MaxSize: 1 << 20})
+	assert.NoError(t, err, "1,000 combinations")
 }
 
 func TestManyPatternsShareWork(t *testing.T) {
@@ -120,11 +105,8 @@ func TestManyPatternsShareWork(t *testing.T) {
 	}
 	m := machineOf(t, pats...)
 	ids, err := m.Match(nil, []byte(`{"k":"v500","n":600}`))
-	if err != nil || !slices.Equal(ids, []string{"500"}) {
-		t.Errorf("got %v, %v", ids, err)
-	}
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"500"}, ids)
 	ids, _ = m.Match(nil, []byte(`{"k":"v700","n":600}`))
-	if len(ids) != 0 {
-		t.Errorf("got %v", ids)
-	}
+	assert.Empty(t, ids)
 }

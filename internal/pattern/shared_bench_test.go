@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkSharedPredicates: Bus-style rules that all share two conditions
@@ -40,9 +42,7 @@ func BenchmarkSharedPredicates(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					dst, _ = m.Match(dst[:0], ev)
 				}
-				if len(dst) != want {
-					b.Fatalf("matched %d patterns, want %d", len(dst), want)
-				}
+				require.Len(b, dst, want, "matched patterns")
 			})
 		}
 	}

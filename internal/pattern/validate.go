@@ -85,6 +85,11 @@ func numberGrammarEnd(data []byte, i int) int {
 
 // validate steps over the value at data[i], checking it is valid JSON. It is
 // iterative, with an explicit stack of the closing brackets expected.
+//
+// It is one state machine (value, after, key) kept whole on purpose: its
+// states share the index and the stack, and moving a part (the scalars, say)
+// into a function would add a call per value to MatchStrict, which checks
+// this way every value of an event that no pattern reads.
 func (s *scanner) validate(i int) (int, error) {
 	data := s.data
 	var stackBuf [32]byte

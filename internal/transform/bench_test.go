@@ -3,6 +3,8 @@ package transform
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // compactEC2 is the docs' EC2 event as the Bus holds it (compact JSON).
@@ -17,9 +19,7 @@ var compactEC2 = func() []byte {
 
 func benchApply(b *testing.B, paths map[string]string, template string) {
 	tr, err := Compile(paths, template)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(compactEC2)))
@@ -54,9 +54,7 @@ func BenchmarkApply(b *testing.B) {
 // BenchmarkExtract measures an InputPath lookup.
 func BenchmarkExtract(b *testing.B) {
 	p, err := CompilePath("$.detail.state")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, ok := p.Extract(compactEC2); !ok {

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // ec2Event is the sample event of "Amazon EventBridge input transformation",
@@ -54,18 +57,12 @@ func runApplyCases(t *testing.T, cases []applyCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := mustCompile(t, tc.paths, tc.template)
-			if tr.IsJSON() != tc.isJSON {
-				t.Errorf("IsJSON() = %v, want %v", tr.IsJSON(), tc.isJSON)
-			}
+			assert.Equal(t, tc.isJSON, tr.IsJSON(), "IsJSON()")
 			got, err := tr.Apply(nil, []byte(tc.event), exampleVars)
-			if err != nil {
-				t.Fatalf("Apply: %v", err)
-			}
-			if string(got) != tc.want {
-				t.Errorf("output\n got: %s\nwant: %s", got, tc.want)
-			}
-			if tc.isJSON && !json.Valid(got) {
-				t.Errorf("output is not valid JSON: %s", got)
+			require.NoError(t, err, "Apply")
+			assert.Equal(t, tc.want, string(got), "output")
+			if tc.isJSON {
+				assert.True(t, json.Valid(got), "output is not valid JSON: %s", got)
 			}
 		})
 	}

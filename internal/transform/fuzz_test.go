@@ -3,9 +3,10 @@ package transform
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Seeds live in testdata/fuzz/<FuzzName>/ as well; these f.Add calls keep
@@ -22,17 +23,15 @@ func FuzzCompilePath(f *testing.F) {
 		p, err := CompilePath(path)
 		if err != nil {
 			var e *Error
-			if p != nil || !errors.As(err, &e) || !errors.Is(err, ErrInvalid) {
-				t.Fatalf("CompilePath(%q) = %v, %v", path, p, err)
-			}
+			require.Nil(t, p, "CompilePath(%q) = %v, %v", path, p, err)
+			require.ErrorAs(t, err, &e, "CompilePath(%q)", path)
+			require.ErrorIs(t, err, ErrInvalid, "CompilePath(%q)", path)
 			return
 		}
 		raw, ok := p.Extract([]byte(event))
-		if !p.Definite() && !ok {
-			t.Fatalf("indefinite path reported absent")
-		}
-		if ok && json.Valid([]byte(event)) && !json.Valid(raw) {
-			t.Fatalf("Extract(%q) on valid %q = invalid %q", path, event, raw)
+		require.True(t, p.Definite() || ok, "indefinite path reported absent")
+		if ok && json.Valid([]byte(event)) {
+			require.True(t, json.Valid(raw), "Extract(%q) on valid %q = invalid %q", path, event, raw)
 		}
 	})
 }
@@ -57,22 +56,18 @@ func FuzzCompile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key, path, template, event string) {
 		tr, err := Compile(map[string]string{key: path}, template)
 		if err != nil {
-			if tr != nil || !errors.Is(err, ErrInvalid) {
-				t.Fatalf("Compile = %v, %v", tr, err)
-			}
+			require.Nil(t, tr, "Compile = %v, %v", tr, err)
+			require.ErrorIs(t, err, ErrInvalid, "Compile")
 			return
 		}
 		checkApply(t, tr, event)
 		if tr.IsJSON() && !strings.Contains(template, "<") {
 			// A static JSON template is delivered as its minified self.
 			var want bytes.Buffer
-			if err := json.Compact(&want, []byte(template)); err != nil {
-				t.Fatalf("accepted invalid JSON template %q: %v", template, err)
-			}
+			require.NoError(t, json.Compact(&want, []byte(template)), "accepted invalid JSON template %q", template)
 			out, err := tr.Apply(nil, []byte(`{}`), Vars{})
-			if err != nil || !bytes.Equal(out, want.Bytes()) {
-				t.Fatalf("static template %q: got %q (%v), want %q", template, out, err, want.Bytes())
-			}
+			require.NoError(t, err, "static template %q", template)
+			require.Equal(t, want.String(), string(out), "static template %q", template)
 		}
 	})
 }
@@ -91,9 +86,7 @@ func FuzzApply(f *testing.F) {
 		`<a> <b> <c> <d> <e> <aws.events.event> <aws.events.event.json> <aws.events.rule-name>`,
 	} {
 		tr, err := Compile(paths, tpl)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		trs = append(trs, tr)
 	}
 	f.Fuzz(func(t *testing.T, event string) {
@@ -108,13 +101,11 @@ func checkApply(t *testing.T, tr *Transformer, event string) {
 	vars := Vars{RuleARN: "arn:\"x\"", RuleName: "n\x01\xff"}
 	out, err := tr.Apply(nil, []byte(event), vars)
 	if err != nil {
-		if !errors.Is(err, ErrEventNotObject) {
-			t.Fatalf("Apply: unexpected error %v", err)
-		}
+		require.ErrorIs(t, err, ErrEventNotObject, "Apply")
 		return
 	}
-	if tr.IsJSON() && validObject(event) && !json.Valid(out) {
-		t.Fatalf("JSON template on valid event %q produced invalid JSON %q", event, out)
+	if tr.IsJSON() && validObject(event) {
+		require.True(t, json.Valid(out), "JSON template on valid event %q produced invalid JSON %q", event, out)
 	}
 }
 

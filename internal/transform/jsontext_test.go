@@ -3,19 +3,18 @@ package transform
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAppendEscapedIsValidJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", "q\"b\\s", "\x00\x01\x1f\t\n\r", "café 😀", "bad \xff utf8 \xc3", "<html>&"} {
 		out := appendJSONString(nil, s)
 		var back string
-		if err := json.Unmarshal(out, &back); err != nil {
-			t.Fatalf("%q -> %s: %v", s, out, err)
-		}
+		require.NoError(t, json.Unmarshal(out, &back), "%q -> %s", s, out)
 		want := string([]rune(s)) // invalid bytes become U+FFFD, like encoding/json
-		if back != want {
-			t.Errorf("%q -> %s -> %q", s, out, back)
-		}
+		assert.Equal(t, want, back, "%q -> %s", s, out)
 	}
 }
 
@@ -24,12 +23,8 @@ func TestAppendUnescapedMatchesEncodingJSON(t *testing.T) {
 		`plain`, `a\"b`, `\\`, `\/`, `\b\f\n\r\t`, `\u00e9`, `\u00E9`, `\ud83d\ude00`, `x\u0041y`,
 	} {
 		var want string
-		if err := json.Unmarshal([]byte(`"`+body+`"`), &want); err != nil {
-			t.Fatal(err)
-		}
-		if got := string(appendUnescaped(nil, body)); got != want {
-			t.Errorf("%s: got %q, want %q", body, got, want)
-		}
+		require.NoError(t, json.Unmarshal([]byte(`"`+body+`"`), &want))
+		assert.Equal(t, want, string(appendUnescaped(nil, body)), body)
 	}
 	// Malformed escapes are copied, lone surrogates become U+FFFD.
 	for body, want := range map[string]string{
@@ -40,9 +35,7 @@ func TestAppendUnescapedMatchesEncodingJSON(t *testing.T) {
 		`\ud83d`:    "\ufffd",
 		`\ud83dabc`: "\ufffdabc",
 	} {
-		if got := string(appendUnescaped(nil, body)); got != want {
-			t.Errorf("%s: got %q, want %q", body, got, want)
-		}
+		assert.Equal(t, want, string(appendUnescaped(nil, body)), body)
 	}
 }
 
@@ -52,17 +45,11 @@ func TestAppendCompact(t *testing.T) {
 		"[\n\t\"\\\\\" ,\r null ]":           `["\\",null]`,
 		`{}`:                                 `{}`,
 	} {
-		if got := string(appendCompact(nil, in, false)); got != want {
-			t.Errorf("%q: got %s, want %s", in, got, want)
-		}
+		assert.Equal(t, want, string(appendCompact(nil, in, false)), "%q", in)
 	}
-	if got := string(appendCompact(nil, `{ "a": "x \"q\" \\", "b": [ "c" ] }`, true)); got != `{a:x \"q\" \\,b:[c]}` {
-		t.Errorf("strip quotes: got %s", got)
-	}
+	assert.Equal(t, `{a:x \"q\" \\,b:[c]}`, string(appendCompact(nil, `{ "a": "x \"q\" \\", "b": [ "c" ] }`, true)), "strip quotes")
 }
 
 func TestPathString(t *testing.T) {
-	if s := mustPath(t, "$.detail['a b'][0]").String(); s != "$.detail['a b'][0]" {
-		t.Fatalf("String() = %q", s)
-	}
+	require.Equal(t, "$.detail['a b'][0]", mustPath(t, "$.detail['a b'][0]").String())
 }

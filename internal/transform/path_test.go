@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCompilePathRejects(t *testing.T) {
@@ -44,9 +47,7 @@ func TestCompilePathRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			p, err := CompilePath(tc.path)
-			if p != nil {
-				t.Errorf("got a Path, want nil")
-			}
+			assert.Nil(t, p, "a Path")
 			wantError(t, err, "InputPath", tc.fragment)
 		})
 	}
@@ -70,9 +71,8 @@ func TestCompilePathAccepts(t *testing.T) {
 		"$.x[0][1]",
 		"$." + strings.Repeat("a", 254),
 	} {
-		if _, err := CompilePath(path); err != nil {
-			t.Errorf("CompilePath(%q): %v", path, err)
-		}
+		_, err := CompilePath(path)
+		assert.NoError(t, err, "CompilePath(%q)", path)
 	}
 }
 
@@ -125,19 +125,14 @@ func TestExtract(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			p := mustPath(t, tc.path)
-			if !p.Definite() {
-				t.Fatalf("Definite() = false")
-			}
+			require.True(t, p.Definite(), "Definite()")
 			raw, ok := p.Extract([]byte(pathEvent))
 			if tc.want == "" {
-				if ok {
-					t.Fatalf("got %s, want absent", raw)
-				}
+				require.False(t, ok, "got %s, want absent", raw)
 				return
 			}
-			if !ok || string(raw) != tc.want {
-				t.Fatalf("got %s (ok=%v), want %s", raw, ok, tc.want)
-			}
+			require.True(t, ok, "present")
+			require.Equal(t, tc.want, string(raw))
 		})
 	}
 }
@@ -145,27 +140,19 @@ func TestExtract(t *testing.T) {
 func TestExtractRoot(t *testing.T) {
 	raw, ok := mustPath(t, "$").Extract([]byte("  " + pathEvent))
 	var want bytes.Buffer
-	if err := json.Compact(&want, []byte(pathEvent)); err != nil {
-		t.Fatal(err)
-	}
-	if !ok || string(raw) != want.String() {
-		t.Fatalf("$ should select the whole event, minified, got ok=%v %s", ok, raw)
-	}
+	require.NoError(t, json.Compact(&want, []byte(pathEvent)))
+	require.True(t, ok, "$ selects the whole event")
+	require.Equal(t, want.String(), string(raw), "$ selects the whole event, minified")
 }
 
 func TestExtractAliasesCompactEvents(t *testing.T) {
 	ev := []byte(`{"detail":{"a b":"x y","n":[1,2]}}`)
 	raw, ok := mustPath(t, "$.detail").Extract(ev)
-	if !ok || string(raw) != `{"a b":"x y","n":[1,2]}` {
-		t.Fatalf("got %s", raw)
-	}
-	if &raw[0] != &ev[10] {
-		t.Fatalf("a compact value should alias the event, not be copied")
-	}
+	require.True(t, ok, "present")
+	require.Equal(t, `{"a b":"x y","n":[1,2]}`, string(raw))
+	require.Same(t, &ev[10], &raw[0], "a compact value aliases the event, it is not copied")
 	p := mustPath(t, "$.detail.n")
-	if n := testing.AllocsPerRun(100, func() { p.Extract(ev) }); n != 0 {
-		t.Errorf("Extract allocates %v times", n)
-	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { p.Extract(ev) }), "Extract's allocations")
 }
 
 func TestExtractWildcards(t *testing.T) {
@@ -185,16 +172,11 @@ func TestExtractWildcards(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			p := mustPath(t, tc.path)
-			if p.Definite() {
-				t.Fatalf("Definite() = true")
-			}
+			require.False(t, p.Definite(), "Definite()")
 			raw, ok := p.Extract([]byte(pathEvent))
-			if !ok || string(raw) != tc.want {
-				t.Fatalf("got %s (ok=%v), want %s", raw, ok, tc.want)
-			}
-			if !json.Valid(raw) {
-				t.Fatalf("not valid JSON: %s", raw)
-			}
+			require.True(t, ok, "present")
+			require.Equal(t, tc.want, string(raw))
+			require.True(t, json.Valid(raw), "not valid JSON: %s", raw)
 		})
 	}
 }
@@ -211,8 +193,8 @@ func TestExtractRecorded(t *testing.T) {
 		"$.detail.payload.sf_id": `"baz"`,
 	} {
 		raw, ok := mustPath(t, path).Extract([]byte(ev))
-		if !ok || string(raw) != want {
-			t.Errorf("%s: got %s (ok=%v), want %s", path, raw, ok, want)
+		if assert.True(t, ok, "%s: present", path) {
+			assert.Equal(t, want, string(raw), path)
 		}
 	}
 }
@@ -230,13 +212,12 @@ func TestExtractGjsonSpecialCharacters(t *testing.T) {
 		"$.detail['a=b']":   "9",
 	} {
 		raw, ok := mustPath(t, path).Extract([]byte(ev))
-		if !ok || string(raw) != want {
-			t.Errorf("%s: got %s (ok=%v), want %s", path, raw, ok, want)
+		if assert.True(t, ok, "%s: present", path) {
+			assert.Equal(t, want, string(raw), path)
 		}
 	}
-	if raw, ok := mustPath(t, "$.detail['x.y']").Extract([]byte(ev)); ok {
-		t.Errorf("['x.y'] must not descend into x.y, got %s", raw)
-	}
+	raw, ok := mustPath(t, "$.detail['x.y']").Extract([]byte(ev))
+	assert.False(t, ok, "['x.y'] must not descend into x.y, got %s", raw)
 }
 
 func TestExtractNeverPanics(t *testing.T) {

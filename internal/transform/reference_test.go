@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // refLookup is a simple reference for definite paths: it walks the value
@@ -95,27 +96,18 @@ func TestExtractMatchesReference(t *testing.T) {
 		}
 		path := randPath(r)
 		steps, err := parsePath(path, true)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+		require.NoError(t, err, path)
 		want, wantOK := refLookup(doc, steps)
 		raw, ok := mustPath(t, path).Extract(ev)
-		if ok != wantOK {
-			t.Fatalf("%s on %s: ok=%v, reference %v", path, ev, ok, wantOK)
-		}
+		require.Equal(t, wantOK, ok, "%s on %s: present as the reference says", path, ev)
 		if !ok {
 			continue
 		}
 		found++
 		var got any
-		if err := json.Unmarshal(raw, &got); err != nil || !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s on %s: got %s, reference %v (%v)", path, ev, raw, want, err)
-		}
-		if spaceOutsideStrings(string(raw)) {
-			t.Fatalf("%s: not minified: %s", path, raw)
-		}
+		require.NoError(t, json.Unmarshal(raw, &got), "%s on %s: got %s", path, ev, raw)
+		require.Equal(t, want, got, "%s on %s: got %s", path, ev, raw)
+		require.False(t, spaceOutsideStrings(string(raw)), "%s: not minified: %s", path, raw)
 	}
-	if found < 2000 {
-		t.Fatalf("only %d paths matched; the generator is too weak", found)
-	}
+	require.GreaterOrEqual(t, found, 2000, "paths matched; fewer means the generator is too weak")
 }

@@ -260,92 +260,28 @@ func compileText(tpl string, paths map[string]*Path) (*Transformer, error) {
 // into the string. When the template is not valid JSON, compileJSON
 // returns an error if must is set and (nil, nil) otherwise.
 func compileJSON(tpl string, paths map[string]*Path, must bool) (*Transformer, error) {
-	c := &compiler{t: &Transformer{isJSON: true}, paths: paths, index: map[string]int{}}
-	var (
-		stack    []byte // open '{' and '[' outside strings
-		last     byte   // last significant byte outside strings
-		inString bool
-		strIsKey bool
-		probe    []byte // the template with value placeholders as null, for validation
-		keyErr   error
-	)
-	atKey := func() bool {
-		return len(stack) > 0 && stack[len(stack)-1] == '{' && (last == '{' || last == ',')
-	}
+	c := &jsonCompiler{compiler: compiler{t: &Transformer{isJSON: true}, paths: paths, index: map[string]int{}}}
 	for i := 0; i < len(tpl); {
-		ch := tpl[i]
-		if ch == '<' {
+		if tpl[i] == '<' {
 			if name, n, ok := placeholderAt(tpl[i:]); ok {
-				mode := modeValue
-				key := atKey()
-				if inString {
-					mode, key = modeInString, strIsKey
-				}
-				if key && keyErr == nil {
-					keyErr = newError("InputTemplate", fmt.Sprintf("placeholder <%s> is used in an object key; placeholders cannot be object keys", name))
-				}
-				if err := c.placeholder(name, mode); err != nil {
+				if err := c.jsonPlaceholder(name); err != nil {
 					return nil, err
-				}
-				if !inString {
-					// Spaced so that it cannot merge with a neighbouring token.
-					probe = append(probe, " null "...)
-					last = 'v'
 				}
 				i += n
 				continue
 			}
 		}
-		if inString {
-			switch ch {
-			case '\\':
-				c.lit = append(c.lit, ch)
-				probe = append(probe, ch)
-				i++
-				if i < len(tpl) {
-					c.lit = append(c.lit, tpl[i])
-					probe = append(probe, tpl[i])
-					i++
-				}
-				continue
-			case '"':
-				inString = false
-				last = 'v'
-			}
-			c.lit = append(c.lit, ch)
-			probe = append(probe, ch)
+		if c.inString {
+			i = c.stringByte(tpl, i)
+		} else {
+			c.tokenByte(tpl[i])
 			i++
-			continue
 		}
-		switch ch {
-		case ' ', '\t', '\n', '\r':
-			probe = append(probe, ch) // kept for validation, dropped from the output
-			i++
-			continue
-		case '"':
-			strIsKey = atKey()
-			inString = true
-		case '{', '[':
-			stack = append(stack, ch)
-			last = ch
-		case '}', ']':
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-			last = 'v'
-		case ',', ':':
-			last = ch
-		default:
-			last = 'v'
-		}
-		c.lit = append(c.lit, ch)
-		probe = append(probe, ch)
-		i++
 	}
-	err := validJSON(probe)
+	err := validJSON(c.probe)
 	switch {
-	case keyErr != nil && (must || err == nil):
-		return nil, keyErr
+	case c.keyErr != nil && (must || err == nil):
+		return nil, c.keyErr
 	case err != nil && must:
 		return nil, newError("InputTemplate", "starts like a JSON object or array but is not valid JSON: "+err.Error())
 	case err != nil:
@@ -353,6 +289,97 @@ func compileJSON(tpl string, paths map[string]*Path, must bool) (*Transformer, e
 	}
 	c.flush()
 	return c.t, nil
+}
+
+// jsonCompiler is a compiler for a JSON template that follows where the
+// template stands in JSON's grammar, and builds the probe that validates it.
+type jsonCompiler struct {
+	compiler
+	stack    []byte // open '{' and '[' outside strings
+	last     byte   // last significant byte outside strings
+	inString bool
+	strIsKey bool   // the string being read is an object key
+	probe    []byte // the template with value placeholders as null, for validation
+	keyErr   error  // the first placeholder used as an object key
+}
+
+// atKey says whether the next token outside strings is an object key.
+func (c *jsonCompiler) atKey() bool {
+	return len(c.stack) > 0 && c.stack[len(c.stack)-1] == '{' && (c.last == '{' || c.last == ',')
+}
+
+// jsonPlaceholder compiles the placeholder <name>: a JSON value outside
+// strings, text written into the string inside one. A placeholder in an
+// object key is an error, reported once the template is known to be JSON.
+func (c *jsonCompiler) jsonPlaceholder(name string) error {
+	mode := modeValue
+	key := c.atKey()
+	if c.inString {
+		mode, key = modeInString, c.strIsKey
+	}
+	if key && c.keyErr == nil {
+		c.keyErr = newError("InputTemplate", fmt.Sprintf("placeholder <%s> is used in an object key; placeholders cannot be object keys", name))
+	}
+	if err := c.placeholder(name, mode); err != nil {
+		return err
+	}
+	if !c.inString {
+		// Spaced so that it cannot merge with a neighbouring token.
+		c.probe = append(c.probe, " null "...)
+		c.last = 'v'
+	}
+	return nil
+}
+
+// stringByte copies the byte tpl[i] inside a string (with the byte after
+// it, when it is a backslash) and returns the index of the next byte.
+func (c *jsonCompiler) stringByte(tpl string, i int) int {
+	ch := tpl[i]
+	switch ch {
+	case '\\':
+		c.lit = append(c.lit, ch)
+		c.probe = append(c.probe, ch)
+		i++
+		if i < len(tpl) {
+			c.lit = append(c.lit, tpl[i])
+			c.probe = append(c.probe, tpl[i])
+			i++
+		}
+		return i
+	case '"':
+		c.inString = false
+		c.last = 'v'
+	}
+	c.lit = append(c.lit, ch)
+	c.probe = append(c.probe, ch)
+	return i + 1
+}
+
+// tokenByte copies the byte ch outside strings, dropping whitespace from the
+// output, and follows the containers it opens and closes.
+func (c *jsonCompiler) tokenByte(ch byte) {
+	switch ch {
+	case ' ', '\t', '\n', '\r':
+		c.probe = append(c.probe, ch) // kept for validation, dropped from the output
+		return
+	case '"':
+		c.strIsKey = c.atKey()
+		c.inString = true
+	case '{', '[':
+		c.stack = append(c.stack, ch)
+		c.last = ch
+	case '}', ']':
+		if len(c.stack) > 0 {
+			c.stack = c.stack[:len(c.stack)-1]
+		}
+		c.last = 'v'
+	case ',', ':':
+		c.last = ch
+	default:
+		c.last = 'v'
+	}
+	c.lit = append(c.lit, ch)
+	c.probe = append(c.probe, ch)
 }
 
 func validJSON(b []byte) error {

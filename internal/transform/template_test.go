@@ -2,12 +2,14 @@ package transform
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCompileRejects(t *testing.T) {
@@ -59,9 +61,7 @@ func TestCompileRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := Compile(tc.paths, tc.template)
-			if tr != nil {
-				t.Errorf("got a Transformer, want nil")
-			}
+			assert.Nil(t, tr, "a Transformer")
 			wantError(t, err, tc.field, tc.fragment)
 		})
 	}
@@ -70,12 +70,9 @@ func TestCompileRejects(t *testing.T) {
 func TestCompileJoinsPathErrors(t *testing.T) {
 	_, err := Compile(map[string]string{"b": "x", "a": "$..y", "ok": "$.z"}, `"<ok>"`)
 	var e *Error
-	if !errors.As(err, &e) || e.Field != `InputPathsMap["a"]` {
-		t.Fatalf("first error should be for key a (sorted), got %v", err)
-	}
-	if !strings.Contains(err.Error(), `InputPathsMap["b"]`) {
-		t.Fatalf("joined error should also name key b: %v", err)
-	}
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, `InputPathsMap["a"]`, e.Field, "the first error is for key a (sorted): %v", err)
+	require.ErrorContains(t, err, `InputPathsMap["b"]`, "the joined error also names key b")
 }
 
 func TestCompileAccepts(t *testing.T) {
@@ -92,9 +89,8 @@ func TestCompileAccepts(t *testing.T) {
 		{map[string]string{"a-b_C9": "$.a"}, `<a-b_C9>`},
 		{map[string]string{"awsRegion": "$.region"}, `<awsRegion>`}, // only "AWS" is reserved
 	} {
-		if _, err := Compile(tc.paths, tc.template); err != nil {
-			t.Errorf("Compile(%v, %q): %v", tc.paths, tc.template, err)
-		}
+		_, err := Compile(tc.paths, tc.template)
+		assert.NoError(t, err, "Compile(%v, %q)", tc.paths, tc.template)
 	}
 }
 
@@ -119,16 +115,10 @@ func TestTemplateModes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		tr := mustCompile(t, map[string]string{"s": "$.detail.s"}, tc.template)
-		if tr.IsJSON() != tc.isJSON {
-			t.Errorf("%q: IsJSON() = %v, want %v", tc.template, tr.IsJSON(), tc.isJSON)
-		}
+		assert.Equal(t, tc.isJSON, tr.IsJSON(), "%q: IsJSON()", tc.template)
 		got, err := tr.Apply(nil, []byte(ev), Vars{})
-		if err != nil {
-			t.Fatalf("%q: %v", tc.template, err)
-		}
-		if string(got) != tc.want {
-			t.Errorf("%q:\n got %s\nwant %s", tc.template, got, tc.want)
-		}
+		require.NoError(t, err, "%q", tc.template)
+		assert.Equal(t, tc.want, string(got), "%q", tc.template)
 	}
 }
 
@@ -167,13 +157,9 @@ func TestRecordedOutputs(t *testing.T) {
 func TestPredefinedEventShape(t *testing.T) {
 	tr := mustCompile(t, nil, `{"originalEvent": <aws.events.event>, "originalEventJson": <aws.events.event.json>}`)
 	got, err := tr.Apply(nil, []byte(recordedEvent), Vars{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := `{"originalEvent":{"id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","account":"111111111111","detailType":"core.update-account-command","time":"2024-06-11T08:33:04Z","source":"core.update-account-command","region":"us-east-1","resources":[],"version":"0"},"originalEventJson":` + recordedEvent + `}`
-	if string(got) != want {
-		t.Fatalf("\n got %s\nwant %s", got, want)
-	}
+	require.Equal(t, want, string(got))
 }
 
 func TestPredefinedVariables(t *testing.T) {
@@ -197,14 +183,10 @@ func TestPredefinedVariables(t *testing.T) {
 	for _, tc := range cases {
 		tr := mustCompile(t, nil, tc.template)
 		got, err := tr.Apply(nil, ev, vars)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != tc.want {
-			t.Errorf("%s:\n got %s\nwant %s", tc.template, got, tc.want)
-		}
-		if tr.IsJSON() && !json.Valid(got) {
-			t.Errorf("%s: invalid JSON %s", tc.template, got)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, string(got), tc.template)
+		if tr.IsJSON() {
+			assert.True(t, json.Valid(got), "%s: invalid JSON %s", tc.template, got)
 		}
 	}
 }
@@ -212,13 +194,9 @@ func TestPredefinedVariables(t *testing.T) {
 func TestIngestionTimeFallsBackToEventTime(t *testing.T) {
 	tr := mustCompile(t, nil, `{"at": <aws.events.event.ingestion-time>, "s": "<aws.events.event.ingestion-time>"}`)
 	got, _ := tr.Apply(nil, []byte(recordedEvent), Vars{})
-	if want := `{"at":"2024-06-11T08:33:04Z","s":"2024-06-11T08:33:04Z"}`; string(got) != want {
-		t.Fatalf("got %s, want %s", got, want)
-	}
+	require.Equal(t, `{"at":"2024-06-11T08:33:04Z","s":"2024-06-11T08:33:04Z"}`, string(got))
 	got, _ = tr.Apply(nil, []byte(`{"id":"x"}`), Vars{})
-	if want := `{"at":"","s":""}`; string(got) != want {
-		t.Fatalf("no time at all: got %s, want %s", got, want)
-	}
+	require.Equal(t, `{"at":"","s":""}`, string(got), "no time at all")
 }
 
 func TestSpecialCharactersInValues(t *testing.T) {
@@ -234,17 +212,11 @@ func TestSpecialCharactersInValues(t *testing.T) {
 	for _, tc := range cases {
 		tr := mustCompile(t, paths, tc.template)
 		got, err := tr.Apply(nil, ev, Vars{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != tc.want {
-			t.Errorf("%s:\n got %s\nwant %s", tc.template, got, tc.want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, string(got), tc.template)
 		if tr.IsJSON() {
 			var v any
-			if err := json.Unmarshal(got, &v); err != nil {
-				t.Errorf("%s: invalid JSON %s: %v", tc.template, got, err)
-			}
+			assert.NoError(t, json.Unmarshal(got, &v), "%s: invalid JSON %s", tc.template, got)
 		}
 	}
 }
@@ -258,8 +230,8 @@ func TestMissingValues(t *testing.T) {
 		`{"w": <w>, "s": "<w>"}`:               `{"w":[],"s":"[]"}`,
 	} {
 		got, err := mustCompile(t, paths, template).Apply(nil, ev, Vars{})
-		if err != nil || string(got) != want {
-			t.Errorf("%s: got %s (%v), want %s", template, got, err, want)
+		if assert.NoError(t, err, template) {
+			assert.Equal(t, want, string(got), template)
 		}
 	}
 }
@@ -267,26 +239,20 @@ func TestMissingValues(t *testing.T) {
 func TestWildcardVariables(t *testing.T) {
 	tr := mustCompile(t, map[string]string{"skus": "$.detail.items[*].sku"}, `{"skus": <skus>, "text": "<skus>"}`)
 	got, err := tr.Apply(nil, []byte(pathEvent), Vars{})
-	if want := `{"skus":["a","b"],"text":"[a,b]"}`; err != nil || string(got) != want {
-		t.Fatalf("got %s (%v), want %s", got, err, want)
-	}
+	require.NoError(t, err)
+	require.Equal(t, `{"skus":["a","b"],"text":"[a,b]"}`, string(got))
 }
 
 func TestApplyAppendsAndRejectsNonObjects(t *testing.T) {
 	tr := mustCompile(t, nil, `{"a": 1}`)
 	dst := []byte("prefix:")
 	got, err := tr.Apply(dst, []byte(`{}`), Vars{})
-	if err != nil || string(got) != `prefix:{"a":1}` {
-		t.Fatalf("got %s (%v)", got, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, `prefix:{"a":1}`, string(got))
 	for _, bad := range []string{``, `  `, `[1]`, `"s"`, `null`} {
 		out, err := tr.Apply(dst, []byte(bad), Vars{})
-		if !errors.Is(err, ErrEventNotObject) {
-			t.Errorf("%q: err = %v, want ErrEventNotObject", bad, err)
-		}
-		if string(out) != "prefix:" {
-			t.Errorf("%q: dst changed to %q", bad, out)
-		}
+		assert.ErrorIs(t, err, ErrEventNotObject, "%q", bad)
+		assert.Equal(t, "prefix:", string(out), "%q: dst unchanged", bad)
 	}
 }
 
@@ -305,13 +271,12 @@ func TestManyVariables(t *testing.T) {
 	tpl.WriteString("]")
 	tr := mustCompile(t, paths, tpl.String())
 	got, err := tr.Apply(nil, []byte(`{"detail":{"a":[1,"x",null]}}`), Vars{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var vals []any
-	if err := json.Unmarshal(got, &vals); err != nil || len(vals) != MaxPaths || vals[1] != "x" || vals[2] != nil {
-		t.Fatalf("got %s (%v)", got, err)
-	}
+	require.NoError(t, json.Unmarshal(got, &vals), "got %s", got)
+	require.Len(t, vals, MaxPaths, "got %s", got)
+	require.Equal(t, "x", vals[1], "got %s", got)
+	require.Nil(t, vals[2], "got %s", got)
 }
 
 func TestConcurrentApply(t *testing.T) {
@@ -337,7 +302,7 @@ func TestConcurrentApply(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for e := range errs {
-		t.Error(e)
+		assert.Fail(t, e)
 	}
 }
 
@@ -345,11 +310,10 @@ func TestApplyDoesNotAllocate(t *testing.T) {
 	tr := mustCompile(t, ec2Paths, `{"i": <instance>, "s": "<state> at <timestamp>", "r": <aws.events.rule-arn>, "e": <aws.events.event>, "t": <aws.events.event.ingestion-time>}`)
 	ev := []byte(ec2Event)
 	buf := make([]byte, 0, 4096)
-	if n := testing.AllocsPerRun(100, func() {
+	n := testing.AllocsPerRun(100, func() {
 		if _, err := tr.Apply(buf[:0], ev, exampleVars); err != nil {
-			t.Fatal(err)
+			require.Fail(t, err.Error())
 		}
-	}); n != 0 {
-		t.Fatalf("Apply allocates %v times per call with a large enough dst", n)
-	}
+	})
+	require.Zero(t, n, "Apply's allocations per call with a large enough dst")
 }
