@@ -1,7 +1,10 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,4 +52,34 @@ func TestDecodeJSONRefusesInvalidJSON(t *testing.T) {
 	}
 	_, err := decodeJSON(deep)
 	assert.ErrorIs(t, err, errDepth)
+}
+
+// FuzzDecodeJSON: the decoder accepts exactly what encoding/json accepts,
+// never panics, and yields the same value (numbers compared as text, which
+// is what the decoder keeps).
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,-2.5e3,"x\n\u00e9",true,false,null,{}],"b":{"c":[]}}`, `{"k":"v","k":"last"}`,
+		`"\ud83d\ude00"`, `[]`, `-0`, `12345678901234567890123`, "\"a\xffb\"", `{"a":1,}`, `01`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := decodeJSON(data)
+		var want any
+		d := json.NewDecoder(bytes.NewReader(data))
+		d.UseNumber()
+		wantErr := d.Decode(&want)
+		if wantErr == nil {
+			if _, tokErr := d.Token(); tokErr != io.EOF {
+				wantErr = errors.New("trailing data")
+			}
+		}
+		if wantErr != nil {
+			require.Error(t, err, "encoding/json refuses %q (%v)", data, wantErr)
+			return
+		}
+		require.NoError(t, err, "encoding/json accepts %q", data)
+		assert.Equal(t, want, got, "value of %q", data)
+	})
 }
