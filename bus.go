@@ -335,7 +335,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		ev := routed{accepted: now, raw: raw, hops: hops, values: values}
 		ev.id = e.ID
 		if parent != nil || b.trackers != nil {
-			ev.track = b.track(parent, ev.id)
+			ev.track = b.trackers.track(parent, ev.id)
 		}
 		var code ErrorCode
 		var msg string
