@@ -28,6 +28,48 @@ func subscribeKind(t *testing.T, topic *eda.Topic, kind string, h eda.Handler) {
 	require.NoError(t, err)
 }
 
+// blockingHandler returns a handler that blocks until the test's cleanups
+// run (before those of the routers created earlier, which close them),
+// and a channel that receives when a call of it has started.
+func blockingHandler(t *testing.T) (eda.Handler, <-chan struct{}) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	started := make(chan struct{}, 1)
+	return eda.HandlerFunc(func(context.Context, eda.Delivery) error {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-release
+		return nil
+	}), started
+}
+
+// keepSending calls send up to n times on a goroutine of its own, as
+// unrelated traffic, until the returned stop is called, which waits for
+// the goroutine to end. An error of send fails the test.
+func keepSending(t *testing.T, n int, send func() error) (stop func()) {
+	quit, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for range n {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			if err := send(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-stopped
+	}
+}
+
 // A message whose subscriber puts an event on a bus, whose rule's handler
 // fails once and is retried on the fake clock, settles with Clock.
 // SettleMessage while other messages keep arriving for a subscription whose
@@ -37,18 +79,9 @@ func TestClockSettleMessageIgnoresOtherTraffic(t *testing.T) {
 	retry := eda.WithRetryPolicy(eda.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Minute, MaxBackoff: time.Minute})
 	topic := NewTopic(t, "orders", eda.WithClock(clk), retry)
 	bus := NewBus(t, eda.WithClock(clk), retry)
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) }) // runs before the routers close
-	started := make(chan struct{}, 1)
 	blocked := NewRecorder()
-	subscribeKind(t, topic, "other", blocked.Wrap(eda.HandlerFunc(func(context.Context, eda.Delivery) error {
-		select {
-		case started <- struct{}{}:
-		default:
-		}
-		<-release
-		return nil
-	})))
+	block, started := blockingHandler(t)
+	subscribeKind(t, topic, "other", blocked.Wrap(block))
 	subscribeKind(t, topic, "order", eda.HandlerFunc(func(ctx context.Context, _ eda.Delivery) error {
 		_, err := putType(ctx, bus, "Ship")
 		return err
@@ -62,27 +95,15 @@ func TestClockSettleMessageIgnoresOtherTraffic(t *testing.T) {
 			return nil
 		})))}}))
 
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for range 50 {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := publishKind(context.Background(), topic, "other"); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
+	stop := keepSending(t, 50, func() error {
+		_, err := publishKind(context.Background(), topic, "other")
+		return err
+	})
 	<-started
 	id, err := publishKind(context.Background(), topic, "order")
 	require.NoError(t, err)
 	require.True(t, clk.SettleMessage(t, time.Hour, topic, id))
-	close(stop)
-	<-stopped
+	stop()
 
 	require.Equal(t, 2, shipped.Len(), "the failed attempt and its retry")
 	last, _ := shipped.Last()
