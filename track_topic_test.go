@@ -151,3 +151,63 @@ func TestWaitMessageErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorIs(t, <-inHandler, ErrInHandler)
 }
+
+// TestWaitMessageCountsItsCascadeAsPartOfIt: on a topic and a bus that both
+// track, what a tracked message's subscriber and dead-letter handler
+// publish or put with their contexts is waited for as part of the message,
+// and is not tracked on its own; so is a message that a tracked event's
+// handler publishes. A message of PublishBatch is tracked as one of
+// Publish is.
+func TestWaitMessageCountsItsCascadeAsPartOfIt(t *testing.T) {
+	var topic *Topic
+	cascade := make(chan string, 2) // the ids of the cascade's message and event
+	dl := DeadLetterFunc(func(ctx context.Context, _ DeadLetter) {
+		id, err := publishOne(ctx, topic, Message{Body: []byte("after"), Attributes: map[string]Attribute{"kind": strAttr("after")}})
+		if err != nil {
+			t.Error(err)
+		}
+		cascade <- id
+	})
+	topic = newTestTopic(t, "wait-cascade", WithEventTracking(), WithDeadLetter(dl))
+	bus := newTestBus(t, "wait-cascade-bus", WithEventTracking())
+	after := &recorder{}
+	_, err := topic.Subscribe("after", after, WithFilterPolicy([]byte(`{"kind": ["after"]}`), ScopeMessageAttributes))
+	require.NoError(t, err)
+	_, err = topic.Subscribe("fails", HandlerFunc(func(ctx context.Context, _ Delivery) error {
+		id, err := putOne(ctx, bus, trackEvent("Put"))
+		if err != nil {
+			return err
+		}
+		cascade <- id
+		return Permanent(errors.New("no"))
+	}), WithFilterPolicy([]byte(`{"kind": ["first"]}`), ScopeMessageAttributes))
+	require.NoError(t, err)
+	put := &recorder{}
+	mustPutRule(t, bus, Rule{Name: "put", EventPattern: `{"detail-type":["Put"]}`, Targets: []Target{HandlerTarget("put", put)}})
+
+	ctx := waitCtx(t)
+	res, err := topic.PublishBatch(ctx, Message{Body: []byte("first"), Attributes: map[string]Attribute{"kind": strAttr("first")}})
+	require.NoError(t, err)
+	require.Zero(t, res.FailedEntryCount)
+	require.NoError(t, topic.WaitMessage(ctx, res.Entries[0].MessageID))
+	assert.Equal(t, 1, put.count(), "the subscriber's event was waited for")
+	assert.Equal(t, 1, after.count(), "the dead-letter handler's message was waited for")
+	eventID, messageID := <-cascade, <-cascade
+	assert.ErrorContains(t, bus.WaitEvent(ctx, eventID), "no event with id", "part of the message, not on its own")
+	assert.ErrorContains(t, topic.WaitMessage(ctx, messageID), "no message with id", "part of the message, not on its own")
+
+	// A tracked event's handler publishes: the message is part of the event.
+	published := make(chan string, 1)
+	mustPutRule(t, bus, Rule{Name: "pub", EventPattern: `{"detail-type":["Pub"]}`, Targets: []Target{
+		HandlerTarget("pub", HandlerFunc(func(ctx context.Context, _ Delivery) error {
+			id, err := publishOne(ctx, topic, Message{Body: []byte("from the bus"), Attributes: map[string]Attribute{"kind": strAttr("after")}})
+			published <- id
+			return err
+		})),
+	}})
+	id, err := putOne(ctx, bus, trackEvent("Pub"))
+	require.NoError(t, err)
+	require.NoError(t, bus.WaitEvent(ctx, id))
+	assert.Equal(t, 2, after.count(), "the handler's message was waited for")
+	assert.ErrorContains(t, topic.WaitMessage(ctx, <-published), "no message with id", "part of the event, not on its own")
+}
