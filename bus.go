@@ -150,9 +150,7 @@ func NewBus(name string, opts ...Option) (*Bus, error) {
 		counters: make(map[string]*ruleCounters),
 	}
 	b.routes.init()
-	if cfg.eventTracking {
-		b.trackers = &trackers{byID: make(map[string]*eventTracker)}
-	}
+	b.trackers = newTrackers(&cfg.routerConfig)
 	b.idsPool.New = func() any { s := make([]string, 0, 8); return &s }
 	b.engine = newRouterEngine(&cfg.routerConfig)
 	return b, nil

@@ -143,9 +143,7 @@ func NewTopic(name string, opts ...Option) (*Topic, error) {
 		fifo: fifo,
 		cfg:  cfg,
 	}
-	if cfg.eventTracking {
-		t.trackers = &trackers{byID: make(map[string]*eventTracker)}
-	}
+	t.trackers = newTrackers(&cfg.routerConfig)
 	t.engine = newRouterEngine(&cfg.routerConfig)
 	t.routes.init()
 	t.routes.settle = settleTable

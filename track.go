@@ -71,6 +71,15 @@ type trackers struct {
 	byID map[string]*eventTracker
 }
 
+// newTrackers returns the trackers of a router configured by cfg: nil
+// unless it tracks events (WithEventTracking).
+func newTrackers(cfg *routerConfig) *trackers {
+	if !cfg.eventTracking {
+		return nil
+	}
+	return &trackers{byID: make(map[string]*eventTracker)}
+}
+
 // start returns the tracker of an event put from outside with the given id,
 // counting its routing: the tracker of an event with that id still in
 // flight (an entry put again), or a new one.
