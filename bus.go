@@ -150,9 +150,7 @@ func NewBus(name string, opts ...Option) (*Bus, error) {
 		counters: make(map[string]*ruleCounters),
 	}
 	b.routes.init()
-	if cfg.eventTracking {
-		b.trackers = &trackers{byID: make(map[string]*eventTracker)}
-	}
+	b.trackers = newTrackers(&cfg.routerConfig)
 	b.idsPool.New = func() any { s := make([]string, 0, 8); return &s }
 	b.engine = newRouterEngine(&cfg.routerConfig)
 	return b, nil
@@ -335,7 +333,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		ev := routed{accepted: now, raw: raw, hops: hops, values: values}
 		ev.id = e.ID
 		if parent != nil || b.trackers != nil {
-			ev.track = b.track(parent, ev.id)
+			ev.track = b.trackers.track(parent, ev.id)
 		}
 		var code ErrorCode
 		var msg string

@@ -7,7 +7,6 @@ type busConfig struct {
 	entrySizeLimit int
 	maxEntries     int
 	awsSources     bool
-	eventTracking  bool           // see WithEventTracking
 	validator      EventValidator // nil: none (bus_validate.go)
 }
 

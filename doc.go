@@ -113,7 +113,9 @@
 // everything in flight is delivered or dead-lettered, SettleEvent waits
 // for one event and everything it caused but not for other traffic (the
 // bus tracks its events, [WithEventTracking], and [Bus.WaitEvent] waits
-// for one), a fake Clock runs retries without waiting, and AssertDelivered explains a miss with
+// for one), SettleMessage does the same for one message published to a
+// topic ([Topic.WaitMessage]), a fake Clock runs retries without waiting,
+// and AssertDelivered explains a miss with
 // [Explain], which says field by field why an event does or does not
 // match a pattern. A bubble of testing/synctest, on the real clock, works
 // too.

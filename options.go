@@ -19,10 +19,10 @@ import (
 //     defaults of its destinations; given to a destination they override
 //     them (middleware adds: the router's wraps the destination's).
 //   - Router settings ([WithClock], [WithLogger], [WithFailureLogLevel],
-//     [WithMaxHops], [WithAccount], [WithRegion]) apply to a Bus or a
-//     Topic; a Bus's intake settings ([WithEntrySizeLimit],
-//     [WithMaxEntriesPerCall], [WithAWSSources], [WithEventValidator])
-//     to a Bus only; a Topic's ([WithMaxMessageSize],
+//     [WithMaxHops], [WithAccount], [WithRegion], [WithEventTracking])
+//     apply to a Bus or a Topic; a Bus's intake settings
+//     ([WithEntrySizeLimit], [WithMaxEntriesPerCall], [WithAWSSources],
+//     [WithEventValidator]) to a Bus only; a Topic's ([WithMaxMessageSize],
 //     [WithContentBasedDeduplication], [WithDeduplicationWindow],
 //     [WithFilterPolicyLimits]) to a Topic only.
 //   - A target's input settings ([WithInput], [WithInputPath],
@@ -134,6 +134,7 @@ type routerConfig struct {
 	region  string
 	// failureLogLevel is set by WithFailureLogLevel; nil: Warn.
 	failureLogLevel slog.Leveler
+	eventTracking   bool // see WithEventTracking
 }
 
 // now returns the router's current time, on its Clock.

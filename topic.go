@@ -89,6 +89,9 @@ type Topic struct {
 	dedup  dedupWindow // FIFO topics
 	gone   goneSubscriptions
 	fifoMu sync.Mutex // FIFO topics publish one message at a time
+	// trackers holds the trackers of the messages the topic tracks, by
+	// id; nil unless it was created WithEventTracking (see track.go).
+	trackers *trackers
 }
 
 // topicConfig is a Topic's configuration, set by [Option] values.
@@ -140,6 +143,7 @@ func NewTopic(name string, opts ...Option) (*Topic, error) {
 		fifo: fifo,
 		cfg:  cfg,
 	}
+	t.trackers = newTrackers(&cfg.routerConfig)
 	t.engine = newRouterEngine(&cfg.routerConfig)
 	t.routes.init()
 	t.routes.settle = settleTable
@@ -277,13 +281,18 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 		}
 		p.seq, release = res.SequenceNumber, rel
 	}
-	if p != nil && parent != nil && parent.join() {
-		p.hctx.track = parent // a cascade of a tracked event (see WithEventTracking)
+	var track *eventTracker
+	if parent != nil || t.trackers != nil {
+		// A cascade of a tracked event, or tracked on its own (see
+		// WithEventTracking); a message that no subscription takes
+		// settles when it has been routed.
+		track = t.trackers.track(parent, id)
+		if p != nil {
+			p.hctx.track = track
+		}
 	}
 	code, err := t.route(ctx, tb, p, ids, len(m.Attributes) == 0)
-	if p != nil {
-		p.track().release() // routed: only its copies count now
-	}
+	track.release() // routed: only its copies count now
 	if release != nil {
 		release(err == nil) // a message that was not accepted may be sent again
 	}

@@ -6,12 +6,15 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/edakit/eda/internal/delivery"
 )
 
-// This file holds the tracking of one event's completion (WithEventTracking
-// and Bus.WaitEvent): a tracker per event put from outside, counting the
-// event's copies in flight and those of every event its handlers put in
-// turn, on any bus or topic.
+// This file holds the tracking of one event's or message's completion
+// (WithEventTracking, Bus.WaitEvent and Topic.WaitMessage): a tracker per
+// event put or message published from outside, counting its copies in
+// flight and those of every event or message its handlers put in turn, on
+// any bus or topic.
 //
 // A tracker counts one per copy queued for a destination, from just before
 // it is queued until its handler returns nil or its dead letter has been
@@ -68,6 +71,15 @@ type trackers struct {
 	byID map[string]*eventTracker
 }
 
+// newTrackers returns the trackers of a router configured by cfg: nil
+// unless it tracks events (WithEventTracking).
+func newTrackers(cfg *routerConfig) *trackers {
+	if !cfg.eventTracking {
+		return nil
+	}
+	return &trackers{byID: make(map[string]*eventTracker)}
+}
+
 // start returns the tracker of an event put from outside with the given id,
 // counting its routing: the tracker of an event with that id still in
 // flight (an entry put again), or a new one.
@@ -91,30 +103,72 @@ func (ts *trackers) get(id string) *eventTracker {
 	return ts.byID[id]
 }
 
-// WithEventTracking makes a bus track each event put on it, so that
-// [Bus.WaitEvent] can wait for one event to settle without waiting for the
-// others — except the events of a tracked event's cascade (put by its
-// handlers, on this bus or another), which count as part of that event
-// rather than on their own. It is meant for tests (edatest.NewBus turns it
-// on): the bus keeps a small record of every event it tracks for as long
-// as it lives. A bus without it pays nothing for tracking.
-func WithEventTracking() Option {
-	return busOption("WithEventTracking", func(c *busConfig) error { c.eventTracking = true; return nil })
-}
-
-// track returns the tracker of an event put with a context whose event's
-// tracker is parent (nil: none), counting its routing: parent when it has
-// not settled (a cascade of a tracked event is tracked as part of it, on
-// any bus), else a tracker of the event's own when the bus tracks events,
-// else nil.
-func (b *Bus) track(parent *eventTracker, id string) *eventTracker {
+// track returns the tracker of an event or message put with a context
+// whose event's tracker is parent (nil: none), counting its routing:
+// parent when it has not settled (a cascade of a tracked event is tracked
+// as part of it, on any bus or topic), else a tracker of its own when the
+// router tracks (ts is not nil), else nil.
+func (ts *trackers) track(parent *eventTracker, id string) *eventTracker {
 	if parent != nil && parent.join() {
 		return parent
 	}
-	if b.trackers != nil {
-		return b.trackers.start(id)
+	if ts != nil {
+		return ts.start(id)
 	}
 	return nil
+}
+
+// waitWords are the words of a router's waits, for their errors.
+type waitWords struct {
+	method string // "WaitEvent"
+	router string // "bus"
+	name   string // the router's name
+	item   string // "event"
+	put    string // "put on"
+}
+
+// wait waits for the tracker of the item with the given id to settle (see
+// Bus.WaitEvent), on a router whose trackers are ts (nil: it does not
+// track) and whose engine is e.
+func (ts *trackers) wait(ctx context.Context, e *delivery.Engine, w waitWords, id string) error {
+	if ctx == nil {
+		return fmt.Errorf("eda: %s: %w: nil context", w.method, ErrInvalidRequest)
+	}
+	if e.InHandler(ctx) {
+		return fmt.Errorf("eda: %s: %w", w.method, ErrInHandler)
+	}
+	if ts == nil {
+		return fmt.Errorf("eda: %s: %s %q does not track %ss: create it WithEventTracking", w.method, w.router, w.name, w.item)
+	}
+	t := ts.get(id)
+	if t == nil {
+		return fmt.Errorf("eda: %s: no %s with id %q was %s %s %q", w.method, w.item, id, w.put, w.router, w.name)
+	}
+	select {
+	case <-t.done:
+		return nil
+	default:
+	}
+	select {
+	case <-t.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("eda: %s: %s %q: %d still in flight: %w", w.method, w.item, id, t.n.Load(), context.Cause(ctx))
+	}
+}
+
+// WithEventTracking makes a bus track each event put on it, so that
+// [Bus.WaitEvent] can wait for one event to settle without waiting for the
+// others, and a topic each message published to it, so that
+// [Topic.WaitMessage] can wait for one message — except the events and
+// messages of a tracked one's cascade (put or published by its handlers,
+// on this router or another), which count as part of it rather than on
+// their own. It is meant for tests (edatest.NewBus and edatest.NewTopic
+// turn it on): the router keeps a small record of every event or message
+// it tracks for as long as it lives. A router without it pays nothing for
+// tracking.
+func WithEventTracking() Option {
+	return routerOption("WithEventTracking", func(c *routerConfig) error { c.eventTracking = true; return nil })
 }
 
 // WaitEvent waits until the event with the given id, put on the bus and
@@ -138,28 +192,28 @@ func (b *Bus) track(parent *eventTracker, id string) *eventTracker {
 // flight. When several events were put with the same id, it waits for the
 // latest, and for the earlier ones still in flight when it was put.
 func (b *Bus) WaitEvent(ctx context.Context, id string) error {
-	if ctx == nil {
-		return fmt.Errorf("eda: WaitEvent: %w: nil context", ErrInvalidRequest)
-	}
-	if b.engine.InHandler(ctx) {
-		return fmt.Errorf("eda: WaitEvent: %w", ErrInHandler)
-	}
-	if b.trackers == nil {
-		return fmt.Errorf("eda: WaitEvent: bus %q does not track events: create it WithEventTracking", b.name)
-	}
-	t := b.trackers.get(id)
-	if t == nil {
-		return fmt.Errorf("eda: WaitEvent: no event with id %q was put on bus %q", id, b.name)
-	}
-	select {
-	case <-t.done:
-		return nil
-	default:
-	}
-	select {
-	case <-t.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("eda: WaitEvent: event %q: %d still in flight: %w", id, t.n.Load(), context.Cause(ctx))
-	}
+	return b.trackers.wait(ctx, b.engine, waitWords{method: "WaitEvent", router: "bus", name: b.name, item: "event", put: "put on"}, id)
+}
+
+// WaitMessage waits until the message with the given id (the MessageID of
+// its [PublishResult]), published to the topic and tracked on its own (see
+// [WithEventTracking]), has settled: every copy that its subscriptions
+// accepted has been delivered (its handler returned nil) or
+// dead-lettered, and so has every copy of every event or message that its
+// handlers and dead-letter handlers put or published in turn, on any bus
+// or topic, with the contexts they were given — the contract of
+// [Bus.WaitEvent], for a message. Other messages, in flight before or
+// after, do not hold it up. A message that no subscription took has
+// settled as soon as Publish returned. On a FIFO topic, a duplicate is
+// answered with the id of the message it duplicates: waiting on that id
+// waits for the original.
+//
+// The topic must have been created [WithEventTracking]. WaitMessage
+// returns an error at once when it was not, when no message with that id
+// was published to the topic and tracked on its own, when ctx is nil
+// (wrapping [ErrInvalidRequest]), and when ctx is a handler's context of
+// this topic (wrapping [ErrInHandler]); and when ctx ends first, an error
+// wrapping ctx's error that says how many copies were still in flight.
+func (t *Topic) WaitMessage(ctx context.Context, id string) error {
+	return t.trackers.wait(ctx, t.engine, waitWords{method: "WaitMessage", router: "topic", name: t.name, item: "message", put: "published to"}, id)
 }

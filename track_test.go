@@ -194,7 +194,8 @@ func TestWaitEventSameIDTwice(t *testing.T) {
 
 // TestWaitEventErrors: WaitEvent refuses at once a bus without tracking
 // (which holds no trackers at all), an unknown id, a nil context and a
-// handler's context of the bus; WithEventTracking applies to a Bus only.
+// handler's context of the bus; WithEventTracking applies to a router
+// only (a Bus or a Topic).
 func TestWaitEventErrors(t *testing.T) {
 	plain := newTestBus(t, "untracked")
 	assert.Nil(t, plain.trackers, "a bus without tracking holds no trackers")
@@ -218,8 +219,10 @@ func TestWaitEventErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorIs(t, <-inHandler, ErrInHandler)
 
-	_, err = NewTopic("t", WithEventTracking())
-	assert.ErrorContains(t, err, "applies to a Bus")
+	topic := newTestTopic(t, "t", WithEventTracking())
+	_, err = topic.Subscribe("s", HandlerFunc(func(context.Context, Delivery) error { return nil }), WithEventTracking())
+	assert.ErrorIs(t, err, ErrInvalidOption)
+	assert.ErrorContains(t, err, "applies to a Bus or a Topic, not to a subscription")
 }
 
 // TestWaitEventDoesNotWaitForLateGoroutines: an event that a handler puts

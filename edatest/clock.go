@@ -87,9 +87,7 @@ func (c *Clock) WaitForTimers(t testing.TB, n int) bool {
 // in flight, if the routers have not drained by the test's deadline.
 func (c *Clock) Settle(t testing.TB, within time.Duration, routers ...Router) bool {
 	t.Helper()
-	ctx, cancel := testContext(t)
-	defer cancel()
-	return c.settleWith(t, "Settle", within, func() error { return drainAll(ctx, routers) })
+	return c.settleOne(t, "Settle", within, func(ctx context.Context) error { return drainAll(ctx, routers) })
 }
 
 // SettleEvent lets one event finish, as [SettleEvent] does, while moving
@@ -101,9 +99,27 @@ func (c *Clock) Settle(t testing.TB, within time.Duration, routers ...Router) bo
 // event has not settled by the test's deadline.
 func (c *Clock) SettleEvent(t testing.TB, within time.Duration, bus *eda.Bus, id string) bool {
 	t.Helper()
+	return c.settleOne(t, "SettleEvent", within, func(ctx context.Context) error { return bus.WaitEvent(ctx, id) })
+}
+
+// SettleMessage lets one message finish, as [SettleMessage] does, while
+// moving the clock through the timers that fall due within the given span
+// of its current time, as [Clock.SettleEvent] does for an event: it
+// returns once that one message, and everything it caused, has settled,
+// whatever else is in flight. It fails the test if the id is unknown to
+// the topic, or if the message has not settled by the test's deadline.
+func (c *Clock) SettleMessage(t testing.TB, within time.Duration, topic *eda.Topic, id string) bool {
+	t.Helper()
+	return c.settleOne(t, "SettleMessage", within, func(ctx context.Context) error { return topic.WaitMessage(ctx, id) })
+}
+
+// settleOne runs wait with a context that ends at the test's deadline,
+// while moving the clock (see settleWith).
+func (c *Clock) settleOne(t testing.TB, method string, within time.Duration, wait func(context.Context) error) bool {
+	t.Helper()
 	ctx, cancel := testContext(t)
 	defer cancel()
-	return c.settleWith(t, "SettleEvent", within, func() error { return bus.WaitEvent(ctx, id) })
+	return c.settleWith(t, method, within, func() error { return wait(ctx) })
 }
 
 // settleWith runs wait on a goroutine of its own while moving the clock

@@ -5,8 +5,9 @@
 // when the test ends, failing it if events are left in flight or
 // goroutines leak), records what reaches each destination with a
 // [Recorder], publishes, waits with [Settle] for everything in flight to be
-// delivered or dead-lettered — or with [SettleEvent] for one event and
-// everything it caused, whatever else is in flight — and checks the records with
+// delivered or dead-lettered — or with [SettleEvent] for one event, or
+// [SettleMessage] for one message, and everything it caused, whatever else
+// is in flight — and checks the records with
 // [AssertDelivered], [AssertNotDelivered], [AssertDeliveredN] and
 // [AssertDeliveredInOrder] — or, for a Topic's messages and an SNS filter
 // policy, [AssertDeliveredPolicy], [AssertNotDeliveredPolicy] and

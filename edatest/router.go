@@ -98,10 +98,13 @@ func NewBus(t testing.TB, opts ...eda.Option) *eda.Bus {
 
 // NewTopic returns a Topic named name for the test t, with the test-safe
 // defaults and the cleanup of [NewBus]. A FIFO topic's name ends in
-// ".fifo". A bad name or option fails the test at once.
+// ".fifo". A bad name or option fails the test at once. The topic tracks
+// each message published to it ([eda.WithEventTracking]), so that
+// [SettleMessage] can wait for one message.
 func NewTopic(t testing.TB, name string, opts ...eda.Option) *eda.Topic {
 	t.Helper()
 	return newRouter(t, func(defaults ...eda.Option) (*eda.Topic, error) {
+		defaults = append(defaults, eda.WithEventTracking())
 		return eda.NewTopic(name, append(defaults, opts...)...)
 	})
 }
@@ -189,10 +192,33 @@ func Settle(t testing.TB, routers ...Router) bool {
 // pending retries.
 func SettleEvent(t testing.TB, bus *eda.Bus, id string) bool {
 	t.Helper()
+	return settleOne(t, "SettleEvent", func(ctx context.Context) error { return bus.WaitEvent(ctx, id) })
+}
+
+// SettleMessage lets one message finish, as [SettleEvent] does for an
+// event: the message published to topic with the given id (the MessageID
+// of its Publish result; a FIFO duplicate's is the original's), every copy
+// of it that a subscription accepted, every retry, and every event or
+// message its handlers put in turn, on any bus or topic, delivered or
+// dead-lettered — whatever else is in flight. The topic must track
+// messages, as those of [NewTopic] do ([eda.WithEventTracking]). It fails
+// the test if the id is unknown to the topic, or if the message has not
+// settled by the test's deadline. With a manual fake clock, use
+// [Clock.SettleMessage], which moves the clock through pending retries.
+func SettleMessage(t testing.TB, topic *eda.Topic, id string) bool {
+	t.Helper()
+	return settleOne(t, "SettleMessage", func(ctx context.Context) error { return topic.WaitMessage(ctx, id) })
+}
+
+// settleOne runs wait, one event's or message's, with a context that ends
+// at the test's deadline, and reports its error as the failure of the
+// named function.
+func settleOne(t testing.TB, function string, wait func(context.Context) error) bool {
+	t.Helper()
 	ctx, cancel := testContext(t)
 	defer cancel()
-	if err := bus.WaitEvent(ctx, id); err != nil {
-		t.Fatalf("edatest: SettleEvent: %v", err)
+	if err := wait(ctx); err != nil {
+		t.Fatalf("edatest: %s: %v", function, err)
 		return false
 	}
 	return true

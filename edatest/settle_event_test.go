@@ -33,19 +33,10 @@ func TestClockSettleEventIgnoresOtherTraffic(t *testing.T) {
 	clk := NewClock(epoch)
 	bus := NewBus(t, eda.WithClock(clk),
 		eda.WithRetryPolicy(eda.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Minute, MaxBackoff: time.Minute}))
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) }) // runs before the bus closes
-	started := make(chan struct{}, 1)
 	blocked := NewRecorder() // records when the handler returns
+	block, started := blockingHandler(t)
 	require.NoError(t, bus.PutRule(eda.Rule{Name: "other", EventPattern: `{"detail-type": ["Other"]}`,
-		Targets: []eda.Target{eda.HandlerTarget("blocked", blocked.Wrap(eda.HandlerFunc(func(context.Context, eda.Delivery) error {
-			select {
-			case started <- struct{}{}:
-			default:
-			}
-			<-release
-			return nil
-		})))}}))
+		Targets: []eda.Target{eda.HandlerTarget("blocked", blocked.Wrap(block))}}))
 	steps := NewRecorder()
 	cascade := func(next string, failFirst bool) eda.Handler {
 		return steps.Wrap(eda.HandlerFunc(func(ctx context.Context, d eda.Delivery) error {
@@ -68,27 +59,15 @@ func TestClockSettleEventIgnoresOtherTraffic(t *testing.T) {
 	}
 
 	// Unrelated traffic keeps flowing while the event settles.
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for range 50 {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := putType(context.Background(), bus, "Other"); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
+	stop := keepSending(t, 50, func() error {
+		_, err := putType(context.Background(), bus, "Other")
+		return err
+	})
 	<-started
 	id, err := putType(context.Background(), bus, "Step1")
 	require.NoError(t, err)
 	require.True(t, clk.SettleEvent(t, time.Hour, bus, id))
-	close(stop)
-	<-stopped
+	stop()
 
 	assert.Equal(t, 4, steps.Len(), "three steps and the retry of the second")
 	last, _ := steps.Last()
