@@ -9,7 +9,7 @@ import (
 
 // TestStopKeysDropCoveredKeys checks that a node's stop keys leave out the
 // keys that another sibling key prefixes (every dotted continuation), so the
-// early stop makes one pass per key text that can matter.
+// early stop looks only for the key texts that can matter.
 func TestStopKeysDropCoveredKeys(t *testing.T) {
 	m := machineOf(t,
 		`{"properties":{"STREET":["A"],"ST":["B"]}}`,

@@ -128,3 +128,32 @@ func TestEarlyStopLongRest(t *testing.T) {
 		assert.Equal(t, []string{"0"}, got, "early stop, pad %d", pad)
 	}
 }
+
+// TestEarlyStopManyKeys checks the early stop when the named keys have more
+// first bytes than one pass of inert takes: a later duplicate of the key
+// whose first byte falls in the last pass still forbids the stop.
+func TestEarlyStopManyKeys(t *testing.T) {
+	m := machineOf(t, `{"properties":{"MAPBLKLOT":["A"],"BLKLOT":["A"],"STREET":["A"],"ODD":["A"]}}`)
+	front := `{"properties":{"MAPBLKLOT":"A","BLKLOT":"A","STREET":"A","ODD":"A",` +
+		`"c":[` + strings.Repeat("1.5,", 40) + `1]`
+	for _, c := range []struct {
+		ev   string
+		want []string
+	}{
+		{front + `}}`, []string{"0"}},
+		{front + `,"ODD":"B"}}`, nil},
+		{front + `,"MAPBLKLOT":"B"}}`, nil},
+		{front + `},"properties":{"ODD":"A"}}`, nil},
+	} {
+		for name, match := range map[string]func([]string, []byte) ([]string, error){
+			"Match": m.Match, "MatchStrict": m.MatchStrict,
+		} {
+			got, err := match(nil, []byte(c.ev))
+			require.NoError(t, err, "%s(%s)", name, c.ev)
+			assert.ElementsMatch(t, c.want, got, "%s(%s)", name, c.ev)
+		}
+	}
+	got, err := m.Match(nil, []byte(front+`},"x":[}`))
+	require.NoError(t, err, "the early stop leaves the rest unread")
+	assert.Equal(t, []string{"0"}, got)
+}

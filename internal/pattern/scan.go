@@ -125,8 +125,10 @@ func (s *scanner) canStop(i int) bool {
 // event the match has not read: the pass brings it from memory and is most of
 // the early stop's cost, so it looks for everything at once (keyScan: a
 // backslash, or the first byte of a key after a quote) and checks each find.
-// With more than three distinct first bytes, or a key that is empty or starts
-// with a quote or a backslash, it makes a pass per key instead (inertPerKey).
+// A pass takes three first bytes; more make more passes, over a rest the
+// first pass brought into the cache. Without keyScan's assembly, or with a
+// key that is empty or starts with a quote or a backslash, it makes a pass per
+// key instead (inertPerKey).
 func inert(rest []byte, frames []frame) bool {
 	if !hasKeyScan {
 		return inertPerKey(rest, frames)
@@ -143,7 +145,10 @@ func inert(rest []byte, frames []frame) bool {
 				continue
 			}
 			if n == len(set) {
-				return inertPerKey(rest, frames)
+				if !inertPass(rest, set, frames) {
+					return false
+				}
+				n = 0
 			}
 			set[n] = c
 			n++
@@ -152,6 +157,11 @@ func inert(rest []byte, frames []frame) bool {
 	for k := n; k < len(set); k++ {
 		set[k] = set[0]
 	}
+	return inertPass(rest, set, frames)
+}
+
+// inertPass is a pass of inert for the first bytes in set.
+func inertPass(rest []byte, set [3]byte, frames []frame) bool {
 	for off := 0; ; {
 		j := keyScan(rest[off:], set[0], set[1], set[2])
 		if j < 0 {
