@@ -11,7 +11,19 @@ func keyScan(s []byte, a, b, c byte) int {
 			return j
 		}
 	}
-	return keyScanFrom(s, n, a, b, c)
+	if n == len(s) {
+		return -1
+	}
+	// The tail, and the byte before it (a quote there counts), scanned as
+	// one block padded with zeros, which are neither quotes nor backslashes;
+	// the byte before was scanned already and cannot be a find.
+	from := max(n-1, 0)
+	var block [keyScanBlock]byte
+	copy(block[:], s[from:])
+	if j := keyScanBlocks(block[:], a, b, c); j >= 0 && from+j < len(s) {
+		return from + j
+	}
+	return -1
 }
 
 // keyScanFrom is keyScan from s[from] on, a byte at a time.
