@@ -590,9 +590,7 @@ func (n *pathNode) finish() {
 // hasPrefixIn reports whether another of keys is a prefix of k. The early
 // stop looks for the text `"key` of every stop key in the rest of the event,
 // and a rest that holds `"a.b` holds `"a`, so a key with a prefix among its
-// siblings adds nothing but work over the rest (one more first byte for the
-// pass to look for, or a pass of its own when the one pass cannot take all;
-// see inert). This drops every dotted
+// siblings adds nothing but a pass over the rest. This drops every dotted
 // continuation ("a.b" beside "a"), which the trie always has beside the key
 // of its first segment.
 func hasPrefixIn(keys []string, k string) bool {

@@ -107,103 +107,25 @@ func (s *scanner) canStop(i int) bool {
 			return false
 		}
 	}
-	if !inert(s.data[i:], s.frames) {
-		return false
-	}
-	// The event must at least end like an object: this catches truncated
-	// events and trailing garbage without reading the rest. (Checked last:
-	// the pass above brings the end of the event into the cache in order.)
-	end := len(s.data)
-	for end > i && isSpace(s.data[end-1]) {
-		end--
-	}
-	return end > i && s.data[end-1] == '}'
-}
-
-// inert reports whether rest holds neither a backslash nor the text `"key`
-// for any stop key of frames. That takes a pass over rest, the part of the
-// event the match has not read: the pass brings it from memory and is most of
-// the early stop's cost, so it looks for everything at once (keyScan: a
-// backslash, or the first byte of a key after a quote) and checks each find.
-// A pass takes three first bytes; more make more passes, over a rest the
-// first pass brought into the cache. Without keyScan's assembly, or with a
-// key that is empty or starts with a quote or a backslash, it makes a pass per
-// key instead (inertPerKey).
-func inert(rest []byte, frames []frame) bool {
-	if !hasKeyScan {
-		return inertPerKey(rest, frames)
-	}
-	var set [3]byte
-	n := 0
-	for k := range frames {
-		for _, key := range frames[k].node.stopKeys {
-			if len(key) == 0 || key[0] == '"' || key[0] == '\\' {
-				return inertPerKey(rest, frames)
-			}
-			c := key[0]
-			if n > 0 && set[0] == c || n > 1 && set[1] == c || n > 2 && set[2] == c {
-				continue
-			}
-			if n == len(set) {
-				if !inertPass(rest, set, frames) {
-					return false
-				}
-				n = 0
-			}
-			set[n] = c
-			n++
-		}
-	}
-	for k := n; k < len(set); k++ {
-		set[k] = set[0]
-	}
-	return inertPass(rest, set, frames)
-}
-
-// inertPass is a pass of inert for the first bytes in set.
-func inertPass(rest []byte, set [3]byte, frames []frame) bool {
-	for off := 0; ; {
-		j := keyScan(rest[off:], set[0], set[1], set[2])
-		if j < 0 {
-			return true
-		}
-		p := off + j
-		if rest[p] == '\\' || keyAt(rest, p, frames) {
-			return false
-		}
-		// rest[p] is a key's first byte, not a quote, so keyScan may start
-		// after it as if nothing came before
-		off = p + 1
-	}
-}
-
-// keyAt reports whether a stop key of frames begins at rest[p], after a
-// quote.
-func keyAt(rest []byte, p int, frames []frame) bool {
-	for k := range frames {
-		for _, key := range frames[k].node.stopKeys {
-			if p > 0 && rest[p-1] == '"' && len(rest)-p >= len(key) &&
-				string(rest[p:p+len(key)]) == string(key) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// inertPerKey is inert with a pass for the backslash and one per stop key.
-func inertPerKey(rest []byte, frames []frame) bool {
+	rest := s.data[i:]
 	if bytes.IndexByte(rest, '\\') >= 0 {
 		return false
 	}
-	for k := range frames {
-		for _, key := range frames[k].node.stopKeys {
+	for k := range s.frames {
+		for _, key := range s.frames[k].node.stopKeys {
 			if containsKey(rest, key) {
 				return false
 			}
 		}
 	}
-	return true
+	// The event must at least end like an object: this catches truncated
+	// events and trailing garbage without reading the rest. (Checked last:
+	// the passes above bring the end of the event into the cache in order.)
+	end := len(s.data)
+	for end > i && isSpace(s.data[end-1]) {
+		end--
+	}
+	return end > i && s.data[end-1] == '}'
 }
 
 // containsKey reports whether rest contains `"` followed by key. It searches
