@@ -2,9 +2,11 @@ package pattern
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestStopKeysDropCoveredKeys checks that a node's stop keys leave out the
@@ -79,4 +81,77 @@ func TestEarlyStopStillStops(t *testing.T) {
 	assert.Len(t, got, 2, "Match: both patterns (early stop)")
 	_, err = m.MatchStrict(nil, ev)
 	assert.Error(t, err, "MatchStrict accepted a broken rest")
+}
+
+// TestEarlyStopLongRest checks the early stop against the strict scan when
+// what forbids it (a later duplicate of the key, an escaped duplicate, a
+// duplicate inside the object it stopped in) comes after a stretch of
+// coordinates of every length, so that it falls at every position of any
+// word or block a search of the rest may step by; that a truncated event is
+// still an error; and that an event the stop leaves unread still gets its
+// early answer.
+func TestEarlyStopLongRest(t *testing.T) {
+	m := machineOf(t,
+		`{"properties":{"MAPBLKLOT":["A"]}}`,
+		`{"properties":{"MAPBLKLOT":["B"]}}`,
+	)
+	for pad := range 100 {
+		coords := `"c":[` + strings.Repeat("1", pad) + `]`
+		for _, c := range []struct {
+			ev   string
+			want []string
+		}{
+			{`{"properties":{"MAPBLKLOT":"A","x":1},` + coords + `}`, []string{"0"}},
+			{`{"properties":{"MAPBLKLOT":"A"},` + coords + `,"properties":{"MAPBLKLOT":"B"}}`, []string{"1"}},
+			{`{"properties":{"MAPBLKLOT":"A"},` + coords + `,"prop\u0065rties":{"MAPBLKLOT":"B"}}`, []string{"1"}},
+			{`{"properties":{"MAPBLKLOT":"A",` + coords + `,"MAPBLKLOT":"B"}}`, []string{"1"}},
+			{`{"properties":{"MAPBLKLOT":"A",` + coords + `,"MAPBLKLO\u0054":"B"}}`, []string{"1"}},
+			{`{"properties":{"MAPBLKLOT":"A",` + coords + `,"M":"MAPBLKLOT"}}`, []string{"0"}},
+		} {
+			for name, match := range map[string]func([]string, []byte) ([]string, error){
+				"Match": m.Match, "MatchStrict": m.MatchStrict,
+			} {
+				got, err := match(nil, []byte(c.ev))
+				require.NoError(t, err, "%s(%s)", name, c.ev)
+				require.ElementsMatch(t, c.want, got, "%s(%s)", name, c.ev)
+			}
+		}
+		// a truncated event is caught even with a long rest
+		_, err := m.Match(nil, []byte(`{"properties":{"MAPBLKLOT":"A"},`+coords))
+		require.Error(t, err, "truncated event, pad %d", pad)
+		// the rest is not read as JSON once the stop is proven
+		got, err := m.Match(nil, []byte(`{"properties":{"MAPBLKLOT":"A"},`+coords+`,]}`))
+		require.NoError(t, err, "early stop, pad %d", pad)
+		assert.Equal(t, []string{"0"}, got, "early stop, pad %d", pad)
+	}
+}
+
+// TestEarlyStopManyKeys checks the early stop when one object names several
+// keys: a later duplicate of any of them, in the object or in a later
+// duplicate of the object, forbids the stop, and without one the stop still
+// leaves the rest unread.
+func TestEarlyStopManyKeys(t *testing.T) {
+	m := machineOf(t, `{"properties":{"MAPBLKLOT":["A"],"BLKLOT":["A"],"STREET":["A"],"ODD":["A"]}}`)
+	front := `{"properties":{"MAPBLKLOT":"A","BLKLOT":"A","STREET":"A","ODD":"A",` +
+		`"c":[` + strings.Repeat("1.5,", 40) + `1]`
+	for _, c := range []struct {
+		ev   string
+		want []string
+	}{
+		{front + `}}`, []string{"0"}},
+		{front + `,"ODD":"B"}}`, nil},
+		{front + `,"MAPBLKLOT":"B"}}`, nil},
+		{front + `},"properties":{"ODD":"A"}}`, nil},
+	} {
+		for name, match := range map[string]func([]string, []byte) ([]string, error){
+			"Match": m.Match, "MatchStrict": m.MatchStrict,
+		} {
+			got, err := match(nil, []byte(c.ev))
+			require.NoError(t, err, "%s(%s)", name, c.ev)
+			assert.ElementsMatch(t, c.want, got, "%s(%s)", name, c.ev)
+		}
+	}
+	got, err := m.Match(nil, []byte(front+`},"x":[}`))
+	require.NoError(t, err, "the early stop leaves the rest unread")
+	assert.Equal(t, []string{"0"}, got)
 }
