@@ -374,7 +374,10 @@ func TestCloseUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Close once the producers have put a few hundred events, so that it
+	// meets full queues and retries in flight.
+	require.Eventually(t, func() bool { return nAccepted.Load() >= 300 }, 10*time.Second, time.Millisecond,
+		"producers put too few events")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	err = b.Close(ctx)
 	cancel()
