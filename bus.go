@@ -330,8 +330,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 			res.FailedEntryCount++
 			continue
 		}
-		ev := routed{accepted: now, raw: raw, hops: hops, values: values}
-		ev.id = e.ID
+		ev := routed{id: e.ID, accepted: now, raw: raw, hops: hops, values: values}
 		if parent != nil || b.trackers != nil {
 			ev.track = b.trackers.track(parent, ev.id)
 		}

@@ -129,11 +129,12 @@ type destinationConfig[T any] struct {
 	// subscription that wraps messages in an SNS JSON envelope sets Event
 	// to return the message body).
 	Event func(item T) []byte
-	// Track returns the tracker of the item's event (see
-	// WithEventTracking), nil when it is not tracked: each copy ends, for
-	// the tracker, when its handler returns nil or its dead letter has been
-	// handed over. Nil: no item is tracked.
-	Track func(item T) *eventTracker
+	// Ended is called once for each copy that ends: after its handler
+	// returned nil, or after its dead-letter handler returned (or
+	// panicked). Routers count copies in flight with it: the tracker of
+	// the item's event (see WithEventTracking), a FIFO message group's
+	// pending copies. Nil: nothing to count.
+	Ended func(item T)
 	// Retry is the retry policy; zero fields take EventBridge's defaults.
 	Retry RetryPolicy
 	// DeadLetter receives what cannot be delivered. Nil: it is logged at
@@ -174,7 +175,7 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 		panic("eda: newDestination: nil Fill")
 	}
 	base := Delivery{Router: cfg.Router, Rule: cfg.Rule, Destination: cfg.Name}
-	h, fill, event, track := cfg.Handler, cfg.Fill, cfg.Event, cfg.Track
+	h, fill, event, ended := cfg.Handler, cfg.Fill, cfg.Event, cfg.Ended
 	dl := cfg.DeadLetter
 	if dl == nil {
 		dl = logDeadLetters(cfg.Logger)
@@ -206,17 +207,17 @@ func newDestination[T any](e *delivery.Engine, cfg destinationConfig[T]) *delive
 				if v := recover(); v != nil {
 					err = &PanicError{Value: v, Stack: debug.Stack()}
 				}
-				if err == nil && track != nil {
-					track(item).release() // delivered: the copy ended
+				if err == nil && ended != nil {
+					ended(item) // delivered: the copy ended
 				}
 			}()
 			return h.Handle(hctx, d)
 		},
 		DeadLetter: func(ctx context.Context, item T, f delivery.Failure) {
-			if track != nil {
+			if ended != nil {
 				// Dead-lettered: the copy ends once the handler returned
 				// (or panicked), after the events it put were counted.
-				defer track(item).release()
+				defer ended(item)
 			}
 			d := base
 			d.Attempt = f.Attempts

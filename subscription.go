@@ -167,7 +167,7 @@ func (s *Subscription) newDestination(g *fifoGroup) *delivery.Destination[*publi
 		Handler:        s.h,
 		Fill:           s.fill,
 		Event:          func(p *published) []byte { return p.body },
-		Track:          (*published).track,
+		Ended:          publishedEnded,
 		Retry:          retry,
 		DeadLetter:     s.ds.deadLetter,
 		Logger:         t.cfg.logger,
@@ -177,27 +177,19 @@ func (s *Subscription) newDestination(g *fifoGroup) *delivery.Destination[*publi
 	}
 	if g != nil {
 		cfg.Ordered, cfg.MaxConcurrency = true, 1
-		h, dl := s.h, s.ds.deadLetter
-		if dl == nil {
-			dl = logDeadLetters(t.cfg.logger)
+		// A copy is done when it was delivered (an error or a panic
+		// retries it) or dead-lettered: then the group counts it too.
+		cfg.Ended = func(p *published) {
+			publishedEnded(p)
+			s.groupDone(g)
 		}
-		// A copy is done when the handler acknowledges it (an error or a
-		// panic retries it) or when it is dead-lettered, however the
-		// dead-letter handler ends.
-		cfg.Handler = HandlerFunc(func(ctx context.Context, d Delivery) error {
-			err := h.Handle(ctx, d)
-			if err == nil {
-				s.groupDone(g)
-			}
-			return err
-		})
-		cfg.DeadLetter = DeadLetterFunc(func(ctx context.Context, x DeadLetter) {
-			defer s.groupDone(g)
-			dl.HandleDeadLetter(ctx, x)
-		})
 	}
 	return newDestination(t.engine, cfg)
 }
+
+// publishedEnded counts one copy of p as ended, for its tracker (none
+// when the message is not tracked).
+func publishedEnded(p *published) { p.track().release() }
 
 // fifoGroup is one message group of a FIFO topic's subscription: its
 // ordered destination, and the number of its copies queued or being

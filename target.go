@@ -324,7 +324,7 @@ func (b *Bus) newTargetRuntime(rule string, cfg *targetConfig) (*targetRuntime, 
 		Handler:        h,
 		Fill:           t.fill,
 		Event:          routedEvent,
-		Track:          routedTracker,
+		Ended:          routedEnded,
 		Retry:          retry,
 		DeadLetter:     ds.deadLetter,
 		Logger:         b.cfg.logger,
@@ -368,5 +368,6 @@ func (t *targetRuntime) fill(ctx context.Context, ev routed, d Delivery) (contex
 // routedEvent returns the event's JSON form, for DeadLetter.Event.
 func routedEvent(ev routed) []byte { return ev.raw }
 
-// routedTracker returns the event's tracker (nil: not tracked).
-func routedTracker(ev routed) *eventTracker { return ev.track }
+// routedEnded counts one copy of the event as ended, for its tracker
+// (none when the event is not tracked).
+func routedEnded(ev routed) { ev.track.release() }
