@@ -13,9 +13,10 @@ import "context"
 // the entry and its envelope: the event's JSON form as targets receive it
 // (see [Event]). It is called on the goroutine of PutEvents, concurrently
 // for concurrent calls. e is a copy of the entry: changing it changes
-// nothing. envelope is what the targets receive: it must not be modified,
-// nor kept after ValidateEvent returns. ctx is the context of the
-// PutEvents call.
+// nothing. envelope is what the targets receive: it must not be modified;
+// the bus never changes it either, so a validator may keep it (to inspect
+// it later, off the PutEvents path). ctx is the context of the PutEvents
+// call.
 //
 // A non-nil error rejects the entry: it fails with
 // [ErrorCodeValidationFailed] and the error's text as its message, and is

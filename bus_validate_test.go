@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -107,6 +108,41 @@ func TestEventValidatorThatObservesDeliversEverything(t *testing.T) {
 	mu.Lock()
 	assert.Equal(t, 2, n)
 	mu.Unlock()
+}
+
+// A validator may keep the envelope (EventValidator's doc): it is what the
+// targets receive, and the bus never changes it, before or after routing.
+func TestEventValidatorMayKeepTheEnvelope(t *testing.T) {
+	var kept [][]byte
+	var mu sync.Mutex
+	v := EventValidatorFunc(func(_ context.Context, _ *Event, envelope []byte) error {
+		mu.Lock()
+		kept = append(kept, envelope) // no copy
+		mu.Unlock()
+		return nil
+	})
+	b, rec := recordingBus(t, "keeps", WithEventValidator(v))
+	ctx := context.Background()
+	for i := range 3 {
+		res, err := b.PutEvents(ctx, Event{Source: "a", DetailType: "T", Detail: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))})
+		require.NoError(t, err)
+		require.NoError(t, res.Err())
+	}
+	require.NoError(t, b.Drain(ctx))
+	ds := rec.deliveries()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, kept, 3)
+	require.Len(t, ds, 3)
+	byID := map[string][]byte{}
+	for _, d := range ds {
+		byID[d.ID] = d.Payload
+	}
+	for _, env := range kept {
+		var e struct{ ID string }
+		require.NoError(t, json.Unmarshal(env, &e))
+		assert.Equal(t, string(byID[e.ID]), string(env), "the kept envelope is what the target received")
+	}
 }
 
 func TestWithEventValidatorIsValidated(t *testing.T) {

@@ -103,7 +103,8 @@ func NewDiscoverer(reg *Registry, opts ...DiscovererOption) (*Discoverer, error)
 // Registry returns the registry the discoverer records schemas in.
 func (d *Discoverer) Registry() *Registry { return d.reg }
 
-// ValidateEvent queues a copy of the envelope for inspection, without
+// ValidateEvent queues the envelope for inspection (it keeps it, as
+// eda.EventValidator allows: the bus never changes it), without
 // waiting: when the queue is full, or the discoverer is closed, the event
 // is counted as sampled out instead. It always returns nil.
 func (d *Discoverer) ValidateEvent(_ context.Context, _ *eda.Event, envelope []byte) error {
@@ -114,7 +115,7 @@ func (d *Discoverer) ValidateEvent(_ context.Context, _ *eda.Event, envelope []b
 	}
 	d.queued.Add(1)
 	select {
-	case d.queue <- bytes.Clone(envelope):
+	case d.queue <- envelope: // kept as it is: the bus never changes it (eda.EventValidator)
 	default:
 		d.queued.Add(-1)
 		d.stats.sampled.Add(1)
@@ -125,7 +126,8 @@ func (d *Discoverer) ValidateEvent(_ context.Context, _ *eda.Event, envelope []b
 // Observe queues an event given as a JSON envelope, as ValidateEvent does:
 // for events that do not come through a bus (a log, a test).
 func (d *Discoverer) Observe(envelope []byte) {
-	_ = d.ValidateEvent(context.Background(), nil, envelope)
+	// A copy: the caller may reuse its buffer.
+	_ = d.ValidateEvent(context.Background(), nil, bytes.Clone(envelope))
 }
 
 func (d *Discoverer) run() {
