@@ -79,12 +79,6 @@ func cascadeFrom(ctx context.Context) (hops int, track *eventTracker) {
 	return -1, nil
 }
 
-// hopsFrom returns the hop count of cascadeFrom.
-func hopsFrom(ctx context.Context) int {
-	hops, _ := cascadeFrom(ctx)
-	return hops
-}
-
 // overHops returns the error message for an event put at the given hop of
 // a cascade when that is beyond max, or "".
 func overHops(hops, max int) string {

@@ -84,3 +84,9 @@ func TestCascadeContextKeepsRouterMarksApart(t *testing.T) {
 	assert.Equal(t, 1, hopsFrom(h))
 	assert.Same(t, busCtx, handlerContext(busCtx, 0, nil, nil), "nothing to add: no allocation")
 }
+
+// hopsFrom returns the hop count of cascadeFrom, for the tests.
+func hopsFrom(ctx context.Context) int {
+	hops, _ := cascadeFrom(ctx)
+	return hops
+}
