@@ -113,23 +113,17 @@ func (c *Clock) SettleMessage(t testing.TB, within time.Duration, topic *eda.Top
 	return c.settleOne(t, "SettleMessage", within, func(ctx context.Context) error { return topic.WaitMessage(ctx, id) })
 }
 
-// settleOne runs wait with a context that ends at the test's deadline,
-// while moving the clock (see settleWith).
+// settleOne runs wait, with a context that ends at the test's deadline,
+// on a goroutine of its own while moving the clock through the timers that
+// fall due within the span, and reports its error as the failure of the
+// named method.
 func (c *Clock) settleOne(t testing.TB, method string, within time.Duration, wait func(context.Context) error) bool {
 	t.Helper()
 	ctx, cancel := testContext(t)
 	defer cancel()
-	return c.settleWith(t, method, within, func() error { return wait(ctx) })
-}
-
-// settleWith runs wait on a goroutine of its own while moving the clock
-// through the timers that fall due within the span, and reports its error
-// as the failure of the named method.
-func (c *Clock) settleWith(t testing.TB, method string, within time.Duration, wait func() error) bool {
-	t.Helper()
 	limit := c.Now().Add(within)
 	done := make(chan error, 1)
-	go func() { done <- wait() }()
+	go func() { done <- wait(ctx) }()
 	for {
 		_, changed := c.c.Scheduled()
 		for c.c.FireBy(limit) {
