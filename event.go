@@ -1,13 +1,16 @@
 package eda
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"time"
 	"unicode/utf8"
 
 	"github.com/edakit/eda/internal/jsontext"
+	"github.com/edakit/eda/internal/pattern"
 )
 
 // Event is an EventBridge event: the envelope metadata plus the event's
@@ -57,26 +60,50 @@ func (e Event) MarshalJSON() ([]byte, error) {
 // AppendJSON appends the event's EventBridge JSON form to dst and returns
 // the extended slice. It does not validate Detail; [Bus.PutEvents] has done
 // that for the events it routes.
-func (e *Event) AppendJSON(dst []byte) []byte {
+func (e *Event) AppendJSON(dst []byte) []byte { return e.appendJSON(dst, nil) }
+
+// envelopeMembers locates the members of an event's JSON form, in the
+// order appendJSON writes them, for the matcher (pattern.MatchMembers).
+type envelopeMembers [9]pattern.Member
+
+// appendJSON is AppendJSON that also records, when at is not nil, where
+// each member's value starts, counted from the start of the JSON.
+func (e *Event) appendJSON(dst []byte, at *envelopeMembers) []byte {
+	start := len(dst)
+	mark := func(k int, key string) {
+		if at != nil {
+			at[k] = pattern.Member{Key: key, Value: len(dst) - start}
+		}
+	}
 	dst = append(dst, `{"version":`...)
+	mark(0, "version")
 	if e.Version == "" {
 		dst = append(dst, `"0"`...)
 	} else {
 		dst = appendJSONString(dst, e.Version)
 	}
 	dst = append(dst, `,"id":`...)
+	mark(1, "id")
 	dst = appendJSONString(dst, e.ID)
 	dst = append(dst, `,"detail-type":`...)
+	mark(2, "detail-type")
 	dst = appendJSONString(dst, e.DetailType)
 	dst = append(dst, `,"source":`...)
+	mark(3, "source")
 	dst = appendJSONString(dst, e.Source)
 	dst = append(dst, `,"account":`...)
+	mark(4, "account")
 	dst = appendJSONString(dst, e.Account)
-	dst = append(dst, `,"time":"`...)
+	dst = append(dst, `,"time":`...)
+	mark(5, "time")
+	dst = append(dst, '"')
 	dst = appendTime(dst, e.Time)
 	dst = append(dst, `","region":`...)
+	mark(6, "region")
 	dst = appendJSONString(dst, e.Region)
-	dst = append(dst, `,"resources":[`...)
+	dst = append(dst, `,"resources":`...)
+	mark(7, "resources")
+	dst = append(dst, '[')
 	for i, r := range e.Resources {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -84,6 +111,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		dst = appendJSONString(dst, r)
 	}
 	dst = append(dst, `],"detail":`...)
+	mark(8, "detail")
 	if len(e.Detail) == 0 {
 		dst = append(dst, `{}`...)
 	} else {
@@ -287,6 +315,16 @@ func (s *detailScanner) container(open byte, depth int) bool {
 // string scans the string whose opening quote is at s.i.
 func (s *detailScanner) string() bool {
 	for s.i++; s.i < len(s.b); s.i++ {
+		// Eight bytes at a time while eight remain: straight to the first
+		// byte that is not plain, or past eight plain ones.
+		if s.i+8 <= len(s.b) {
+			m := jsontext.SpecialBytes(binary.LittleEndian.Uint64(s.b[s.i:]))
+			if m == 0 {
+				s.i += 7 // and the loop's increment
+				continue
+			}
+			s.i += bits.TrailingZeros64(m) >> 3
+		}
 		c := s.b[s.i]
 		if plainStringByte[c] {
 			continue
