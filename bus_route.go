@@ -24,7 +24,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, members *envelopeMembers, i
 	if t.machine == nil {
 		return ids[:0], "", ""
 	}
-	ids, err := t.machine.MatchMembers(ids[:0], ev.raw, members[:])
+	ids, err := t.machine.MatchLayout(ids[:0], ev.raw, envelopeLayout, members[:])
 	if err != nil {
 		return ids, ErrorCodeMalformedDetail, "Event is not a valid JSON object: " + err.Error()
 	}

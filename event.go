@@ -59,47 +59,51 @@ func (e Event) MarshalJSON() ([]byte, error) {
 // that for the events it routes.
 func (e *Event) AppendJSON(dst []byte) []byte { return e.appendJSON(dst, nil) }
 
-// envelopeMembers locates the members of an event's JSON form, in the
-// order appendJSON writes them, for the matcher (pattern.MatchMembers).
-type envelopeMembers [9]pattern.Member
+// envelopeLayout names the members of an event's JSON form in the order
+// appendJSON writes them, for the matcher (pattern.MatchLayout).
+var envelopeLayout = pattern.NewLayout("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+
+// envelopeMembers holds where the values of an event's JSON form start, in
+// the order of envelopeLayout.
+type envelopeMembers [9]int
 
 // appendJSON is AppendJSON that also records, when at is not nil, where
 // each member's value starts, counted from the start of the JSON.
 func (e *Event) appendJSON(dst []byte, at *envelopeMembers) []byte {
 	start := len(dst)
-	mark := func(k int, key string) {
+	mark := func(k int) { // member k of envelopeLayout starts here
 		if at != nil {
-			at[k] = pattern.Member{Key: key, Value: len(dst) - start}
+			at[k] = len(dst) - start
 		}
 	}
 	dst = append(dst, `{"version":`...)
-	mark(0, "version")
+	mark(0)
 	if e.Version == "" {
 		dst = append(dst, `"0"`...)
 	} else {
 		dst = appendJSONString(dst, e.Version)
 	}
 	dst = append(dst, `,"id":`...)
-	mark(1, "id")
+	mark(1)
 	dst = appendJSONString(dst, e.ID)
 	dst = append(dst, `,"detail-type":`...)
-	mark(2, "detail-type")
+	mark(2)
 	dst = appendJSONString(dst, e.DetailType)
 	dst = append(dst, `,"source":`...)
-	mark(3, "source")
+	mark(3)
 	dst = appendJSONString(dst, e.Source)
 	dst = append(dst, `,"account":`...)
-	mark(4, "account")
+	mark(4)
 	dst = appendJSONString(dst, e.Account)
 	dst = append(dst, `,"time":`...)
-	mark(5, "time")
+	mark(5)
 	dst = append(dst, '"')
 	dst = appendTime(dst, e.Time)
 	dst = append(dst, `","region":`...)
-	mark(6, "region")
+	mark(6)
 	dst = appendJSONString(dst, e.Region)
 	dst = append(dst, `,"resources":`...)
-	mark(7, "resources")
+	mark(7)
 	dst = append(dst, '[')
 	for i, r := range e.Resources {
 		if i > 0 {
@@ -108,7 +112,7 @@ func (e *Event) appendJSON(dst []byte, at *envelopeMembers) []byte {
 		dst = appendJSONString(dst, r)
 	}
 	dst = append(dst, `],"detail":`...)
-	mark(8, "detail")
+	mark(8)
 	if len(e.Detail) == 0 {
 		dst = append(dst, `{}`...)
 	} else {

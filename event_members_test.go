@@ -12,14 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMatchMembersAgreesWithMatch checks the Bus's way of matching — the
+// TestMatchLayoutAgreesWithMatch checks the Bus's way of matching — the
 // envelope's members located while its JSON is written, the matcher reading
-// only the values patterns name (pattern.MatchMembers) — against matching
+// only the values patterns name (pattern.MatchLayout) — against matching
 // the same JSON read from its start (Machine.MatchStrict), for random
 // envelopes and details (duplicate keys, escapes, dotted keys, arrays of
 // objects, keys of the envelope inside the detail) and patterns naming every
 // envelope field, alone and together.
-func TestMatchMembersAgreesWithMatch(t *testing.T) {
+func TestMatchLayoutAgreesWithMatch(t *testing.T) {
 	patterns := []string{
 		`{"source":["s1"]}`,
 		`{"source":[{"prefix":"s"}],"detail-type":["T1"]}`,
@@ -93,7 +93,7 @@ func TestMatchMembersAgreesWithMatch(t *testing.T) {
 			var err error
 			want, err = m.MatchStrict(want[:0], raw)
 			require.NoError(t, err)
-			got, err = m.MatchMembers(got[:0], raw, at[:])
+			got, err = m.MatchLayout(got[:0], raw, envelopeLayout, at[:])
 			require.NoError(t, err)
 			require.ElementsMatch(t, want, got, fmt.Sprintf("machine %d, event %d: %s", k, n, raw))
 		}

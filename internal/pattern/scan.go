@@ -79,7 +79,7 @@ type scanner struct {
 	arrays  int // arrays on the current path: no early stop inside one
 	stopped bool
 	strict  bool    // validate everything, never stop early (validate.go)
-	known   bool    // the top-level members are given (MatchMembers)
+	known   bool    // the top-level members are given (MatchLayout)
 	frames  []frame // objects on the current path
 }
 
