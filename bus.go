@@ -324,7 +324,8 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 			continue
 		}
 		now := b.cfg.now()
-		raw := b.seal(&e, now)
+		var members envelopeMembers
+		raw := b.seal(&e, now, &members)
 		if code, msg := b.checkEvent(ctx, &e, raw); code != "" {
 			r.ErrorCode, r.ErrorMessage = code, msg
 			res.FailedEntryCount++
@@ -336,7 +337,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries ...Event) (PutEventsResult,
 		}
 		var code ErrorCode
 		var msg string
-		ids, code, msg = b.route(ctx, &ev, ids)
+		ids, code, msg = b.route(ctx, &ev, &members, ids)
 		ev.track.release() // routed: only its copies count now
 		if code != "" {
 			r.ErrorCode, r.ErrorMessage = code, msg
@@ -457,7 +458,8 @@ func tooLong(s string, limit int) bool {
 }
 
 // seal stamps an accepted entry (see stamp) and returns its JSON form, in
-// a buffer of its own that the event's targets share.
+// a buffer of its own that the event's targets share, and records in at
+// where the form's members are.
 //
 // When the bus stamps the id, one allocation holds both the id's text and,
 // after it, the JSON, and e.ID is a string over the id's bytes
@@ -467,15 +469,15 @@ func tooLong(s string, limit int) bool {
 // keeps it while the string or the JSON is referenced), and the JSON handed
 // to targets is a slice that starts after the id's bytes, so that no code
 // can reach them as a []byte.
-func (b *Bus) seal(e *Event, now time.Time) []byte {
+func (b *Bus) seal(e *Event, now time.Time, at *envelopeMembers) []byte {
 	b.stamp(e, now)
 	if e.ID != "" {
-		return e.AppendJSON(make([]byte, 0, e.jsonSizeHint()))
+		return e.appendJSON(make([]byte, 0, e.jsonSizeHint()), at)
 	}
 	// The id's bytes, then the JSON, whose hint counts the id once more.
 	buf := b.ids.appendID(make([]byte, 0, 2*uuidTextLen+e.jsonSizeHint()))
 	e.ID = unsafe.String(unsafe.SliceData(buf), uuidTextLen)
-	return e.AppendJSON(buf[uuidTextLen:uuidTextLen])
+	return e.appendJSON(buf[uuidTextLen:uuidTextLen], at)
 }
 
 // stamp fills the fields EventBridge sets on an accepted entry, but for an

@@ -13,16 +13,18 @@ import (
 // changes (see routes.go).
 
 // route matches ev against the rules and queues it for every target of
-// every matching, enabled rule. ids is scratch space for the matcher. The
+// every matching, enabled rule. members locates the envelope's members in
+// ev.raw, so that the matcher reads only what patterns name; ids is scratch
+// space for the matcher. The
 // table it routes with is counted as in use until the event is queued, so
 // that the targets it names are not retired meanwhile.
-func (b *Bus) route(ctx context.Context, ev *routed, ids []string) ([]string, ErrorCode, string) {
+func (b *Bus) route(ctx context.Context, ev *routed, members *envelopeMembers, ids []string) ([]string, ErrorCode, string) {
 	t := b.routes.acquire()
 	defer b.routes.release(t)
 	if t.machine == nil {
 		return ids[:0], "", ""
 	}
-	ids, err := t.machine.Match(ids[:0], ev.raw)
+	ids, err := t.machine.MatchLayout(ids[:0], ev.raw, envelopeLayout, members[:])
 	if err != nil {
 		return ids, ErrorCodeMalformedDetail, "Event is not a valid JSON object: " + err.Error()
 	}

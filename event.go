@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/edakit/eda/internal/jsontext"
+	"github.com/edakit/eda/internal/pattern"
 )
 
 // Event is an EventBridge event: the envelope metadata plus the event's
@@ -57,26 +57,54 @@ func (e Event) MarshalJSON() ([]byte, error) {
 // AppendJSON appends the event's EventBridge JSON form to dst and returns
 // the extended slice. It does not validate Detail; [Bus.PutEvents] has done
 // that for the events it routes.
-func (e *Event) AppendJSON(dst []byte) []byte {
+func (e *Event) AppendJSON(dst []byte) []byte { return e.appendJSON(dst, nil) }
+
+// envelopeLayout names the members of an event's JSON form in the order
+// appendJSON writes them, for the matcher (pattern.MatchLayout).
+var envelopeLayout = pattern.NewLayout("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+
+// envelopeMembers holds where the values of an event's JSON form start, in
+// the order of envelopeLayout.
+type envelopeMembers [9]int
+
+// appendJSON is AppendJSON that also records, when at is not nil, where
+// each member's value starts, counted from the start of the JSON.
+func (e *Event) appendJSON(dst []byte, at *envelopeMembers) []byte {
+	start := len(dst)
+	mark := func(k int) { // member k of envelopeLayout starts here
+		if at != nil {
+			at[k] = len(dst) - start
+		}
+	}
 	dst = append(dst, `{"version":`...)
+	mark(0)
 	if e.Version == "" {
 		dst = append(dst, `"0"`...)
 	} else {
 		dst = appendJSONString(dst, e.Version)
 	}
 	dst = append(dst, `,"id":`...)
+	mark(1)
 	dst = appendJSONString(dst, e.ID)
 	dst = append(dst, `,"detail-type":`...)
+	mark(2)
 	dst = appendJSONString(dst, e.DetailType)
 	dst = append(dst, `,"source":`...)
+	mark(3)
 	dst = appendJSONString(dst, e.Source)
 	dst = append(dst, `,"account":`...)
+	mark(4)
 	dst = appendJSONString(dst, e.Account)
-	dst = append(dst, `,"time":"`...)
+	dst = append(dst, `,"time":`...)
+	mark(5)
+	dst = append(dst, '"')
 	dst = appendTime(dst, e.Time)
 	dst = append(dst, `","region":`...)
+	mark(6)
 	dst = appendJSONString(dst, e.Region)
-	dst = append(dst, `,"resources":[`...)
+	dst = append(dst, `,"resources":`...)
+	mark(7)
+	dst = append(dst, '[')
 	for i, r := range e.Resources {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -84,6 +112,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		dst = appendJSONString(dst, r)
 	}
 	dst = append(dst, `],"detail":`...)
+	mark(8)
 	if len(e.Detail) == 0 {
 		dst = append(dst, `{}`...)
 	} else {
@@ -169,246 +198,6 @@ func appendTime(dst []byte, t time.Time) []byte {
 // appendJSONString appends s as a JSON string, escaped as EventBridge does
 // (see jsontext.AppendEscaped).
 func appendJSONString(dst []byte, s string) []byte { return jsontext.AppendString(dst, s) }
-
-// checkDetail returns why detail is not a detail EventBridge accepts, or
-// "": not a JSON object, not valid JSON, not valid UTF-8, nested more than
-// maxDetailDepth levels deep, or holding an integer outside the 64-bit
-// range. It checks all of that in one pass (see detailScanner).
-func checkDetail(detail []byte) string {
-	s := detailScanner{b: detail}
-	s.ws()
-	if s.i == len(detail) || detail[s.i] != '{' {
-		return "not a JSON object"
-	}
-	if !s.value(0) {
-		return s.reason
-	}
-	if s.ws(); s.i != len(detail) {
-		return "not valid JSON"
-	}
-	if s.nonASCII && !utf8.Valid(detail) {
-		return "not valid UTF-8"
-	}
-	return ""
-}
-
-// detailScanner validates JSON as RFC 8259 defines it, with EventBridge's
-// limits on nesting and integers. Outside strings, valid JSON is ASCII, so
-// the UTF-8 check runs once over the whole detail, and only when a string
-// held a byte beyond ASCII.
-type detailScanner struct {
-	b        []byte
-	i        int
-	nonASCII bool
-	reason   string // why the detail was refused, once value returned false
-}
-
-func (s *detailScanner) fail(reason string) bool {
-	s.reason = reason
-	return false
-}
-
-func (s *detailScanner) invalid() bool { return s.fail("not valid JSON") }
-
-func (s *detailScanner) ws() {
-	for s.i < len(s.b) && isJSONSpace(s.b[s.i]) {
-		s.i++
-	}
-}
-
-// value scans the value at s.i, inside depth containers.
-func (s *detailScanner) value(depth int) bool {
-	if s.i == len(s.b) {
-		return s.invalid()
-	}
-	switch c := s.b[s.i]; {
-	case c == '{' || c == '[':
-		if depth == maxDetailDepth {
-			return s.fail(fmt.Sprintf("nested more than %d levels deep", maxDetailDepth))
-		}
-		return s.container(c, depth+1)
-	case c == '"':
-		return s.string()
-	case c == '-' || c >= '0' && c <= '9':
-		return s.number()
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.literal("null")
-	}
-	return s.invalid()
-}
-
-// container scans an object (open is '{') or array at s.i.
-func (s *detailScanner) container(open byte, depth int) bool {
-	closing := byte(']')
-	if open == '{' {
-		closing = '}'
-	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == closing {
-		s.i++
-		return true
-	}
-	for {
-		if open == '{' {
-			if s.i == len(s.b) || s.b[s.i] != '"' || !s.string() {
-				return s.invalid()
-			}
-			if s.ws(); s.i == len(s.b) || s.b[s.i] != ':' {
-				return s.invalid()
-			}
-			s.i++
-			s.ws()
-		}
-		if !s.value(depth) {
-			return false
-		}
-		s.ws()
-		if s.i == len(s.b) {
-			return s.invalid()
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case closing:
-			s.i++
-			return true
-		default:
-			return s.invalid()
-		}
-	}
-}
-
-// string scans the string whose opening quote is at s.i.
-func (s *detailScanner) string() bool {
-	for s.i++; s.i < len(s.b); s.i++ {
-		c := s.b[s.i]
-		if plainStringByte[c] {
-			continue
-		}
-		switch {
-		case c == '"':
-			s.i++
-			return true
-		case c == '\\':
-			s.i++
-			if s.i == len(s.b) {
-				return s.invalid()
-			}
-			switch s.b[s.i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if s.i+4 >= len(s.b) {
-					return s.invalid()
-				}
-				for _, h := range s.b[s.i+1 : s.i+5] {
-					if !isHexDigit(h) {
-						return s.invalid()
-					}
-				}
-				s.i += 4
-			default:
-				return s.invalid()
-			}
-		case c < ' ':
-			return s.invalid()
-		case c >= utf8.RuneSelf:
-			s.nonASCII = true
-		}
-	}
-	return s.invalid()
-}
-
-// number scans the number at s.i; an integer must fit in an int64.
-func (s *detailScanner) number() bool {
-	start := s.i
-	if s.b[s.i] == '-' {
-		s.i++
-	}
-	switch {
-	case s.i < len(s.b) && s.b[s.i] == '0':
-		s.i++
-	case s.i < len(s.b) && s.b[s.i] >= '1' && s.b[s.i] <= '9':
-		s.digits()
-	default:
-		return s.invalid()
-	}
-	integer := true
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		integer = false
-		s.i++
-		if !s.digits() {
-			return s.invalid()
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		integer = false
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if !s.digits() {
-			return s.invalid()
-		}
-	}
-	if integer && !fitsInt64(s.b[start:s.i]) {
-		return s.fail(fmt.Sprintf("integer %s is outside the 64-bit range", s.b[start:s.i]))
-	}
-	return true
-}
-
-// digits scans one or more digits; it reports whether there was one.
-func (s *detailScanner) digits() bool {
-	start := s.i
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
-	}
-	return s.i > start
-}
-
-func (s *detailScanner) literal(lit string) bool {
-	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
-		return s.invalid()
-	}
-	s.i += len(lit)
-	return true
-}
-
-// plainStringByte marks the bytes that stand for themselves in a JSON
-// string and need no check: ASCII but for controls, quote and backslash.
-var plainStringByte = func() (t [256]bool) {
-	for c := ' '; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func isHexDigit(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-// fitsInt64 reports whether the JSON integer n (an optional minus, then
-// digits without leading zeros) is within the range of an int64.
-func fitsInt64(n []byte) bool {
-	limit := "9223372036854775807"
-	if n[0] == '-' {
-		n, limit = n[1:], "9223372036854775808"
-	}
-	switch {
-	case len(n) < len(limit):
-		return true
-	case len(n) > len(limit):
-		return false
-	}
-	return string(n) <= limit
-}
 
 // EntrySize returns the size of e as EventBridge counts it against the
 // entry size limit: 14 bytes for a set Time, plus the UTF-8 bytes of

@@ -67,6 +67,18 @@ func TestCheckDetailMatchesReference(t *testing.T) {
 		reason := checkDetail([]byte(d))
 		assert.Equal(t, referenceDetailOK([]byte(d)), reason == "", "%.80q: %s", d, reason)
 	}
+	// Strings are read eight bytes at a time: every byte that is not plain
+	// (and its neighbours), at every place of the first words of a string
+	// and of the detail.
+	for _, special := range []string{`"`, `\\`, `\"`, `\u0041`, `\u00`, `\x`, "\x00", "\x1f", "\x7f", "é", "\xc3", "\xff", " "} {
+		for at := range 20 {
+			for _, pad := range []string{"", "x", "xxxxxxx"} {
+				d := []byte(`{"` + pad + `":"` + strings.Repeat("a", at) + special + strings.Repeat("b", 20-at) + `"}`)
+				reason := checkDetail(d)
+				assert.Equal(t, referenceDetailOK(d), reason == "", "%q: %s", d, reason)
+			}
+		}
+	}
 }
 
 func FuzzCheckDetail(f *testing.F) {

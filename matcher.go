@@ -33,6 +33,7 @@ type Matcher struct {
 	maxSize     int
 	maxRuleSize int
 	strict      bool
+	optErr      error // the first invalid option given to NewMatcher
 
 	mu  sync.Mutex                      // serializes Add and Delete
 	cur atomic.Pointer[pattern.Machine] // the published snapshot; nil: empty
@@ -46,26 +47,38 @@ var emptyMachine = pattern.Build(nil)
 type MatcherOption func(*Matcher)
 
 // WithMaxPatternSize sets the largest pattern, in bytes, that Add accepts
-// (default DefaultMaxPatternSize, EventBridge's 4,096). Values below 1 keep
-// the default.
+// (default DefaultMaxPatternSize, EventBridge's 4,096). n must be positive:
+// a Matcher given another value refuses every Add (see NewMatcher).
 func WithMaxPatternSize(n int) MatcherOption {
 	return func(m *Matcher) {
-		if n > 0 {
-			m.maxSize = n
+		if n < 1 {
+			m.refuse(optionError("WithMaxPatternSize", "must be positive, got %d", n))
+			return
 		}
+		m.maxSize = n
 	}
 }
 
 // WithMaxRuleSize sets the largest number of field conditions that one
 // AND-combination of a pattern may hold after $or expansion (default
 // DefaultMaxRuleSize, event-ruler's rule size limit of 256). Add rejects a
-// larger pattern with a *PatternError naming the limit and the size. Values
-// below 1 keep the default.
+// larger pattern with a *PatternError naming the limit and the size. n must
+// be positive: a Matcher given another value refuses every Add (see
+// NewMatcher).
 func WithMaxRuleSize(n int) MatcherOption {
 	return func(m *Matcher) {
-		if n > 0 {
-			m.maxRuleSize = n
+		if n < 1 {
+			m.refuse(optionError("WithMaxRuleSize", "must be positive, got %d", n))
+			return
 		}
+		m.maxRuleSize = n
+	}
+}
+
+// refuse records the first invalid option.
+func (m *Matcher) refuse(err error) {
+	if m.optErr == nil {
+		m.optErr = err
 	}
 }
 
@@ -77,9 +90,19 @@ func WithStrictEvents() MatcherOption {
 }
 
 // NewMatcher returns an empty Matcher.
+//
+// An invalid option (a nil one, or a size limit below 1) is never ignored:
+// since NewMatcher returns no error, the Matcher keeps the option's error,
+// which wraps ErrInvalidOption, and returns it from every Add, so that no
+// pattern is ever held under limits other than those asked for. Match on
+// such a Matcher matches nothing, as on any empty Matcher.
 func NewMatcher(opts ...MatcherOption) *Matcher {
 	m := &Matcher{}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			m.refuse(optionError("NewMatcher", "option %d is nil", i))
+			continue
+		}
 		o(m)
 	}
 	return m
@@ -87,8 +110,12 @@ func NewMatcher(opts ...MatcherOption) *Matcher {
 
 // Add adds the pattern with the given id, or replaces the pattern that
 // already has that id. An invalid pattern returns a *PatternError and leaves
-// the Matcher unchanged.
+// the Matcher unchanged. On a Matcher made with an invalid option, Add
+// returns that option's error (see NewMatcher).
 func (m *Matcher) Add(id string, p []byte) error {
+	if m.optErr != nil {
+		return m.optErr
+	}
 	lim := pattern.DefaultLimits()
 	if m.maxSize > 0 {
 		lim.MaxSize = m.maxSize

@@ -102,3 +102,33 @@ func matchWhile(t *testing.T, n int, m *Matcher, ev []byte, check func(ids []str
 		wg.Wait()
 	}
 }
+
+// TestMatcherInvalidOptions: a size limit below 1 or a nil option is not
+// ignored: every Add on the Matcher returns an error that wraps
+// ErrInvalidOption and names the option, and nothing is added.
+func TestMatcherInvalidOptions(t *testing.T) {
+	cases := map[string]*Matcher{
+		"WithMaxPatternSize": NewMatcher(WithMaxPatternSize(0)),
+		"WithMaxRuleSize":    NewMatcher(WithMaxPatternSize(100), WithMaxRuleSize(-1)),
+		"option 1 is nil":    NewMatcher(WithStrictEvents(), nil),
+	}
+	for name, m := range cases {
+		for range 2 {
+			err := m.Add("a", []byte(`{"source":["x"]}`))
+			require.ErrorIs(t, err, ErrInvalidOption, name)
+			assert.Contains(t, err.Error(), name)
+		}
+		assert.Zero(t, m.Len(), name)
+		ids, err := m.Match([]byte(`{"source":"x"}`))
+		require.NoError(t, err)
+		assert.Empty(t, ids, name)
+	}
+	// The first invalid option is the one reported.
+	err := NewMatcher(WithMaxRuleSize(0), WithMaxPatternSize(-5)).Add("a", []byte(`{"a":[1]}`))
+	assert.ErrorContains(t, err, "WithMaxRuleSize: must be positive, got 0")
+	// A valid limit applies as asked: a 2-byte pattern is over a limit of 1.
+	err = NewMatcher(WithMaxPatternSize(1), WithMaxRuleSize(1)).Add("a", []byte(`{}`))
+	var pe *PatternError
+	require.ErrorAs(t, err, &pe)
+	assert.NotErrorIs(t, err, ErrInvalidOption)
+}

@@ -202,6 +202,9 @@ type Machine struct {
 	// pool holds *state scratch space (acquire), shared by every Machine
 	// derived from one Build or one Apply on nil.
 	pool *sync.Pool
+	// layout caches the last Layout resolved against this Machine
+	// (MatchLayout); a derived Machine starts with an empty cache.
+	layout *layoutCache
 }
 
 // Build compiles entries into a Machine; of several entries with one ID the
@@ -261,6 +264,7 @@ func (m *Machine) Apply(add []Entry, remove []string) *Machine {
 	a.prune()
 	a.finish()
 	nm.emptyStep = nm.nempty > 0
+	nm.layout = new(layoutCache)
 	return &nm
 }
 

@@ -79,6 +79,7 @@ type scanner struct {
 	arrays  int // arrays on the current path: no early stop inside one
 	stopped bool
 	strict  bool    // validate everything, never stop early (validate.go)
+	known   bool    // the top-level members are given (MatchLayout)
 	frames  []frame // objects on the current path
 }
 
@@ -101,9 +102,16 @@ func (s *scanner) canStop(i int) bool {
 	if s.arrays > 0 || s.dedup || s.strict {
 		return false
 	}
+	// With the top-level members given (s.known), the top level's keys are
+	// distinct: no later member can replace one, so the rest need not be
+	// searched for them.
+	first := 0
+	if s.known {
+		first = 1
+	}
 	for k := range s.frames {
 		f := &s.frames[k]
-		if f.seen != f.node.direct || f.node.stopKeys == nil {
+		if f.seen != f.node.direct || k >= first && f.node.stopKeys == nil {
 			return false
 		}
 	}
@@ -111,7 +119,7 @@ func (s *scanner) canStop(i int) bool {
 	if bytes.IndexByte(rest, '\\') >= 0 {
 		return false
 	}
-	for k := range s.frames {
+	for k := first; k < len(s.frames); k++ {
 		for _, key := range s.frames[k].node.stopKeys {
 			if containsKey(rest, key) {
 				return false
