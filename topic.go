@@ -1,9 +1,11 @@
 package eda
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,7 +262,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	var p *published
 	var id string
 	if t.fifo || len(tb.always)+len(ids) > 0 {
-		p = newPublished(m, now, hops, producerValues(ctx))
+		p = newPublished(m, now, hops, producerValues(ctx), t.fifo)
 		t.ids.appendID(p.idText[:0])
 		id = p.id()
 	} else {
@@ -279,7 +281,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 			t.stats.duplicates.Add(1)
 			return res, "", nil
 		}
-		p.seq, release = res.SequenceNumber, rel
+		p.x.seq, release = res.SequenceNumber, rel
 	}
 	var track *eventTracker
 	if parent != nil || t.trackers != nil {
@@ -303,7 +305,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	t.stats.publishSize.Add(uint64(size))
 	res := PublishResult{MessageID: id}
 	if p != nil {
-		res.SequenceNumber = p.seq
+		res.SequenceNumber = p.seq()
 	}
 	return res, "", nil
 }
@@ -311,19 +313,21 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 // published is one accepted message as it travels to its subscriptions.
 // All copies share it; it is never modified after Publish, except that the
 // notification JSON is written once, before any copy that needs it is
-// queued, and that the first delivery sets up hctx. It is one allocation
-// with its id and, up to maxInlineBody bytes, its body (newPublished).
+// queued, and that the first delivery sets up the handlers' context. It is
+// one allocation with its id, its extra (when it needs one) and, up to
+// maxInlineBody bytes, its body (newPublished).
+//
+// It holds only what every message needs: a plain message published with
+// the background context to a standard topic (the fast path) allocates no
+// byte more than it uses, since every byte allocated per message costs
+// collector time (see inlineBodies).
 type published struct {
-	time    time.Time
-	subject string
-	body    []byte
-	attrs   map[string]Attribute
-	group   string
-	seq     string
+	time  time.Time
+	body  []byte
+	attrs map[string]Attribute
 	// envelope is the SNS JSON notification of the message, for the
 	// subscriptions without raw delivery (nil until one needs it).
 	envelope []byte
-	idText   [uuidTextLen]byte // the message id (id)
 	// hctx is the handlers' context, shared by the deliveries of every
 	// copy (they all run with one engine context: the message has one
 	// origin). Its hop count, the values of the context the message was
@@ -334,6 +338,18 @@ type published struct {
 	// claims it, 1 while that one sets it, 2 once it is set.
 	hctx      cascadeContext
 	hctxState atomic.Uint32
+	idText    [uuidTextLen]byte // the message id (id)
+	// x holds the subject, the message group and the sequence number of a
+	// message that has any of them; nil for others (see needsExtra).
+	x *publishedExtra
+}
+
+// publishedExtra is the part of a published message that only some
+// messages use (see published.x).
+type publishedExtra struct {
+	subject string
+	group   string
+	seq     string
 }
 
 // id returns the message id.
@@ -342,49 +358,136 @@ func (p *published) id() string { return unsafe.String(&p.idText[0], len(p.idTex
 // track returns the message's tracker (nil: not tracked).
 func (p *published) track() *eventTracker { return p.hctx.track }
 
+// subject returns the message's subject ("" if it has none).
+func (p *published) subject() string {
+	if p.x == nil {
+		return ""
+	}
+	return p.x.subject
+}
+
+// group returns the message group of a FIFO message ("" for others).
+func (p *published) group() string {
+	if p.x == nil {
+		return ""
+	}
+	return p.x.group
+}
+
+// seq returns the sequence number of a FIFO message ("" for others).
+func (p *published) seq() string {
+	if p.x == nil {
+		return ""
+	}
+	return p.x.seq
+}
+
 // maxInlineBody is the largest body newPublished stores in the message's
 // own allocation; a larger one takes one more.
 const maxInlineBody = 4096
 
+// needsExtra reports whether m, published to a FIFO topic when fifo is
+// set, needs a publishedExtra.
+func needsExtra(m *Message, fifo bool) bool { return fifo || m.Subject != "" || m.GroupID != "" }
+
 // newPublished returns m as a message published at now, hops deep, with
-// the publisher's context values (nil: none), without its id: the record
-// and a copy of the body in one allocation (the caller may reuse its
-// buffer), and a copy of the attributes.
-func newPublished(m *Message, now time.Time, hops int, values context.Context) *published {
+// the publisher's context values (nil: none), to a FIFO topic when fifo is
+// set, without its id: the record, its extra when it needs one (see
+// needsExtra) and a copy of the body in one allocation (the caller may
+// reuse its buffer), and a copy of the attributes.
+func newPublished(m *Message, now time.Time, hops int, values context.Context, fifo bool) *published {
+	withExtra := needsExtra(m, fifo)
 	n := len(m.Body)
 	var p *published
 	var body []byte
-	for _, c := range inlineBodies {
-		if n <= c.size {
-			p, body = c.alloc(n)
-			break
+	if n <= maxInlineBody {
+		// The first size that fits; the last one is maxInlineBody.
+		i, _ := slices.BinarySearchFunc(inlineBodies[:], n, func(c inlineBody, n int) int { return cmp.Compare(c.size, n) })
+		if withExtra {
+			p, body = inlineBodies[i].allocExtra(n)
+		} else {
+			p, body = inlineBodies[i].alloc(n)
+		}
+	} else {
+		p, body = new(published), make([]byte, n)
+		if withExtra {
+			p.x = new(publishedExtra)
 		}
 	}
-	if p == nil {
-		p, body = new(published), make([]byte, n)
-	}
 	copy(body, m.Body)
-	p.time, p.subject, p.body, p.group = now, m.Subject, body, m.GroupID
+	p.time, p.body = now, body
+	if p.x != nil {
+		p.x.subject, p.x.group = m.Subject, m.GroupID
+	}
 	p.hctx.hops, p.hctx.producer = hops, values
 	p.attrs = copyAttributes(m.Attributes)
 	return p
 }
 
+// inlineBody is one buffer size newPublished allocates with a record
+// (size bytes), with its allocation functions: without and with a
+// publishedExtra.
+type inlineBody struct {
+	size       int
+	alloc      func(n int) (*published, []byte)
+	allocExtra func(n int) (*published, []byte)
+}
+
+// publishedSize is the size of a published record; plusHeader is the size
+// of the header the allocator puts before an object with pointers larger
+// than 512 bytes (Go's malloc header).
+const (
+	publishedSize = int(unsafe.Sizeof(published{}))
+	plusHeader    = 8
+)
+
+// inline returns the inlineBody whose record and buffer (of type B, a byte
+// array) make one object.
+func inline[B any]() inlineBody {
+	var b B
+	return inlineBody{size: int(unsafe.Sizeof(b)), alloc: withInlineBody[B], allocExtra: withExtraInlineBody[B]}
+}
+
 // inlineBodies are the buffer sizes newPublished allocates with a record,
-// each with its allocation function, smallest first: a body takes the
-// first one that fits, so that one over 64 bytes wastes less than half
-// of its buffer.
-var inlineBodies = [...]struct {
-	size  int
-	alloc func(n int) (*published, []byte)
-}{
-	{64, withInlineBody[[64]byte]},
-	{128, withInlineBody[[128]byte]},
-	{256, withInlineBody[[256]byte]},
-	{512, withInlineBody[[512]byte]},
-	{1024, withInlineBody[[1024]byte]},
-	{2048, withInlineBody[[2048]byte]},
-	{maxInlineBody, withInlineBody[[maxInlineBody]byte]},
+// smallest first: a body takes the first one that fits. Each fills one of
+// Go's allocation size classes exactly (a record without extra, and with
+// the malloc header beyond 512 bytes), so that the bytes allocated per
+// message are the bytes it uses, rounded up to the next size class (at
+// most an eighth more), not to a power of two. (Other Go versions may have
+// other classes: then a record wastes a little more, nothing else.)
+var inlineBodies = [...]inlineBody{
+	inline[[192 - publishedSize]byte](),
+	inline[[208 - publishedSize]byte](),
+	inline[[224 - publishedSize]byte](),
+	inline[[240 - publishedSize]byte](),
+	inline[[256 - publishedSize]byte](),
+	inline[[288 - publishedSize]byte](),
+	inline[[320 - publishedSize]byte](),
+	inline[[352 - publishedSize]byte](),
+	inline[[384 - publishedSize]byte](),
+	inline[[416 - publishedSize]byte](),
+	inline[[448 - publishedSize]byte](),
+	inline[[480 - publishedSize]byte](),
+	inline[[512 - publishedSize]byte](),
+	inline[[576 - plusHeader - publishedSize]byte](),
+	inline[[640 - plusHeader - publishedSize]byte](),
+	inline[[704 - plusHeader - publishedSize]byte](),
+	inline[[768 - plusHeader - publishedSize]byte](),
+	inline[[896 - plusHeader - publishedSize]byte](),
+	inline[[1024 - plusHeader - publishedSize]byte](),
+	inline[[1152 - plusHeader - publishedSize]byte](),
+	inline[[1280 - plusHeader - publishedSize]byte](),
+	inline[[1408 - plusHeader - publishedSize]byte](),
+	inline[[1536 - plusHeader - publishedSize]byte](),
+	inline[[1792 - plusHeader - publishedSize]byte](),
+	inline[[2048 - plusHeader - publishedSize]byte](),
+	inline[[2304 - plusHeader - publishedSize]byte](),
+	inline[[2688 - plusHeader - publishedSize]byte](),
+	inline[[3072 - plusHeader - publishedSize]byte](),
+	inline[[3200 - plusHeader - publishedSize]byte](),
+	inline[[3456 - plusHeader - publishedSize]byte](),
+	inline[[4096 - plusHeader - publishedSize]byte](),
+	inline[[maxInlineBody]byte](),
 }
 
 // withInlineBody allocates a published record followed by a buffer of
@@ -395,6 +498,18 @@ func withInlineBody[B any](n int) (*published, []byte) {
 		published
 		buf B
 	})
+	return &x.published, unsafe.Slice((*byte)(unsafe.Pointer(&x.buf)), n)
+}
+
+// withExtraInlineBody is withInlineBody with the record's extra in the
+// same allocation.
+func withExtraInlineBody[B any](n int) (*published, []byte) {
+	x := new(struct {
+		published
+		extra publishedExtra
+		buf   B
+	})
+	x.x = &x.extra
 	return &x.published, unsafe.Slice((*byte)(unsafe.Pointer(&x.buf)), n)
 }
 
@@ -480,8 +595,8 @@ func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *pub
 		if !s.raw && p.envelope == nil {
 			p.envelope = t.notification(p)
 		}
-		if p.hctx.track != nil {
-			p.hctx.track.add() // before the copy is queued: it may end at once
+		if tr := p.track(); tr != nil {
+			tr.add() // before the copy is queued: it may end at once
 		}
 		if err := s.enqueue(ctx, p, o); err != nil {
 			p.track().release()
@@ -514,13 +629,13 @@ func (t *Topic) notification(p *published) []byte {
 	n := notification{
 		MessageID:      p.id(),
 		TopicARN:       t.arn,
-		Subject:        p.subject,
+		Subject:        p.subject(),
 		Body:           p.body,
 		Time:           p.time,
 		Attributes:     p.attrs,
 		FIFO:           t.fifo,
-		SequenceNumber: p.seq,
-		GroupID:        p.group,
+		SequenceNumber: p.seq(),
+		GroupID:        p.group(),
 	}
 	return appendNotificationJSON(make([]byte, 0, len(p.body)+256+64*len(p.attrs)), n)
 }

@@ -2,6 +2,7 @@ package eda
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ type probeKey struct{}
 // carries the hop count and the publisher's values.
 func TestPublishedHandlerContext(t *testing.T) {
 	producer := context.WithValue(context.Background(), probeKey{}, "v")
-	p := newPublished(&Message{Body: []byte("b")}, time.Now(), 1, producer)
+	p := newPublished(&Message{Body: []byte("b")}, time.Now(), 1, producer, false)
 	engineCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	first := p.handlerContext(engineCtx)
@@ -30,7 +31,7 @@ func TestPublishedHandlerContext(t *testing.T) {
 	cancel()
 	assert.Error(t, first.Err(), "the engine's cancellation reaches the handler")
 
-	none := newPublished(&Message{Body: []byte("b")}, time.Now(), 0, nil)
+	none := newPublished(&Message{Body: []byte("b")}, time.Now(), 0, nil, false)
 	assert.Same(t, engineCtx, none.handlerContext(engineCtx), "nothing to add")
 }
 
@@ -43,7 +44,7 @@ func TestNewPublishedCopiesTheBody(t *testing.T) {
 			body[i] = byte(i)
 		}
 		m := Message{Body: body, Subject: "s", Attributes: map[string]Attribute{"a": strAttr("x")}}
-		p := newPublished(&m, time.Now(), 0, nil)
+		p := newPublished(&m, time.Now(), 0, nil, false)
 		require.Equal(t, body, p.body, "n=%d", n)
 		require.Equal(t, n, cap(p.body), "n=%d", n)
 		body[0]++
@@ -94,4 +95,53 @@ func TestTopicPublishAllocations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}), "filtered out everywhere: the id only")
+}
+
+// The buffer sizes of newPublished grow, end at maxInlineBody, and each
+// makes the record and buffer fill one of the allocator's size classes:
+// a message of 200 bytes (a record, no extra) allocates 384 bytes, not
+// the 480 of a buffer rounded up to a power of two.
+func TestInlineBodiesFitSizeClasses(t *testing.T) {
+	for i := 1; i < len(inlineBodies); i++ {
+		require.Less(t, inlineBodies[i-1].size, inlineBodies[i].size, "row %d", i)
+	}
+	require.Equal(t, maxInlineBody, inlineBodies[len(inlineBodies)-1].size)
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	m := Message{Body: make([]byte, 200)}
+	now := time.Now()
+	keep := make([]*published, 1000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range keep {
+		keep[i] = newPublished(&m, now, 0, nil, false)
+	}
+	runtime.ReadMemStats(&after)
+	perRecord := float64(after.TotalAlloc-before.TotalAlloc) / float64(len(keep))
+	t.Logf("%.0f bytes per record with a body of 200 bytes", perRecord)
+	assert.LessOrEqual(t, perRecord, 384+16.0, "one size class of 384 bytes (and a little for whatever else allocates meanwhile)")
+	runtime.KeepAlive(keep)
+}
+
+// A subject, a message group or a FIFO topic's sequence number go into
+// the record's extra, in the same allocation; a plain message has none.
+func TestPublishedExtra(t *testing.T) {
+	plain := newPublished(&Message{Body: []byte("b")}, time.Now(), 0, nil, false)
+	assert.Nil(t, plain.x)
+	assert.Empty(t, plain.subject())
+	assert.Empty(t, plain.group())
+	assert.Empty(t, plain.seq())
+	for _, body := range [][]byte{[]byte("b"), make([]byte, maxInlineBody+1)} {
+		p := newPublished(&Message{Body: body, Subject: "s", GroupID: "g"}, time.Now(), 0, nil, true)
+		require.NotNil(t, p.x)
+		assert.Equal(t, "s", p.subject())
+		assert.Equal(t, "g", p.group())
+		assert.Equal(t, body, p.body)
+	}
+	fifo := newPublished(&Message{Body: []byte("b")}, time.Now(), 0, nil, true)
+	assert.NotNil(t, fifo.x, "a FIFO message gets its sequence number there")
+	m := Message{Body: []byte("b"), Subject: "s"}
+	now := time.Now()
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = newPublished(&m, now, 0, nil, false) }), "one allocation with the extra")
 }
