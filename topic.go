@@ -1,11 +1,9 @@
 package eda
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -401,8 +399,7 @@ func newPublished(m *Message, now time.Time, hops int, values context.Context, f
 	var p *published
 	var body []byte
 	if n <= maxInlineBody {
-		// The first size that fits; the last one is maxInlineBody.
-		i, _ := slices.BinarySearchFunc(inlineBodies[:], n, func(c inlineBody, n int) int { return cmp.Compare(c.size, n) })
+		i := inlineIndex[(n+inlineStep-1)/inlineStep]
 		if withExtra {
 			p, body = inlineBodies[i].allocExtra(n)
 		} else {
@@ -489,6 +486,25 @@ var inlineBodies = [...]inlineBody{
 	inline[[4096 - plusHeader - publishedSize]byte](),
 	inline[[maxInlineBody]byte](),
 }
+
+// inlineStep is the granularity of inlineIndex.
+const inlineStep = 8
+
+// inlineIndex maps ⌈n/inlineStep⌉ to the index in inlineBodies of the
+// first size that holds n bytes: every size is a multiple of inlineStep
+// (so are the size classes, publishedSize and plusHeader), so the first
+// size that holds the multiple of inlineStep above n is the first that
+// holds n.
+var inlineIndex = func() (index [maxInlineBody/inlineStep + 1]uint8) {
+	i := 0
+	for k := range index {
+		for inlineBodies[i].size < k*inlineStep {
+			i++
+		}
+		index[k] = uint8(i)
+	}
+	return index
+}()
 
 // withInlineBody allocates a published record followed by a buffer of
 // type B (a byte array), and returns the record and the first n bytes of

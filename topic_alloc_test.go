@@ -145,3 +145,18 @@ func TestPublishedExtra(t *testing.T) {
 	now := time.Now()
 	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = newPublished(&m, now, 0, nil, false) }), "one allocation with the extra")
 }
+
+// newPublished's lookup picks, for every body size, the smallest buffer
+// that holds it.
+func TestInlineIndexPicksTheSmallestFit(t *testing.T) {
+	for n := 0; n <= maxInlineBody; n++ {
+		want := 0
+		for inlineBodies[want].size < n {
+			want++
+		}
+		require.Equal(t, want, int(inlineIndex[(n+inlineStep-1)/inlineStep]), "n=%d", n)
+	}
+	for _, c := range inlineBodies {
+		require.Zero(t, c.size%inlineStep, "size %d", c.size)
+	}
+}
