@@ -416,8 +416,15 @@ func newPublished(m *Message, now time.Time, hops int, values context.Context, f
 	if p.x != nil {
 		p.x.subject, p.x.group = m.Subject, m.GroupID
 	}
-	p.hctx.hops, p.hctx.producer = hops, values
-	p.attrs = copyAttributes(m.Attributes)
+	// (Fields that stay zero are not written: a pointer written while the
+	// collector marks costs a write barrier.)
+	p.hctx.hops = hops
+	if values != nil {
+		p.hctx.producer = values
+	}
+	if len(m.Attributes) > 0 {
+		p.attrs = copyAttributes(m.Attributes)
+	}
 	return p
 }
 
@@ -596,7 +603,9 @@ func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *pub
 	tb.routed.Add(1)
 	if noAttrs {
 		tb.noAttrs.Add(1)
-		t.stats.filteredOutNoAttrs.Add(uint64(tb.patterned[0]))
+		if n := tb.patterned[0]; n > 0 {
+			t.stats.filteredOutNoAttrs.Add(uint64(n))
+		}
 	}
 	if out := tb.patterned[0] + tb.patterned[1] - len(ids); out > 0 {
 		t.stats.filteredOut.Add(uint64(out))
