@@ -234,7 +234,10 @@ func (t *Topic) intake(ctx context.Context) error {
 // publish validates, stamps and routes one message; it returns the result,
 // or an SNS error code and the error.
 func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCode, error) {
-	size, err := validateMessage(m, messageLimits{MaxSize: t.cfg.maxMessageSize}, t.fifo)
+	// The attributes are converted for the filter policies as they are
+	// validated: one pass over the map, not two.
+	var stack [16]pattern.Attr
+	size, attrs, err := validateMessageAttrs(m, messageLimits{MaxSize: t.cfg.maxMessageSize}, t.fifo, stack[:0])
 	if err != nil {
 		return PublishResult{}, ErrorCodeInvalidParameter, err
 	}
@@ -253,7 +256,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	tb := t.routes.acquire()
 	defer t.routes.release(tb)
 	var buf [16]string
-	ids, err := t.match(tb, buf[:0], m)
+	ids, err := t.match(tb, buf[:0], m, attrs)
 	if err != nil {
 		return PublishResult{}, ErrorCodeInvalidParameter, err
 	}
@@ -573,13 +576,13 @@ func copyAttributes(attrs map[string]Attribute) map[string]Attribute {
 	return out
 }
 
-// match appends to ids the subscriptions of tb whose filter policy m
-// passes (those without one excepted: tb.always).
-func (t *Topic) match(tb *routeTable[*Subscription], ids []string, m *Message) ([]string, error) {
-	if tb.machine != nil && len(m.Attributes) > 0 {
-		var stack [16]pattern.Attr
+// match appends to ids the subscriptions of tb whose filter policy m,
+// whose attributes are attrs (converted, see validateMessageAttrs), passes
+// (those without one excepted: tb.always).
+func (t *Topic) match(tb *routeTable[*Subscription], ids []string, m *Message, attrs []pattern.Attr) ([]string, error) {
+	if tb.machine != nil && len(attrs) > 0 {
 		var err error
-		ids, err = tb.machine.MatchAttrs(ids, messageAttrs(stack[:0], m.Attributes))
+		ids, err = tb.machine.MatchAttrs(ids, attrs)
 		if err != nil { // validated at Publish: cannot happen
 			return ids, err
 		}
