@@ -318,10 +318,10 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 // one allocation with its id, its extra (when it needs one) and, up to
 // maxInlineBody bytes, its body (newPublished).
 //
-// It holds only what every message needs: a plain message published with
-// the background context to a standard topic (the fast path) allocates no
-// byte more than it uses, since every byte allocated per message costs
-// collector time (see inlineBodies).
+// The record holds what most messages use; the subject, the message group
+// and the sequence number, which many messages do not have, are in an
+// extra that only the messages with one of them carry: every byte
+// allocated per message costs collector time (see inlineBodies).
 type published struct {
 	time  time.Time
 	body  []byte
@@ -459,9 +459,9 @@ func inline[B any]() inlineBody {
 // smallest first: a body takes the first one that fits. Each fills one of
 // Go's allocation size classes exactly (a record without extra, and with
 // the malloc header beyond 512 bytes), so that the bytes allocated per
-// message are the bytes it uses, rounded up to the next size class (at
-// most an eighth more), not to a power of two. (Other Go versions may have
-// other classes: then a record wastes a little more, nothing else.)
+// message are the bytes it uses rounded up to the next size class, not to
+// a power of two. (Other Go versions may have other classes: then a record
+// wastes a little more, nothing else.)
 var inlineBodies = [...]inlineBody{
 	inline[[192 - publishedSize]byte](),
 	inline[[208 - publishedSize]byte](),
@@ -623,8 +623,8 @@ func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *pub
 		if !s.raw && p.envelope == nil {
 			p.envelope = t.notification(p)
 		}
-		if tr := p.track(); tr != nil {
-			tr.add() // before the copy is queued: it may end at once
+		if p.hctx.track != nil {
+			p.hctx.track.add() // before the copy is queued: it may end at once
 		}
 		if err := s.enqueue(ctx, p, o); err != nil {
 			p.track().release()
