@@ -250,9 +250,9 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	if msg := overHops(hops, t.cfg.maxHops); msg != "" {
 		return PublishResult{}, ErrorCodeInvalidParameter, fmt.Errorf("%w: %s", ErrInvalidMessage, msg)
 	}
-	now := t.cfg.now()
 	// Matched first, against the caller's message (it is not kept): a
-	// message that no subscription takes is never copied.
+	// message that no subscription takes is never copied, nor stamped with
+	// the time (nothing reads it).
 	tb := t.routes.acquire()
 	defer t.routes.release(tb)
 	var buf [16]string
@@ -262,7 +262,9 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	}
 	var p *published
 	var id string
+	var now time.Time
 	if t.fifo || len(tb.always)+len(ids) > 0 {
+		now = t.cfg.now()
 		p = newPublished(m, now, hops, producerValues(ctx), t.fifo)
 		t.ids.appendID(p.idText[:0])
 		id = p.id()

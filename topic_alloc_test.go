@@ -3,6 +3,7 @@ package eda
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,4 +174,36 @@ func TestInlineIndexPicksTheSmallestFit(t *testing.T) {
 	for _, c := range inlineBodies {
 		require.Zero(t, c.size%inlineStep, "size %d", c.size)
 	}
+}
+
+// countingClock is the system clock, counting the calls of Now.
+type countingClock struct {
+	systemClock
+	nows atomic.Int64
+}
+
+func (c *countingClock) Now() time.Time {
+	c.nows.Add(1)
+	return time.Now()
+}
+
+// A message that no subscription takes is not stamped with the time:
+// nothing would read it. One that a subscription takes is.
+func TestTopicFilteredOutReadsNoClock(t *testing.T) {
+	clk := &countingClock{}
+	tp, err := NewTopic("clocked", WithClock(clk))
+	require.NoError(t, err)
+	defer tp.Close(context.Background())
+	_, err = tp.Subscribe("picky", HandlerFunc(func(context.Context, Delivery) error { return nil }),
+		WithFilterPolicy([]byte(`{"k":["x"]}`), ScopeMessageAttributes))
+	require.NoError(t, err)
+	ctx := context.Background()
+	before := clk.nows.Load()
+	_, err = tp.Publish(ctx, Message{Body: []byte("b"), Attributes: map[string]Attribute{"k": strAttr("y")}})
+	require.NoError(t, err)
+	assert.Equal(t, before, clk.nows.Load(), "filtered out: no clock reading")
+	_, err = tp.Publish(ctx, Message{Body: []byte("b"), Attributes: map[string]Attribute{"k": strAttr("x")}})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, clk.nows.Load(), before+1, "taken: stamped (the engine may read the clock too, as it delivers)")
+	require.NoError(t, tp.Drain(ctx))
 }
