@@ -411,10 +411,12 @@ func newPublished(m *Message, now time.Time, hops int, values context.Context, f
 			p, body = inlineBodies[i].alloc(n)
 		}
 	} else {
-		p, body = new(published), make([]byte, n)
 		if withExtra {
-			p.x = new(publishedExtra)
+			p, _ = withExtraInlineBody[[0]byte](0)
+		} else {
+			p = new(published)
 		}
+		body = make([]byte, n)
 	}
 	copy(body, m.Body)
 	p.time, p.body = now, body

@@ -159,6 +159,8 @@ func TestPublishedExtra(t *testing.T) {
 	m := Message{Body: []byte("b"), Subject: "s"}
 	now := time.Now()
 	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = newPublished(&m, now, 0, nil, false) }), "one allocation with the extra")
+	big := Message{Body: make([]byte, maxInlineBody+1), Subject: "s"}
+	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = newPublished(&big, now, 0, nil, false) }), "a large body apart, the extra with the record")
 }
 
 // newPublished's lookup picks, for every body size, the smallest buffer
