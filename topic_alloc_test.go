@@ -209,3 +209,26 @@ func TestTopicFilteredOutReadsNoClock(t *testing.T) {
 	assert.GreaterOrEqual(t, clk.nows.Load(), before+1, "taken: stamped (the engine may read the clock too, as it delivers)")
 	require.NoError(t, tp.Drain(ctx))
 }
+
+// Through Publish, the copies of a message delivered to several
+// subscriptions receive one handler context, with the publisher's values.
+func TestTopicCopiesShareTheHandlerContext(t *testing.T) {
+	tp := newTestTopic(t, "shared")
+	got := make(chan context.Context, 3)
+	for _, name := range []string{"a", "b", "c"} {
+		_, err := tp.Subscribe(name, HandlerFunc(func(ctx context.Context, _ Delivery) error {
+			got <- ctx
+			return nil
+		}), WithRawDelivery())
+		require.NoError(t, err)
+	}
+	ctx := context.WithValue(context.Background(), probeKey{}, "v")
+	_, err := tp.Publish(ctx, Message{Body: []byte("b")})
+	require.NoError(t, err)
+	drainTopic(t, tp)
+	first := <-got
+	assert.Equal(t, "v", first.Value(probeKey{}))
+	for range 2 {
+		assert.True(t, first == <-got, "one context for every copy")
+	}
+}
