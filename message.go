@@ -97,9 +97,46 @@ type messageLimits struct {
 // (body, attribute names, data types and values). The error is a
 // *MessageError.
 func validateMessage(m *Message, lim messageLimits, fifo bool) (size int, err error) {
+	size, _, err = validateMessageAttrs(m, lim, fifo, nil)
+	return size, err
+}
+
+// validateMessageAttrs is validateMessage that also appends m's attributes,
+// converted for the pattern engine as messageAttrs does, to attrs (nil:
+// none are converted), in the same pass over them, and returns it.
+func validateMessageAttrs(m *Message, lim messageLimits, fifo bool, attrs []pattern.Attr) (size int, _ []pattern.Attr, err error) {
 	if m == nil {
-		return 0, &MessageError{Field: "Body", Reason: "nil message"}
+		return 0, attrs, &MessageError{Field: "Body", Reason: "nil message"}
 	}
+	size, err = validateMessageFields(m, lim, fifo)
+	if err != nil {
+		return 0, attrs, err
+	}
+	convert := attrs != nil
+	for name, a := range m.Attributes {
+		kind, err := checkAttribute(name, a)
+		if err != nil {
+			return 0, attrs, err
+		}
+		size += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
+		if convert {
+			attrs = append(attrs, patternAttr(name, kind, a))
+		}
+	}
+	maxSize := lim.MaxSize
+	if maxSize == 0 {
+		maxSize = DefaultMaxMessageSize
+	}
+	if maxSize > 0 && size > maxSize {
+		return 0, attrs, &MessageError{Field: "Body", Reason: "the message is " + strconv.Itoa(size) +
+			" bytes (body and attribute names, types and values), more than the limit of " + strconv.Itoa(maxSize)}
+	}
+	return size, attrs, nil
+}
+
+// validateMessageFields checks everything of m but its attributes'
+// names, types and values, and returns the size of its body.
+func validateMessageFields(m *Message, lim messageLimits, fifo bool) (size int, err error) {
 	if len(m.Body) == 0 {
 		return 0, &MessageError{Field: "Body", Reason: "must not be empty"}
 	}
@@ -129,22 +166,7 @@ func validateMessage(m *Message, lim messageLimits, fifo bool) (size int, err er
 	if lim.MaxAttributes > 0 && len(m.Attributes) > lim.MaxAttributes {
 		return 0, &MessageError{Field: "Attributes", Reason: strconv.Itoa(len(m.Attributes)) + " attributes, more than the limit of " + strconv.Itoa(lim.MaxAttributes)}
 	}
-	size = len(m.Body)
-	for name, a := range m.Attributes {
-		if err := validateAttribute(name, a); err != nil {
-			return 0, err
-		}
-		size += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
-	}
-	maxSize := lim.MaxSize
-	if maxSize == 0 {
-		maxSize = DefaultMaxMessageSize
-	}
-	if maxSize > 0 && size > maxSize {
-		return 0, &MessageError{Field: "Body", Reason: "the message is " + strconv.Itoa(size) +
-			" bytes (body and attribute names, types and values), more than the limit of " + strconv.Itoa(maxSize)}
-	}
-	return size, nil
+	return len(m.Body), nil
 }
 
 // validateSubject checks a Subject: at most 100 characters of UTF-8 text,
@@ -188,10 +210,19 @@ func attrField(name string) string { return "Attributes[" + name + "]" }
 
 // validateAttribute checks one message attribute as SNS does.
 func validateAttribute(name string, a Attribute) error {
+	_, err := checkAttribute(name, a)
+	return err
+}
+
+// checkAttribute is validateAttribute that also returns the attribute's
+// type.
+func checkAttribute(name string, a Attribute) (pattern.AttrType, error) {
 	if reason := attributeNameProblem(name); reason != "" {
-		return &MessageError{Field: attrField(name), Reason: reason}
+		return 0, &MessageError{Field: attrField(name), Reason: reason}
 	}
-	bad := func(reason string) error { return &MessageError{Field: attrField(name), Reason: reason} }
+	bad := func(reason string) (pattern.AttrType, error) {
+		return 0, &MessageError{Field: attrField(name), Reason: reason}
+	}
 	kind, reason := attributeKind(a.DataType)
 	if reason != "" {
 		return bad(reason)
@@ -203,7 +234,7 @@ func validateAttribute(name string, a Attribute) error {
 		if a.StringValue != "" {
 			return bad("a Binary attribute takes BinaryValue, not StringValue")
 		}
-		return nil
+		return kind, nil
 	}
 	if len(a.BinaryValue) != 0 {
 		return bad("a " + a.DataType + " attribute takes StringValue, not BinaryValue")
@@ -221,7 +252,7 @@ func validateAttribute(name string, a Attribute) error {
 			return bad(reason)
 		}
 	}
-	return nil
+	return kind, nil
 }
 
 // attributeNameProblem checks an attribute name: 1 to 256 characters of
@@ -410,13 +441,19 @@ func stringArrayProblem(s string) string {
 func messageAttrs(dst []pattern.Attr, attrs map[string]Attribute) []pattern.Attr {
 	for name, a := range attrs {
 		kind, _ := attributeKind(a.DataType)
-		v := a.BinaryValue
-		if kind != pattern.AttrBinary {
-			v = unsafe.Slice(unsafe.StringData(a.StringValue), len(a.StringValue))
-		}
-		dst = append(dst, pattern.Attr{Name: name, Type: kind, Value: v})
+		dst = append(dst, patternAttr(name, kind, a))
 	}
 	return dst
+}
+
+// patternAttr converts the attribute a, named name, of type kind, for the
+// pattern engine; its value is shared, not copied.
+func patternAttr(name string, kind pattern.AttrType, a Attribute) pattern.Attr {
+	v := a.BinaryValue
+	if kind != pattern.AttrBinary {
+		v = unsafe.Slice(unsafe.StringData(a.StringValue), len(a.StringValue))
+	}
+	return pattern.Attr{Name: name, Type: kind, Value: v}
 }
 
 // notification is what appendNotificationJSON writes: one message as a

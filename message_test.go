@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edakit/eda/internal/pattern"
 )
 
 func TestValidateMessage(t *testing.T) {
@@ -133,9 +135,16 @@ func TestValidateMessage(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := ok()
 			c.edit(&m)
-			_, err := validateMessage(&m, c.lim, c.fifo)
+			size, err := validateMessage(&m, c.lim, c.fifo)
+			// Validating while converting the attributes for the filter
+			// policies (Publish) decides the same, and converts them as
+			// messageAttrs does.
+			size2, attrs, err2 := validateMessageAttrs(&m, c.lim, c.fifo, make([]pattern.Attr, 0, 1))
+			assert.Equal(t, size, size2)
+			assert.Equal(t, err, err2)
 			if c.field == "" {
 				require.NoError(t, err)
+				assert.ElementsMatch(t, messageAttrs(nil, m.Attributes), attrs)
 				return
 			}
 			require.ErrorIs(t, err, ErrInvalidMessage)

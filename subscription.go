@@ -247,7 +247,7 @@ func (s *Subscription) retainedGroups() int {
 
 // fill completes the Delivery of one attempt (or dead letter) of p.
 func (s *Subscription) fill(ctx context.Context, p *published, d Delivery) (context.Context, Delivery, error) {
-	d.ID, d.Time, d.Attributes, d.GroupID = p.id(), p.time, p.attrs, p.group
+	d.ID, d.Time, d.Attributes, d.GroupID = p.id(), p.time, p.attrs, p.group()
 	if s.raw {
 		d.Kind, d.Payload = PayloadMessage, p.body
 	} else {
@@ -266,14 +266,14 @@ func (s *Subscription) enqueue(ctx context.Context, p *published, o delivery.Ori
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	g := s.groups[p.group]
+	g := s.groups[p.group()]
 	if g == nil {
 		if s.groups == nil {
 			s.groups = make(map[string]*fifoGroup)
 		}
-		g = &fifoGroup{id: p.group}
+		g = &fifoGroup{id: p.group()}
 		g.dest = s.newDestination(g)
-		s.groups[p.group] = g
+		s.groups[p.group()] = g
 	}
 	g.pending++
 	s.mu.Unlock()

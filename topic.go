@@ -234,7 +234,10 @@ func (t *Topic) intake(ctx context.Context) error {
 // publish validates, stamps and routes one message; it returns the result,
 // or an SNS error code and the error.
 func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCode, error) {
-	size, err := validateMessage(m, messageLimits{MaxSize: t.cfg.maxMessageSize}, t.fifo)
+	// The attributes are converted for the filter policies as they are
+	// validated: one pass over the map, not two.
+	var stack [16]pattern.Attr
+	size, attrs, err := validateMessageAttrs(m, messageLimits{MaxSize: t.cfg.maxMessageSize}, t.fifo, stack[:0])
 	if err != nil {
 		return PublishResult{}, ErrorCodeInvalidParameter, err
 	}
@@ -247,20 +250,22 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	if msg := overHops(hops, t.cfg.maxHops); msg != "" {
 		return PublishResult{}, ErrorCodeInvalidParameter, fmt.Errorf("%w: %s", ErrInvalidMessage, msg)
 	}
-	now := t.cfg.now()
 	// Matched first, against the caller's message (it is not kept): a
-	// message that no subscription takes is never copied.
+	// message that no subscription takes is never copied, nor stamped with
+	// the time (nothing reads it).
 	tb := t.routes.acquire()
 	defer t.routes.release(tb)
 	var buf [16]string
-	ids, err := t.match(tb, buf[:0], m)
+	ids, err := t.match(tb, buf[:0], m, attrs)
 	if err != nil {
 		return PublishResult{}, ErrorCodeInvalidParameter, err
 	}
 	var p *published
 	var id string
+	var now time.Time
 	if t.fifo || len(tb.always)+len(ids) > 0 {
-		p = newPublished(m, now, hops, producerValues(ctx))
+		now = t.cfg.now()
+		p = newPublished(m, now, hops, producerValues(ctx), t.fifo)
 		t.ids.appendID(p.idText[:0])
 		id = p.id()
 	} else {
@@ -279,7 +284,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 			t.stats.duplicates.Add(1)
 			return res, "", nil
 		}
-		p.seq, release = res.SequenceNumber, rel
+		p.x.seq, release = res.SequenceNumber, rel
 	}
 	var track *eventTracker
 	if parent != nil || t.trackers != nil {
@@ -303,7 +308,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	t.stats.publishSize.Add(uint64(size))
 	res := PublishResult{MessageID: id}
 	if p != nil {
-		res.SequenceNumber = p.seq
+		res.SequenceNumber = p.seq()
 	}
 	return res, "", nil
 }
@@ -311,19 +316,21 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 // published is one accepted message as it travels to its subscriptions.
 // All copies share it; it is never modified after Publish, except that the
 // notification JSON is written once, before any copy that needs it is
-// queued, and that the first delivery sets up hctx. It is one allocation
-// with its id and, up to maxInlineBody bytes, its body (newPublished).
+// queued, and that the first delivery sets up the handlers' context. It is
+// one allocation with its id, its extra (when it needs one) and, up to
+// maxInlineBody bytes, its body (newPublished).
+//
+// The record holds what most messages use; the subject, the message group
+// and the sequence number, which many messages do not have, are in an
+// extra that only the messages with one of them carry: every byte
+// allocated per message costs collector time (see inlineBodies).
 type published struct {
-	time    time.Time
-	subject string
-	body    []byte
-	attrs   map[string]Attribute
-	group   string
-	seq     string
+	time  time.Time
+	body  []byte
+	attrs map[string]Attribute
 	// envelope is the SNS JSON notification of the message, for the
 	// subscriptions without raw delivery (nil until one needs it).
 	envelope []byte
-	idText   [uuidTextLen]byte // the message id (id)
 	// hctx is the handlers' context, shared by the deliveries of every
 	// copy (they all run with one engine context: the message has one
 	// origin). Its hop count, the values of the context the message was
@@ -334,6 +341,18 @@ type published struct {
 	// claims it, 1 while that one sets it, 2 once it is set.
 	hctx      cascadeContext
 	hctxState atomic.Uint32
+	idText    [uuidTextLen]byte // the message id (id)
+	// x holds the subject, the message group and the sequence number of a
+	// message that has any of them; nil for others (see needsExtra).
+	x *publishedExtra
+}
+
+// publishedExtra is the part of a published message that only some
+// messages use (see published.x).
+type publishedExtra struct {
+	subject string
+	group   string
+	seq     string
 }
 
 // id returns the message id.
@@ -342,50 +361,164 @@ func (p *published) id() string { return unsafe.String(&p.idText[0], len(p.idTex
 // track returns the message's tracker (nil: not tracked).
 func (p *published) track() *eventTracker { return p.hctx.track }
 
+// subject returns the message's subject ("" if it has none).
+func (p *published) subject() string {
+	if p.x == nil {
+		return ""
+	}
+	return p.x.subject
+}
+
+// group returns the message group of a FIFO message ("" for others).
+func (p *published) group() string {
+	if p.x == nil {
+		return ""
+	}
+	return p.x.group
+}
+
+// seq returns the sequence number of a FIFO message ("" for others).
+func (p *published) seq() string {
+	if p.x == nil {
+		return ""
+	}
+	return p.x.seq
+}
+
 // maxInlineBody is the largest body newPublished stores in the message's
 // own allocation; a larger one takes one more.
 const maxInlineBody = 4096
 
+// needsExtra reports whether m, published to a FIFO topic when fifo is
+// set, needs a publishedExtra.
+func needsExtra(m *Message, fifo bool) bool { return fifo || m.Subject != "" || m.GroupID != "" }
+
 // newPublished returns m as a message published at now, hops deep, with
-// the publisher's context values (nil: none), without its id: the record
-// and a copy of the body in one allocation (the caller may reuse its
-// buffer), and a copy of the attributes.
-func newPublished(m *Message, now time.Time, hops int, values context.Context) *published {
+// the publisher's context values (nil: none), to a FIFO topic when fifo is
+// set, without its id: the record, its extra when it needs one (see
+// needsExtra) and a copy of the body in one allocation (the caller may
+// reuse its buffer), and a copy of the attributes.
+func newPublished(m *Message, now time.Time, hops int, values context.Context, fifo bool) *published {
+	withExtra := needsExtra(m, fifo)
 	n := len(m.Body)
 	var p *published
 	var body []byte
-	for _, c := range inlineBodies {
-		if n <= c.size {
-			p, body = c.alloc(n)
-			break
+	if n <= maxInlineBody {
+		i := inlineIndex[(n+inlineStep-1)/inlineStep]
+		if withExtra {
+			p, body = inlineBodies[i].allocExtra(n)
+		} else {
+			p, body = inlineBodies[i].alloc(n)
 		}
-	}
-	if p == nil {
-		p, body = new(published), make([]byte, n)
+	} else {
+		if withExtra {
+			p, _ = withExtraInlineBody[[0]byte](0)
+		} else {
+			p = new(published)
+		}
+		body = make([]byte, n)
 	}
 	copy(body, m.Body)
-	p.time, p.subject, p.body, p.group = now, m.Subject, body, m.GroupID
-	p.hctx.hops, p.hctx.producer = hops, values
-	p.attrs = copyAttributes(m.Attributes)
+	p.time, p.body = now, body
+	if p.x != nil {
+		p.x.subject, p.x.group = m.Subject, m.GroupID
+	}
+	// (Fields that stay zero are not written: a pointer written while the
+	// collector marks costs a write barrier.)
+	p.hctx.hops = hops
+	if values != nil {
+		p.hctx.producer = values
+	}
+	if len(m.Attributes) > 0 {
+		p.attrs = copyAttributes(m.Attributes)
+	}
 	return p
 }
 
-// inlineBodies are the buffer sizes newPublished allocates with a record,
-// each with its allocation function, smallest first: a body takes the
-// first one that fits, so that one over 64 bytes wastes less than half
-// of its buffer.
-var inlineBodies = [...]struct {
-	size  int
-	alloc func(n int) (*published, []byte)
-}{
-	{64, withInlineBody[[64]byte]},
-	{128, withInlineBody[[128]byte]},
-	{256, withInlineBody[[256]byte]},
-	{512, withInlineBody[[512]byte]},
-	{1024, withInlineBody[[1024]byte]},
-	{2048, withInlineBody[[2048]byte]},
-	{maxInlineBody, withInlineBody[[maxInlineBody]byte]},
+// inlineBody is one buffer size newPublished allocates with a record
+// (size bytes), with its allocation functions: without and with a
+// publishedExtra.
+type inlineBody struct {
+	size       int
+	alloc      func(n int) (*published, []byte)
+	allocExtra func(n int) (*published, []byte)
 }
+
+// publishedSize is the size of a published record; plusHeader is the size
+// of the header the allocator puts before an object with pointers larger
+// than 512 bytes (Go's malloc header).
+const (
+	publishedSize = int(unsafe.Sizeof(published{}))
+	plusHeader    = 8
+)
+
+// inline returns the inlineBody whose record and buffer (of type B, a byte
+// array) make one object.
+func inline[B any]() inlineBody {
+	var b B
+	return inlineBody{size: int(unsafe.Sizeof(b)), alloc: withInlineBody[B], allocExtra: withExtraInlineBody[B]}
+}
+
+// inlineBodies are the buffer sizes newPublished allocates with a record,
+// smallest first: a body takes the first one that fits. Each fills one of
+// Go's allocation size classes exactly (a record without extra, and with
+// the malloc header beyond 512 bytes), so that the bytes allocated per
+// message are the bytes it uses rounded up to the next size class, not to
+// a power of two. (Other Go versions may have other classes: then a record
+// wastes a little more, nothing else.)
+var inlineBodies = [...]inlineBody{
+	inline[[192 - publishedSize]byte](),
+	inline[[208 - publishedSize]byte](),
+	inline[[224 - publishedSize]byte](),
+	inline[[240 - publishedSize]byte](),
+	inline[[256 - publishedSize]byte](),
+	inline[[288 - publishedSize]byte](),
+	inline[[320 - publishedSize]byte](),
+	inline[[352 - publishedSize]byte](),
+	inline[[384 - publishedSize]byte](),
+	inline[[416 - publishedSize]byte](),
+	inline[[448 - publishedSize]byte](),
+	inline[[480 - publishedSize]byte](),
+	inline[[512 - publishedSize]byte](),
+	inline[[576 - plusHeader - publishedSize]byte](),
+	inline[[640 - plusHeader - publishedSize]byte](),
+	inline[[704 - plusHeader - publishedSize]byte](),
+	inline[[768 - plusHeader - publishedSize]byte](),
+	inline[[896 - plusHeader - publishedSize]byte](),
+	inline[[1024 - plusHeader - publishedSize]byte](),
+	inline[[1152 - plusHeader - publishedSize]byte](),
+	inline[[1280 - plusHeader - publishedSize]byte](),
+	inline[[1408 - plusHeader - publishedSize]byte](),
+	inline[[1536 - plusHeader - publishedSize]byte](),
+	inline[[1792 - plusHeader - publishedSize]byte](),
+	inline[[2048 - plusHeader - publishedSize]byte](),
+	inline[[2304 - plusHeader - publishedSize]byte](),
+	inline[[2688 - plusHeader - publishedSize]byte](),
+	inline[[3072 - plusHeader - publishedSize]byte](),
+	inline[[3200 - plusHeader - publishedSize]byte](),
+	inline[[3456 - plusHeader - publishedSize]byte](),
+	inline[[4096 - plusHeader - publishedSize]byte](),
+	inline[[maxInlineBody]byte](),
+}
+
+// inlineStep is the granularity of inlineIndex.
+const inlineStep = 8
+
+// inlineIndex maps ⌈n/inlineStep⌉ to the index in inlineBodies of the
+// first size that holds n bytes: every size is a multiple of inlineStep
+// (so are the size classes, publishedSize and plusHeader), so the first
+// size that holds the multiple of inlineStep above n is the first that
+// holds n.
+var inlineIndex = func() (index [maxInlineBody/inlineStep + 1]uint8) {
+	i := 0
+	for k := range index {
+		for inlineBodies[i].size < k*inlineStep {
+			i++
+		}
+		index[k] = uint8(i)
+	}
+	return index
+}()
 
 // withInlineBody allocates a published record followed by a buffer of
 // type B (a byte array), and returns the record and the first n bytes of
@@ -395,6 +528,18 @@ func withInlineBody[B any](n int) (*published, []byte) {
 		published
 		buf B
 	})
+	return &x.published, unsafe.Slice((*byte)(unsafe.Pointer(&x.buf)), n)
+}
+
+// withExtraInlineBody is withInlineBody with the record's extra in the
+// same allocation.
+func withExtraInlineBody[B any](n int) (*published, []byte) {
+	x := new(struct {
+		published
+		extra publishedExtra
+		buf   B
+	})
+	x.x = &x.extra
 	return &x.published, unsafe.Slice((*byte)(unsafe.Pointer(&x.buf)), n)
 }
 
@@ -435,13 +580,13 @@ func copyAttributes(attrs map[string]Attribute) map[string]Attribute {
 	return out
 }
 
-// match appends to ids the subscriptions of tb whose filter policy m
-// passes (those without one excepted: tb.always).
-func (t *Topic) match(tb *routeTable[*Subscription], ids []string, m *Message) ([]string, error) {
-	if tb.machine != nil && len(m.Attributes) > 0 {
-		var stack [16]pattern.Attr
+// match appends to ids the subscriptions of tb whose filter policy m,
+// whose attributes are attrs (converted, see validateMessageAttrs), passes
+// (those without one excepted: tb.always).
+func (t *Topic) match(tb *routeTable[*Subscription], ids []string, m *Message, attrs []pattern.Attr) ([]string, error) {
+	if tb.machine != nil && len(attrs) > 0 {
 		var err error
-		ids, err = tb.machine.MatchAttrs(ids, messageAttrs(stack[:0], m.Attributes))
+		ids, err = tb.machine.MatchAttrs(ids, attrs)
 		if err != nil { // validated at Publish: cannot happen
 			return ids, err
 		}
@@ -465,7 +610,9 @@ func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *pub
 	tb.routed.Add(1)
 	if noAttrs {
 		tb.noAttrs.Add(1)
-		t.stats.filteredOutNoAttrs.Add(uint64(tb.patterned[0]))
+		if n := tb.patterned[0]; n > 0 {
+			t.stats.filteredOutNoAttrs.Add(uint64(n))
+		}
 	}
 	if out := tb.patterned[0] + tb.patterned[1] - len(ids); out > 0 {
 		t.stats.filteredOut.Add(uint64(out))
@@ -514,13 +661,13 @@ func (t *Topic) notification(p *published) []byte {
 	n := notification{
 		MessageID:      p.id(),
 		TopicARN:       t.arn,
-		Subject:        p.subject,
+		Subject:        p.subject(),
 		Body:           p.body,
 		Time:           p.time,
 		Attributes:     p.attrs,
 		FIFO:           t.fifo,
-		SequenceNumber: p.seq,
-		GroupID:        p.group,
+		SequenceNumber: p.seq(),
+		GroupID:        p.group(),
 	}
 	return appendNotificationJSON(make([]byte, 0, len(p.body)+256+64*len(p.attrs)), n)
 }

@@ -2,6 +2,8 @@ package eda
 
 import (
 	"context"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ type probeKey struct{}
 // carries the hop count and the publisher's values.
 func TestPublishedHandlerContext(t *testing.T) {
 	producer := context.WithValue(context.Background(), probeKey{}, "v")
-	p := newPublished(&Message{Body: []byte("b")}, time.Now(), 1, producer)
+	p := newPublished(&Message{Body: []byte("b")}, time.Now(), 1, producer, false)
 	engineCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	first := p.handlerContext(engineCtx)
@@ -30,7 +32,7 @@ func TestPublishedHandlerContext(t *testing.T) {
 	cancel()
 	assert.Error(t, first.Err(), "the engine's cancellation reaches the handler")
 
-	none := newPublished(&Message{Body: []byte("b")}, time.Now(), 0, nil)
+	none := newPublished(&Message{Body: []byte("b")}, time.Now(), 0, nil, false)
 	assert.Same(t, engineCtx, none.handlerContext(engineCtx), "nothing to add")
 }
 
@@ -43,7 +45,7 @@ func TestNewPublishedCopiesTheBody(t *testing.T) {
 			body[i] = byte(i)
 		}
 		m := Message{Body: body, Subject: "s", Attributes: map[string]Attribute{"a": strAttr("x")}}
-		p := newPublished(&m, time.Now(), 0, nil)
+		p := newPublished(&m, time.Now(), 0, nil, false)
 		require.Equal(t, body, p.body, "n=%d", n)
 		require.Equal(t, n, cap(p.body), "n=%d", n)
 		body[0]++
@@ -94,4 +96,139 @@ func TestTopicPublishAllocations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}), "filtered out everywhere: the id only")
+}
+
+// The buffer sizes of newPublished grow, end at maxInlineBody, and each
+// makes a record and its buffer fill one of the allocator's size classes
+// exactly: a message of 200 bytes (a record, no extra) allocates 384
+// bytes, not the 480 of a buffer rounded up to a power of two. (The
+// classes are those of go.mod's Go version; should a later one change
+// them, this test says which rows to update.)
+func TestInlineBodiesFitSizeClasses(t *testing.T) {
+	for i := 1; i < len(inlineBodies); i++ {
+		require.Less(t, inlineBodies[i-1].size, inlineBodies[i].size, "row %d", i)
+	}
+	require.Equal(t, maxInlineBody, inlineBodies[len(inlineBodies)-1].size)
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	// allocated returns the bytes the allocator takes for one record with
+	// a body of n bytes.
+	allocated := func(n int) float64 {
+		m := Message{Body: make([]byte, n)}
+		now := time.Now()
+		keep := make([]*published, 1000)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := range keep {
+			keep[i] = newPublished(&m, now, 0, nil, false)
+		}
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(keep)
+		return float64(after.TotalAlloc-before.TotalAlloc) / float64(len(keep))
+	}
+	perRecord := allocated(200)
+	t.Logf("%.0f bytes per record with a body of 200 bytes", perRecord)
+	assert.InDelta(t, 384, perRecord, 8, "one size class of 384 bytes")
+	for _, c := range inlineBodies[:len(inlineBodies)-1] {
+		want := publishedSize + c.size
+		if want > 512 {
+			want += plusHeader
+		}
+		assert.InDelta(t, want, allocated(c.size), 8, "a body of %d bytes: nothing wasted", c.size)
+	}
+}
+
+// A subject, a message group or a FIFO topic's sequence number go into
+// the record's extra, in the same allocation; a plain message has none.
+func TestPublishedExtra(t *testing.T) {
+	plain := newPublished(&Message{Body: []byte("b")}, time.Now(), 0, nil, false)
+	assert.Nil(t, plain.x)
+	assert.Empty(t, plain.subject())
+	assert.Empty(t, plain.group())
+	assert.Empty(t, plain.seq())
+	for _, body := range [][]byte{[]byte("b"), make([]byte, maxInlineBody+1)} {
+		p := newPublished(&Message{Body: body, Subject: "s", GroupID: "g"}, time.Now(), 0, nil, true)
+		require.NotNil(t, p.x)
+		assert.Equal(t, "s", p.subject())
+		assert.Equal(t, "g", p.group())
+		assert.Equal(t, body, p.body)
+	}
+	fifo := newPublished(&Message{Body: []byte("b")}, time.Now(), 0, nil, true)
+	assert.NotNil(t, fifo.x, "a FIFO message gets its sequence number there")
+	m := Message{Body: []byte("b"), Subject: "s"}
+	now := time.Now()
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = newPublished(&m, now, 0, nil, false) }), "one allocation with the extra")
+	big := Message{Body: make([]byte, maxInlineBody+1), Subject: "s"}
+	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = newPublished(&big, now, 0, nil, false) }), "a large body apart, the extra with the record")
+}
+
+// newPublished's lookup picks, for every body size, the smallest buffer
+// that holds it.
+func TestInlineIndexPicksTheSmallestFit(t *testing.T) {
+	for n := 0; n <= maxInlineBody; n++ {
+		want := 0
+		for inlineBodies[want].size < n {
+			want++
+		}
+		require.Equal(t, want, int(inlineIndex[(n+inlineStep-1)/inlineStep]), "n=%d", n)
+	}
+	for _, c := range inlineBodies {
+		require.Zero(t, c.size%inlineStep, "size %d", c.size)
+	}
+}
+
+// countingClock is the system clock, counting the calls of Now.
+type countingClock struct {
+	systemClock
+	nows atomic.Int64
+}
+
+func (c *countingClock) Now() time.Time {
+	c.nows.Add(1)
+	return time.Now()
+}
+
+// A message that no subscription takes is not stamped with the time:
+// nothing would read it. One that a subscription takes is.
+func TestTopicFilteredOutReadsNoClock(t *testing.T) {
+	clk := &countingClock{}
+	tp, err := NewTopic("clocked", WithClock(clk))
+	require.NoError(t, err)
+	defer tp.Close(context.Background())
+	_, err = tp.Subscribe("picky", HandlerFunc(func(context.Context, Delivery) error { return nil }),
+		WithFilterPolicy([]byte(`{"k":["x"]}`), ScopeMessageAttributes))
+	require.NoError(t, err)
+	ctx := context.Background()
+	before := clk.nows.Load()
+	_, err = tp.Publish(ctx, Message{Body: []byte("b"), Attributes: map[string]Attribute{"k": strAttr("y")}})
+	require.NoError(t, err)
+	assert.Equal(t, before, clk.nows.Load(), "filtered out: no clock reading")
+	_, err = tp.Publish(ctx, Message{Body: []byte("b"), Attributes: map[string]Attribute{"k": strAttr("x")}})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, clk.nows.Load(), before+1, "taken: stamped (the engine may read the clock too, as it delivers)")
+	require.NoError(t, tp.Drain(ctx))
+}
+
+// Through Publish, the copies of a message delivered to several
+// subscriptions receive one handler context, with the publisher's values.
+func TestTopicCopiesShareTheHandlerContext(t *testing.T) {
+	tp := newTestTopic(t, "shared")
+	got := make(chan context.Context, 3)
+	for _, name := range []string{"a", "b", "c"} {
+		_, err := tp.Subscribe(name, HandlerFunc(func(ctx context.Context, _ Delivery) error {
+			got <- ctx
+			return nil
+		}), WithRawDelivery())
+		require.NoError(t, err)
+	}
+	ctx := context.WithValue(context.Background(), probeKey{}, "v")
+	_, err := tp.Publish(ctx, Message{Body: []byte("b")})
+	require.NoError(t, err)
+	drainTopic(t, tp)
+	first := <-got
+	assert.Equal(t, "v", first.Value(probeKey{}))
+	for range 2 {
+		assert.True(t, first == <-got, "one context for every copy")
+	}
 }
