@@ -138,6 +138,24 @@ type Parsed struct {
 	// emptyStep: a path of the pattern has an empty step that event-ruler
 	// records (see usesEmptyStep).
 	emptyStep bool
+	// d is the dialect the pattern was parsed in, and src its text without
+	// insignificant whitespace (compactJSON), or "" for a Parsed not made
+	// by parseIn (Only). A Machine keeps src and d instead of the Parsed,
+	// which is several times larger, and parses the pattern again to
+	// remove it (reparse).
+	d   dialect
+	src string
+}
+
+// reparse parses again the compact text src of a pattern that parseIn
+// accepted in dialect d. Limits are lifted: the pattern was checked against
+// its own when it was first parsed.
+func reparse(src string, d dialect) *Parsed {
+	p, err := parseIn([]byte(src), Limits{MaxDepth: math.MaxInt32, MaxCombinations: math.MaxInt32, MaxRuleSize: math.MaxInt32}, d)
+	if err != nil {
+		panic("pattern: a pattern accepted once no longer parses: " + err.Error())
+	}
+	return p
 }
 
 // usesEmptyStep reports whether a path of conjs has an empty step that
@@ -185,7 +203,12 @@ func parseIn(src []byte, lim Limits, d dialect) (*Parsed, error) {
 	if root.kind != jObject {
 		return nil, perr("", "pattern must be a JSON object, got "+root.describe())
 	}
-	return compile(root, lim, d)
+	p, err := compile(root, lim, d)
+	if err != nil {
+		return nil, err
+	}
+	p.d, p.src = d, compactJSON(src)
+	return p, nil
 }
 
 // dialect selects the rules of SNS filter policies where they differ from
