@@ -184,8 +184,8 @@ type fieldIndex struct {
 	abs      []abEntry
 	any      []int32 // exists:true and presence: hit by every leaf
 
-	preds pmap[predKey, int32] // the preds on this path, by name
-	ed    *edit                // the Apply that owns this copy
+	preds [2]pmap[string, int32] // the preds on this path by name: [predKey.noEmpty] by predKey.key
+	ed    *edit                  // the Apply that owns this copy
 	fresh uint16
 }
 
@@ -216,6 +216,29 @@ func (fi *fieldIndex) own(ed *edit) *fieldIndex {
 	c.ed, c.fresh = ed, 0
 	return &c
 }
+
+func (fi *fieldIndex) predsOf(k predKey) *pmap[string, int32] {
+	if k.noEmpty {
+		return &fi.preds[1]
+	}
+	return &fi.preds[0]
+}
+
+// pred returns the id of the pred named k.
+func (fi *fieldIndex) pred(k predKey) (int32, bool) {
+	return fi.predsOf(k).get(hashString(k.key), k.key)
+}
+
+// setPred names pred id k; fi must be owned by ed.
+func (fi *fieldIndex) setPred(ed *edit, k predKey, id int32) {
+	fi.predsOf(k).set(ed, k.key, id, hashString)
+}
+
+// delPred drops the name k; fi must be owned by ed.
+func (fi *fieldIndex) delPred(ed *edit, k predKey) { fi.predsOf(k).del(ed, k.key, hashString) }
+
+// npreds returns the number of preds on the path.
+func (fi *fieldIndex) npreds() int { return fi.preds[0].len() + fi.preds[1].len() }
 
 // owned returns s, copied first unless the bit says fi's Apply already did.
 func owned[T any](fi *fieldIndex, bit uint16, s []T) []T {

@@ -128,23 +128,15 @@ type anchorRef struct {
 }
 
 // predKey names a pred among those of its path (fieldIndex.preds): the
-// canonical text of its alternatives (empty for a presence pred) and the
-// reading of empty keys.
+// canonical text of its alternatives (Req.key, never empty), or "" for the
+// presence pred of the path, and the reading of empty keys.
 type predKey struct {
-	key               string
-	noEmpty, presence bool
+	key     string
+	noEmpty bool
 }
 
-func (k predKey) hash() uint64 {
-	h := hashString(k.key)
-	if k.noEmpty {
-		h ^= 0x9e3779b97f4a7c15
-	}
-	if k.presence {
-		h ^= 0x6a09e667f3bcc909
-	}
-	return h
-}
+// presenceKey names the presence pred of a path.
+func presenceKey(noEmpty bool) predKey { return predKey{noEmpty: noEmpty} }
 
 // sreq is a compiled field condition of a subrule: a Req of the pattern
 // with its pred ids. path is the Req's path, sharing the text of its trie
@@ -366,7 +358,7 @@ func (a *applier) add(e Entry) {
 				q.pred = a.use(r.Path, predKey{key: r.key, noEmpty: noEmpty}, r.alts)
 			}
 			if r.AllowAbsent {
-				q.presence = a.use(r.Path, predKey{noEmpty: noEmpty, presence: true}, nil)
+				q.presence = a.use(r.Path, presenceKey(noEmpty), nil)
 			} else if !requiredIn(sr.reqs, q.pred) {
 				m.preds.mut(ed, q.pred).nsub++
 				sr.npos++
@@ -413,7 +405,7 @@ func requiredIn(reqs []sreq, p int32) bool {
 func (a *applier) use(path string, k predKey, alts []alt) int32 {
 	m, ed := a.m, a.ed
 	if n := a.node(path); n != nil && n.field != nil {
-		if id, ok := n.field.preds.get(k.hash(), k); ok {
+		if id, ok := n.field.pred(k); ok {
 			m.preds.mut(ed, id).uses++
 			return id
 		}
@@ -422,8 +414,8 @@ func (a *applier) use(path string, k predKey, alts []alt) int32 {
 	*m.preds.mut(ed, id) = pred{uses: 1, noEmpty: k.noEmpty}
 	n := a.ownNode(path)
 	n.field = n.field.own(ed)
-	n.field.preds.set(ed, k, id, predKey.hash)
-	if k.presence {
+	n.field.setPred(ed, k, id)
+	if k.key == "" {
 		n.field.addAny(id)
 	}
 	for i := range alts {
@@ -444,14 +436,14 @@ func (a *applier) release(id int32, path string, k predKey, alts []alt) {
 	m.freePreds = &freeList{i: id, next: m.freePreds}
 	n := a.ownNode(path)
 	n.field = n.field.own(ed)
-	n.field.preds.del(ed, k, predKey.hash)
-	if k.presence {
+	n.field.delPred(ed, k)
+	if k.key == "" {
 		n.field.any = without(n.field.any, func(x int32) bool { return x == id })
 	}
 	for i := range alts {
 		n.field.remove(ed, &alts[i], id)
 	}
-	if n.field.preds.len() == 0 {
+	if n.field.npreds() == 0 {
 		n.field = nil
 		a.pruneAt = append(a.pruneAt, path)
 	}
@@ -493,7 +485,7 @@ func (a *applier) remove(id string) {
 				a.release(q.pred, r.Path, predKey{key: r.key, noEmpty: noEmpty}, r.alts)
 			}
 			if q.presence >= 0 {
-				a.release(q.presence, r.Path, predKey{noEmpty: noEmpty, presence: true}, nil)
+				a.release(q.presence, r.Path, presenceKey(noEmpty), nil)
 			}
 		}
 		*m.subrules.mut(ed, si) = subrule{pattern: -1, anchor: -1, next: -1}

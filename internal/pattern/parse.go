@@ -453,21 +453,55 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 		}
 		r.alts = append(r.alts, a)
 	}
-	// Each canonical text is prefixed with its length, so that the joined
-	// key of one list is never that of another (texts may hold any byte).
-	keys := make([]string, 0, len(r.alts)+1)
-	for _, a := range r.alts {
-		keys = append(keys, strconv.Itoa(len(a.canonic))+":"+a.canonic)
-	}
-	if r.AllowAbsent {
-		keys = append(keys, "!")
-	}
-	sort.Strings(keys)
-	r.key = strings.Join(keys, "\x00")
-	for i := range r.alts {
-		r.alts[i].canonic = ""
-	}
+	r.key = leafKey(r.alts, r.AllowAbsent)
 	return r, nil
+}
+
+// leafKey returns the canonical key of a leaf list (Req.key): the canonical
+// texts of alts (and "!" for absent), sorted and joined by NUL. Each text is
+// prefixed with its length, so that the key of one list is never that of
+// another (texts may hold any byte). It clears the texts, and points the
+// operand text of each alternative that ends its canonical text (s of
+// "s"+s) into the key, so that a Machine that keeps the key keeps the
+// operand in the same bytes.
+func leafKey(alts []alt, absent bool) string {
+	type part struct {
+		text string
+		alt  int // index in alts, or -1 for "!"
+	}
+	parts := make([]part, 0, len(alts)+1)
+	n := 0
+	for i := range alts {
+		c := alts[i].canonic
+		parts = append(parts, part{strconv.Itoa(len(c)) + ":" + c, i})
+		n += len(parts[i].text) + 1
+	}
+	if absent {
+		parts = append(parts, part{"!", -1})
+		n += 2
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].text < parts[j].text })
+	var b strings.Builder
+	b.Grow(max(n-1, 0)) // the separators are one fewer than the parts
+	ends := make([]int, len(alts))
+	for j, p := range parts {
+		if j > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(p.text)
+		if p.alt >= 0 {
+			ends[p.alt] = b.Len()
+		}
+	}
+	key := b.String()
+	for i := range alts {
+		a := &alts[i]
+		if end := ends[i]; len(a.s) > 0 && strings.HasSuffix(key[:end], a.s) {
+			a.s = key[end-len(a.s) : end]
+		}
+		a.canonic = ""
+	}
+	return key
 }
 
 // parseIP reads an exact pattern string as an IP address when event-ruler

@@ -44,7 +44,7 @@ func bytesKey(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b
 // value is an empty map. Callers pass the hash of the key to get (so that a
 // []byte can be looked up as a string without copying it) and the hash
 // function to set and del, always the same function for one map
-// (hashString, hashUint64, hashAny, predKey.hash).
+// (hashString, hashUint64, hashAny).
 type pmap[K comparable, V any] struct {
 	root *hnode[K, V]
 	n    int

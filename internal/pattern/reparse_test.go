@@ -3,6 +3,7 @@ package pattern
 import (
 	"runtime"
 	"testing"
+	"unsafe"
 	"weak"
 
 	"github.com/stretchr/testify/assert"
@@ -95,4 +96,32 @@ func TestMachineDropsParsed(t *testing.T) {
 	runtime.GC()
 	assert.Nil(t, w.Value(), "the Machine keeps the Parsed")
 	require.Equal(t, []string{"x"}, sortedMatch(t, m, []byte(`{"a":"1"}`)))
+}
+
+// TestLeafKeySharesOperands: the operand text of an alternative whose
+// canonical text ends with it (all but comparable numbers) lies in the bytes of the leaf's key, which a
+// Machine keeps anyway; the key does not depend on the order of the list.
+func TestLeafKeySharesOperands(t *testing.T) {
+	p, err := Parse([]byte(`{"a":["xyz",{"prefix":"pq"},"10.0.0.1",5,1.00000000000000000001,{"exists":false}]}`), DefaultLimits())
+	require.NoError(t, err)
+	r := p.Conjs[0][0]
+	key := unsafe.Slice(unsafe.StringData(r.key), len(r.key))
+	within := func(s string) bool {
+		d := unsafe.Pointer(unsafe.StringData(s))
+		return uintptr(d) >= uintptr(unsafe.Pointer(&key[0])) && uintptr(d)+uintptr(len(s)) <= uintptr(unsafe.Pointer(&key[0]))+uintptr(len(key))
+	}
+	require.Len(t, r.alts, 5)
+	for _, a := range r.alts {
+		if a.kind == aNumber && a.cmp {
+			// Its canonical text is its float64's bits, not its text.
+			assert.Equal(t, "5", a.s)
+		} else {
+			assert.True(t, within(a.s), "operand %q of kind %d lies outside the key %q", a.s, a.kind, r.key)
+		}
+		assert.Empty(t, a.canonic)
+	}
+
+	q, err := Parse([]byte(`{"a":[{"exists":false},1.00000000000000000001,5,"10.0.0.1",{"prefix":"pq"},"xyz"]}`), DefaultLimits())
+	require.NoError(t, err)
+	assert.Equal(t, r.key, q.Conjs[0][0].key)
 }
