@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 )
 
 func reportEventsPerSecond(b *testing.B) {
@@ -451,5 +452,50 @@ func BenchmarkPatternMatch(b *testing.B) {
 		if _, err := p.Match(ev); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCityLotsScaling matches the city-lots lines against the five
+// EXACT rules plus n random exact values on properties.MAPBLKLOT that occur
+// in no line (as the peer-quamina harness's scaling run does), for n = 1,
+// 100, 10,000 and 100,000: the cost of n patterns ÷ the cost of 1 (issue 12's
+// target ≤ 1.15× at 100,000). Unlike BenchmarkMatcherScaling, each event
+// looks up another value, so a large index is read from memory, not cache.
+func BenchmarkCityLotsScaling(b *testing.B) {
+	lines := loadCityLots(b)
+	occurs := map[string]bool{}
+	for _, l := range lines {
+		occurs[gjson.GetBytes(l, "properties.MAPBLKLOT").String()] = true
+		occurs[gjson.GetBytes(l, "properties.BLKLOT").String()] = true
+	}
+	r := rand.New(rand.NewPCG(12, 12))
+	var vals []string
+	for len(vals) < 100_000 {
+		v := fmt.Sprintf("%07d", r.IntN(10_000_000))
+		if !occurs[v] {
+			occurs[v] = true
+			vals = append(vals, v)
+		}
+	}
+	exact := cityRuleSets[0]
+	for _, n := range []int{1, 100, 10_000, 100_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			m := cityMatcher(b, exact)
+			for i, v := range vals[:n] {
+				require.NoError(b, m.Add("r"+strconv.Itoa(i), []byte(cityProp("MAPBLKLOT", `"`+v+`"`))))
+			}
+			buf, _ := m.MatchAppend(make([]string, 0, 8), lines[0])
+			runtime.GC()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var err error
+				buf, err = m.MatchAppend(buf[:0], lines[i%len(lines)])
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportEventsPerSecond(b)
+		})
 	}
 }
