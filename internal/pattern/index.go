@@ -2,9 +2,11 @@ package pattern
 
 import (
 	"math"
+	"math/bits"
 	"net/netip"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -165,6 +167,7 @@ func lenBit(n int) uint64 {
 // is evaluated one by one on each leaf anyway.
 type fieldIndex struct {
 	strs     pmap[string, []int32] // exact strings
+	strsMay  *keyFilter            // first filter for strs when it is large, or nil
 	nums     pmap[uint64, []int32] // exact comparable numbers, by float64 bits
 	numSig   *numSigFilter         // cheap first filter for nums
 	numTexts pmap[string, []int32] // exact numbers that are not comparable, by text
@@ -380,6 +383,9 @@ func listUpdate[K comparable](ed *edit, m *pmap[K, []int32], k K, hf func(K) uin
 func (fi *fieldIndex) exact(ed *edit, a *alt, pred int32, add bool) {
 	if a.kind == aString {
 		listUpdate(ed, &fi.strs, a.s, hashString, pred, add)
+		if add {
+			fi.filterStr(a.s)
+		}
 		if a.hasIP {
 			listUpdate(ed, &fi.ips, a.ip, hashAny[netip.Addr], pred, add)
 		}
@@ -389,6 +395,72 @@ func (fi *fieldIndex) exact(ed *edit, a *alt, pred int32, add bool) {
 		listUpdate(ed, &fi.nums, math.Float64bits(a.f), hashUint64, pred, add)
 	}
 	listUpdate(ed, &fi.numTexts, a.s, hashString, pred, add)
+}
+
+// filterStr notes exact string s, just added to fi.strs, in the filter of
+// strs: it sets its bits, or builds a new filter from strs when the current
+// one is full (or missing) and strs holds filterMin keys or more, or drops
+// the filter when strs holds fewer.
+func (fi *fieldIndex) filterStr(s string) {
+	switch f := fi.strsMay; {
+	case f != nil && f.added.Load() < f.room:
+		f.add(hashString(s))
+	case fi.strs.len() >= filterMin:
+		f = newKeyFilter(fi.strs.len())
+		fi.strs.each(func(k string, _ []int32) { f.add(hashString(k)) })
+		fi.strsMay = f
+	default:
+		fi.strsMay = nil
+	}
+}
+
+// filterMin is the number of exact strings on one path from which they get
+// a keyFilter: below it the map is small enough to stay in the cache.
+const filterMin = 1024
+
+// keyFilter is a first filter for the keys of a large map: a blocked Bloom
+// filter that sets two bits of one 64-bit word per key, chosen by the key's
+// hash. A value whose two bits are not both set is no key, and matching
+// skips the map lookup, which on a large map reads several nodes from
+// memory for each event (BenchmarkCityLotsScaling); a few percent of other
+// values pass it (TestKeyFilter).
+//
+// Unlike the rest of a Machine, a filter is shared by the Machines derived
+// from the one that built it, and changed in place: adding a key sets its
+// bits (atomically, before Apply returns the Machine that holds the key, so
+// readers of that Machine see them), and removing a key clears nothing. A
+// Machine that finds the bits of a value it does not hold (another
+// Machine's key, or a removed one) only makes a lookup that finds nothing.
+// Once as many keys were added as the filter has room for (twice the keys
+// of the map when it was built), the next add builds a new one from the
+// map, so the cost per change is constant when amortised, and the
+// filter's bits per key stay 8 or more.
+type keyFilter struct {
+	words []atomic.Uint64 // a power of two
+	room  int64           // keys it has bits for
+	added atomic.Int64    // keys added
+}
+
+func newKeyFilter(n int) *keyFilter {
+	room := int64(max(2*n, filterMin))
+	return &keyFilter{words: make([]atomic.Uint64, 1<<bits.Len64(uint64(room/8-1))), room: room}
+}
+
+// filterBits returns the word and the two bits of hash h.
+func (f *keyFilter) filterBits(h uint64) (*atomic.Uint64, uint64) {
+	return &f.words[h&uint64(len(f.words)-1)], 1<<(h>>52&63) | 1<<(h>>58)
+}
+
+func (f *keyFilter) add(h uint64) {
+	w, b := f.filterBits(h)
+	w.Or(b)
+	f.added.Add(1)
+}
+
+// may reports whether a key with hash h may be in the map.
+func (f *keyFilter) may(h uint64) bool {
+	w, b := f.filterBits(h)
+	return w.Load()&b == b
 }
 
 // add indexes one alternative for pred; fi must be owned by ed.
@@ -510,7 +582,12 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 	case vString:
 		s := v.str
 		if fi.strs.n > 0 {
-			ps, _ := lookupBytes(&fi.strs, s)
+			var ps []int32
+			if fi.strsMay == nil {
+				ps, _ = lookupBytes(&fi.strs, s)
+			} else if h := hashString(bytesKey(s)); fi.strsMay.may(h) {
+				ps, _ = fi.strs.get(h, bytesKey(s))
+			}
 			for _, p := range ps {
 				st.hit(p)
 			}
