@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -129,31 +130,24 @@ func TestStringFilterConcurrent(t *testing.T) {
 	}
 	base := Build(entries)
 	require.NotNil(t, base.root.child([]byte("k")).field.strsMay)
-	stop := make(chan struct{})
+	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for g := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+		wg.Go(func() {
+			for i := 0; !stop.Load(); i++ {
 				v := "v" + strconv.Itoa((i*7+g)%filterMin)
 				ids, err := base.Match(nil, filterEvent(v))
 				if !assert.NoError(t, err) || !assert.Len(t, ids, 1, "value %s", v) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	m := base
 	for i := range 300 {
 		m = m.Apply([]Entry{exactEntry(t, "x"+strconv.Itoa(i), "x"+strconv.Itoa(i))}, nil)
 	}
-	close(stop)
+	stop.Store(true)
 	wg.Wait()
 	require.Equal(t, []string{"x299"}, matchSorted(t, m, string(filterEvent("x299"))))
 }
