@@ -16,11 +16,18 @@ import (
 // when the filter is full (8 bits per key), and a filter has room for twice
 // the keys it was built with.
 func TestKeyFilter(t *testing.T) {
-	f := newKeyFilter(5000)
+	var m pmap[string, bool]
+	ed := &edit{}
+	for i := range 5000 {
+		m.set(ed, "k"+strconv.Itoa(i), true, hashString)
+	}
+	f := newKeyFilter(&m)
 	require.EqualValues(t, 10_000, f.room)
-	for i := range 10_000 {
+	require.EqualValues(t, 5000, f.added.Load())
+	for i := 5000; i < 10_000; i++ {
 		f.add(hashString("k" + strconv.Itoa(i)))
 	}
+	require.EqualValues(t, 10_000, f.added.Load())
 	for i := range 10_000 {
 		require.True(t, f.may(hashString("k"+strconv.Itoa(i))), "key %d", i)
 	}

@@ -406,9 +406,7 @@ func (fi *fieldIndex) filterStr(s string) {
 	case f != nil && f.added.Load() < f.room:
 		f.add(hashString(s))
 	case fi.strs.len() >= filterMin:
-		f = newKeyFilter(fi.strs.len())
-		fi.strs.each(func(k string, _ []int32) { f.add(hashString(k)) })
-		fi.strsMay = f
+		fi.strsMay = newKeyFilter(&fi.strs)
 	default:
 		fi.strsMay = nil
 	}
@@ -436,31 +434,40 @@ const filterMin = 1024
 // map, so the cost per change is constant when amortised, and the
 // filter's bits per key stay 8 or more.
 type keyFilter struct {
-	words []atomic.Uint64 // a power of two
-	room  int64           // keys it has bits for
-	added atomic.Int64    // keys added
+	words []uint64     // a power of two; read and set atomically once published
+	room  int64        // keys it has bits for
+	added atomic.Int64 // keys added
 }
 
-func newKeyFilter(n int) *keyFilter {
-	room := int64(max(2*n, filterMin))
-	return &keyFilter{words: make([]atomic.Uint64, 1<<bits.Len64(uint64(room/8-1))), room: room}
+// newKeyFilter returns a filter of the keys of m, with room for as many
+// more. It writes its bits plainly: no reader has it yet.
+func newKeyFilter[V any](m *pmap[string, V]) *keyFilter {
+	room := int64(max(2*m.len(), filterMin))
+	f := &keyFilter{words: make([]uint64, 1<<bits.Len64(uint64(room/8-1))), room: room}
+	m.each(func(k string, _ V) {
+		w, b := f.filterBits(hashString(k))
+		*w |= b
+	})
+	f.added.Store(int64(m.len()))
+	return f
 }
 
 // filterBits returns the word and the two bits of hash h.
-func (f *keyFilter) filterBits(h uint64) (*atomic.Uint64, uint64) {
+func (f *keyFilter) filterBits(h uint64) (*uint64, uint64) {
 	return &f.words[h&uint64(len(f.words)-1)], 1<<(h>>52&63) | 1<<(h>>58)
 }
 
+// add sets the bits of a key with hash h.
 func (f *keyFilter) add(h uint64) {
 	w, b := f.filterBits(h)
-	w.Or(b)
+	atomic.OrUint64(w, b)
 	f.added.Add(1)
 }
 
 // may reports whether a key with hash h may be in the map.
 func (f *keyFilter) may(h uint64) bool {
 	w, b := f.filterBits(h)
-	return w.Load()&b == b
+	return atomic.LoadUint64(w)&b == b
 }
 
 // add indexes one alternative for pred; fi must be owned by ed.
