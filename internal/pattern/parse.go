@@ -132,7 +132,9 @@ type Req struct {
 type Conj []Req
 
 // Parsed is a validated, compiled pattern: it matches an event when any of
-// its conjunctions does.
+// its conjunctions does. It is read-only: a Machine that holds a parsed
+// pattern removes it by parsing its text again (reparse), and expects what
+// it added.
 type Parsed struct {
 	Conjs []Conj
 	// emptyStep: a path of the pattern has an empty step that event-ruler
