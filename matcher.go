@@ -18,10 +18,13 @@ import (
 // pointer. Add and Delete serialize among themselves; each derives the next
 // snapshot from the current one, copying only the parts the change touches
 // (so its cost depends on the pattern added or deleted, not on the number of
-// patterns held), and publishes it before it returns. A match that starts
-// after Add or Delete returns sees the change; one that started before may
-// finish on the snapshot it began with. The zero value is an empty Matcher
-// with default options.
+// patterns held), and publishes it before it returns. One cost is
+// amortised instead: a field with 1,024 exact string values or more has a
+// filter over them, which a change rebuilds, in time proportional to their
+// number, once as many values were added as the filter was built with. A
+// match that starts after Add or Delete returns sees the change; one that
+// started before may finish on the snapshot it began with. The zero value
+// is an empty Matcher with default options.
 //
 // For speed, a Matcher reads an event only as far as it must: once every key
 // that patterns name has been seen and the rest of the event cannot hold a

@@ -255,10 +255,13 @@ func checkMachine(t *testing.T, m *Machine) {
 			require.True(t, node.hasKids(), "node %q without conditions or children", node.path)
 			continue
 		}
-		node.field.preds.each(func(k predKey, id int32) {
-			n++
-			require.Positive(t, m.preds.at(id).uses, "named pred %d %+v", id, k)
-		})
+		for i := range node.field.preds {
+			node.field.preds[i].each(func(k string, id int32) {
+				n++
+				require.Positive(t, m.preds.at(id).uses, "named pred %d %q", id, k)
+				require.Equal(t, i == 1, m.preds.at(id).noEmpty, "pred %d %q", id, k)
+			})
+		}
 	}
 	require.Equal(t, len(uses), n)
 }

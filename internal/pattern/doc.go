@@ -119,7 +119,7 @@
 //     are identified by id (stable while their path is in the trie), never
 //     by address, and hold no parent link, so untouched nodes are shared.
 //   - The value maps of a fieldIndex, the preds of each path by name and
-//     the patterns by ID are persistent hash tries (pmap, 32 ways per level):
+//     the patterns by ID are persistent hash tries (pmap, 64 ways per level):
 //     lookup is a hash and a few levels, a change copies one node per level.
 //   - Preds, subrules and patterns are indexed by int32 in persistent
 //     vectors (pvec, 32-way radix tries), reading one costs one step per
@@ -128,6 +128,14 @@
 //     grows to the largest and is reset by epochs).
 //   - Nodes created by the running Apply carry its edit token and are
 //     changed in place, so one Apply of many entries copies nothing twice.
+//   - A pattern is kept as its compact text (Parsed.src), not as its
+//     Parsed, which is several times larger: removing it parses the text
+//     again (microseconds) to find what to take out of the index.
+//   - The one structure that Machines share and change in place is the
+//     filter in front of a path's exact strings once there are many
+//     (keyFilter): bits are only ever set, atomically and before Apply
+//     returns, so a reader sees every key of its Machine and at worst a bit
+//     of another's, which costs a lookup that finds nothing.
 //
 // So the cost of a change is the size of the patterns added and removed
 // times a logarithmic depth, plus, for what it touches: the children of the
@@ -139,10 +147,13 @@
 // subrule is anchored on (the least shared of its preds; long only when
 // many patterns are identical). Removing a pattern removes its preds that
 // no other pattern uses, and trie nodes left without conditions or
-// children. Two filters keep what removed entries set (the number filter of
-// exact numbers, and the lengths of prefixes, suffixes and their
-// case-folded and wildcard forms): they only decide which exact lookups to
-// make, so a stale bit costs a lookup that finds nothing.
+// children. Three filters keep what removed entries set (the number filter
+// of exact numbers, the filter of exact strings, and the lengths of
+// prefixes, suffixes and their case-folded and wildcard forms): they only
+// decide which exact lookups to make, so a stale bit costs a lookup that
+// finds nothing. The string filter is rebuilt from its map once as many
+// keys were added as it has room for (twice the keys it was built with),
+// which costs the size of the map once per that many changes.
 //
 // Anchors (match.go) are chosen when a subrule is added, with the counts of
 // that moment: of its required preds, the one the fewest subrules require.

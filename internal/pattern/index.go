@@ -2,9 +2,11 @@ package pattern
 
 import (
 	"math"
+	"math/bits"
 	"net/netip"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -165,6 +167,7 @@ func lenBit(n int) uint64 {
 // is evaluated one by one on each leaf anyway.
 type fieldIndex struct {
 	strs     pmap[string, []int32] // exact strings
+	strsMay  *keyFilter            // first filter for strs when it is large, or nil
 	nums     pmap[uint64, []int32] // exact comparable numbers, by float64 bits
 	numSig   *numSigFilter         // cheap first filter for nums
 	numTexts pmap[string, []int32] // exact numbers that are not comparable, by text
@@ -184,8 +187,8 @@ type fieldIndex struct {
 	abs      []abEntry
 	any      []int32 // exists:true and presence: hit by every leaf
 
-	preds pmap[predKey, int32] // the preds on this path, by name
-	ed    *edit                // the Apply that owns this copy
+	preds [2]pmap[string, int32] // the preds on this path by name: [predKey.noEmpty] by predKey.key
+	ed    *edit                  // the Apply that owns this copy
 	fresh uint16
 }
 
@@ -216,6 +219,29 @@ func (fi *fieldIndex) own(ed *edit) *fieldIndex {
 	c.ed, c.fresh = ed, 0
 	return &c
 }
+
+func (fi *fieldIndex) predsOf(k predKey) *pmap[string, int32] {
+	if k.noEmpty {
+		return &fi.preds[1]
+	}
+	return &fi.preds[0]
+}
+
+// pred returns the id of the pred named k.
+func (fi *fieldIndex) pred(k predKey) (int32, bool) {
+	return fi.predsOf(k).get(hashString(k.key), k.key)
+}
+
+// setPred names pred id k; fi must be owned by ed.
+func (fi *fieldIndex) setPred(ed *edit, k predKey, id int32) {
+	fi.predsOf(k).set(ed, k.key, id, hashString)
+}
+
+// delPred drops the name k; fi must be owned by ed.
+func (fi *fieldIndex) delPred(ed *edit, k predKey) { fi.predsOf(k).del(ed, k.key, hashString) }
+
+// npreds returns the number of preds on the path.
+func (fi *fieldIndex) npreds() int { return fi.preds[0].len() + fi.preds[1].len() }
 
 // owned returns s, copied first unless the bit says fi's Apply already did.
 func owned[T any](fi *fieldIndex, bit uint16, s []T) []T {
@@ -357,6 +383,9 @@ func listUpdate[K comparable](ed *edit, m *pmap[K, []int32], k K, hf func(K) uin
 func (fi *fieldIndex) exact(ed *edit, a *alt, pred int32, add bool) {
 	if a.kind == aString {
 		listUpdate(ed, &fi.strs, a.s, hashString, pred, add)
+		if add {
+			fi.filterStr(a.s)
+		}
 		if a.hasIP {
 			listUpdate(ed, &fi.ips, a.ip, hashAny[netip.Addr], pred, add)
 		}
@@ -366,6 +395,79 @@ func (fi *fieldIndex) exact(ed *edit, a *alt, pred int32, add bool) {
 		listUpdate(ed, &fi.nums, math.Float64bits(a.f), hashUint64, pred, add)
 	}
 	listUpdate(ed, &fi.numTexts, a.s, hashString, pred, add)
+}
+
+// filterStr notes exact string s, just added to fi.strs, in the filter of
+// strs: it sets its bits, or builds a new filter from strs when the current
+// one is full (or missing) and strs holds filterMin keys or more, or drops
+// the filter when strs holds fewer.
+func (fi *fieldIndex) filterStr(s string) {
+	switch f := fi.strsMay; {
+	case f != nil && f.added.Load() < f.room:
+		f.add(hashString(s))
+	case fi.strs.len() >= filterMin:
+		fi.strsMay = newKeyFilter(&fi.strs)
+	default:
+		fi.strsMay = nil
+	}
+}
+
+// filterMin is the number of exact strings on one path from which they get
+// a keyFilter: below it the map is small enough to stay in the cache.
+const filterMin = 1024
+
+// keyFilter is a first filter for the keys of a large map: a blocked Bloom
+// filter that sets two bits of one 64-bit word per key, chosen by the key's
+// hash. A value whose two bits are not both set is no key, and matching
+// skips the map lookup, which on a large map reads several nodes from
+// memory for each event (BenchmarkCityLotsScaling); a few percent of other
+// values pass it (TestKeyFilter).
+//
+// Unlike the rest of a Machine, a filter is shared by the Machines derived
+// from the one that built it, and changed in place: adding a key sets its
+// bits (atomically, before Apply returns the Machine that holds the key, so
+// readers of that Machine see them), and removing a key clears nothing. A
+// Machine that finds the bits of a value it does not hold (another
+// Machine's key, or a removed one) only makes a lookup that finds nothing.
+// Once as many keys were added as the filter has room for (twice the keys
+// of the map when it was built), the next add builds a new one from the
+// map, so the cost per change is constant when amortised, and the
+// filter's bits per key stay 8 or more.
+type keyFilter struct {
+	words []uint64     // a power of two; read and set atomically once published
+	room  int64        // keys it has bits for
+	added atomic.Int64 // keys added
+}
+
+// newKeyFilter returns a filter of the keys of m, with room for as many
+// more. It writes its bits plainly: no reader has it yet.
+func newKeyFilter[V any](m *pmap[string, V]) *keyFilter {
+	room := int64(max(2*m.len(), filterMin))
+	f := &keyFilter{words: make([]uint64, 1<<bits.Len64(uint64(room/8-1))), room: room}
+	m.each(func(k string, _ V) {
+		w, b := f.filterBits(hashString(k))
+		*w |= b
+	})
+	f.added.Store(int64(m.len()))
+	return f
+}
+
+// filterBits returns the word and the two bits of hash h.
+func (f *keyFilter) filterBits(h uint64) (*uint64, uint64) {
+	return &f.words[h&uint64(len(f.words)-1)], 1<<(h>>52&63) | 1<<(h>>58)
+}
+
+// add sets the bits of a key with hash h.
+func (f *keyFilter) add(h uint64) {
+	w, b := f.filterBits(h)
+	atomic.OrUint64(w, b)
+	f.added.Add(1)
+}
+
+// may reports whether a key with hash h may be in the map.
+func (f *keyFilter) may(h uint64) bool {
+	w, b := f.filterBits(h)
+	return atomic.LoadUint64(w)&b == b
 }
 
 // add indexes one alternative for pred; fi must be owned by ed.
@@ -487,7 +589,12 @@ func (fi *fieldIndex) eval(v *leafValue, st *state) {
 	case vString:
 		s := v.str
 		if fi.strs.n > 0 {
-			ps, _ := lookupBytes(&fi.strs, s)
+			var ps []int32
+			if fi.strsMay == nil {
+				ps, _ = lookupBytes(&fi.strs, s)
+			} else if h := hashString(bytesKey(s)); fi.strsMay.may(h) {
+				ps, _ = fi.strs.get(h, bytesKey(s))
+			}
 			for _, p := range ps {
 				st.hit(p)
 			}

@@ -4,6 +4,7 @@ import (
 	"github.com/edakit/eda/internal/jsontext"
 
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -86,6 +87,41 @@ func parseJSON(data []byte, maxDepth int) (*jval, error) {
 		return nil, p.fail("unexpected data after the top-level value")
 	}
 	return v, nil
+}
+
+// compactJSON returns valid JSON text data without the whitespace between
+// tokens, which a parse ignores.
+func compactJSON(data []byte) string {
+	var b strings.Builder
+	b.Grow(len(data) - spaceBetweenTokens(data, nil))
+	spaceBetweenTokens(data, &b)
+	return b.String()
+}
+
+// spaceBetweenTokens counts the bytes of whitespace between the tokens of
+// valid JSON text data and, when b is not nil, writes the other bytes to b.
+func spaceBetweenTokens(data []byte, b *strings.Builder) int {
+	n, inString := 0, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case inString && c == '\\':
+			if b != nil {
+				b.WriteByte(c)
+			}
+			i++ // the escaped byte (or the u of \uXXXX) cannot end the string
+			c = data[i]
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			n++
+			continue
+		}
+		if b != nil {
+			b.WriteByte(c)
+		}
+	}
+	return n
 }
 
 func (p *jparser) fail(msg string) error { return &syntaxError{offset: p.pos, msg: msg} }

@@ -128,29 +128,22 @@ type anchorRef struct {
 }
 
 // predKey names a pred among those of its path (fieldIndex.preds): the
-// canonical text of its alternatives (empty for a presence pred) and the
-// reading of empty keys.
+// canonical text of its alternatives (Req.key, never empty), or "" for the
+// presence pred of the path, and the reading of empty keys.
 type predKey struct {
-	key               string
-	noEmpty, presence bool
+	key     string
+	noEmpty bool
 }
 
-func (k predKey) hash() uint64 {
-	h := hashString(k.key)
-	if k.noEmpty {
-		h ^= 0x9e3779b97f4a7c15
-	}
-	if k.presence {
-		h ^= 0x6a09e667f3bcc909
-	}
-	return h
-}
+// presenceKey names the presence pred of a path.
+func presenceKey(noEmpty bool) predKey { return predKey{noEmpty: noEmpty} }
 
-// sreq is a compiled field condition of a subrule: r (in the pattern's
-// Parsed) with its pred ids.
+// sreq is a compiled field condition of a subrule: a Req of the pattern
+// with its pred ids. path is the Req's path, sharing the text of its trie
+// node's.
 type sreq struct {
-	r           *Req
-	node        int32 // id of the trie node of r.Path
+	path        string
+	node        int32 // id of the trie node of path
 	pred        int32 // -1 when the list is only {"exists": false}
 	presence    int32 // presence pred of the path when allowAbsent, else -1
 	allowAbsent bool
@@ -165,11 +158,15 @@ type subrule struct {
 	reqs    []sreq
 }
 
-// patRec is one pattern of a Machine.
+// patRec is one pattern of a Machine. It keeps the compact text of the
+// pattern (Parsed.src), not the Parsed, which remove parses again: that
+// costs microseconds per removal, and keeps several times less memory per
+// pattern. A pattern whose Parsed has no text is kept in Machine.kept.
 type patRec struct {
 	id    string
-	p     *Parsed
-	first int32 // its first subrule (one per conjunction of p, by next)
+	src   string
+	first int32   // its first subrule (one per conjunction, by next)
+	d     dialect // the dialect of src
 }
 
 // Entry is one pattern of a Machine.
@@ -193,7 +190,8 @@ type Machine struct {
 	pats      pvec[patRec]
 	freePats  *freeList
 	byID      pmap[string, int32]
-	always    []int32 // subrules without required preds: checked on every event
+	kept      pmap[int32, *Parsed] // by pattern index: patterns without text (patRec)
+	always    []int32              // subrules without required preds: checked on every event
 	npats     int
 	nempty    int // patterns that use the empty key as a step
 	// emptyStep: a pattern uses the empty key as a step (usesEmptyStep);
@@ -359,17 +357,18 @@ func (a *applier) add(e Entry) {
 		sr := subrule{pattern: pi, anchor: -1, next: -1, reqs: make([]sreq, 0, len(cj))}
 		for i := range cj {
 			r := &cj[i]
-			q := sreq{r: r, pred: -1, presence: -1, allowAbsent: r.AllowAbsent}
+			q := sreq{pred: -1, presence: -1, allowAbsent: r.AllowAbsent}
 			if len(r.alts) > 0 {
 				q.pred = a.use(r.Path, predKey{key: r.key, noEmpty: noEmpty}, r.alts)
 			}
 			if r.AllowAbsent {
-				q.presence = a.use(r.Path, predKey{noEmpty: noEmpty, presence: true}, nil)
+				q.presence = a.use(r.Path, presenceKey(noEmpty), nil)
 			} else if !requiredIn(sr.reqs, q.pred) {
 				m.preds.mut(ed, q.pred).nsub++
 				sr.npos++
 			}
-			q.node = a.node(r.Path).id
+			n := a.node(r.Path)
+			q.path, q.node = n.path, n.id
 			sr.reqs = append(sr.reqs, q)
 		}
 		*m.subrules.mut(ed, si) = sr
@@ -389,7 +388,10 @@ func (a *applier) add(e Entry) {
 			a.pending = append(a.pending, si)
 		}
 	}
-	*m.pats.mut(ed, pi) = patRec{id: e.ID, p: e.P, first: first}
+	*m.pats.mut(ed, pi) = patRec{id: e.ID, src: e.P.src, first: first, d: e.P.d}
+	if e.P.src == "" {
+		m.kept.set(ed, pi, e.P, hashAny[int32])
+	}
 }
 
 // requiredIn reports whether reqs require pred p.
@@ -407,7 +409,7 @@ func requiredIn(reqs []sreq, p int32) bool {
 func (a *applier) use(path string, k predKey, alts []alt) int32 {
 	m, ed := a.m, a.ed
 	if n := a.node(path); n != nil && n.field != nil {
-		if id, ok := n.field.preds.get(k.hash(), k); ok {
+		if id, ok := n.field.pred(k); ok {
 			m.preds.mut(ed, id).uses++
 			return id
 		}
@@ -416,8 +418,8 @@ func (a *applier) use(path string, k predKey, alts []alt) int32 {
 	*m.preds.mut(ed, id) = pred{uses: 1, noEmpty: k.noEmpty}
 	n := a.ownNode(path)
 	n.field = n.field.own(ed)
-	n.field.preds.set(ed, k, id, predKey.hash)
-	if k.presence {
+	n.field.setPred(ed, k, id)
+	if k.key == "" {
 		n.field.addAny(id)
 	}
 	for i := range alts {
@@ -438,14 +440,14 @@ func (a *applier) release(id int32, path string, k predKey, alts []alt) {
 	m.freePreds = &freeList{i: id, next: m.freePreds}
 	n := a.ownNode(path)
 	n.field = n.field.own(ed)
-	n.field.preds.del(ed, k, predKey.hash)
-	if k.presence {
+	n.field.delPred(ed, k)
+	if k.key == "" {
 		n.field.any = without(n.field.any, func(x int32) bool { return x == id })
 	}
 	for i := range alts {
 		n.field.remove(ed, &alts[i], id)
 	}
-	if n.field.preds.len() == 0 {
+	if n.field.npreds() == 0 {
 		n.field = nil
 		a.pruneAt = append(a.pruneAt, path)
 	}
@@ -460,19 +462,26 @@ func (a *applier) remove(id string) {
 		return
 	}
 	rec := *m.pats.at(pi)
+	var p *Parsed
+	if rec.src != "" {
+		p = reparse(rec.src, rec.d)
+	} else {
+		p, _ = m.kept.get(hashAny(pi), pi)
+		m.kept.del(ed, pi, hashAny[int32])
+	}
 	m.byID.del(ed, id, hashString)
 	*m.pats.mut(ed, pi) = patRec{}
 	m.freePats = &freeList{i: pi, next: m.freePats}
 	m.npats--
-	if rec.p.emptyStep {
+	if p.emptyStep {
 		m.nempty--
 	}
-	noEmpty := !rec.p.emptyStep
+	noEmpty := !p.emptyStep
 	for c, si := 0, rec.first; si >= 0; c++ {
 		sr := *m.subrules.at(si)
 		a.unanchor(si, &sr)
 		for i, q := range sr.reqs {
-			r := &rec.p.Conjs[c][i]
+			r := &p.Conjs[c][i]
 			if q.pred >= 0 {
 				if !q.allowAbsent && !requiredIn(sr.reqs[:i], q.pred) {
 					m.preds.mut(ed, q.pred).nsub--
@@ -480,7 +489,7 @@ func (a *applier) remove(id string) {
 				a.release(q.pred, r.Path, predKey{key: r.key, noEmpty: noEmpty}, r.alts)
 			}
 			if q.presence >= 0 {
-				a.release(q.presence, r.Path, predKey{noEmpty: noEmpty, presence: true}, nil)
+				a.release(q.presence, r.Path, presenceKey(noEmpty), nil)
 			}
 		}
 		*m.subrules.mut(ed, si) = subrule{pattern: -1, anchor: -1, next: -1}

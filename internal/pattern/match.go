@@ -314,7 +314,7 @@ func (st *state) arrayHolds(e int32, reqs []sreq) bool {
 			rest = append(rest, *q)
 			continue
 		}
-		if !requiredBefore(reqs, q.r.Path) {
+		if !requiredBefore(reqs, q.path) {
 			if st.presentBelow(e, q.node, q.presence) {
 				return false
 			}
@@ -329,7 +329,7 @@ func (st *state) arrayHolds(e int32, reqs []sreq) bool {
 // that sorts before path.
 func requiredBefore(reqs []sreq, path string) bool {
 	for i := range reqs {
-		if !reqs[i].allowAbsent && reqs[i].r.Path < path {
+		if !reqs[i].allowAbsent && reqs[i].path < path {
 			return true
 		}
 	}
@@ -454,7 +454,7 @@ func (e *entry) holds(q *sreq) bool {
 	if e.nid == q.node || e.nid == 0 {
 		return true
 	}
-	p := q.r.Path
+	p := q.path
 	return int(e.plen) < len(p) && p[e.plen] == '.' && p[:e.plen] == e.node.path
 }
 

@@ -132,12 +132,32 @@ type Req struct {
 type Conj []Req
 
 // Parsed is a validated, compiled pattern: it matches an event when any of
-// its conjunctions does.
+// its conjunctions does. It is read-only: a Machine that holds a parsed
+// pattern removes it by parsing its text again (reparse), and expects what
+// it added.
 type Parsed struct {
 	Conjs []Conj
 	// emptyStep: a path of the pattern has an empty step that event-ruler
 	// records (see usesEmptyStep).
 	emptyStep bool
+	// d is the dialect the pattern was parsed in, and src its text without
+	// insignificant whitespace (compactJSON), or "" for a Parsed not made
+	// by parseIn (Only). A Machine keeps src and d instead of the Parsed,
+	// which is several times larger, and parses the pattern again to
+	// remove it (reparse).
+	d   dialect
+	src string
+}
+
+// reparse parses again the compact text src of a pattern that parseIn
+// accepted in dialect d. Limits are lifted: the pattern was checked against
+// its own when it was first parsed.
+func reparse(src string, d dialect) *Parsed {
+	p, err := parseIn([]byte(src), Limits{MaxDepth: math.MaxInt32, MaxCombinations: math.MaxInt32, MaxRuleSize: math.MaxInt32}, d)
+	if err != nil {
+		panic("pattern: a pattern accepted once no longer parses: " + err.Error())
+	}
+	return p
 }
 
 // usesEmptyStep reports whether a path of conjs has an empty step that
@@ -185,7 +205,12 @@ func parseIn(src []byte, lim Limits, d dialect) (*Parsed, error) {
 	if root.kind != jObject {
 		return nil, perr("", "pattern must be a JSON object, got "+root.describe())
 	}
-	return compile(root, lim, d)
+	p, err := compile(root, lim, d)
+	if err != nil {
+		return nil, err
+	}
+	p.d, p.src = d, compactJSON(src)
+	return p, nil
 }
 
 // dialect selects the rules of SNS filter policies where they differ from
@@ -430,21 +455,55 @@ func (c *compiler) leaf(v *jval, path, epath string) (Req, error) {
 		}
 		r.alts = append(r.alts, a)
 	}
-	// Each canonical text is prefixed with its length, so that the joined
-	// key of one list is never that of another (texts may hold any byte).
-	keys := make([]string, 0, len(r.alts)+1)
-	for _, a := range r.alts {
-		keys = append(keys, strconv.Itoa(len(a.canonic))+":"+a.canonic)
-	}
-	if r.AllowAbsent {
-		keys = append(keys, "!")
-	}
-	sort.Strings(keys)
-	r.key = strings.Join(keys, "\x00")
-	for i := range r.alts {
-		r.alts[i].canonic = ""
-	}
+	r.key = leafKey(r.alts, r.AllowAbsent)
 	return r, nil
+}
+
+// leafKey returns the canonical key of a leaf list (Req.key): the canonical
+// texts of alts (and "!" for absent), sorted and joined by NUL. Each text is
+// prefixed with its length, so that the key of one list is never that of
+// another (texts may hold any byte). It clears the texts, and points the
+// operand text of each alternative that ends its canonical text (s of
+// "s"+s) into the key, so that a Machine that keeps the key keeps the
+// operand in the same bytes.
+func leafKey(alts []alt, absent bool) string {
+	type part struct {
+		text string
+		alt  int // index in alts, or -1 for "!"
+	}
+	parts := make([]part, 0, len(alts)+1)
+	n := 0
+	for i := range alts {
+		c := alts[i].canonic
+		parts = append(parts, part{strconv.Itoa(len(c)) + ":" + c, i})
+		n += len(parts[i].text) + 1
+	}
+	if absent {
+		parts = append(parts, part{"!", -1})
+		n += 2
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].text < parts[j].text })
+	var b strings.Builder
+	b.Grow(max(n-1, 0)) // the separators are one fewer than the parts
+	ends := make([]int, len(alts))
+	for j, p := range parts {
+		if j > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(p.text)
+		if p.alt >= 0 {
+			ends[p.alt] = b.Len()
+		}
+	}
+	key := b.String()
+	for i := range alts {
+		a := &alts[i]
+		if end := ends[i]; len(a.s) > 0 && strings.HasSuffix(key[:end], a.s) {
+			a.s = key[end-len(a.s) : end]
+		}
+		a.canonic = ""
+	}
+	return key
 }
 
 // parseIP reads an exact pattern string as an IP address when event-ruler

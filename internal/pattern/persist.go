@@ -38,13 +38,15 @@ func hashAny[K comparable](k K) uint64 { return maphash.Comparable(hashSeed, k) 
 // bytesKey views b as a string for a lookup that does not keep it.
 func bytesKey(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// pmap is a persistent hash map (a compressed hash-array-mapped trie: 32
+// pmap is a persistent hash map (a compressed hash-array-mapped trie: 64
 // ways per level, entries stored inline). Lookups cost one hash and a few
-// levels (log32 of the size); a change copies one node per level. The zero
+// levels (log64 of the size: 3 for 100,000 keys, where 32 ways need 4,
+// each a node and its array of children to read from memory when the map
+// is large); a change copies one node per level. The zero
 // value is an empty map. Callers pass the hash of the key to get (so that a
 // []byte can be looked up as a string without copying it) and the hash
 // function to set and del, always the same function for one map
-// (hashString, hashUint64, hashAny, predKey.hash).
+// (hashString, hashUint64, hashAny).
 type pmap[K comparable, V any] struct {
 	root *hnode[K, V]
 	n    int
@@ -60,20 +62,24 @@ type hent[K comparable, V any] struct {
 // (a full collision), a node holds its entries in a plain list.
 type hnode[K comparable, V any] struct {
 	ed      *edit
-	datamap uint32
-	nodemap uint32
+	datamap uint64
+	nodemap uint64
 	ents    []hent[K, V]
 	kids    []*hnode[K, V]
 }
 
-const hashBits = 64
+const (
+	hashBits = 64
+	hBits    = 6 // bits of hash per level: 64 ways
+	hMask    = 1<<hBits - 1
+)
 
 func (m *pmap[K, V]) len() int { return m.n }
 
 // get returns the value of k, whose hash is h.
 func (m *pmap[K, V]) get(h uint64, k K) (V, bool) {
 	n := m.root
-	for shift := uint(0); n != nil; shift += 5 {
+	for shift := uint(0); n != nil; shift += hBits {
 		if shift >= hashBits {
 			for i := range n.ents {
 				if n.ents[i].k == k {
@@ -82,9 +88,9 @@ func (m *pmap[K, V]) get(h uint64, k K) (V, bool) {
 			}
 			break
 		}
-		bit := uint32(1) << ((h >> shift) & 31)
+		bit := uint64(1) << ((h >> shift) & hMask)
 		if n.datamap&bit != 0 {
-			e := &n.ents[bits.OnesCount32(n.datamap&(bit-1))]
+			e := &n.ents[bits.OnesCount64(n.datamap&(bit-1))]
 			if e.k == k {
 				return e.v, true
 			}
@@ -93,7 +99,7 @@ func (m *pmap[K, V]) get(h uint64, k K) (V, bool) {
 		if n.nodemap&bit == 0 {
 			break
 		}
-		n = n.kids[bits.OnesCount32(n.nodemap&(bit-1))]
+		n = n.kids[bits.OnesCount64(n.nodemap&(bit-1))]
 	}
 	var zero V
 	return zero, false
@@ -186,10 +192,10 @@ func (n *hnode[K, V]) set(ed *edit, shift uint, h uint64, e hent[K, V], hf func(
 		n.ents = insertAt(n.ents, len(n.ents), e)
 		return n, true
 	}
-	bit := uint32(1) << ((h >> shift) & 31)
+	bit := uint64(1) << ((h >> shift) & hMask)
 	switch {
 	case n.datamap&bit != 0:
-		i := bits.OnesCount32(n.datamap & (bit - 1))
+		i := bits.OnesCount64(n.datamap & (bit - 1))
 		old := n.ents[i]
 		if old.k == e.k {
 			n.ents[i].v = e.v
@@ -197,20 +203,20 @@ func (n *hnode[K, V]) set(ed *edit, shift uint, h uint64, e hent[K, V], hf func(
 		}
 		// Two keys share this chunk: push both one level down.
 		child := &hnode[K, V]{ed: ed}
-		child, _ = child.set(ed, shift+5, hf(old.k), old, hf)
-		child, _ = child.set(ed, shift+5, h, e, hf)
+		child, _ = child.set(ed, shift+hBits, hf(old.k), old, hf)
+		child, _ = child.set(ed, shift+hBits, h, e, hf)
 		n.ents = append(n.ents[:i], n.ents[i+1:]...)
 		n.datamap &^= bit
-		n.kids = insertAt(n.kids, bits.OnesCount32(n.nodemap&(bit-1)), child)
+		n.kids = insertAt(n.kids, bits.OnesCount64(n.nodemap&(bit-1)), child)
 		n.nodemap |= bit
 		return n, true
 	case n.nodemap&bit != 0:
-		j := bits.OnesCount32(n.nodemap & (bit - 1))
+		j := bits.OnesCount64(n.nodemap & (bit - 1))
 		var added bool
-		n.kids[j], added = n.kids[j].set(ed, shift+5, h, e, hf)
+		n.kids[j], added = n.kids[j].set(ed, shift+hBits, h, e, hf)
 		return n, added
 	default:
-		n.ents = insertAt(n.ents, bits.OnesCount32(n.datamap&(bit-1)), e)
+		n.ents = insertAt(n.ents, bits.OnesCount64(n.datamap&(bit-1)), e)
 		n.datamap |= bit
 		return n, true
 	}
@@ -241,21 +247,21 @@ func (n *hnode[K, V]) del(ed *edit, shift uint, h uint64, k K) *hnode[K, V] {
 		}
 		return n
 	}
-	bit := uint32(1) << ((h >> shift) & 31)
+	bit := uint64(1) << ((h >> shift) & hMask)
 	if n.datamap&bit != 0 {
-		i := bits.OnesCount32(n.datamap & (bit - 1))
+		i := bits.OnesCount64(n.datamap & (bit - 1))
 		n.ents = append(n.ents[:i], n.ents[i+1:]...)
 		n.datamap &^= bit
 		return n
 	}
-	j := bits.OnesCount32(n.nodemap & (bit - 1))
-	c := n.kids[j].del(ed, shift+5, h, k)
-	if len(c.kids) == 0 && len(c.ents) <= 1 && shift+5 < hashBits {
+	j := bits.OnesCount64(n.nodemap & (bit - 1))
+	c := n.kids[j].del(ed, shift+hBits, h, k)
+	if len(c.kids) == 0 && len(c.ents) <= 1 && shift+hBits < hashBits {
 		// Pull a child of one entry (or none) back up.
 		n.kids = append(n.kids[:j], n.kids[j+1:]...)
 		n.nodemap &^= bit
 		if len(c.ents) == 1 {
-			n.ents = insertAt(n.ents, bits.OnesCount32(n.datamap&(bit-1)), c.ents[0])
+			n.ents = insertAt(n.ents, bits.OnesCount64(n.datamap&(bit-1)), c.ents[0])
 			n.datamap |= bit
 		}
 		return n
