@@ -1,6 +1,7 @@
 package eda
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -66,6 +67,9 @@ func TestMatchLayoutAgreesWithMatch(t *testing.T) {
 	var got, want []string
 	for n := range 5000 {
 		var detail []byte
+		if r.IntN(4) == 0 {
+			detail = append(detail, " \n\t"[:1+r.IntN(3)]...) // a detail may start with white space
+		}
 		detail = append(detail, '{')
 		for k := range r.IntN(5) {
 			if k > 0 {
@@ -74,6 +78,9 @@ func TestMatchLayoutAgreesWithMatch(t *testing.T) {
 			detail = append(detail, members[r.IntN(len(members))]...)
 		}
 		detail = append(detail, '}')
+		if r.IntN(4) == 0 {
+			detail = append(detail, "\r\n "[:1+r.IntN(3)]...)
+		}
 		e := Event{
 			ID:         pick("", "id-1", `id"2`),
 			Source:     pick("s1", "s2", `s\1`),
@@ -97,5 +104,29 @@ func TestMatchLayoutAgreesWithMatch(t *testing.T) {
 			require.NoError(t, err)
 			require.ElementsMatch(t, want, got, fmt.Sprintf("machine %d, event %d: %s", k, n, raw))
 		}
+	}
+}
+
+// TestPutEventsDetailWithSurroundingSpace: a detail may have white space
+// around its object (it is valid JSON, and the envelope keeps it as given);
+// a rule on a detail field still matches it. (The envelope's matching by
+// layout once read the value at the space and refused the event.)
+func TestPutEventsDetailWithSurroundingSpace(t *testing.T) {
+	bus, err := NewBus("b")
+	require.NoError(t, err)
+	defer bus.Close(context.Background())
+	got := make(chan Delivery, 1)
+	h := HandlerFunc(func(_ context.Context, d Delivery) error { got <- d; return nil })
+	require.NoError(t, bus.PutRule(Rule{Name: "r", EventPattern: `{"detail":{"a":[1]}}`, Targets: []Target{HandlerTarget("t", h)}}))
+	res, err := bus.PutEvents(context.Background(), Event{Source: "s", DetailType: "d", Detail: json.RawMessage(" \n{\"a\":1} \t")})
+	require.NoError(t, err)
+	require.Zero(t, res.FailedEntryCount, "%+v", res)
+	select {
+	case d := <-got:
+		var detail map[string]any
+		require.NoError(t, d.Decode(&detail))
+		require.Equal(t, map[string]any{"a": 1.0}, detail)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the rule's target got nothing")
 	}
 }

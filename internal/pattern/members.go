@@ -53,8 +53,8 @@ type layoutCache = atomic.Pointer[resolved]
 // written itself, so that its members need not be found by reading it: the
 // Bus writes every envelope and knows where each value starts. The event's
 // top-level members are those of l, in l's order, and offsets[k] is the
-// offset in event of the first byte of member k's value; event must be that
-// object and valid JSON. The values that no pattern names are not read at
+// offset in event of member k's value (or of white space before it); event
+// must be that object and valid JSON. The values that no pattern names are not read at
 // all. The result is Match's.
 func (m *Machine) MatchLayout(dst []string, event []byte, l *Layout, offsets []int) ([]string, error) {
 	r := m.resolve(l)
@@ -94,7 +94,7 @@ func (s *scanner) members(root *pathNode, r *resolved, offsets []int) error {
 		if r.direct[k] {
 			s.frames[0].seen++ // before the value: an early stop inside it counts it
 		}
-		i, err := s.value(offsets[k], child, e)
+		i, err := s.value(s.ws(offsets[k]), child, e) // a value may follow white space (a detail may start with some)
 		if err != nil || s.stopped {
 			return err
 		}
