@@ -20,12 +20,15 @@ package eda
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -354,4 +357,54 @@ func TestCityLotsReference(t *testing.T) {
 		t.Skip("set EDA_CITYLOTS_REFERENCE=1 (and EDA_CITYLOTS) to recount the whole file with the reference (about 25 s)")
 	}
 	checkCityCounts(t, "reference", cityReferenceCounts(t, loadCityLots(t)), cityWhole)
+}
+
+// TestCityLotsThroughPutEvents puts every line of the committed sample as
+// the detail of an event on a bus whose rules are every rule set's rules
+// under "detail", and checks each rule's deliveries against the sample's
+// counts: the patterns, the detail check and the envelope's matching (the
+// matcher reads only the members patterns name) on real data, end to end.
+func TestCityLotsThroughPutEvents(t *testing.T) {
+	lines := loadCityLotsSample(t)
+	ctx := context.Background()
+	bus, err := NewBus("citylots", WithQueueSize(1<<12))
+	require.NoError(t, err)
+	defer bus.Close(ctx)
+	counts := make([][]atomic.Int64, len(cityRuleSets))
+	for i, rs := range cityRuleSets {
+		counts[i] = make([]atomic.Int64, len(rs.rules))
+		for j, r := range rs.rules {
+			n := &counts[i][j]
+			h := HandlerFunc(func(context.Context, Delivery) error { n.Add(1); return nil })
+			require.NoError(t, bus.PutRule(Rule{
+				Name:         fmt.Sprintf("set-%d-rule-%d", i, j),
+				EventPattern: `{"detail":` + r + `}`,
+				Targets:      []Target{HandlerTarget("count", h)},
+			}), "%s rule %d", rs.name, j)
+		}
+	}
+	batch := make([]Event, 0, 10)
+	put := func() {
+		res, err := bus.PutEvents(ctx, batch...)
+		require.NoError(t, err)
+		require.Zero(t, res.FailedEntryCount, "%+v", res)
+		batch = batch[:0]
+	}
+	for _, line := range lines {
+		batch = append(batch, Event{Source: "sf.citylots", DetailType: "Feature", Detail: json.RawMessage(line)})
+		if len(batch) == cap(batch) {
+			put()
+		}
+	}
+	if len(batch) > 0 {
+		put()
+	}
+	require.NoError(t, bus.Drain(ctx))
+	for i, rs := range cityRuleSets {
+		got := make([]int, len(rs.rules))
+		for j := range got {
+			got[j] = int(counts[i][j].Load())
+		}
+		assert.Equal(t, rs.sample, got, "%s", rs.name)
+	}
 }
