@@ -93,9 +93,10 @@
 // after the scan only the combinations of the anchors hit are checked, so
 // conditions that many patterns share cost nothing per pattern. Complete
 // combinations are confirmed (cheaply without arrays of objects, else by a
-// polynomial walk over a recorded skeleton of the event). Two sources feed the same state calls: the JSON scanner (Match,
-// MatchStrict) and, for SNS's attribute scope, a flat list of typed message
-// attributes (MatchAttrs).
+// polynomial walk over a recorded skeleton of the event). Two sources feed
+// the same state calls: the JSON scanner (Match, MatchStrict, MatchLayout)
+// and, for SNS's attribute scope, a flat list of typed message attributes
+// (MatchAttrs).
 //
 // The scanner is purpose-built (not gjson): it descends only into named
 // keys, skips other values eight bytes at a time, and stops as soon as the
@@ -103,7 +104,12 @@
 // benchmark that early stop is what puts single-field rule sets at about the
 // cost of one gjson.GetBytes lookup (BenchmarkEngineCityLots against
 // BenchmarkGJSONFloor in this package; BenchmarkCityLots* at the root).
-// Strict mode (MatchStrict) validates the whole event instead.
+// Strict mode (MatchStrict) validates the whole event instead. When the
+// caller wrote the event's top-level object itself and knows where each
+// member's value starts (the Bus's envelope), MatchLayout skips reading the
+// top level: a Layout names the members, the Machine resolves it against
+// its trie once and keeps the result, and only the values that patterns
+// name are read (members.go).
 //
 // # Live changes
 //
