@@ -146,7 +146,12 @@ func (n *hnode[K, V]) own(ed *edit) *hnode[K, V] {
 		return n
 	}
 	c := &hnode[K, V]{ed: ed, datamap: n.datamap, nodemap: n.nodemap}
-	c.ents = append([]hent[K, V](nil), n.ents...)
+	// Room for one more entry: a change that copies a node usually adds
+	// to it (set), and insertAt would otherwise copy its entries again.
+	if len(n.ents) > 0 {
+		c.ents = make([]hent[K, V], len(n.ents), len(n.ents)+1)
+		copy(c.ents, n.ents)
+	}
 	c.kids = append([]*hnode[K, V](nil), n.kids...)
 	return c
 }
