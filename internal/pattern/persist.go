@@ -291,19 +291,13 @@ func (n *hnode[K, V]) each(f func(k K, v V)) {
 	}
 }
 
-// pvec is a persistent vector: a 32-way radix trie over the index for all
-// but its last 1 to 32 elements, which are kept apart in a tail. Reading an
-// element costs one step per level (log32 of the length), or none in the
-// tail; a change copies one node per level, or only the tail when it is
-// there. Appending — what adding patterns does most — copies only the tail
-// (a few hundred bytes on average) and, once every 32 elements, moves the
-// full tail into the trie as a leaf, copying one path.
+// pvec is a persistent vector (a 32-way radix trie over the index). Reading
+// an element costs one step per level (log32 of the length); a change copies
+// one node per level.
 type pvec[T any] struct {
-	root   *pvnode[T] // the first n-len(tail) elements (a multiple of 32)
-	tail   []T        // the last elements; written in place only by tailEd
-	tailEd *edit
-	n      int32
-	shift  uint8
+	root  *pvnode[T]
+	n     int32
+	shift uint8
 }
 
 type pvnode[T any] struct {
@@ -312,14 +306,8 @@ type pvnode[T any] struct {
 	vals []T          // leaf
 }
 
-// trieLen returns the number of elements in the trie (before the tail).
-func (v *pvec[T]) trieLen() int32 { return v.n - int32(len(v.tail)) }
-
 // at returns element i (i < len) for reading only.
 func (v *pvec[T]) at(i int32) *T {
-	if t := v.trieLen(); i >= t {
-		return &v.tail[i-t]
-	}
 	n := v.root
 	for s := v.shift; s > 0; s -= 5 {
 		n = n.kids[(i>>s)&31]
@@ -329,9 +317,8 @@ func (v *pvec[T]) at(i int32) *T {
 
 func (v *pvec[T]) len() int32 { return v.n }
 
-// cursor reads elements of a pvec through the leaf (or tail) of the last
-// one read, so that reading in index order walks the trie once per 32
-// elements.
+// cursor reads elements of a pvec through the leaf of the last one read, so
+// that reading in index order walks the trie once per 32 elements.
 type cursor[T any] struct {
 	leaf []T
 	base int32 // index of leaf[0]
@@ -339,46 +326,37 @@ type cursor[T any] struct {
 
 func (c *cursor[T]) at(v *pvec[T], i int32) *T {
 	if c.leaf == nil || i&^31 != c.base {
-		if t := v.trieLen(); i >= t {
-			c.leaf, c.base = v.tail, t
-		} else {
-			n := v.root
-			for s := v.shift; s > 0; s -= 5 {
-				n = n.kids[(i>>s)&31]
-			}
-			c.leaf, c.base = n.vals, i&^31
+		n := v.root
+		for s := v.shift; s > 0; s -= 5 {
+			n = n.kids[(i>>s)&31]
 		}
+		c.leaf, c.base = n.vals, i&^31
 	}
-	return &c.leaf[i-c.base]
+	return &c.leaf[i&31]
 }
 
-// mut returns element i (i < len) for writing under ed, copying the tail or
-// the nodes on its way that ed does not own.
+// mut returns element i (i < len) for writing under ed, copying the nodes on
+// its way that ed does not own.
 func (v *pvec[T]) mut(ed *edit, i int32) *T {
-	if t := v.trieLen(); i >= t {
-		v.ownTail(ed, len(v.tail))
-		return &v.tail[i-t]
-	}
 	v.root = v.root.own(ed, v.shift == 0)
 	n := v.root
 	for s := v.shift; s > 0; s -= 5 {
 		j := (i >> s) & 31
-		c := n.kids[j].own(ed, s == 5)
+		c := n.kids[j]
+		if c == nil {
+			c = &pvnode[T]{ed: ed}
+			if s == 5 {
+				c.vals = make([]T, 32)
+			} else {
+				c.kids = make([]*pvnode[T], 32)
+			}
+		} else {
+			c = c.own(ed, s == 5)
+		}
 		n.kids[j] = c
 		n = c
 	}
 	return &n.vals[i&31]
-}
-
-// ownTail makes the tail ed's, copying it (with room for extra elements)
-// when another edit owns it.
-func (v *pvec[T]) ownTail(ed *edit, room int) {
-	if v.tailEd == ed {
-		return
-	}
-	t := make([]T, len(v.tail), max(room, len(v.tail)))
-	copy(t, v.tail)
-	v.tail, v.tailEd = t, ed
 }
 
 func (n *pvnode[T]) own(ed *edit, leaf bool) *pvnode[T] {
@@ -402,47 +380,16 @@ func (n *pvnode[T]) own(ed *edit, leaf bool) *pvnode[T] {
 
 // push appends a zero element and returns its index.
 func (v *pvec[T]) push(ed *edit) int32 {
-	if len(v.tail) == 32 {
-		v.pushLeaf(ed, &pvnode[T]{ed: v.tailEd, vals: v.tail[:32:32]})
-		v.tail, v.tailEd = nil, nil
-	}
-	// A tail copied from another edit's gets room for exactly one more
-	// element (a Machine keeps no slack); in the same edit, append grows it.
-	v.ownTail(ed, len(v.tail)+1)
-	var zero T
-	v.tail = append(v.tail, zero)
-	i := v.n
-	v.n++
-	return i
-}
-
-// pushLeaf appends a full leaf to the trie, after its trieLen elements.
-func (v *pvec[T]) pushLeaf(ed *edit, leaf *pvnode[T]) {
-	at := v.trieLen()
-	if v.root == nil {
-		v.root, v.shift = leaf, 0
-		return
-	}
-	if at == int32(32)<<v.shift {
+	if v.root != nil && v.n == int32(32)<<v.shift {
 		top := &pvnode[T]{ed: ed, kids: make([]*pvnode[T], 32)}
 		top.kids[0] = v.root
 		v.root = top
 		v.shift += 5
 	}
-	v.root = v.root.own(ed, false)
-	n := v.root
-	for s := v.shift; s > 5; s -= 5 {
-		j := (at >> s) & 31
-		c := n.kids[j]
-		if c == nil {
-			c = &pvnode[T]{ed: ed, kids: make([]*pvnode[T], 32)}
-		} else {
-			c = c.own(ed, false)
-		}
-		n.kids[j] = c
-		n = c
-	}
-	n.kids[(at>>5)&31] = leaf
+	i := v.n
+	v.n++
+	v.mut(ed, i)
+	return i
 }
 
 // freeList is a persistent stack of reusable indexes.
