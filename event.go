@@ -61,11 +61,14 @@ func (e *Event) AppendJSON(dst []byte) []byte { return e.appendJSON(dst, nil) }
 
 // envelopeLayout names the members of an event's JSON form in the order
 // appendJSON writes them, for the matcher (pattern.MatchLayout).
-var envelopeLayout = pattern.NewLayout("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+var envelopeLayout = pattern.NewLayout(envelopeKeys[:]...)
+
+// envelopeKeys are the keys of an event's JSON form, in order.
+var envelopeKeys = [...]string{"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
 
 // envelopeMembers holds where the values of an event's JSON form start, in
-// the order of envelopeLayout.
-type envelopeMembers [9]int
+// the order of envelopeKeys.
+type envelopeMembers [len(envelopeKeys)]int
 
 // appendJSON is AppendJSON that also records, when at is not nil, where
 // each member's value starts, counted from the start of the JSON.

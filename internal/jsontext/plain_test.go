@@ -23,7 +23,7 @@ func TestPlainPrefixAgreesWithTheTable(t *testing.T) {
 		for at := range 8 {
 			b := []byte("abcdefghabcdefgh")
 			b[8+at] = byte(c)
-			require.Equal(t, plainPrefixByBytes(b), PlainPrefix(string(b)), "byte %#x at %d", c, at)
+			require.Equal(t, plainPrefixByBytes(b), plainPrefix(string(b)), "byte %#x at %d", c, at)
 		}
 	}
 	edges := []byte{0x00, 0x1F, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7E, 0x7F, 0x80, 0xFF, 'a'}
@@ -37,6 +37,6 @@ func TestPlainPrefixAgreesWithTheTable(t *testing.T) {
 				b[i] = byte(0x20 + r.IntN(0x5F))
 			}
 		}
-		require.Equal(t, plainPrefixByBytes(b), PlainPrefix(string(b)), "%q", b)
+		require.Equal(t, plainPrefixByBytes(b), plainPrefix(string(b)), "%q", b)
 	}
 }

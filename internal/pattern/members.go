@@ -1,6 +1,9 @@
 package pattern
 
-import "sync/atomic"
+import (
+	"strings"
+	"sync/atomic"
+)
 
 // Layout names the members of the top-level object of events that all have
 // these members, in this order: the Bus's envelopes. A Machine resolves a
@@ -16,9 +19,6 @@ type Layout struct {
 func NewLayout(keys ...string) *Layout {
 	return &Layout{keys: append([]string(nil), keys...)}
 }
-
-// Len returns the number of members.
-func (l *Layout) Len() int { return len(l.keys) }
 
 // resolved is a Layout resolved against one Machine: per member, the trie
 // node of its key (nil when no pattern names it) and whether the key is
@@ -40,7 +40,7 @@ func (m *Machine) resolve(l *Layout) *resolved {
 			continue // no pattern reads an empty key (usesEmptyStep)
 		}
 		r.nodes[k] = m.root.childString(key)
-		r.direct[k] = !containsDot(key)
+		r.direct[k] = strings.IndexByte(key, '.') < 0
 	}
 	m.layout.Store(r)
 	return r
@@ -104,15 +104,6 @@ func (s *scanner) members(root *pathNode, r *resolved, offsets []int) error {
 		}
 	}
 	return nil
-}
-
-func containsDot(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			return true
-		}
-	}
-	return false
 }
 
 // childString is child for a key held as a string.

@@ -130,7 +130,7 @@ func (s *scanner) canStop(i int) bool {
 	// events and trailing garbage without reading the rest. (Checked last:
 	// the passes above bring the end of the event into the cache in order.)
 	end := len(s.data)
-	for end > i && isSpace(s.data[end-1]) {
+	for end > i && jsontext.IsSpace(s.data[end-1]) {
 		end--
 	}
 	return end > i && s.data[end-1] == '}'
@@ -160,10 +160,8 @@ func containsKey(rest, key []byte) bool {
 // recurses there), as encoding/json bounds nesting at 10,000.
 const maxDescent = 10000
 
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
-
 func (s *scanner) ws(i int) int {
-	for i < len(s.data) && isSpace(s.data[i]) {
+	for i < len(s.data) && jsontext.IsSpace(s.data[i]) {
 		i++
 	}
 	return i

@@ -75,7 +75,7 @@ func appendCompact(dst []byte, v string, stripQuotes bool) []byte {
 			continue
 		}
 		switch {
-		case isSpace(c):
+		case jsontext.IsSpace(c):
 			continue
 		case c == '"':
 			inString = true
@@ -98,7 +98,7 @@ func spaceOutsideStrings(v string) bool {
 			i++
 		case c == '"':
 			inString = !inString
-		case !inString && isSpace(c):
+		case !inString && jsontext.IsSpace(c):
 			return true
 		}
 	}
@@ -107,7 +107,7 @@ func spaceOutsideStrings(v string) bool {
 
 func hasSpace(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if isSpace(v[i]) {
+		if jsontext.IsSpace(v[i]) {
 			return true
 		}
 	}

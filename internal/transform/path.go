@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/edakit/eda/internal/jsontext"
 	"github.com/tidwall/gjson"
 )
 
@@ -346,13 +347,11 @@ func allDigits(s string) bool {
 func startsWith(s string, c byte) bool { return s != "" && s[0] == c }
 
 func trimLeft(s string) string {
-	for s != "" && isSpace(s[0]) {
+	for s != "" && jsontext.IsSpace(s[0]) {
 		s = s[1:]
 	}
 	return s
 }
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // stringOf views b as a string without copying. The string must not
 // outlive b or be used after b changes; this package only reads through it
