@@ -131,7 +131,11 @@
 //     vectors (pvec, 32-way radix tries), reading one costs one step per
 //     level; freed indexes are reused through persistent free lists, and
 //     matching scratch space is shared by every Machine of one lineage (it
-//     grows to the largest and is reset by epochs).
+//     grows to the largest and is reset by epochs). A push does not copy:
+//     the new element's slot is beyond every reader's length, so the push
+//     claims it (a compare-and-swap on the node's count of used slots) and
+//     writes in place; a version that finds the slot claimed by another
+//     version grown from the same one copies the node's used slots instead.
 //   - Nodes created by the running Apply carry its edit token and are
 //     changed in place, so one Apply of many entries copies nothing twice.
 //   - A pattern is kept as its compact text (Parsed.src), not as its

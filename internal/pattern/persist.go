@@ -3,6 +3,7 @@ package pattern
 import (
 	"hash/maphash"
 	"math/bits"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -292,16 +293,30 @@ func (n *hnode[K, V]) each(f func(k K, v V)) {
 }
 
 // pvec is a persistent vector (a 32-way radix trie over the index). Reading
-// an element costs one step per level (log32 of the length); a change copies
-// one node per level.
+// an element costs one step per level (log32 of the length); a change to an
+// element copies one node per level.
+//
+// Appending does not copy: no version of the vector reads an index at or
+// beyond its own length, so the slot of a new element is free in every node
+// on its way, and a push writes it in place once it has claimed it. Each
+// node counts the slots in use (fill); a push claims the next slot by moving
+// that count from the slot's index to one more (a compare-and-swap, since
+// another Apply may push onto the same version), so of several versions
+// grown from one, the first to push into a node writes there and the others
+// copy the node's used slots, as a change does.
 type pvec[T any] struct {
 	root  *pvnode[T]
 	n     int32
 	shift uint8
+	// The elements from index mine on were pushed by the Apply with token
+	// med: their slots are this vector's alone, so they are written in place.
+	med  *edit
+	mine int32
 }
 
 type pvnode[T any] struct {
 	ed   *edit
+	fill atomic.Int32 // slots claimed (see pvec)
 	kids []*pvnode[T] // interior node
 	vals []T          // leaf
 }
@@ -336,60 +351,146 @@ func (c *cursor[T]) at(v *pvec[T], i int32) *T {
 }
 
 // mut returns element i (i < len) for writing under ed, copying the nodes on
-// its way that ed does not own.
+// its way that ed does not own, unless ed pushed it.
 func (v *pvec[T]) mut(ed *edit, i int32) *T {
-	v.root = v.root.own(ed, v.shift == 0)
+	if v.med == ed && i >= v.mine {
+		return v.at(i)
+	}
+	return v.copyPath(ed, i, false)
+}
+
+// copyPath makes the nodes on the way to element i owned by ed, copying the
+// others, and returns the element. With fresh, i is being pushed (i == len):
+// a node that i is the first element of is made new, not copied, and every
+// node on the way counts i's slot as used.
+func (v *pvec[T]) copyPath(ed *edit, i int32, fresh bool) *T {
+	v.root = v.root.own(ed, v.shift, v.used(0, v.shift))
 	n := v.root
 	for s := v.shift; s > 0; s -= 5 {
 		j := (i >> s) & 31
-		c := n.kids[j]
-		if c == nil {
-			c = &pvnode[T]{ed: ed}
-			if s == 5 {
-				c.vals = make([]T, 32)
-			} else {
-				c.kids = make([]*pvnode[T], 32)
-			}
+		base := i &^ (1<<s - 1)
+		var c *pvnode[T]
+		if fresh && i == base {
+			c = newPvnode[T](ed, s-5)
 		} else {
-			c = c.own(ed, s == 5)
+			c = n.kids[j].own(ed, s-5, v.used(base, s-5))
+		}
+		if fresh {
+			n.fill.Store(j + 1)
 		}
 		n.kids[j] = c
 		n = c
 	}
+	if fresh {
+		n.fill.Store(i&31 + 1)
+	}
 	return &n.vals[i&31]
 }
 
-func (n *pvnode[T]) own(ed *edit, leaf bool) *pvnode[T] {
-	if n != nil && n.ed == ed {
-		return n
+// used returns how many slots of the node at shift s whose first element is
+// base hold elements of v.
+func (v *pvec[T]) used(base int32, s uint8) int32 {
+	k := v.n - base
+	if k <= 0 {
+		return 0
 	}
+	return min((k+1<<s-1)>>s, 32)
+}
+
+func newPvnode[T any](ed *edit, s uint8) *pvnode[T] {
 	c := &pvnode[T]{ed: ed}
-	if leaf {
+	if s == 0 {
 		c.vals = make([]T, 32)
-		if n != nil {
-			copy(c.vals, n.vals)
-		}
 	} else {
 		c.kids = make([]*pvnode[T], 32)
-		if n != nil {
-			copy(c.kids, n.kids)
-		}
 	}
 	return c
 }
 
+// own returns n itself when ed created it, else a copy owned by ed of its
+// first used slots (only those: the others may be another version's, being
+// written by its own Apply).
+func (n *pvnode[T]) own(ed *edit, s uint8, used int32) *pvnode[T] {
+	if n != nil && n.ed == ed {
+		return n
+	}
+	c := newPvnode[T](ed, s)
+	if n != nil {
+		if s == 0 {
+			copy(c.vals, n.vals[:used])
+		} else {
+			copy(c.kids, n.kids[:used])
+		}
+	}
+	c.fill.Store(used)
+	return c
+}
+
+// claim takes slot j of n for the element being pushed.
+func (n *pvnode[T]) claim(ed *edit, j int32) bool {
+	if n.ed == ed {
+		n.fill.Store(j + 1)
+		return true
+	}
+	return n.fill.CompareAndSwap(j, j+1)
+}
+
 // push appends a zero element and returns its index.
 func (v *pvec[T]) push(ed *edit) int32 {
-	if v.root != nil && v.n == int32(32)<<v.shift {
-		top := &pvnode[T]{ed: ed, kids: make([]*pvnode[T], 32)}
+	i := v.n
+	if v.med != ed {
+		v.med, v.mine = ed, i
+	}
+	switch {
+	case v.root == nil:
+		v.root = newPvnode[T](ed, 0)
+	case i == int32(32)<<v.shift:
+		top := newPvnode[T](ed, v.shift+5)
 		top.kids[0] = v.root
+		top.fill.Store(1)
 		v.root = top
 		v.shift += 5
 	}
-	i := v.n
+	var p *T
+	if p = v.claimPath(ed, i); p == nil {
+		// Copied while the length still excludes i: no other version's slot
+		// is read.
+		p = v.copyPath(ed, i, true)
+	}
+	var zero T
+	*p = zero
 	v.n++
-	v.mut(ed, i)
 	return i
+}
+
+// claimPath claims the slot of element i (just pushed) where it starts: in
+// its leaf, or in the node above the first node that i is the first element
+// of (a new node, linked there). It returns the element, or nil when
+// another version claimed the slot first.
+func (v *pvec[T]) claimPath(ed *edit, i int32) *T {
+	n := v.root
+	for s := v.shift; s > 0; s -= 5 {
+		j := (i >> s) & 31
+		if i&(1<<s-1) == 0 {
+			if !n.claim(ed, j) {
+				return nil
+			}
+			c := newPvnode[T](ed, s-5)
+			n.kids[j] = c
+			for t := s - 5; t > 0; t -= 5 {
+				c.fill.Store(1)
+				c.kids[0] = newPvnode[T](ed, t-5)
+				c = c.kids[0]
+			}
+			c.fill.Store(1)
+			return &c.vals[0]
+		}
+		n = n.kids[j]
+	}
+	if !n.claim(ed, i&31) {
+		return nil
+	}
+	return &n.vals[i&31]
 }
 
 // freeList is a persistent stack of reusable indexes.
