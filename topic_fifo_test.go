@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,27 @@ func TestFIFOGroupsRetiredWhenIdle(t *testing.T) {
 	assert.Equal(t, uint64(groups), ss.Delivery.Enqueued)
 	assert.Zero(t, ss.Delivery.InFlight)
 	assert.Equal(t, uint64(groups), accounted(ss))
+}
+
+// An ended message group keeps no goroutine: its worker exits once the
+// group's destination is retired and empty, not after the idle timeout
+// (an hour here), so a FIFO topic with many short-lived groups does not
+// hold a goroutine per recently ended group.
+func TestFIFOEndedGroupsKeepNoGoroutine(t *testing.T) {
+	ctx := context.Background()
+	tp := newTestTopic(t, "ended.fifo", WithContentBasedDeduplication(), WithIdleTimeout(time.Hour))
+	_, err := tp.Subscribe("s", HandlerFunc(func(context.Context, Delivery) error { return nil }), WithRawDelivery())
+	require.NoError(t, err)
+	drainTopic(t, tp)
+	before := runtime.NumGoroutine()
+	const groups = 300
+	for i := range groups {
+		_, err := tp.Publish(ctx, Message{Body: fmt.Appendf(nil, "m%d", i), GroupID: fmt.Sprint("g", i)})
+		require.NoError(t, err)
+	}
+	drainTopic(t, tp)
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+5 }, 5*time.Second, 5*time.Millisecond,
+		"goroutines: %d before the groups, %d after", before, runtime.NumGoroutine())
 }
 
 // A group whose destination is being retired while new messages for it

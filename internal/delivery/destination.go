@@ -289,9 +289,22 @@ func (d *Destination[T]) setState(s int32) {
 }
 
 // Retire stops intake for this destination (Enqueue returns ErrClosed);
-// queued items and retries are still delivered, then its workers exit
-// after their idle timeout. Used when a rule or subscription is removed.
-func (d *Destination[T]) Retire() { d.setState(stateRetired) }
+// queued items and retries are still delivered, and its workers exit as
+// soon as they find the queue empty (a retry that comes due later starts
+// one again), not after their idle timeout: a removed rule or subscription,
+// or an ended FIFO message group, keeps no goroutine waiting.
+func (d *Destination[T]) Retire() {
+	d.setState(stateRetired)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for len(d.q.idle) > 0 {
+		w := d.q.idle[len(d.q.idle)-1]
+		d.unidle(w)
+		w.expired = true
+		d.workers.Add(-1) // under mu: an Enqueue that finds no idle worker sees it
+		w.wake <- struct{}{}
+	}
+}
 
 // retiredAndEmpty reports whether the engine may forget d.
 func (d *Destination[T]) retiredAndEmpty() bool {

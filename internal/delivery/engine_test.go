@@ -659,6 +659,62 @@ func TestRetireDeliversWhatIsQueued(t *testing.T) {
 	e.mu.Unlock()
 }
 
+// TestRetiredWorkersExitWithoutIdleTimeout: once a retired destination's
+// queue is empty its workers exit at once (idle ones are woken to do so),
+// not after their idle timeout, here an hour; a retry that comes due later
+// starts a worker again and is delivered.
+func TestRetiredWorkersExitWithoutIdleTimeout(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	gate := make(chan struct{})
+	var delivered atomic.Int32
+	d := NewDestination(e, Options[int]{
+		MaxConcurrency: 3,
+		IdleTimeout:    time.Hour,
+		Deliver: func(context.Context, int, int) error {
+			<-gate
+			delivered.Add(1)
+			return nil
+		},
+	})
+	for i := range 3 {
+		require.NoError(t, d.Enqueue(context.Background(), i))
+	}
+	close(gate)
+	drain(t, e)
+	require.Positive(t, d.Stats().Workers, "idle workers wait for more")
+	d.Retire()
+	require.Eventually(t, func() bool { return d.Stats().Workers == 0 }, 5*time.Second, time.Millisecond)
+	assert.EqualValues(t, 3, delivered.Load())
+
+	// A retry that comes due after the workers left.
+	var attempts atomic.Int32
+	retried := make(chan struct{})
+	r := NewDestination(e, Options[int]{
+		IdleTimeout: time.Hour,
+		Retry:       Policy{MaxAttempts: 2, MinBackoff: 50 * time.Millisecond, MaxBackoff: 50 * time.Millisecond},
+		Deliver: func(context.Context, int, int) error {
+			if attempts.Add(1) == 1 {
+				return errors.New("once")
+			}
+			close(retried)
+			return nil
+		},
+	})
+	require.NoError(t, r.Enqueue(context.Background(), 1))
+	require.Eventually(t, func() bool { return attempts.Load() == 1 }, 5*time.Second, time.Millisecond)
+	r.Retire()
+	require.Eventually(t, func() bool { return r.Stats().Workers == 0 }, 5*time.Second, time.Millisecond)
+	select {
+	case <-retried:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the retry of a retired destination was not delivered")
+	}
+	drain(t, e)
+	assert.EqualValues(t, 1, r.Stats().Delivered)
+	require.Eventually(t, func() bool { return r.Stats().Workers == 0 }, 5*time.Second, time.Millisecond)
+}
+
 func TestWorkersScaleUpAndDown(t *testing.T) {
 	e := New(Config{})
 	defer closeNow(t, e)

@@ -50,7 +50,7 @@ type worker[T any] struct {
 	// Under the destination's mu.
 	idle      bool        // on the idle list
 	idleSince int64       // when it went on the idle list (mono)
-	expired   bool        // taken off the idle list by its timer
+	expired   bool        // taken off the idle list by its timer or by Retire
 	gone      bool        // exited
 	timer     *time.Timer // the idle timeout (see idleCheck)
 }
@@ -114,7 +114,7 @@ func (d *Destination[T]) work() {
 			if w.runLen > 0 {
 				d.flushHandlerTime(w)
 			}
-			if d.surplus() {
+			if d.surplus() || d.state.Load() >= stateRetired {
 				d.workers.Add(-1) // under mu: an Enqueue that finds no idle worker sees it
 				d.mu.Unlock()
 				return
