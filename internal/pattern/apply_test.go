@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -119,8 +120,10 @@ func snapshotOf(set map[string]*Parsed) []Entry {
 // TestApplyMatchesBuild is the property test of Apply: a random sequence of
 // adds, replaces and deletes (one at a time and in batches) applied
 // incrementally gives, on random events, the results of Build of the final
-// set; and every earlier Machine, held by a reader, keeps giving the results
-// of its own set.
+// set; every earlier Machine, held by a reader, keeps giving the results
+// of its own set; and a Machine derived from an older one (a branch, whose
+// pushes find their slots taken by the mainline) gives Build's results of
+// its own set.
 func TestApplyMatchesBuild(t *testing.T) {
 	for seed := range uint64(8) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -135,6 +138,7 @@ func TestApplyMatchesBuild(t *testing.T) {
 			type held struct {
 				m    *Machine
 				want [][]string
+				set  map[string]*Parsed
 			}
 			var olds []held
 			nextID := 0
@@ -188,7 +192,28 @@ func TestApplyMatchesBuild(t *testing.T) {
 					want = append(want, w)
 				}
 				if step%10 == 0 {
-					olds = append(olds, held{m, want})
+					olds = append(olds, held{m, want, maps.Clone(set)})
+				}
+				if step%10 == 5 {
+					// A branch: new patterns added to an older Machine, whose
+					// successors have since taken the slots they would
+					// take, must give Build's results of its own set.
+					h := olds[r.IntN(len(olds))]
+					bset := maps.Clone(h.set)
+					var badd []Entry
+					for k := range 1 + r.IntN(40) {
+						p, err := Parse(randPattern(r), DefaultLimits())
+						require.NoError(t, err)
+						id := fmt.Sprint("b", step, "-", k)
+						badd = append(badd, Entry{ID: id, P: p})
+						bset[id] = p
+					}
+					b := h.m.Apply(badd, nil)
+					checkMachine(t, b)
+					bref := Build(snapshotOf(bset))
+					for _, ev := range events {
+						require.Equal(t, sortedMatch(t, bref, ev), sortedMatch(t, b, ev), "branch at step %d, event %s", step, ev)
+					}
 				}
 			}
 			for _, h := range olds {
