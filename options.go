@@ -245,7 +245,10 @@ func WithQueueSize(n int) Option {
 // WithIdleTimeout sets how long a destination's idle worker waits for work
 // before it exits (workers scale from zero with demand, like serverless
 // concurrency); given to a router, of each of its destinations that sets
-// none. Default 2 s.
+// none. Default 2 s. A destination that is removed — a deleted rule's or
+// removed target, an unsubscribed subscription, an ended FIFO message
+// group — does not wait for it: its workers exit as soon as it has nothing
+// left to deliver.
 func WithIdleTimeout(t time.Duration) Option {
 	return deliveryOption(func(d *deliverySettings) error {
 		if t <= 0 {

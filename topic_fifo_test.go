@@ -2,6 +2,7 @@ package eda
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -60,6 +61,44 @@ func TestFIFOEndedGroupsKeepNoGoroutine(t *testing.T) {
 	drainTopic(t, tp)
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+5 }, 5*time.Second, 5*time.Millisecond,
 		"goroutines: %d before the groups, %d after", before, runtime.NumGoroutine())
+}
+
+// A deleted rule's targets and an unsubscribed subscription keep no
+// goroutine either: their workers exit once they have nothing left to
+// deliver, although the idle timeout is an hour.
+func TestRemovedDestinationsKeepNoGoroutine(t *testing.T) {
+	ctx := context.Background()
+	noop := HandlerFunc(func(context.Context, Delivery) error { return nil })
+	bus := newTestBus(t, "removed", WithIdleTimeout(time.Hour))
+	tp := newTestTopic(t, "removed", WithIdleTimeout(time.Hour))
+	require.NoError(t, bus.Drain(ctx))
+	drainTopic(t, tp)
+	before := runtime.NumGoroutine()
+	const n = 40
+	var targets []Target
+	for i := range n {
+		targets = append(targets, HandlerTarget(fmt.Sprint("t", i), noop))
+	}
+	require.NoError(t, bus.PutRule(Rule{Name: "r", EventPattern: `{"source":["s"]}`, Targets: targets}))
+	var subs []*Subscription
+	for i := range n {
+		sub, err := tp.Subscribe(fmt.Sprint("s", i), noop, WithRawDelivery())
+		require.NoError(t, err)
+		subs = append(subs, sub)
+	}
+	_, err := bus.PutEvents(ctx, Event{Source: "s", DetailType: "d", Detail: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	_, err = tp.Publish(ctx, Message{Body: []byte("m")})
+	require.NoError(t, err)
+	require.NoError(t, bus.Drain(ctx))
+	drainTopic(t, tp)
+	require.Greater(t, runtime.NumGoroutine(), before+n, "each destination's worker waits, idle")
+	require.NoError(t, bus.DeleteRule("r"))
+	for _, sub := range subs {
+		require.NoError(t, sub.Unsubscribe())
+	}
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+5 }, 5*time.Second, 5*time.Millisecond,
+		"goroutines: %d before, %d after", before, runtime.NumGoroutine())
 }
 
 // A group whose destination is being retired while new messages for it
