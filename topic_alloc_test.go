@@ -3,6 +3,7 @@ package eda
 import (
 	"context"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -210,8 +211,12 @@ func TestTopicFilteredOutReadsNoClock(t *testing.T) {
 	require.NoError(t, tp.Drain(ctx))
 }
 
-// Through Publish, the copies of a message delivered to several
-// subscriptions receive one handler context, with the publisher's values.
+// Through Publish, every copy of a message delivered to several
+// subscriptions receives a handler context with the publisher's values.
+// The copies share one context (made once per message, not per copy)
+// unless two make it at the same instant, or a copy is handled under
+// another engine context (a dead letter's): then that copy gets a context
+// of its own with the same values (TestPublishedHandlerContextIsShared).
 func TestTopicCopiesShareTheHandlerContext(t *testing.T) {
 	tp := newTestTopic(t, "shared")
 	got := make(chan context.Context, 3)
@@ -226,9 +231,46 @@ func TestTopicCopiesShareTheHandlerContext(t *testing.T) {
 	_, err := tp.Publish(ctx, Message{Body: []byte("b")})
 	require.NoError(t, err)
 	drainTopic(t, tp)
-	first := <-got
-	assert.Equal(t, "v", first.Value(probeKey{}))
-	for range 2 {
-		assert.True(t, first == <-got, "one context for every copy")
+	for range 3 {
+		assert.Equal(t, "v", (<-got).Value(probeKey{}))
 	}
+}
+
+// A published message's handler context is made once and then shared by
+// every copy handled under the same engine context; a copy under another
+// engine context, or one that asks while the shared one is being made,
+// gets its own, with the same values.
+func TestPublishedHandlerContextIsShared(t *testing.T) {
+	values := context.WithValue(context.Background(), probeKey{}, "v")
+	p := newPublished(&Message{Body: []byte("b")}, testEpoch, 1, values, false)
+	engine := context.Background()
+	first := p.handlerContext(engine)
+	assert.Equal(t, "v", first.Value(probeKey{}))
+	for range 3 {
+		assert.True(t, first == p.handlerContext(engine), "one context for every copy")
+	}
+	other, cancel := context.WithCancel(engine)
+	defer cancel()
+	own := p.handlerContext(other)
+	assert.False(t, first == own, "another engine context: a context of its own")
+	assert.Equal(t, "v", own.Value(probeKey{}))
+
+	// Copies asking at once: each gets the values, and those that got the
+	// shared context got the same one.
+	q := newPublished(&Message{Body: []byte("b")}, testEpoch, 1, values, false)
+	ctxs := make([]context.Context, 8)
+	var wg sync.WaitGroup
+	for i := range ctxs {
+		wg.Go(func() { ctxs[i] = q.handlerContext(engine) })
+	}
+	wg.Wait()
+	shared := q.handlerContext(engine)
+	n := 0
+	for _, c := range ctxs {
+		assert.Equal(t, "v", c.Value(probeKey{}))
+		if c == shared {
+			n++
+		}
+	}
+	assert.Positive(t, n, "the copy that made the shared context got it")
 }
