@@ -159,7 +159,9 @@
 // are per destination, so a slow or failing consumer never delays another.
 // Producers that find a queue full are served in the order they came.
 // Workers start on demand, like serverless concurrency, up to the
-// destination's maximum concurrency, and stop after an idle period; how
+// destination's maximum concurrency, and stop after an idle period (at
+// once when their destination is removed: a deleted rule's targets, an
+// unsubscribed subscription, an ended FIFO message group); how
 // the engine batches and hands over work is its own business (see
 // internal/delivery), bounded by one promise: an event is never held up
 // for more than a few milliseconds by a handler that is stuck on another
