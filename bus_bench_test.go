@@ -221,3 +221,67 @@ func BenchmarkBusPutEventsVsEngine(b *testing.B) {
 	b.ReportMetric(engineNs, "engine-ns/event")
 	b.ReportMetric(busNs/engineNs, "bus/engine")
 }
+
+// BenchmarkRouteChange puts one rule into a bus that already has n rules,
+// and subscribes one subscription (with a filter policy, and without) to a
+// topic that already has n: the cost of a change to a router's routes must
+// not grow with the routes already there (issue 12). Each op adds a route
+// and removes it again, so the size stays n.
+func BenchmarkRouteChange(b *testing.B) {
+	h := HandlerFunc(func(context.Context, Delivery) error { return nil })
+	for _, n := range []int{10, 1_000, 10_000} {
+		b.Run(fmt.Sprintf("bus/rules=%d", n), func(b *testing.B) {
+			bus, err := NewBus("bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer bus.Close(context.Background())
+			for i := range n {
+				if err := bus.PutRule(Rule{Name: fmt.Sprint("r", i), EventPattern: fmt.Sprintf(`{"detail":{"k":["v%d"]}}`, i),
+					Targets: []Target{HandlerTarget("t", h)}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				name := fmt.Sprint("new", i)
+				if err := bus.PutRule(Rule{Name: name, EventPattern: `{"detail":{"k":["new"]}}`, Targets: []Target{HandlerTarget("t", h)}}); err != nil {
+					b.Fatal(err)
+				}
+				if err := bus.DeleteRule(name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		for _, policy := range []bool{true, false} {
+			b.Run(fmt.Sprintf("topic/policy=%v/subscriptions=%d", policy, n), func(b *testing.B) {
+				tp, err := NewTopic("bench")
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer tp.Close(context.Background())
+				sub := func(name, value string) (*Subscription, error) {
+					if policy {
+						return tp.Subscribe(name, h, WithFilterPolicy([]byte(`{"k":["`+value+`"]}`), ScopeMessageAttributes))
+					}
+					return tp.Subscribe(name, h)
+				}
+				for i := range n {
+					if _, err := sub(fmt.Sprint("s", i), fmt.Sprint("v", i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					s, err := sub(fmt.Sprint("new", i), "new")
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := s.Unsubscribe(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package eda
 
 import (
+	"hash/maphash"
+	"iter"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,9 +30,9 @@ import (
 type retirer interface{ Retire() }
 
 // routeTable is one published generation of a router's routes.
-type routeTable[R any] struct {
+type routeTable[R comparable] struct {
 	// routes maps a route's id (rule name, subscription name) to the route.
-	routes map[string]R
+	routes routeMap[R]
 	// machine matches the patterns of the routes that are on (a Topic:
 	// those of its attribute-scope filter policies); nil when there are
 	// none, so that routing skips the match.
@@ -39,7 +41,7 @@ type routeTable[R any] struct {
 	body *pattern.Machine
 	// always lists the routes that are on without a pattern (a Topic's
 	// subscriptions without filter policy): every message matches them.
-	always []R
+	always routeList[R]
 	// patterned counts the routes with a pattern, per scope.
 	patterned [2]int
 	// readers counts the events being routed with this table.
@@ -54,12 +56,11 @@ type routeTable[R any] struct {
 
 // routeTables is a router's current route table, the patterns behind its
 // machine, and the destinations awaiting retirement.
-type routeTables[R any] struct {
+type routeTables[R comparable] struct {
 	// mu serializes changes; routing never takes it.
 	mu       sync.Mutex
 	current  atomic.Pointer[routeTable[R]]
-	order    []string                // ids of the routes that are on, in the order they were put
-	patterns map[string]routePattern // their patterns, by id
+	patterns map[string]routePattern // the patterns of the routes that are on, by id
 
 	// retireMu guards retiring and the swap of current, so that a reader
 	// of unsettled sees every table that events may have been routed with
@@ -83,7 +84,7 @@ type routePattern struct {
 
 // retirement holds the destinations that left the routes when table was
 // replaced.
-type retirement[R any] struct {
+type retirement[R comparable] struct {
 	table   *routeTable[R]
 	targets []retirer
 }
@@ -94,7 +95,7 @@ func (t *routeTable[R]) quiet() bool { return t.readers.Load() == 0 }
 // init publishes an empty table.
 func (rt *routeTables[R]) init() {
 	rt.patterns = make(map[string]routePattern)
-	rt.current.Store(&routeTable[R]{routes: map[string]R{}})
+	rt.current.Store(&routeTable[R]{})
 }
 
 // acquire returns the current table, counted as in use until release.
@@ -123,7 +124,7 @@ func (rt *routeTables[R]) release(t *routeTable[R]) {
 func (rt *routeTables[R]) load() *routeTable[R] { return rt.current.Load() }
 
 // routeChange is one change to a table, built by a writer under rt.mu.
-type routeChange[R any] struct {
+type routeChange[R comparable] struct {
 	// id is the route that changes.
 	id string
 	// route is its new value; remove deletes it instead.
@@ -141,18 +142,12 @@ type routeChange[R any] struct {
 
 // apply publishes a table with c applied to the current one. The caller
 // holds rt.mu. The machine is built here, while routing goes on with the
-// current table.
+// current table. What it copies does not grow with the number of routes
+// (routeMap, Machine.Apply), except for the list of routes without a
+// pattern when one of them is replaced or removed.
 func (rt *routeTables[R]) apply(c routeChange[R]) {
 	old := rt.current.Load()
-	next := &routeTable[R]{routes: make(map[string]R, len(old.routes)+1)}
-	for k, v := range old.routes {
-		next.routes[k] = v
-	}
-	if c.remove {
-		delete(next.routes, c.id)
-	} else {
-		next.routes[c.id] = c.route
-	}
+	next := &routeTable[R]{routes: old.routes.with(c.id, c.route, c.remove)}
 	prev, had := rt.patterns[c.id]
 	on := c.on && !c.remove
 	rt.setPattern(c.id, on, routePattern{scope: c.scope, p: c.p})
@@ -172,14 +167,17 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 		}
 	}
 	next.machine, next.body = machines[0], machines[1]
+	// The routes without a pattern, in the order they were put: a route
+	// that joins goes last, one that is replaced keeps its place.
 	next.always = old.always
-	if had && prev.p == nil || on && c.p == nil {
-		next.always = nil
-		for _, id := range rt.order {
-			if rt.patterns[id].p == nil {
-				next.always = append(next.always, next.routes[id])
-			}
-		}
+	wasAlways, isAlways := had && prev.p == nil, on && c.p == nil
+	switch {
+	case wasAlways && isAlways:
+		next.always = old.always.replace(old.routes.at(c.id), c.route)
+	case wasAlways:
+		next.always = old.always.remove(old.routes.at(c.id))
+	case isAlways:
+		next.always = old.always.add(c.route)
 	}
 	rt.retireMu.Lock()
 	rt.current.Store(next)
@@ -200,16 +198,10 @@ func (rt *routeTables[R]) unsettled(f func(*routeTable[R])) {
 
 // setPattern makes id's pattern rp take part in matching (on) or not.
 func (rt *routeTables[R]) setPattern(id string, on bool, rp routePattern) {
-	_, had := rt.patterns[id]
-	switch {
-	case on:
+	if on {
 		rt.patterns[id] = rp
-		if !had {
-			rt.order = append(rt.order, id)
-		}
-	case had:
+	} else {
 		delete(rt.patterns, id)
-		rt.order = slices.DeleteFunc(rt.order, func(s string) bool { return s == id })
 	}
 }
 
@@ -234,4 +226,181 @@ func (rt *routeTables[R]) sweep() {
 			d.Retire()
 		}
 	}
+}
+
+// routeMap is a table's routes by id: immutable, and changed by copying
+// only a part of it. Ids hash into 64 × 64 shards, each a Go map; a change
+// copies the two arrays of shard pointers on its way and the one shard it
+// changes, which holds a 4,096th of the routes: so a change to a router
+// with many rules or subscriptions costs about the same as to one with
+// few. The zero value is empty.
+type routeMap[R any] struct {
+	top *[routeWays]*[routeWays]map[string]R
+	n   int
+}
+
+const routeWays = 64
+
+// routeSeed keys the hash of route ids; set once, never changed.
+var routeSeed = maphash.MakeSeed()
+
+// shardOf returns the two shard indexes of id.
+func shardOf(id string) (int, int) {
+	h := maphash.String(routeSeed, id)
+	return int(h % routeWays), int(h / routeWays % routeWays)
+}
+
+// get returns the route with the given id.
+func (m routeMap[R]) get(id string) (R, bool) {
+	var zero R
+	if m.top == nil {
+		return zero, false
+	}
+	i, j := shardOf(id)
+	mid := m.top[i]
+	if mid == nil {
+		return zero, false
+	}
+	r, ok := mid[j][id]
+	return r, ok
+}
+
+// at returns the route with the given id, or the zero R.
+func (m routeMap[R]) at(id string) R {
+	r, _ := m.get(id)
+	return r
+}
+
+// len returns the number of routes.
+func (m routeMap[R]) len() int { return m.n }
+
+// all yields every route and its id, in no particular order.
+func (m routeMap[R]) all() iter.Seq2[string, R] {
+	return func(yield func(string, R) bool) {
+		if m.top == nil {
+			return
+		}
+		for _, mid := range m.top {
+			if mid == nil {
+				continue
+			}
+			for _, shard := range mid {
+				for id, r := range shard {
+					if !yield(id, r) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// with returns m with id set to r, or removed (remove); m is unchanged.
+func (m routeMap[R]) with(id string, r R, remove bool) routeMap[R] {
+	i, j := shardOf(id)
+	var top [routeWays]*[routeWays]map[string]R
+	var mid [routeWays]map[string]R
+	if m.top != nil {
+		top = *m.top
+		if top[i] != nil {
+			mid = *top[i]
+		}
+	}
+	old := mid[j]
+	_, had := old[id]
+	shard := make(map[string]R, len(old)+1)
+	for k, v := range old {
+		shard[k] = v
+	}
+	n := m.n
+	switch {
+	case remove && had:
+		delete(shard, id)
+		n--
+	case !remove:
+		shard[id] = r
+		if !had {
+			n++
+		}
+	}
+	mid[j] = shard
+	top[i] = &mid
+	return routeMap[R]{top: &top, n: n}
+}
+
+// routeList is a table's routes without a pattern, in order: immutable,
+// and changed by copying only a part of it. The routes are kept in chunks
+// of at most routeChunk; a change copies the list of chunks and the one
+// chunk it changes, so that subscribing to a topic with many subscriptions
+// costs little more than to one with few. The zero value is empty.
+type routeList[R comparable] struct {
+	chunks [][]R
+	n      int
+}
+
+const routeChunk = 64
+
+// len returns the number of routes.
+func (l routeList[R]) len() int { return l.n }
+
+// all yields the routes in order.
+func (l routeList[R]) all() iter.Seq[R] {
+	return func(yield func(R) bool) {
+		for _, c := range l.chunks {
+			for _, r := range c {
+				if !yield(r) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// add returns l with r last.
+func (l routeList[R]) add(r R) routeList[R] {
+	chunks := slices.Clone(l.chunks)
+	if k := len(chunks) - 1; k >= 0 && len(chunks[k]) < routeChunk {
+		chunks[k] = append(slices.Clone(chunks[k]), r)
+	} else {
+		chunks = append(chunks, []R{r})
+	}
+	return routeList[R]{chunks: chunks, n: l.n + 1}
+}
+
+// find returns the chunk and the place in it of the first route equal to
+// r, or -1.
+func (l routeList[R]) find(r R) (int, int) {
+	for k, c := range l.chunks {
+		if i := slices.Index(c, r); i >= 0 {
+			return k, i
+		}
+	}
+	return -1, -1
+}
+
+// replace returns l with the first route equal to old replaced by r.
+func (l routeList[R]) replace(old, r R) routeList[R] {
+	k, i := l.find(old)
+	if k < 0 {
+		return l.add(r)
+	}
+	chunks := slices.Clone(l.chunks)
+	chunks[k] = slices.Clone(chunks[k])
+	chunks[k][i] = r
+	return routeList[R]{chunks: chunks, n: l.n}
+}
+
+// remove returns l without the first route equal to r.
+func (l routeList[R]) remove(r R) routeList[R] {
+	k, i := l.find(r)
+	if k < 0 {
+		return l
+	}
+	chunks := slices.Clone(l.chunks)
+	if len(chunks[k]) == 1 {
+		chunks = slices.Delete(chunks, k, k+1)
+	} else {
+		chunks[k] = slices.Delete(slices.Clone(chunks[k]), i, i+1)
+	}
+	return routeList[R]{chunks: chunks, n: l.n - 1}
 }

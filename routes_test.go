@@ -1,6 +1,10 @@
 package eda
 
 import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,7 +39,7 @@ func TestRouteTableRetiresOnlyWhenNoReaderIsLeft(t *testing.T) {
 	rt.apply(routeChange[string]{id: "r", remove: true, retire: []retirer{d}})
 	assert.Equal(t, int32(0), d.retired.Load(), "retired while an event was being routed with the old table")
 	assert.Nil(t, rt.load().machine, "no route is on")
-	assert.Equal(t, "v1", reader.routes["r"], "the reader keeps its table")
+	assert.Equal(t, "v1", reader.routes.at("r"), "the reader keeps its table")
 
 	later := rt.acquire()
 	rt.release(later) // a reader of the new table does not hold d
@@ -58,7 +62,7 @@ func TestRouteTableOffRoutes(t *testing.T) {
 	assert.Equal(t, []string{"r"}, ids)
 
 	rt.apply(routeChange[string]{id: "r", route: "off", on: false, p: p})
-	assert.Equal(t, "off", rt.load().routes["r"])
+	assert.Equal(t, "off", rt.load().routes.at("r"))
 	assert.Nil(t, rt.load().machine)
 
 	rt.apply(routeChange[string]{id: "r", route: "on", on: true, p: p})
@@ -85,7 +89,7 @@ func TestRouteTableConcurrentChanges(t *testing.T) {
 				if tb.machine != nil {
 					ids, _ = tb.machine.Match(ids[:0], []byte(`{"source":"a"}`))
 					for _, id := range ids {
-						d := tb.routes[id]
+						d := tb.routes.at(id)
 						if assert.NotNil(t, d, "matched %s, not in the table", id) {
 							assert.Equal(t, int32(0), d.retired.Load(), "routing to a retired destination")
 						}
@@ -136,7 +140,7 @@ func TestRouteTableScopeChanges(t *testing.T) {
 	p := mustParse(t, `{"a":["1"]}`)
 	where := func() (attrs, body int, always []string) {
 		tb := rt.load()
-		return tb.patterned[0], tb.patterned[1], tb.always
+		return tb.patterned[0], tb.patterned[1], slices.Collect(tb.always.all())
 	}
 	rt.apply(routeChange[string]{id: "s", route: "s", on: true, p: p, scope: 0})
 	a, b, al := where()
@@ -158,4 +162,72 @@ func TestRouteTableScopeChanges(t *testing.T) {
 	rt.apply(routeChange[string]{id: "s", remove: true})
 	a, b, al = where()
 	assert.Equal(t, []any{1, 0, 0}, []any{a, b, len(al)})
+}
+
+// routeMap and routeList are persistent: through random changes, every
+// version kept reads as the plain map or slice it was when it was made.
+func TestRouteMapAndListArePersistent(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	type mapVersion struct {
+		m    routeMap[int]
+		want map[string]int
+	}
+	type listVersion struct {
+		l    routeList[int]
+		want []int
+	}
+	var m routeMap[int]
+	var l routeList[int]
+	want := map[string]int{}
+	var wantList []int
+	var mapVersions []mapVersion
+	var lists []listVersion
+	next := 1
+	for step := range 3000 {
+		id := fmt.Sprint("id", r.IntN(400))
+		switch k := r.IntN(10); {
+		case k < 6:
+			m = m.with(id, next, false)
+			want[id] = next
+		default:
+			m = m.with(id, 0, true)
+			delete(want, id)
+		}
+		switch k := r.IntN(10); {
+		case k < 6 || len(wantList) == 0:
+			l = l.add(next)
+			wantList = append(wantList, next)
+		case k < 8:
+			i := r.IntN(len(wantList))
+			l = l.remove(wantList[i])
+			wantList = slices.Delete(slices.Clone(wantList), i, i+1)
+		default:
+			i := r.IntN(len(wantList))
+			l = l.replace(wantList[i], -next)
+			wantList = slices.Clone(wantList)
+			wantList[i] = -next
+		}
+		next++
+		if step%10 == 0 {
+			mapVersions = append(mapVersions, mapVersion{m, maps.Clone(want)})
+			lists = append(lists, listVersion{l, slices.Clone(wantList)})
+		}
+	}
+	for k, v := range mapVersions {
+		require.Equal(t, len(v.want), v.m.len(), "version %d", k)
+		got := map[string]int{}
+		for id, x := range v.m.all() {
+			got[id] = x
+		}
+		require.Equal(t, v.want, got, "version %d", k)
+		for id, x := range v.want {
+			require.Equal(t, x, v.m.at(id))
+		}
+		_, ok := v.m.get("absent")
+		require.False(t, ok)
+	}
+	for k, v := range lists {
+		require.Equal(t, len(v.want), v.l.len(), "version %d", k)
+		require.Equal(t, v.want, append([]int{}, slices.Collect(v.l.all())...), "version %d", k)
+	}
 }

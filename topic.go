@@ -263,7 +263,7 @@ func (t *Topic) publish(ctx context.Context, m *Message) (PublishResult, ErrorCo
 	var p *published
 	var id string
 	var now time.Time
-	if t.fifo || len(tb.always)+len(ids) > 0 {
+	if t.fifo || tb.always.len()+len(ids) > 0 {
 		now = t.cfg.now()
 		p = newPublished(m, now, hops, producerValues(ctx), t.fifo)
 		t.ids.appendID(p.idText[:0])
@@ -642,11 +642,13 @@ func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *pub
 			}
 		}
 	}
-	for _, s := range tb.always {
-		send(s)
+	for _, chunk := range tb.always.chunks {
+		for _, s := range chunk {
+			send(s)
+		}
 	}
 	for _, id := range ids {
-		if s := tb.routes[id]; s != nil {
+		if s := tb.routes.at(id); s != nil {
 			send(s)
 		}
 	}

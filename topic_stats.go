@@ -196,7 +196,7 @@ func settleTable(tb *routeTable[*Subscription]) {
 		return
 	}
 	na := tb.noAttrs.Load()
-	for name, s := range tb.routes {
+	for name, s := range tb.routes.all() {
 		s.seen.Add(n)
 		if na > 0 && tb.machine.Has(name) {
 			s.seenNoAttrs.Add(na)
@@ -213,7 +213,7 @@ func (s *Subscription) filterCounts() (seen, noAttrs uint64) {
 	defer rt.retireMu.Unlock()
 	seen, noAttrs = s.seen.Load(), s.seenNoAttrs.Load()
 	rt.unsettled(func(tb *routeTable[*Subscription]) {
-		if tb.routes[s.name] != s {
+		if tb.routes.at(s.name) != s {
 			return
 		}
 		seen += tb.routed.Load()

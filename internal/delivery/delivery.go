@@ -301,6 +301,7 @@ type Engine struct {
 	stopped   bool          // no worker may start any more
 	state     int32
 	dests     []dest
+	forgetAt  int            // len(dests) at which register forgets the retired ones
 	wg        sync.WaitGroup // workers
 	closeDone chan struct{}
 	closeErr  error
@@ -675,16 +676,27 @@ func (e *Engine) shutdown(dests []dest) {
 func (e *Engine) register(d dest) int32 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	live := e.dests[:0]
-	for _, x := range e.dests {
-		if !x.retiredAndEmpty() {
-			live = append(live, x)
+	// The retired destinations are forgotten when the list has doubled
+	// since the last time, so that registering costs the same, on
+	// average, however many destinations there are.
+	if len(e.dests) >= e.forgetAt {
+		live := e.dests[:0]
+		for _, x := range e.dests {
+			if !x.retiredAndEmpty() {
+				live = append(live, x)
+			}
 		}
+		clear(e.dests[len(live):])
+		e.dests = live
+		e.forgetAt = max(2*len(live), minForget)
 	}
-	clear(e.dests[len(live):])
-	e.dests = append(live, d)
+	e.dests = append(e.dests, d)
 	return e.state
 }
+
+// minForget is the shortest list of destinations that register looks
+// through for retired ones.
+const minForget = 16
 
 // startWorker accounts for a new worker unless the engine stopped.
 func (e *Engine) startWorker() bool {
