@@ -52,6 +52,18 @@ type routeTable[R comparable] struct {
 	routed, noAttrs atomic.Uint64
 	// stale is set once a newer table replaced this one.
 	stale atomic.Bool
+	// delta is the change that made this table from the one before it.
+	delta routeDelta[R]
+}
+
+// routeDelta is the change that made a table from the one before it: the
+// value of the route it changed before and after (the zero R when absent)
+// and whether that route's pattern is now in the main scope's machine. A
+// router that keeps counts per route over the tables (a Topic's filtered-
+// out counts) follows the changes with these, in order, as tables settle.
+type routeDelta[R comparable] struct {
+	from, to R
+	isMain   bool
 }
 
 // routeTables is a router's current route table, the patterns behind its
@@ -150,6 +162,11 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 	next := &routeTable[R]{routes: old.routes.with(c.id, c.route, c.remove)}
 	prev, had := rt.patterns[c.id]
 	on := c.on && !c.remove
+	next.delta.from = old.routes.at(c.id)
+	if !c.remove {
+		next.delta.to = c.route
+	}
+	next.delta.isMain = on && c.p != nil && c.scope == 0
 	rt.setPattern(c.id, on, routePattern{scope: c.scope, p: c.p})
 	// Each machine changes by what the change touches (Machine.Apply copies
 	// only that), not by rebuilding all patterns.

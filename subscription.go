@@ -43,13 +43,14 @@ type Subscription struct {
 	groupsGone delivery.Stats
 	retired    bool
 
-	// The counts behind the filtered-out figures (topic_stats.go): seen
-	// counts the messages routed with the topic's replaced route tables
-	// that held the subscription, once those tables are settled, and
-	// seenNoAttrs those of them without attributes while its policy was
-	// in attribute scope; refused counts the copies it refused.
-	seen, seenNoAttrs atomic.Uint64
-	refused           atomic.Uint64
+	// The counts behind the filtered-out figures (topic_stats.go), under
+	// the topic's routes.retireMu: over the settled route tables, the
+	// messages routed while the subscription was on the topic (a span
+	// from seen.base, open while in) and those of them without attributes
+	// while its policy was in attribute scope (noAttrs); refused counts
+	// the copies it refused.
+	seen, noAttrs filterSpan
+	refused       atomic.Uint64
 }
 
 // subscriptionConfig is a subscription's settings, set by [Option] values.

@@ -83,6 +83,9 @@ type Topic struct {
 	// routes holds the subscriptions (routes.go); its mutex serializes
 	// subscription changes.
 	routes routeTables[*Subscription]
+	// sums are the running sums of the messages routed with the settled
+	// route tables (topic_stats.go); under routes.retireMu.
+	sums   filterSums
 	closed atomic.Bool
 	stats  topicCounters
 	ids    idSource
@@ -146,7 +149,7 @@ func NewTopic(name string, opts ...Option) (*Topic, error) {
 	t.trackers = newTrackers(&cfg.routerConfig)
 	t.engine = newRouterEngine(&cfg.routerConfig)
 	t.routes.init()
-	t.routes.settle = settleTable
+	t.routes.settle = t.settleTable
 	t.dedup.init()
 	return t, nil
 }

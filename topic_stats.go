@@ -187,21 +187,58 @@ func addSubscriptionStats(a, b SubscriptionStats) SubscriptionStats {
 	return a
 }
 
-// settleTable adds the messages routed with tb, a replaced route table no
-// event is being routed with any more, to the counts of its subscriptions.
-// The routes table's settle function (routes.go).
-func settleTable(tb *routeTable[*Subscription]) {
-	n := tb.routed.Load()
-	if n == 0 {
-		return
+// filterSums are a topic's running sums over its settled route tables:
+// the messages routed with them, and those of them without attributes.
+type filterSums struct{ seen, noAttrs uint64 }
+
+// filterSpan counts, for one subscription, the part of a running sum that
+// fell in the spans of route tables during which a condition held (the
+// subscription was on the topic; its policy was in attribute scope).
+type filterSpan struct {
+	in   bool   // the condition holds since base
+	base uint64 // the running sum when it began to hold
+	sum  uint64 // the counts of the spans that ended
+}
+
+// set makes the condition hold (in) or not from now, when the running
+// sum is at.
+func (f *filterSpan) set(in bool, at uint64) {
+	switch {
+	case in && !f.in:
+		f.base = at
+	case !in && f.in:
+		f.sum += at - f.base
 	}
-	na := tb.noAttrs.Load()
-	for name, s := range tb.routes.all() {
-		s.seen.Add(n)
-		if na > 0 && tb.machine.Has(name) {
-			s.seenNoAttrs.Add(na)
-		}
+	f.in = in
+}
+
+// at returns the count up to now, when the running sum is at.
+func (f *filterSpan) at(at uint64) uint64 {
+	if f.in {
+		return f.sum + at - f.base
 	}
+	return f.sum
+}
+
+// settleTable counts the messages routed with tb, a replaced route table
+// no event is being routed with any more, for the subscriptions it held:
+// the routes table's settle function (routes.go), called under retireMu
+// with each table in the order they were made. The change that made tb
+// takes effect before its messages; then they are added to the running
+// sums, so that the work does not depend on the number of subscriptions.
+func (t *Topic) settleTable(tb *routeTable[*Subscription]) {
+	d, sums := tb.delta, &t.sums
+	if s := d.from; s != nil {
+		on := d.to == s
+		s.seen.set(on, sums.seen)
+		s.noAttrs.set(on && d.isMain, sums.noAttrs)
+	}
+	if s := d.to; s != nil && s != d.from {
+		s.seen.set(true, sums.seen)
+		s.noAttrs.set(d.isMain, sums.noAttrs)
+	}
+	sums.seen += tb.routed.Load()
+	sums.noAttrs += tb.noAttrs.Load()
 }
 
 // filterCounts returns the messages routed to the topic while s was on it,
@@ -211,7 +248,8 @@ func (s *Subscription) filterCounts() (seen, noAttrs uint64) {
 	rt := &s.topic.routes
 	rt.retireMu.Lock()
 	defer rt.retireMu.Unlock()
-	seen, noAttrs = s.seen.Load(), s.seenNoAttrs.Load()
+	sums := s.topic.sums
+	seen, noAttrs = s.seen.at(sums.seen), s.noAttrs.at(sums.noAttrs)
 	rt.unsettled(func(tb *routeTable[*Subscription]) {
 		if tb.routes.at(s.name) != s {
 			return
