@@ -154,9 +154,9 @@ type routeChange[R comparable] struct {
 
 // apply publishes a table with c applied to the current one. The caller
 // holds rt.mu. The machine is built here, while routing goes on with the
-// current table. What it copies does not grow with the number of routes
-// (routeMap, Machine.Apply), except for the list of routes without a
-// pattern when one of them is replaced or removed.
+// current table. What it copies is a part of the routes (routeMap,
+// routeList, Machine.Apply), so that a change costs about the same however
+// many routes there are.
 func (rt *routeTables[R]) apply(c routeChange[R]) {
 	old := rt.current.Load()
 	next := &routeTable[R]{routes: old.routes.with(c.id, c.route, c.remove)}
