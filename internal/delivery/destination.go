@@ -87,7 +87,10 @@ type Destination[T any] struct {
 	waiting map[*retryState[T]]struct{} // retries whose timer is pending
 	swept   bool                        // shut down: nothing waits any more
 
-	latency histogram // a sample of successful deliveries, enqueue to success
+	// latency samples successful deliveries, enqueue to success; made on
+	// the first sample (see sampleLatency), so that a destination that
+	// delivers nothing does not hold its 2 KB.
+	latency atomic.Pointer[histogram]
 }
 
 // cacheLinePad separates groups of counters.
@@ -124,8 +127,8 @@ func NewDestination[T any](e *Engine, opts Options[T]) *Destination[T] {
 		waiting:     make(map[*retryState[T]]struct{}),
 	}
 	d.paceAgainst.Store(paceFlip - 1) // the first judgement counts alone
+	// The ring is made for the first item (grow): an idle destination has none.
 	d.q.size = opts.QueueSize
-	d.q.ring = make([]entry[T], min(minRing, opts.QueueSize))
 	d.state.Store(e.register(d))
 	return d
 }

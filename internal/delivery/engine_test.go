@@ -1075,3 +1075,31 @@ func TestWorkersBeyondOnePerCPUOfAFastDestinationExit(t *testing.T) {
 	}, 5*time.Second, time.Millisecond)
 	assert.True(t, d.fast.Load())
 }
+
+// A destination that has queued nothing holds little memory: its queue's
+// ring and its latency histogram are made when they are first needed, so
+// that a router with thousands of rules or subscriptions that see no
+// traffic does not hold kilobytes for each.
+func TestIdleDestinationIsSmall(t *testing.T) {
+	e := New(Config{})
+	defer closeNow(t, e)
+	const n = 1000
+	dests := make([]*Destination[[64]byte], 0, n)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	for range n {
+		dests = append(dests, NewDestination(e, Options[[64]byte]{Deliver: func(context.Context, [64]byte, int) error { return nil }}))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	per := (int64(m1.HeapAlloc) - int64(m0.HeapAlloc)) / n
+	t.Logf("%d bytes per idle destination", per)
+	assert.Less(t, per, int64(2048))
+	// And one that delivers gets both.
+	require.NoError(t, dests[0].Enqueue(context.Background(), [64]byte{}))
+	drain(t, e)
+	assert.EqualValues(t, 1, dests[0].Stats().Delivered)
+	assert.Positive(t, dests[0].Stats().LatencyMax, "the first delivery is sampled")
+	runtime.KeepAlive(dests)
+}

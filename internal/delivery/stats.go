@@ -54,9 +54,11 @@ func (d *Destination[T]) Stats() Stats {
 	d.mu.Unlock()
 	refused := d.refused.Load() // before offered: refused ≤ offered
 	s.Enqueued = d.acceptedCount() - refused
-	_, q := d.latency.quantiles(0.50, 0.90, 0.99)
-	s.LatencyP50, s.LatencyP90, s.LatencyP99 = time.Duration(q[0]), time.Duration(q[1]), time.Duration(q[2])
-	s.LatencyMax = time.Duration(d.latency.max.Load())
+	if h := d.latency.Load(); h != nil {
+		_, q := h.quantiles(0.50, 0.90, 0.99)
+		s.LatencyP50, s.LatencyP90, s.LatencyP99 = time.Duration(q[0]), time.Duration(q[1]), time.Duration(q[2])
+		s.LatencyMax = time.Duration(h.max.Load())
+	}
 	s.InFlight = max(int64(s.Enqueued)-int64(s.Delivered)-int64(s.DeadLettered), 0)
 	return s
 }
@@ -91,6 +93,19 @@ func bucketUpper(i int) int64 {
 		return math.MaxInt64
 	}
 	return int64(uint64(5+sub)<<(exp-2)) - 1
+}
+
+// sampleLatency records one delivery's latency of v nanoseconds, making
+// the histogram first if this is the first sample.
+func (d *Destination[T]) sampleLatency(v int64) {
+	h := d.latency.Load()
+	if h == nil {
+		h = new(histogram)
+		if !d.latency.CompareAndSwap(nil, h) {
+			h = d.latency.Load()
+		}
+	}
+	h.record(v)
 }
 
 func (h *histogram) record(v int64) {

@@ -35,10 +35,11 @@ const (
 	// maxTake bounds how many items a worker takes from the queue at once.
 	maxTake = 32
 
-	// minRing is the ring's length when a destination is created; it
-	// doubles as needed up to the queue size, so that a destination that
-	// never sees a burst does not hold (and make the collector scan) a full
-	// queue's memory.
+	// minRing is the ring's length when a destination queues its first
+	// item (a destination that never queues one has none); it doubles as
+	// needed up to the queue size, so that a destination that never sees
+	// a burst does not hold (and make the collector scan) a full queue's
+	// memory.
 	minRing = 64
 
 	// holdPerBusy bounds the items that wait for the busy workers of a

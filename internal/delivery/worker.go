@@ -260,7 +260,7 @@ func (d *Destination[T]) process(w *worker[T], en *entry[T]) {
 		if now == 0 || !d.e.sysClock {
 			now = d.e.now()
 		}
-		d.latency.record(now - en.acc)
+		d.sampleLatency(now - en.acc)
 	}
 	d.finished(en.bucket)
 }
