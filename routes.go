@@ -86,12 +86,13 @@ type routeTables[R comparable] struct {
 	settle func(*routeTable[R])
 }
 
-// routePattern is the pattern of a route that is on: p in scope (0, the
-// main one; 1, a Topic's body scope), or no pattern at all (p nil): every
-// event matches.
+// routePattern is where the pattern of a route that is on is: in a
+// machine, in scope (0, the main one; 1, a Topic's body scope), or nowhere
+// (not patterned): every event matches the route. The pattern itself is
+// not kept (the machine keeps what it needs).
 type routePattern struct {
-	scope int
-	p     *pattern.Parsed
+	scope     int
+	patterned bool
 }
 
 // retirement holds the destinations that left the routes when table was
@@ -148,6 +149,9 @@ type routeChange[R comparable] struct {
 	on    bool
 	p     *pattern.Parsed
 	scope int
+	// keep says that the route keeps the pattern and the state it has (p
+	// and on are not read): only its value changes (a rule's targets).
+	keep bool
 	// retire lists the destinations that leave the routes with the change.
 	retire []retirer
 }
@@ -161,21 +165,24 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 	old := rt.current.Load()
 	next := &routeTable[R]{routes: old.routes.with(c.id, c.route, c.remove)}
 	prev, had := rt.patterns[c.id]
-	on := c.on && !c.remove
+	on, patterned, scope := c.on && !c.remove, c.p != nil, c.scope
+	if c.keep {
+		on, patterned, scope = had, prev.patterned, prev.scope
+	}
 	next.delta.from = old.routes.at(c.id)
 	if !c.remove {
 		next.delta.to = c.route
 	}
-	next.delta.isMain = on && c.p != nil && c.scope == 0
-	rt.setPattern(c.id, on, routePattern{scope: c.scope, p: c.p})
+	next.delta.isMain = on && patterned && scope == 0
+	rt.setPattern(c.id, on, routePattern{scope: scope, patterned: patterned})
 	// Each machine changes by what the change touches (Machine.Apply copies
 	// only that), not by rebuilding all patterns.
 	machines := [2]*pattern.Machine{old.machine, old.body}
-	if had && prev.p != nil && (!on || c.p == nil || prev.scope != c.scope) {
+	if !c.keep && had && prev.patterned && (!on || !patterned || prev.scope != scope) {
 		machines[prev.scope] = machines[prev.scope].Apply(nil, []string{c.id})
 	}
-	if on && c.p != nil {
-		machines[c.scope] = machines[c.scope].Apply([]pattern.Entry{{ID: c.id, P: c.p}}, nil)
+	if !c.keep && on && patterned {
+		machines[scope] = machines[scope].Apply([]pattern.Entry{{ID: c.id, P: c.p}}, nil)
 	}
 	for s, m := range machines {
 		next.patterned[s] = m.Len()
@@ -187,7 +194,7 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 	// The routes without a pattern, in the order they were put: a route
 	// that joins goes last, one that is replaced keeps its place.
 	next.always = old.always
-	wasAlways, isAlways := had && prev.p == nil, on && c.p == nil
+	wasAlways, isAlways := had && !prev.patterned, on && !patterned
 	switch {
 	case wasAlways && isAlways:
 		next.always = old.always.replace(old.routes.at(c.id), c.route)

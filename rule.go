@@ -67,7 +67,6 @@ type ruleCounters struct {
 type ruleState struct {
 	name     string
 	rule     Rule // as put; Targets copied
-	parsed   *pattern.Parsed
 	enabled  bool
 	targets  []*targetRuntime
 	counters *ruleCounters
@@ -170,8 +169,9 @@ func validateTargets(rule string, targets []Target) error {
 
 // ruleEdit computes the next form of a rule from its current state (nil
 // for a rule the bus does not hold): the rule, with its complete target
-// list in a slice of its own, and its parsed pattern. It must not change
-// old.
+// list in a slice of its own, and its parsed pattern, or nil when the rule
+// keeps its pattern and state (only its targets change). It must not
+// change old.
 type ruleEdit func(old *ruleState) (Rule, *pattern.Parsed, error)
 
 // commitRule applies edit to the named rule and publishes the result. The
@@ -243,8 +243,8 @@ func (b *Bus) commitRule(name string, edit ruleEdit) error {
 			counters = new(ruleCounters)
 			b.counters[name] = counters
 		}
-		rs := &ruleState{name: name, rule: r, parsed: parsed, enabled: r.State == RuleEnabled, targets: targets, counters: counters}
-		b.routes.apply(routeChange[*ruleState]{id: name, route: rs, on: rs.enabled, p: parsed, retire: retire})
+		rs := &ruleState{name: name, rule: r, enabled: r.State == RuleEnabled, targets: targets, counters: counters}
+		b.routes.apply(routeChange[*ruleState]{id: name, route: rs, on: rs.enabled, p: parsed, keep: parsed == nil, retire: retire})
 		b.routes.mu.Unlock()
 		retireBuilt(targets) // built but not used (kept from the old rule instead)
 		return nil
@@ -302,7 +302,16 @@ func (b *Bus) setState(name string, enabled bool) error {
 	if enabled {
 		rs.rule.State = RuleEnabled
 	}
-	b.routes.apply(routeChange[*ruleState]{id: name, route: &rs, on: enabled, p: rs.parsed})
+	var parsed *pattern.Parsed
+	if enabled {
+		// The pattern is not kept with the rule: it is parsed again (it was
+		// valid when it was put, under the same limits).
+		var err error
+		if parsed, err = pattern.Parse([]byte(rs.rule.EventPattern), pattern.DefaultLimits()); err != nil {
+			return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, name, convertError(err))
+		}
+	}
+	b.routes.apply(routeChange[*ruleState]{id: name, route: &rs, on: enabled, p: parsed})
 	return nil
 }
 

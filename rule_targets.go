@@ -63,7 +63,7 @@ func (b *Bus) PutTargets(rule string, targets ...Target) error {
 				r.Targets[i] = t
 			}
 		}
-		return r, old.parsed, nil
+		return r, nil, nil // the pattern and state are kept
 	})
 }
 
@@ -109,7 +109,7 @@ func (b *Bus) RemoveTargets(rule string, ids ...string) error {
 		r.Targets = slices.DeleteFunc(slices.Clone(old.rule.Targets), func(t Target) bool {
 			return slices.Contains(ids, t.TargetID())
 		})
-		return r, old.parsed, nil
+		return r, nil, nil // the pattern and state are kept
 	})
 }
 

@@ -112,6 +112,26 @@ func TestPutTargetsAddsAndReplaces(t *testing.T) {
 	r, err = b.Rule("r")
 	require.NoError(t, err)
 	assert.Equal(t, `{"source":["x"]}`, r.EventPattern, "PutTargets keeps the pattern")
+	// And the rule still matches by it: an event from another source
+	// reaches no target.
+	res, err := b.PutEvents(context.Background(), Event{Source: "y", DetailType: "t", Detail: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	require.Zero(t, res.FailedEntryCount)
+	drain(t, b)
+	assert.Equal(t, 1, recA2.count())
+	assert.Equal(t, 2, recB.count())
+	assert.Equal(t, 1, b.routes.load().machine.Len(), "the pattern stays in the machine, once")
+	assert.True(t, b.routes.patterns["r"].patterned)
+	// Disabled and enabled again, it matches by the same pattern.
+	require.NoError(t, b.DisableRule("r"))
+	assert.Nil(t, b.routes.load().machine, "a disabled rule's pattern leaves the machine")
+	require.NoError(t, b.EnableRule("r"))
+	putX(t, b)
+	_, err = b.PutEvents(context.Background(), Event{Source: "y", DetailType: "t", Detail: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	drain(t, b)
+	assert.Equal(t, 2, recA2.count())
+	assert.Equal(t, 3, recB.count())
 }
 
 // listIDs returns the ids of the rule's targets, in order.
