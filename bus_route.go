@@ -35,7 +35,7 @@ func (b *Bus) route(ctx context.Context, ev *routed, members *envelopeMembers, i
 	var msg string
 	o := b.engine.Origin(ctx, ev.accepted) // the same for every target
 	for _, id := range ids {
-		rs := t.routes.at(id)
+		rs := t.routes.At(id)
 		if rs == nil || !rs.enabled {
 			continue
 		}

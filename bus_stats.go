@@ -97,13 +97,13 @@ func (b *Bus) Stats() BusStats {
 		MatchedEvents:          b.stats.matched.Load(),
 	}
 	t := b.routes.load()
-	names := make([]string, 0, t.routes.len())
-	for name := range t.routes.all() {
+	names := make([]string, 0, t.routes.Len())
+	for name := range t.routes.All() {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		rs, _ := t.routes.get(name)
+		rs, _ := t.routes.Get(name)
 		st := RuleStats{
 			Rule:           name,
 			MatchedEvents:  rs.counters.matched.Load(),

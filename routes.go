@@ -1,8 +1,6 @@
 package eda
 
 import (
-	"hash/maphash"
-	"iter"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,8 +29,10 @@ type retirer interface{ Retire() }
 
 // routeTable is one published generation of a router's routes.
 type routeTable[R comparable] struct {
-	// routes maps a route's id (rule name, subscription name) to the route.
-	routes routeMap[R]
+	// routes maps a route's id (rule name, subscription name) to the
+	// route: a persistent map, so that a change copies only a few of its
+	// nodes, however many routes there are.
+	routes pattern.StringMap[R]
 	// machine matches the patterns of the routes that are on (a Topic:
 	// those of its attribute-scope filter policies); nil when there are
 	// none, so that routing skips the match.
@@ -158,18 +158,18 @@ type routeChange[R comparable] struct {
 
 // apply publishes a table with c applied to the current one. The caller
 // holds rt.mu. The machine is built here, while routing goes on with the
-// current table. What it copies is a part of the routes (routeMap,
+// current table. What it copies is a part of the routes (StringMap,
 // routeList, Machine.Apply), so that a change costs about the same however
 // many routes there are.
 func (rt *routeTables[R]) apply(c routeChange[R]) {
 	old := rt.current.Load()
-	next := &routeTable[R]{routes: old.routes.with(c.id, c.route, c.remove)}
+	next := &routeTable[R]{routes: old.routes.With(c.id, c.route, c.remove)}
 	prev, had := rt.patterns[c.id]
 	on, patterned, scope := c.on && !c.remove, c.p != nil, c.scope
 	if c.keep {
 		on, patterned, scope = had, prev.patterned, prev.scope
 	}
-	next.delta.from = old.routes.at(c.id)
+	next.delta.from = old.routes.At(c.id)
 	if !c.remove {
 		next.delta.to = c.route
 	}
@@ -197,9 +197,9 @@ func (rt *routeTables[R]) apply(c routeChange[R]) {
 	wasAlways, isAlways := had && !prev.patterned, on && !patterned
 	switch {
 	case wasAlways && isAlways:
-		next.always = old.always.replace(old.routes.at(c.id), c.route)
+		next.always = old.always.replace(next.delta.from, c.route)
 	case wasAlways:
-		next.always = old.always.remove(old.routes.at(c.id))
+		next.always = old.always.remove(next.delta.from)
 	case isAlways:
 		next.always = old.always.add(c.route)
 	}
@@ -252,106 +252,6 @@ func (rt *routeTables[R]) sweep() {
 	}
 }
 
-// routeMap is a table's routes by id: immutable, and changed by copying
-// only a part of it. Ids hash into 64 × 64 shards, each a Go map; a change
-// copies the two arrays of shard pointers on its way and the one shard it
-// changes, which holds a 4,096th of the routes: so a change to a router
-// with many rules or subscriptions costs about the same as to one with
-// few. The zero value is empty.
-type routeMap[R any] struct {
-	top *[routeWays]*[routeWays]map[string]R
-	n   int
-}
-
-const routeWays = 64
-
-// routeSeed keys the hash of route ids; set once, never changed.
-var routeSeed = maphash.MakeSeed()
-
-// shardOf returns the two shard indexes of id.
-func shardOf(id string) (int, int) {
-	h := maphash.String(routeSeed, id)
-	return int(h % routeWays), int(h / routeWays % routeWays)
-}
-
-// get returns the route with the given id.
-func (m routeMap[R]) get(id string) (R, bool) {
-	var zero R
-	if m.top == nil {
-		return zero, false
-	}
-	i, j := shardOf(id)
-	mid := m.top[i]
-	if mid == nil {
-		return zero, false
-	}
-	r, ok := mid[j][id]
-	return r, ok
-}
-
-// at returns the route with the given id, or the zero R.
-func (m routeMap[R]) at(id string) R {
-	r, _ := m.get(id)
-	return r
-}
-
-// len returns the number of routes.
-func (m routeMap[R]) len() int { return m.n }
-
-// all yields every route and its id, in no particular order.
-func (m routeMap[R]) all() iter.Seq2[string, R] {
-	return func(yield func(string, R) bool) {
-		if m.top == nil {
-			return
-		}
-		for _, mid := range m.top {
-			if mid == nil {
-				continue
-			}
-			for _, shard := range mid {
-				for id, r := range shard {
-					if !yield(id, r) {
-						return
-					}
-				}
-			}
-		}
-	}
-}
-
-// with returns m with id set to r, or removed (remove); m is unchanged.
-func (m routeMap[R]) with(id string, r R, remove bool) routeMap[R] {
-	i, j := shardOf(id)
-	var top [routeWays]*[routeWays]map[string]R
-	var mid [routeWays]map[string]R
-	if m.top != nil {
-		top = *m.top
-		if top[i] != nil {
-			mid = *top[i]
-		}
-	}
-	old := mid[j]
-	_, had := old[id]
-	shard := make(map[string]R, len(old)+1)
-	for k, v := range old {
-		shard[k] = v
-	}
-	n := m.n
-	switch {
-	case remove && had:
-		delete(shard, id)
-		n--
-	case !remove:
-		shard[id] = r
-		if !had {
-			n++
-		}
-	}
-	mid[j] = shard
-	top[i] = &mid
-	return routeMap[R]{top: &top, n: n}
-}
-
 // routeList is a table's routes without a pattern, in order: immutable,
 // and changed by copying only a part of it. The routes are kept in chunks
 // of at most routeChunk; a change copies the list of chunks and the one
@@ -366,19 +266,6 @@ const routeChunk = 64
 
 // len returns the number of routes.
 func (l routeList[R]) len() int { return l.n }
-
-// all yields the routes in order.
-func (l routeList[R]) all() iter.Seq[R] {
-	return func(yield func(R) bool) {
-		for _, c := range l.chunks {
-			for _, r := range c {
-				if !yield(r) {
-					return
-				}
-			}
-		}
-	}
-}
 
 // add returns l with r last.
 func (l routeList[R]) add(r R) routeList[R] {

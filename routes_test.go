@@ -39,7 +39,7 @@ func TestRouteTableRetiresOnlyWhenNoReaderIsLeft(t *testing.T) {
 	rt.apply(routeChange[string]{id: "r", remove: true, retire: []retirer{d}})
 	assert.Equal(t, int32(0), d.retired.Load(), "retired while an event was being routed with the old table")
 	assert.Nil(t, rt.load().machine, "no route is on")
-	assert.Equal(t, "v1", reader.routes.at("r"), "the reader keeps its table")
+	assert.Equal(t, "v1", reader.routes.At("r"), "the reader keeps its table")
 
 	later := rt.acquire()
 	rt.release(later) // a reader of the new table does not hold d
@@ -62,7 +62,7 @@ func TestRouteTableOffRoutes(t *testing.T) {
 	assert.Equal(t, []string{"r"}, ids)
 
 	rt.apply(routeChange[string]{id: "r", route: "off", on: false, p: p})
-	assert.Equal(t, "off", rt.load().routes.at("r"))
+	assert.Equal(t, "off", rt.load().routes.At("r"))
 	assert.Nil(t, rt.load().machine)
 
 	rt.apply(routeChange[string]{id: "r", route: "on", on: true, p: p})
@@ -89,7 +89,7 @@ func TestRouteTableConcurrentChanges(t *testing.T) {
 				if tb.machine != nil {
 					ids, _ = tb.machine.Match(ids[:0], []byte(`{"source":"a"}`))
 					for _, id := range ids {
-						d := tb.routes.at(id)
+						d := tb.routes.At(id)
 						if assert.NotNil(t, d, "matched %s, not in the table", id) {
 							assert.Equal(t, int32(0), d.retired.Load(), "routing to a retired destination")
 						}
@@ -140,7 +140,7 @@ func TestRouteTableScopeChanges(t *testing.T) {
 	p := mustParse(t, `{"a":["1"]}`)
 	where := func() (attrs, body int, always []string) {
 		tb := rt.load()
-		return tb.patterned[0], tb.patterned[1], slices.Collect(tb.always.all())
+		return tb.patterned[0], tb.patterned[1], slices.Concat(tb.always.chunks...)
 	}
 	rt.apply(routeChange[string]{id: "s", route: "s", on: true, p: p, scope: 0})
 	a, b, al := where()
@@ -164,19 +164,19 @@ func TestRouteTableScopeChanges(t *testing.T) {
 	assert.Equal(t, []any{1, 0, 0}, []any{a, b, len(al)})
 }
 
-// routeMap and routeList are persistent: through random changes, every
+// A route table's map (pattern.StringMap) and routeList are persistent: through random changes, every
 // version kept reads as the plain map or slice it was when it was made.
 func TestRouteMapAndListArePersistent(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	type mapVersion struct {
-		m    routeMap[int]
+		m    pattern.StringMap[int]
 		want map[string]int
 	}
 	type listVersion struct {
 		l    routeList[int]
 		want []int
 	}
-	var m routeMap[int]
+	var m pattern.StringMap[int]
 	var l routeList[int]
 	want := map[string]int{}
 	var wantList []int
@@ -187,10 +187,10 @@ func TestRouteMapAndListArePersistent(t *testing.T) {
 		id := fmt.Sprint("id", r.IntN(400))
 		switch k := r.IntN(10); {
 		case k < 6:
-			m = m.with(id, next, false)
+			m = m.With(id, next, false)
 			want[id] = next
 		default:
-			m = m.with(id, 0, true)
+			m = m.With(id, 0, true)
 			delete(want, id)
 		}
 		switch k := r.IntN(10); {
@@ -214,20 +214,20 @@ func TestRouteMapAndListArePersistent(t *testing.T) {
 		}
 	}
 	for k, v := range mapVersions {
-		require.Equal(t, len(v.want), v.m.len(), "version %d", k)
+		require.Equal(t, len(v.want), v.m.Len(), "version %d", k)
 		got := map[string]int{}
-		for id, x := range v.m.all() {
+		for id, x := range v.m.All() {
 			got[id] = x
 		}
 		require.Equal(t, v.want, got, "version %d", k)
 		for id, x := range v.want {
-			require.Equal(t, x, v.m.at(id))
+			require.Equal(t, x, v.m.At(id))
 		}
-		_, ok := v.m.get("absent")
+		_, ok := v.m.Get("absent")
 		require.False(t, ok)
 	}
 	for k, v := range lists {
 		require.Equal(t, len(v.want), v.l.len(), "version %d", k)
-		require.Equal(t, v.want, append([]int{}, slices.Collect(v.l.all())...), "version %d", k)
+		require.Equal(t, v.want, append([]int{}, slices.Concat(v.l.chunks...)...), "version %d", k)
 	}
 }

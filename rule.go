@@ -190,7 +190,7 @@ func (b *Bus) commitRule(name string, edit ruleEdit) error {
 		}
 	}
 	for {
-		snap := b.routes.load().routes.at(name)
+		snap := b.routes.load().routes.At(name)
 		r, parsed, err := edit(snap)
 		if err != nil {
 			retireBuilt(nil)
@@ -215,7 +215,7 @@ func (b *Bus) commitRule(name string, edit ruleEdit) error {
 			retireBuilt(nil)
 			return ErrClosed
 		}
-		old := b.routes.load().routes.at(name)
+		old := b.routes.load().routes.At(name)
 		if old != snap {
 			b.routes.mu.Unlock()
 			continue
@@ -266,7 +266,7 @@ func (rs *ruleState) target(cfg *targetConfig) *targetRuntime {
 func (b *Bus) DeleteRule(name string) error {
 	b.routes.mu.Lock()
 	defer b.routes.mu.Unlock()
-	old := b.routes.load().routes.at(name)
+	old := b.routes.load().routes.At(name)
 	if old == nil {
 		return fmt.Errorf("%w: %q", ErrRuleNotFound, name)
 	}
@@ -289,7 +289,7 @@ func (b *Bus) DisableRule(name string) error { return b.setState(name, false) }
 func (b *Bus) setState(name string, enabled bool) error {
 	b.routes.mu.Lock()
 	defer b.routes.mu.Unlock()
-	old := b.routes.load().routes.at(name)
+	old := b.routes.load().routes.At(name)
 	if old == nil {
 		return fmt.Errorf("%w: %q", ErrRuleNotFound, name)
 	}
@@ -319,7 +319,7 @@ func (b *Bus) setState(name string, enabled bool) error {
 // Its Targets are the values that were put; putting them again keeps
 // their queues.
 func (b *Bus) Rule(name string) (Rule, error) {
-	rs := b.routes.load().routes.at(name)
+	rs := b.routes.load().routes.At(name)
 	if rs == nil {
 		return Rule{}, fmt.Errorf("%w: %q", ErrRuleNotFound, name)
 	}
@@ -335,8 +335,8 @@ func (b *Bus) Rule(name string) (Rule, error) {
 // once (there is no paging).
 func (b *Bus) Rules(prefixes ...string) []Rule {
 	t := b.routes.load()
-	out := make([]Rule, 0, t.routes.len())
-	for name, rs := range t.routes.all() {
+	out := make([]Rule, 0, t.routes.Len())
+	for name, rs := range t.routes.All() {
 		if !hasAnyPrefix(name, prefixes) {
 			continue
 		}

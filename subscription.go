@@ -135,7 +135,7 @@ func (t *Topic) Subscribe(name string, h Handler, opts ...Option) (*Subscription
 		s.retire()
 		return nil, ErrClosed
 	}
-	if t.routes.load().routes.at(name) != nil {
+	if t.routes.load().routes.At(name) != nil {
 		s.retire()
 		return nil, fmt.Errorf("%w: %q: the topic already has a subscription of that name", ErrInvalidSubscription, name)
 	}
@@ -346,7 +346,7 @@ func (s *Subscription) SetFilterPolicy(policy []byte, scope FilterPolicyScope) e
 	}
 	t.routes.mu.Lock()
 	defer t.routes.mu.Unlock()
-	if t.routes.load().routes.at(s.name) != s {
+	if t.routes.load().routes.At(s.name) != s {
 		return fmt.Errorf("%w: %q", ErrSubscriptionNotFound, s.name)
 	}
 	s.filter, s.filterScope = append([]byte(nil), policy...), scope
@@ -361,7 +361,7 @@ func (s *Subscription) Unsubscribe() error {
 	t := s.topic
 	t.routes.mu.Lock()
 	defer t.routes.mu.Unlock()
-	if t.routes.load().routes.at(s.name) != s {
+	if t.routes.load().routes.At(s.name) != s {
 		return fmt.Errorf("%w: %q", ErrSubscriptionNotFound, s.name)
 	}
 	t.routes.apply(routeChange[*Subscription]{id: s.name, remove: true, retire: []retirer{subscriptionRetirer{s}}})
@@ -372,7 +372,7 @@ func (s *Subscription) Unsubscribe() error {
 // Subscription returns the subscription with the given name, or
 // [ErrSubscriptionNotFound].
 func (t *Topic) Subscription(name string) (*Subscription, error) {
-	s := t.routes.load().routes.at(name)
+	s := t.routes.load().routes.At(name)
 	if s == nil {
 		return nil, fmt.Errorf("%w: %q", ErrSubscriptionNotFound, name)
 	}
@@ -382,8 +382,8 @@ func (t *Topic) Subscription(name string) (*Subscription, error) {
 // Subscriptions returns the topic's subscriptions, sorted by name.
 func (t *Topic) Subscriptions() []*Subscription {
 	tb := t.routes.load()
-	out := make([]*Subscription, 0, tb.routes.len())
-	for _, s := range tb.routes.all() {
+	out := make([]*Subscription, 0, tb.routes.Len())
+	for _, s := range tb.routes.All() {
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b *Subscription) int { return strings.Compare(a.name, b.name) })

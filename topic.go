@@ -651,7 +651,7 @@ func (t *Topic) route(ctx context.Context, tb *routeTable[*Subscription], p *pub
 		}
 	}
 	for _, id := range ids {
-		if s := tb.routes.at(id); s != nil {
+		if s := tb.routes.At(id); s != nil {
 			send(s)
 		}
 	}

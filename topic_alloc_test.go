@@ -217,7 +217,7 @@ func TestTopicFilteredOutReadsNoClock(t *testing.T) {
 // unless two make it at the same instant, or a copy is handled under
 // another engine context (a dead letter's): then that copy gets a context
 // of its own with the same values (TestPublishedHandlerContextAtOnce).
-func TestTopicCopiesShareTheHandlerContext(t *testing.T) {
+func TestTopicCopiesCarryThePublishersValues(t *testing.T) {
 	tp := newTestTopic(t, "shared")
 	got := make(chan context.Context, 3)
 	for _, name := range []string{"a", "b", "c"} {

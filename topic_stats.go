@@ -251,7 +251,7 @@ func (s *Subscription) filterCounts() (seen, noAttrs uint64) {
 	sums := s.topic.sums
 	seen, noAttrs = s.seen.at(sums.seen), s.noAttrs.at(sums.noAttrs)
 	rt.unsettled(func(tb *routeTable[*Subscription]) {
-		if tb.routes.at(s.name) != s {
+		if tb.routes.At(s.name) != s {
 			return
 		}
 		seen += tb.routed.Load()
