@@ -146,11 +146,16 @@ func TestPutEventsAllocations(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		return float64(after.Mallocs-before.Mallocs) / n
 	}
+	// The least of three rounds: a collection that empties the pools (of
+	// id generators and match scratch space) in one round refills them
+	// once, which is not a cost per event (it made a round 2.029 once on a
+	// loaded machine).
+	steady := func() float64 { return min(perEvent(), perEvent(), perEvent()) }
 	perEvent() // warm up: workers, queue, pools
-	assert.LessOrEqual(t, perEvent(), 2.02)
+	assert.LessOrEqual(t, steady(), 2.02)
 	// With an id of its own, the event needs no id text: 2 as well (the
 	// result and the JSON).
 	ev.ID = "order-1"
-	assert.LessOrEqual(t, perEvent(), 2.02)
-	assert.Equal(t, int64(3*n), handled.Load())
+	assert.LessOrEqual(t, steady(), 2.02)
+	assert.Equal(t, int64(7*n), handled.Load())
 }
