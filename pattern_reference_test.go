@@ -47,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -280,7 +281,7 @@ func refCompile(p map[string]any) refPattern {
 func (rp refPattern) match(event any) bool {
 	for _, n := range rp {
 		var conds []refCond
-		refConds(n, "", &conds)
+		refConds(n, "", false, &conds)
 		if refACMatch(conds, refFlatten(event, refUsesEmptyStep(conds))) {
 			return true
 		}
@@ -295,22 +296,34 @@ type refCond struct {
 	list []any
 }
 
-// refConds lists the conditions of conjunction node n below path prefix.
-func refConds(n *refNode, prefix string, out *[]refCond) {
-	join := func(k string) string {
-		if prefix == "" {
-			return k
-		}
-		return prefix + "." + k
-	}
+// refConds lists the conditions of conjunction node n, the container named
+// name (nested: not the top level). Names follow event-ruler's Path: a
+// container's name joins every key from the top with '.'; a leaf's path is
+// its container's name, '.', and its key, or its key alone when that name is
+// empty.
+func refConds(n *refNode, name string, nested bool, out *[]refCond) {
 	for k, child := range n.fields {
-		refConds(child, join(k), out)
+		refConds(child, refContainerName(name, nested, k), true, out)
 	}
 	for k, lists := range n.leaves {
 		for _, list := range lists {
-			*out = append(*out, refCond{path: join(k), list: list})
+			*out = append(*out, refCond{path: refLeafPath(name, k), list: list})
 		}
 	}
+}
+
+func refContainerName(name string, nested bool, k string) string {
+	if !nested {
+		return k
+	}
+	return name + "." + k
+}
+
+func refLeafPath(name, k string) string {
+	if name == "" {
+		return k
+	}
+	return name + "." + k
 }
 
 // refUsesEmptyStep: event-ruler reads an event member with an empty key only
@@ -343,19 +356,17 @@ type refField struct {
 func refFlatten(event any, emptyStep bool) []refField {
 	var out []refField
 	ids := 0
-	var walk func(v any, path string, mem map[int]int)
-	walk = func(v any, path string, mem map[int]int) {
+	// walk visits v, the value of a member whose leaf path is path and
+	// whose name as a container is name (refConds).
+	var walk func(v any, path, name string, mem map[int]int)
+	walk = func(v any, path, name string, mem map[int]int) {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, child := range v {
 				if k == "" && !emptyStep {
 					continue
 				}
-				p := k
-				if path != "" {
-					p = path + "." + k
-				}
-				walk(child, p, mem)
+				walk(child, refLeafPath(name, k), refContainerName(name, true, k), mem)
 			}
 		case []any:
 			id := ids
@@ -366,13 +377,19 @@ func refFlatten(event any, emptyStep bool) []refField {
 					m = map[int]int{}
 				}
 				m[id] = i
-				walk(el, path, m)
+				walk(el, path, name, m)
 			}
 		default:
 			out = append(out, refField{path: path, val: v, mem: mem})
 		}
 	}
-	walk(event, "", nil)
+	top, _ := event.(map[string]any)
+	for k, child := range top {
+		if k == "" && !emptyStep {
+			continue
+		}
+		walk(child, k, k, nil)
+	}
 	return out
 }
 
@@ -483,11 +500,24 @@ func refStringEqual(p string, val any) bool {
 }
 
 // refIP parses s as an IP address literal as event-ruler's CIDR.ipToBytes
-// does: dotted IPv4, or IPv6 of hex digits and colons only (no zone, no
+// does: dotted IPv4 of four decimal fields, or IPv6 of hex digits and colons only (no zone, no
 // embedded IPv4); an IPv4-mapped IPv6 address is its IPv4 address.
 func refIP(s string) (netip.Addr, bool) {
 	if strings.Contains(s, "%") || strings.Contains(s, ":") && strings.Contains(s, ".") {
 		return netip.Addr{}, false
+	}
+	if fields := strings.Split(s, "."); len(fields) == 4 && len(s) <= 15 {
+		// Java's InetAddress reads each field as decimal, leading zeros
+		// and all; text longer than 15 bytes is a host name to it.
+		var b [4]byte
+		for i, f := range fields {
+			n, err := strconv.ParseUint(f, 10, 8)
+			if err != nil || strings.ContainsAny(f, "+-") {
+				return netip.Addr{}, false
+			}
+			b[i] = byte(n)
+		}
+		return netip.AddrFrom4(b), true
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
@@ -515,16 +545,52 @@ func refNumberEqual(p json.Number, val any) bool {
 }
 
 // refComparable returns the float64 of an event number when the number takes
-// part in numeric comparison: its decimal value must equal that of the
-// shortest text of its float64.
+// part in numeric comparison: its decimal value must equal that of the text
+// Java writes for its float64 (refJavaText).
 func refComparable(n json.Number) (float64, bool) {
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil {
 		return 0, false
 	}
 	a, ok1 := refDecimal(string(n))
-	b, ok2 := refDecimal(strconv.FormatFloat(f, 'g', -1, 64))
+	b, ok2 := refDecimal(refJavaText(f))
 	return f, ok1 && ok2 && a == b
+}
+
+// refJavaText is the decimal Java's Double.toString writes for f (JDK 19 and
+// later, as its documentation states): of the decimals that read back as f,
+// those of the fewest digits — or, when that is one digit, those of one or
+// two — and of them the closest to f. It tries every decimal of two digits
+// at the power of ten below the shortest one's.
+func refJavaText(f float64) string {
+	short := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, exp, _ := strings.Cut(short, "e")
+	if strings.Contains(mant, ".") || f == 0 {
+		return short // two digits or more
+	}
+	x, _ := strconv.Atoi(exp)
+	exact := new(big.Rat).SetFloat64(f)
+	best, bestDist := short, new(big.Rat).Abs(new(big.Rat).Sub(refRat(short), exact))
+	sign := ""
+	if f < 0 {
+		sign = "-"
+	}
+	for c := 10; c <= 99; c++ {
+		cand := fmt.Sprintf("%s%d.%de%d", sign, c/10, c%10, x)
+		if g, err := strconv.ParseFloat(cand, 64); err != nil || g != f {
+			continue
+		}
+		d := new(big.Rat).Abs(new(big.Rat).Sub(refRat(cand), exact))
+		if k := d.Cmp(bestDist); k < 0 || k == 0 && c%2 == 0 {
+			best, bestDist = cand, d
+		}
+	}
+	return best
+}
+
+func refRat(s string) *big.Rat {
+	r, _ := new(big.Rat).SetString(s)
+	return r
 }
 
 // refDecimalValue is a decimal number in canonical form: sign, significant

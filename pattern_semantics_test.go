@@ -57,6 +57,29 @@ func runRejectCases(t *testing.T, cases []rejectCase) {
 	}
 }
 
+// TestIPv4AsJavaReadsIt: event-ruler hands dotted quads to Java's
+// InetAddress, which reads each field as decimal with any leading zeros and
+// takes text longer than 15 bytes for a host name. So a plain string or cidr
+// condition holds for "10.000.0.1" as for "10.0.0.1"; exactly and
+// anything-but compare the text.
+func TestIPv4AsJavaReadsIt(t *testing.T) {
+	runSemanticCases(t, []matchCase{
+		{"leading zeros in the event", "ER-cidr", `{"a":["10.0.0.1"]}`, `{"a":"10.000.0.1"}`, true},
+		{"leading zeros are not octal", "ER-cidr", `{"a":["10.0.0.1"]}`, `{"a":"010.0.0.01"}`, true},
+		{"leading zeros in the pattern", "ER-cidr", `{"a":["10.000.0.1"]}`, `{"a":"10.0.0.1"}`, true},
+		{"a field of many digits", "ER-cidr", `{"a":["1.2.3.4"]}`, `{"a":"1.2.3.000000004"}`, true},
+		{"15 bytes at most", "ER-cidr", `{"a":["1.2.3.4"]}`, `{"a":"01.02.03.000004"}`, true},
+		{"16 bytes is a host name", "ER-cidr", `{"a":["1.2.3.4"]}`, `{"a":"1.2.3.0000000004"}`, false},
+		{"a field above 255", "ER-cidr", `{"a":["1.2.3.4"]}`, `{"a":"1.2.3.256"}`, false},
+		{"three fields", "ER-cidr", `{"a":["1.2.3.4"]}`, `{"a":"1.2.3"}`, false},
+		{"trailing space", "ER-cidr", `{"a":["1.2.3.4"]}`, `{"a":"1.2.3.4 "}`, false},
+		{"cidr, event with zeros", "ER-cidr", `{"a":[{"cidr":"10.0.0.0/24"}]}`, `{"a":"010.0.0.9"}`, true},
+		{"cidr operand with zeros", "ER-cidr", `{"a":[{"cidr":"010.0.0.0/24"}]}`, `{"a":"10.0.0.9"}`, true},
+		{"mapped IPv6 equals zero-padded IPv4", "ER-cidr", `{"a":["::ffff:a00:1"]}`, `{"a":"10.0.0.01"}`, true},
+		{"anything-but compares text", "ER-compiler", `{"a":[{"anything-but":"10.0.0.1"}]}`, `{"a":"10.000.0.1"}`, true},
+	})
+}
+
 func TestExactlyOperator(t *testing.T) {
 	runSemanticCases(t, []matchCase{
 		{"plain equality", "ER-compiler", `{"a":[{"exactly":"x"}]}`, `{"a":"x"}`, true},
@@ -140,6 +163,22 @@ func TestPatternKeys(t *testing.T) {
 		{"dotted key itself", "ER-steps", `{"a.":["x"]}`, `{"a.":"x"}`, true},
 		{"top-level empty key", "ER-steps", `{"":["x"]}`, `{"":"x"}`, true},
 		{"inner empty step", "ER-steps", `{"a":{"":{"b":["x"]}}}`, `{"a":{"":{"b":"x"}}}`, true},
+		// Path.extendedName: a leaf's path is its key alone when its
+		// container's name is empty, so a top-level empty key is dropped
+		// before a leaf but kept before a deeper container.
+		{"top-level empty key before a leaf", "ER-steps", `{"":{"d":["x"]}}`, `{"d":"x"}`, true},
+		{"top-level empty key before a container", "ER-steps", `{"":{"a":{"b":["x"]}}}`, `{"":{"a":{"b":"x"}}}`, true},
+		{"not dropped before a container", "ER-steps", `{"":{"a":{"b":["x"]}}}`, `{"a":{"b":"x"}}`, false},
+		{"two empty keys", "ER-steps", `{"":{"":{"d":["x"]}}}`, `{"":{"":{"d":"x"}}}`, true},
+		{"two empty keys are not dropped", "ER-steps", `{"":{"":{"d":["x"]}}}`, `{"d":"x"}`, false},
+		// A member whose key is the dotted path beside a member whose key
+		// is a prefix of it: the path has two routes, and a condition holds
+		// by either (ER-acfinder: Event flattens both to one field name).
+		{"dotted key after an array of objects", "ER-acfinder", `{"a":[1],"a.b":["k"]}`, `{"a":[1,{}],"a.b":"k"}`, true},
+		{"dotted key before an array of objects", "ER-acfinder", `{"a":[1],"a.b":["k"]}`, `{"a.b":"k","a":[1,{}]}`, true},
+		{"nested route, same element", "ER-acfinder", `{"a":{"b":["k"],"c":["1"]}}`, `{"a":[{"b":"k","c":"1"}],"a.b":"z"}`, true},
+		{"nested route, other element", "ER-acfinder", `{"a":{"b":["k"],"c":["1"]}}`, `{"a":[{"b":"k"},{"c":"1"}],"a.b":"z"}`, false},
+		{"dotted route beside an element", "ER-acfinder", `{"a":{"b":["k"],"c":["1"]}}`, `{"a":[{"b":"z"},{"c":"1"}],"a.b":"k"}`, true},
 	})
 	// The reference decodes patterns with encoding/json, where a duplicate
 	// key keeps the last value only; the engine alone here.
@@ -269,6 +308,15 @@ func TestIgnoreCaseFullFolding(t *testing.T) {
 		{"anything-but ß excludes SS", "ER-compiler", `{"a":[{"anything-but":{"equals-ignore-case":"straße"}}]}`, `{"a":"STRASSE"}`, false},
 		{"anything-but ß keeps ss", "ER-compiler", `{"a":[{"anything-but":{"equals-ignore-case":"straße"}}]}`, `{"a":"strasse"}`, true},
 		{"anything-but emoji", "ER-compiler", `{"a":[{"anything-but":{"equals-ignore-case":["😀OK"]}}]}`, `{"a":"😀ok"}`, false},
+		// İ (U+0130) lower-cases to two code points, i and U+0307.
+		{"İ matches its lower case i̇", "ER-compiler", `{"a":[{"equals-ignore-case":"İ"}]}`, `{"a":"i\u0307"}`, true},
+		{"İ matches itself", "ER-compiler", `{"a":[{"equals-ignore-case":"İ"}]}`, `{"a":"İ"}`, true},
+		{"i̇ does not match İ", "ER-compiler", `{"a":[{"equals-ignore-case":"i\u0307"}]}`, `{"a":"İ"}`, false},
+		{"i̇ matches I and U+0307", "ER-compiler", `{"a":[{"equals-ignore-case":"i\u0307"}]}`, `{"a":"I\u0307"}`, true},
+		{"İ is not i", "ER-compiler", `{"a":[{"equals-ignore-case":"İ"}]}`, `{"a":"i"}`, false},
+		{"prefix İ", "ER-compiler", `{"a":[{"prefix":{"equals-ignore-case":"İs"}}]}`, `{"a":"i\u0307STANBUL"}`, true},
+		{"suffix İ", "ER-compiler", `{"a":[{"suffix":{"equals-ignore-case":"xİ"}}]}`, `{"a":"aXi\u0307"}`, true},
+		{"anything-but İ", "ER-compiler", `{"a":[{"anything-but":{"equals-ignore-case":"İ"}}]}`, `{"a":"i\u0307"}`, false},
 	})
 }
 

@@ -64,7 +64,14 @@
 //     {"f":{"a":[{"exists":true}],"g":[{"exists":false}]}} matches
 //     {"f":[{"a":1},{"g":2}]}.
 //   - Keys are joined with '.', as EventBridge does: {"a":{"b":..}} and
-//     {"a.b":..} name the same field, in patterns and in events. An event
+//     {"a.b":..} name the same field, in patterns and in events. Names
+//     follow event-ruler's Path: a leaf's path is its container's name
+//     (every key from the top joined with '.'), '.', and its key, or its
+//     key alone when that name is empty, so a top-level empty key is dropped
+//     before a leaf only ({"":{"a":{"b":..}}} is ".a.b"; parse.go
+//     joinPath). An event that spells one path both ways ({"a":[..],
+//     "a.b":..}) has two routes to it; a condition holds by either
+//     (match.go consistentRoutes). An event
 //     member with an empty key is not read unless a pattern path has an
 //     empty step that is not trailing (event-ruler splits rule paths with
 //     Java's String.split, which drops trailing empty steps, and reads only

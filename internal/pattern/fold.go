@@ -73,8 +73,18 @@ func foldKey(dst []byte, s []byte) []byte {
 // each code point of that replaced by the smallest of its simple-folding
 // orbit, except that a code point whose orbit holds one with a
 // multi-code-point upper case (ẞ, whose orbit holds ß) takes that upper
-// case's key, so that the key of ẞ, ß and SS is the same.
+// case's key, so that the key of ẞ, ß and SS is the same; and a code point
+// whose lower case is several code points (İ, whose lower case is i̇) takes
+// the key of those.
 func appendFoldRune(dst []byte, r rune) []byte {
+	if lo, ok := lowerSpecial[r]; ok {
+		// İ matches its lower case i̇ (two code points) and itself: its key
+		// is that of i̇, which is also the key of İ written as I and U+0307.
+		for _, l := range lo {
+			dst = appendFoldRune(dst, l)
+		}
+		return dst
+	}
 	if up, ok := upperSpecial[r]; ok {
 		for _, u := range up {
 			dst = utf8.AppendRune(dst, orbitMin(u))

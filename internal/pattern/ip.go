@@ -148,21 +148,59 @@ func parseIPv6(s []byte) (netip.Addr, bool) {
 	return netip.AddrFrom16(ip), true
 }
 
-// ipLiteral reads an IP address the way event-ruler does (CIDR.ipToBytes),
-// for event strings, exact pattern strings and cidr operands alike: IPv4 in
-// dotted decimal, or IPv6 written with hex digits and colons only (no
-// embedded dotted IPv4 such as ::ffff:1.2.3.4, no zone). An IPv4-mapped IPv6
-// address (::ffff:102:304) is the IPv4 address it maps, as Java's
-// InetAddress makes it.
+// ipLiteral reads an IP address the way event-ruler does (CIDR.ipToBytes,
+// which hands what its two regular expressions accept to Java's
+// InetAddress), for event strings, exact pattern strings and cidr operands
+// alike: IPv4 as four dotted decimal fields (javaIPv4), or IPv6 written with
+// hex digits and colons only (no embedded dotted IPv4 such as
+// ::ffff:1.2.3.4, no zone). An IPv4-mapped IPv6 address (::ffff:102:304) is
+// the IPv4 address it maps, as Java's InetAddress makes it.
 func ipLiteral(b []byte) (netip.Addr, bool) {
-	a, ok := parseAddr(b)
+	if f, ok := javaIPv4(b); ok {
+		return netip.AddrFrom4(f), true
+	}
+	if bytes.IndexByte(b, '.') >= 0 || bytes.IndexByte(b, ':') < 0 {
+		return netip.Addr{}, false
+	}
+	a, ok := parseIPv6(b)
 	if !ok {
 		return netip.Addr{}, false
 	}
-	if a.Is6() && bytes.IndexByte(b, '.') >= 0 {
-		return netip.Addr{}, false // an embedded dotted IPv4 address
-	}
 	return a.Unmap(), true
+}
+
+// javaIPv4 reads b as Java reads an IPv4 literal of four fields
+// (IPAddressUtil.textToNumericFormatV4 behind InetAddress.getByName): at
+// most 15 bytes, four fields of ASCII decimal digits, each at most 255.
+// Unlike netip, a field may have leading zeros, read as decimal, never
+// octal: "10.000.0.01" is 10.0.0.1 and "010.0.0.1" is 10.0.0.1. Longer
+// text is a host name to Java, not an address.
+func javaIPv4(b []byte) (f [4]byte, ok bool) {
+	if len(b) > 15 {
+		return f, false
+	}
+	pos, val, digits := 0, 0, 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			val = val*10 + int(c-'0')
+			digits++
+			if val > 255 {
+				return f, false
+			}
+		case c == '.' && digits > 0 && pos < 3:
+			f[pos] = byte(val)
+			pos++
+			val, digits = 0, 0
+		default:
+			return f, false
+		}
+	}
+	if pos != 3 || digits == 0 {
+		return f, false
+	}
+	f[3] = byte(val)
+	return f, true
 }
 
 // parseCIDR reads a cidr operand as event-ruler's CIDR.cidr does: an address

@@ -87,7 +87,8 @@ func TestCIDRMatchNoAlloc(t *testing.T) {
 	}{
 		{`{"ip":"10.0.0.7"}`, 1},
 		{`{"ip":"2001:db8::1"}`, 1},
-		{`{"ip":"192.168.000.1"}`, 0},
+		{`{"ip":"192.168.000.1"}`, 1},     // Java reads leading zeros as decimal
+		{`{"ip":"192.168.0.0000001"}`, 0}, // 17 bytes: a host name to Java
 		{`{"ip":"192.168.0.1"}`, 1},
 		{`{"ip":"abc"}`, 0},
 		{`{"ip":"fe80::1%eth0"}`, 0},

@@ -59,6 +59,7 @@ type state struct {
 	hits     []int32
 	entries  []entry
 	sawArray bool
+	dotted   bool // a key with a '.' led to a named path (manyRoutes)
 	viaEmpty bool // the current leaf lies below a member with an empty key
 
 	// scanner scratch
@@ -115,6 +116,7 @@ func (st *state) reset() {
 	st.hits = st.hits[:0]
 	st.entries = st.entries[:0]
 	st.sawArray = false
+	st.dotted = false
 	st.viaEmpty = false
 }
 
@@ -245,6 +247,9 @@ func (st *state) consistent(e int32, reqs []sreq) bool {
 	if e >= 0 && st.entries[e].kind == eArray {
 		return st.arrayHolds(e, reqs)
 	}
+	if st.dotted && st.manyRoutes(e, reqs) {
+		return st.consistentRoutes(e, reqs)
+	}
 	// e is an object (or missing, or a scalar where an object was expected):
 	// route each condition to the child entry leading to its path.
 	var cbuf [8]int32
@@ -288,6 +293,143 @@ func (st *state) consistent(e int32, reqs []sreq) bool {
 		}
 	}
 	return true
+}
+
+// manyRoutes reports whether some condition of reqs has more than one child
+// of object e leading to its path: a member whose key is the dotted path
+// itself ("a.b") beside one whose key is a prefix of it ("a"), which
+// event-ruler reads as the same path.
+func (st *state) manyRoutes(e int32, reqs []sreq) bool {
+	if e < 0 {
+		return false
+	}
+	for i := range reqs {
+		n := 0
+		for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
+			if st.entries[c].holds(&reqs[i]) {
+				if n++; n > 1 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// maxRouteChoices bounds the routings of required conditions that
+// consistentRoutes tries in full.
+const maxRouteChoices = 64
+
+// consistentRoutes is consistent for an object e where a condition's path
+// has several children leading to it (manyRoutes). A required condition
+// holds by one of them, so each routing of the required conditions is tried
+// (the conditions routed into one child are then checked together, for
+// array consistency); a pure absence must hold in every one. Beyond
+// maxRouteChoices routings, each required condition takes the first route
+// where it holds on its own (a bound on the work, exact unless an event
+// repeats many paths in both spellings).
+func (st *state) consistentRoutes(e int32, reqs []sreq) bool {
+	routes := make([][]int32, len(reqs))
+	choices := 1
+	for i := range reqs {
+		q := &reqs[i]
+		for c := st.entries[e].first; c >= 0; c = st.entries[c].next {
+			if st.entries[c].holds(q) {
+				routes[i] = append(routes[i], c)
+			}
+		}
+		if q.allowAbsent {
+			continue
+		}
+		if len(routes[i]) == 0 {
+			return false
+		}
+		choices = min(choices*len(routes[i]), maxRouteChoices+1)
+	}
+	pick := make([]int, len(reqs))
+	if choices > maxRouteChoices {
+		for i := range reqs {
+			if reqs[i].allowAbsent {
+				continue
+			}
+			for k := range routes[i] {
+				pick[i] = k
+				if st.routedHolds(reqs[i:i+1], routes[i:i+1], pick[i:i+1]) {
+					break
+				}
+			}
+		}
+		return st.routedHolds(reqs, routes, pick)
+	}
+	for {
+		if st.routedHolds(reqs, routes, pick) {
+			return true
+		}
+		i := 0 // the next routing, as an odometer over the required conditions
+		for ; i < len(reqs); i++ {
+			if reqs[i].allowAbsent {
+				continue
+			}
+			if pick[i]++; pick[i] < len(routes[i]) {
+				break
+			}
+			pick[i] = 0
+		}
+		if i == len(reqs) {
+			return false
+		}
+	}
+}
+
+// routedHolds checks reqs routed as given: required condition i into child
+// routes[i][pick[i]], every absence into each of its routes.
+func (st *state) routedHolds(reqs []sreq, routes [][]int32, pick []int) bool {
+	var group []sreq
+	for i := range reqs {
+		for k, c := range routes[i] {
+			if !reqs[i].allowAbsent && k != pick[i] {
+				continue
+			}
+			if st.entries[c].nid == reqs[i].node {
+				if !st.leafHolds(c, &reqs[i]) {
+					return false
+				}
+				continue
+			}
+			// Gather every condition routed into c, once per child.
+			first := true
+			for j := 0; j < i && first; j++ {
+				first = !st.routedInto(reqs, routes, pick, j, c)
+			}
+			if !first {
+				continue
+			}
+			group = group[:0]
+			for j := i; j < len(reqs); j++ {
+				if st.routedInto(reqs, routes, pick, j, c) {
+					group = append(group, reqs[j])
+				}
+			}
+			if !st.consistent(c, group) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// routedInto reports whether condition j is routed into child c, below it
+// (a condition at c's own path is checked on c by routedHolds).
+func (st *state) routedInto(reqs []sreq, routes [][]int32, pick []int, j int, c int32) bool {
+	if st.entries[c].nid == reqs[j].node {
+		return false
+	}
+	for k, r := range routes[j] {
+		if r == c && (reqs[j].allowAbsent || k == pick[j]) {
+			return true
+		}
+	}
+	return false
 }
 
 // arrayHolds applies consistent to the elements of array entry e, flattened

@@ -65,6 +65,7 @@ func (m *Machine) MatchLayout(dst []string, event []byte, l *Layout, offsets []i
 	err := sc.members(m.root, r, offsets)
 	if err == errDuplicate {
 		st.reset()
+		st.dotted = true // the rescan does not tell (manyRoutes)
 		st.pending = st.pending[:0]
 		sc = scanner{data: event, st: st, frames: sc.frames[:0], known: true, dedup: true}
 		err = sc.members(m.root, r, offsets)

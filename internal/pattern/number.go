@@ -1,7 +1,9 @@
 package pattern
 
 import (
+	"bytes"
 	"math"
+	"math/big"
 	"strconv"
 	"unsafe"
 )
@@ -116,10 +118,46 @@ func numberValue(text []byte) (float64, bool) {
 	short := strconv.AppendFloat(sbuf[:0], f, 'e', -1, 64)
 	var dbuf2 [32]byte
 	sd, sx, _, _ := decimalDigits(short, dbuf2[:0])
+	if len(sd) == 1 {
+		var tbuf, dbuf3 [32]byte
+		if two := javaTwoDigits(tbuf[:0], f, short); two != nil {
+			sd, sx, _, _ = decimalDigits(two, dbuf3[:0])
+		}
+	}
 	if sx != x || string(sd) != string(digits) {
 		return 0, false
 	}
 	return f, true
+}
+
+// javaTwoDigits returns the decimal of two significant digits that Java's
+// Double.toString writes for f, whose shortest text one has a single digit,
+// or nil when Java writes one's value. Java picks, among the decimals of one
+// or two digits that read back as f, the one closest to f (the even last
+// digit on a tie): for a normal float64 that is always one's value, but
+// among the smallest subnormals, whose spacing is coarse, a two-digit decimal
+// can be closer. So 4.9e-324, not 5e-324, is the text of the smallest
+// float64 (event-ruler compares 4.9e-324 by value, 5e-324 by its text only).
+func javaTwoDigits(buf []byte, f float64, one []byte) []byte {
+	if math.Abs(f) >= minNormal {
+		return nil
+	}
+	two := strconv.AppendFloat(buf, f, 'e', 1, 64) // the closest two-digit decimal
+	if g, err := strconv.ParseFloat(string(two), 64); err != nil || g != f {
+		return nil
+	}
+	exact := new(big.Rat).SetFloat64(f)
+	r1, _ := new(big.Rat).SetString(string(one))
+	r2, _ := new(big.Rat).SetString(string(two))
+	d1 := new(big.Rat).Abs(r1.Sub(r1, exact))
+	d2 := new(big.Rat).Abs(r2.Sub(r2, exact))
+	switch c := d2.Cmp(d1); {
+	case c < 0:
+		return two
+	case c == 0 && (two[bytes.IndexByte(two, 'e')-1]-'0')%2 == 0: // a tie goes to the even digit
+		return two
+	}
+	return nil
 }
 
 // numberString is numberValue for a string.

@@ -19,7 +19,11 @@ func TestNumberValue(t *testing.T) {
 		{"50e-1", 5, true}, {"5e0", 5, true}, {"0.1", 0.1, true}, {"-122.42200352825247", -122.42200352825247, true},
 		{"-122.422003528252475", 0, false}, // 18 significant digits (as in the city-lots data)
 		{"37.807807921694092", 0, false},
-		{"1e400", 0, false}, {"1e-400", 0, false}, {"5e-324", 5e-324, true},
+		{"1e400", 0, false}, {"1e-400", 0, false},
+		// Java writes the smallest subnormals with two digits where two are
+		// closer than one: 4.9e-324, not 5e-324; 9.9e-324, not 1e-323.
+		{"5e-324", 0, false}, {"4.9e-324", 5e-324, true}, {"-4.90e-324", -5e-324, true}, {"-5e-324", 0, false},
+		{"1e-323", 0, false}, {"9.9e-324", 1e-323, true}, {"1e-320", 1e-320, true}, {"1.0e-320", 1e-320, true},
 		{"9007199254740993", 0, false}, {"9007199254740992", 9007199254740992, true},
 		{"1.7976931348623157e308", 1.7976931348623157e308, true},
 		{"0.30000000000000004", 0.30000000000000004, true}, {"0.3000000000000000", 0.3, true},

@@ -233,7 +233,7 @@ type dialect struct {
 func compile(root *jval, lim Limits, d dialect) (*Parsed, error) {
 	c := compiler{lim: lim, dialect: d}
 	var conjs []Conj
-	if err := c.object(root, "", "", false, &conjs); err != nil {
+	if err := c.object(root, "", false, "", false, &conjs); err != nil {
 		return nil, err
 	}
 	for i, cj := range conjs {
@@ -289,6 +289,12 @@ var reservedInOr = map[string]bool{
 	"ip-address-in-range": true, "ip-address-not-in-range": true,
 }
 
+// Paths are named as event-ruler's Path names them, in patterns and events
+// alike. The name of a container is its keys from the top joined with '.'
+// (containerPath); a leaf's path is its container's name, '.', and its key,
+// or just its key when that name is empty (joinPath, Path.extendedName). So
+// the empty top-level key is dropped before a leaf ({"":{"d":..}} names "d")
+// but kept before a deeper container ({"":{"a":{"b":..}}} names ".a.b").
 func joinPath(prefix, key string) string {
 	if prefix == "" {
 		return key
@@ -296,15 +302,25 @@ func joinPath(prefix, key string) string {
 	return prefix + "." + key
 }
 
+// containerPath names the container at key inside the container named
+// prefix (nested: prefix is a container's name, not the top level's).
+func containerPath(prefix string, nested bool, key string) string {
+	if !nested {
+		return key
+	}
+	return prefix + "." + key
+}
+
 // object compiles a pattern object at event path prefix into rules, the
-// AND-combinations built so far (epath is the path used in error messages).
+// AND-combinations built so far (nested: below the top level; epath is the
+// path used in error messages).
 // It follows event-ruler's JsonRuleCompiler: fields are applied in the order
 // of the pattern text, and a leaf list is written into every current
 // combination, replacing any earlier condition on the same path there (a
 // later field overrides an earlier one; it is not ANDed with it). $or copies
 // the current combinations once per branch and writes the branch into each
 // copy (see or).
-func (c *compiler) object(v *jval, prefix, epath string, inOr bool, rules *[]Conj) error {
+func (c *compiler) object(v *jval, prefix string, nested bool, epath string, inOr bool, rules *[]Conj) error {
 	if len(v.members) == 0 {
 		if epath == "" {
 			return perr("", "pattern must not be an empty object")
@@ -318,7 +334,7 @@ func (c *compiler) object(v *jval, prefix, epath string, inOr bool, rules *[]Con
 	for _, m := range v.members {
 		fpath := joinPath(epath, m.key)
 		if c.isOr(&m) {
-			if err := c.or(m.val, prefix, fpath, rules); err != nil {
+			if err := c.or(m.val, prefix, nested, fpath, rules); err != nil {
 				return err
 			}
 			continue
@@ -328,7 +344,7 @@ func (c *compiler) object(v *jval, prefix, epath string, inOr bool, rules *[]Con
 		}
 		switch m.val.kind {
 		case jObject:
-			if err := c.object(m.val, joinPath(prefix, m.key), fpath, inOr, rules); err != nil {
+			if err := c.object(m.val, containerPath(prefix, nested, m.key), true, fpath, inOr, rules); err != nil {
 				return err
 			}
 		case jArray:
@@ -374,7 +390,7 @@ func copyRules(rules []Conj) []Conj {
 // or compiles an $or at event path prefix: every branch gets its own copy of
 // the combinations built so far and writes its fields into it; rules becomes
 // the union of the copies.
-func (c *compiler) or(v *jval, prefix, epath string, rules *[]Conj) error {
+func (c *compiler) or(v *jval, prefix string, nested bool, epath string, rules *[]Conj) error {
 	if v.kind != jArray {
 		return perr(epath, "must be an array of objects, got "+v.describe())
 	}
@@ -392,7 +408,7 @@ func (c *compiler) or(v *jval, prefix, epath string, rules *[]Conj) error {
 		if len(branch) == 0 {
 			branch = append(branch, nil)
 		}
-		if err := c.object(el, prefix, bpath, true, &branch); err != nil {
+		if err := c.object(el, prefix, nested, bpath, true, &branch); err != nil {
 			return err
 		}
 		out = append(out, branch...)
@@ -610,7 +626,7 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 // event-ruler (ComparableNumber.generate), the number must be comparable
 // (number.go): its decimal value must be exactly that of the shortest text of
 // its float64. 0.30000000000000001, 9007199254740993, 1E309 and 2.5E-324 are
-// rejected; 0.3, 9007199254740992, 5.0 and 1E-320 are accepted.
+// rejected; 0.3, 9007199254740992, 5.0, 1E-320 and 4.9E-324 are accepted.
 func comparableOperand(v *jval, what string) (float64, string) {
 	if v.kind != jNumber {
 		return 0, what + " needs a number, got " + shortDescribe(v)
@@ -631,7 +647,11 @@ func operandReason(text string) string {
 	case f == 0:
 		return "too small for a float64: it underflows to 0"
 	}
-	return "the nearest float64 is " + strconv.FormatFloat(f, 'g', -1, 64)
+	near := strconv.AppendFloat(nil, f, 'g', -1, 64)
+	if two := javaTwoDigits(nil, f, strconv.AppendFloat(nil, f, 'e', -1, 64)); two != nil {
+		near = two // as Java writes it (number.go)
+	}
+	return "the nearest float64 is " + string(near)
 }
 
 // shortDescribe renders a value the way error messages quote it.

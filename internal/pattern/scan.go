@@ -266,6 +266,8 @@ func (s *scanner) object(i int, node *pathNode, parent int32) (int, error) {
 			direct := bytes.IndexByte(key, '.') < 0
 			if direct {
 				s.frames[fi].seen++
+			} else {
+				st.dotted = true
 			}
 			if empty {
 				i, err = s.emptyKeyValue(i, child, e)
@@ -603,6 +605,7 @@ func (m *Machine) match(dst []string, event []byte, strict bool) ([]string, erro
 	err := sc.run(m.root)
 	if errors.Is(err, errDuplicate) {
 		st.reset()
+		st.dotted = true // the rescan does not tell (manyRoutes)
 		st.pending = st.pending[:0]
 		sc = scanner{data: event, st: st, frames: sc.frames[:0], dedup: true, strict: strict}
 		err = sc.run(m.root)
