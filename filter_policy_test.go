@@ -98,9 +98,7 @@ var policyDocCases = []policyCase{
 	{"anything-but [100, 50] body", "SNS-numeric", `{"price": [{"anything-but": [100, 500]}]}`, nil, `{"price": [100, 50]}`, true},
 	{"anything-but 100 attr", "SNS-numeric", `{"price": [{"anything-but": [100, 500]}]}`, one("price", num("100")), "", false},
 	{"anything-but 100 body", "SNS-numeric", `{"price": [{"anything-but": [100, 500]}]}`, nil, `{"price": 100}`, false},
-	// The page's attribute {"Type": "Number.Array", "Value": "[100, 50]"} is
-	// not a valid SNS attribute ("Number.Array" is Number with the custom
-	// label "Array", and "[100, 50]" is no number): TestMatchFilterPolicyDocNumberArray.
+	{"anything-but [100, 50] attr", "SNS-numeric", `{"price": [{"anything-but": [100, 500]}]}`, one("price", Attribute{DataType: "Number.Array", StringValue: "[100, 50]"}), "", true},
 	// SNS-numeric, Value range matching.
 	{"numeric < 0 negative", "SNS-numeric", `{"price_usd": [{"numeric": ["<", 0]}]}`, one("price_usd", num("-1.5")), "", true},
 	{"numeric < 0 zero", "SNS-numeric", `{"price_usd": [{"numeric": ["<", 0]}]}`, one("price_usd", num("0")), "", false},
@@ -228,15 +226,40 @@ func TestMatchFilterPolicyExistsDecided(t *testing.T) {
 	}
 }
 
-// SNS-numeric's {"Type": "Number.Array", "Value": "[100, 50]"} is no valid
-// attribute: eda refuses it instead of guessing.
+// SNS-numeric writes {"Type": "Number.Array", "Value": "[100, 50]"}: a
+// Number.Array whose value is a JSON array is matched element by element,
+// as a String.Array is; one whose value is a number is a Number with the
+// custom label "Array"; anything else is refused.
 func TestMatchFilterPolicyDocNumberArray(t *testing.T) {
-	ok, err := MatchFilterPolicy([]byte(`{"price": [{"anything-but": [100, 500]}]}`), ScopeMessageAttributes,
-		Message{Body: []byte("b"), Attributes: one("price", Attribute{DataType: "Number.Array", StringValue: "[100, 50]"})})
-	assert.False(t, ok)
-	var me *MessageError
-	require.ErrorAs(t, err, &me)
-	assert.Equal(t, "Attributes[price]", me.Field)
+	match := func(policy string, a Attribute) (bool, error) {
+		return MatchFilterPolicy([]byte(policy), ScopeMessageAttributes, Message{Body: []byte("b"), Attributes: one("price", a)})
+	}
+	for _, c := range []struct {
+		policy, value string
+		want          bool
+	}{
+		{`{"price": [{"anything-but": [100, 500]}]}`, "[100, 50]", true},
+		{`{"price": [{"anything-but": [100, 500]}]}`, "[100, 500]", false},
+		{`{"price": [{"numeric": [">", 60]}]}`, "[100, 50]", true},
+		{`{"price": [{"numeric": [">", 600]}]}`, "[100, 50]", false},
+		{`{"price": [50]}`, " [100, 5e1]", true},
+		{`{"price": [{"numeric": [">", 60]}]}`, "100", true},
+		{`{"price": [{"numeric": [">", 600]}]}`, "100", false},
+	} {
+		ok, err := match(c.policy, Attribute{DataType: "Number.Array", StringValue: c.value})
+		require.NoError(t, err, "%s on %s", c.policy, c.value)
+		assert.Equal(t, c.want, ok, "%s on %s", c.policy, c.value)
+	}
+	ok, err := match(`{"price": [{"numeric": [">", 600]}]}`, Attribute{DataType: "Number.Array.x", StringValue: "[700]"})
+	require.NoError(t, err)
+	assert.True(t, ok, "a Number.Array with a further label")
+	for _, v := range []string{`["100"]`, `[100, [1]]`, `[100`, `[1e999]`, `x`} {
+		ok, err := match(`{"price": [{"exists": true}]}`, Attribute{DataType: "Number.Array", StringValue: v})
+		assert.False(t, ok)
+		var me *MessageError
+		require.ErrorAs(t, err, &me, "value %s", v)
+		assert.Equal(t, "Attributes[price]", me.Field)
+	}
 }
 
 // Attribute scope compares by type: a String never equals a number, a Number

@@ -227,6 +227,12 @@ func checkAttribute(name string, a Attribute) (pattern.AttrType, error) {
 	if reason != "" {
 		return bad(reason)
 	}
+	if isNumberArray(a) {
+		if reason := numberArrayProblem(a.StringValue); reason != "" {
+			return bad(reason)
+		}
+		return pattern.AttrStringArray, nil
+	}
 	if kind == pattern.AttrBinary {
 		if len(a.BinaryValue) == 0 {
 			return bad("a Binary attribute needs a non-empty BinaryValue")
@@ -420,6 +426,41 @@ func isJSONNumber(s string) bool {
 	return i == len(s)
 }
 
+// isNumberArray reports whether a is a "Number.Array" attribute holding a
+// JSON array, as SNS's guide writes one ({"Type": "Number.Array", "Value":
+// "[100, 50]"}, "Attribute numeric value matching"): its elements are
+// matched one by one, as a String.Array's are. A "Number.Array" whose value
+// is a single number is a Number with the custom label "Array".
+func isNumberArray(a Attribute) bool {
+	rest, ok := strings.CutPrefix(a.DataType, "Number.Array")
+	return ok && (rest == "" || rest[0] == '.') && strings.HasPrefix(strings.TrimLeft(a.StringValue, " \t\n\r"), "[")
+}
+
+// attributeType is attributeKind for a validated attribute, with a
+// Number.Array holding an array as an array (isNumberArray).
+func attributeType(a Attribute) pattern.AttrType {
+	if isNumberArray(a) {
+		return pattern.AttrStringArray
+	}
+	kind, _ := attributeKind(a.DataType)
+	return kind
+}
+
+// numberArrayProblem checks a Number.Array value holding an array: a JSON
+// array of numbers, each a valid Number value.
+func numberArrayProblem(s string) string {
+	var elems []json.RawMessage
+	if err := json.Unmarshal([]byte(s), &elems); err != nil || elems == nil {
+		return "a Number.Array value must be a JSON array of numbers"
+	}
+	for i, e := range elems {
+		if reason := numberAttributeProblem(string(e)); reason != "" {
+			return "element " + strconv.Itoa(i) + " of the Number.Array: " + reason
+		}
+	}
+	return ""
+}
+
 // stringArrayProblem checks a String.Array value: a JSON array whose
 // elements are strings, numbers, true, false or null.
 func stringArrayProblem(s string) string {
@@ -440,8 +481,7 @@ func stringArrayProblem(s string) string {
 // The attributes must have been validated.
 func messageAttrs(dst []pattern.Attr, attrs map[string]Attribute) []pattern.Attr {
 	for name, a := range attrs {
-		kind, _ := attributeKind(a.DataType)
-		dst = append(dst, patternAttr(name, kind, a))
+		dst = append(dst, patternAttr(name, attributeType(a), a))
 	}
 	return dst
 }
@@ -543,7 +583,10 @@ func appendNotificationJSON(dst []byte, n notification) []byte {
 // Attribute is a typed message attribute, as SNS defines them.
 type Attribute struct {
 	// DataType is "String", "Number", "Binary" or "String.Array",
-	// optionally followed by a custom suffix ("Number.float").
+	// optionally followed by a custom suffix ("Number.float"). A
+	// "Number.Array" whose StringValue is a JSON array of numbers is matched
+	// element by element, as a String.Array is (SNS's guide writes such
+	// attributes); with a single number it is a Number.
 	DataType string
 	// StringValue holds the value of String, Number and String.Array
 	// attributes (the array as its JSON text).

@@ -338,6 +338,7 @@ func FuzzValidateAttribute(f *testing.F) {
 	f.Add("price", "Number.float", "3.015e2", []byte(nil))
 	f.Add("list", "String.Array", `["a", 1, null]`, []byte(nil))
 	f.Add("blob", "Binary", "", []byte{0, 1})
+	f.Add("prices", "Number.Array", "[100, 5e1]", []byte(nil))
 	f.Add("AWS.x", "Number", "1e999", []byte(nil))
 	f.Fuzz(func(t *testing.T, name, dataType, value string, bin []byte) {
 		a := Attribute{DataType: dataType, StringValue: value, BinaryValue: bin}
