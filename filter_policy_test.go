@@ -322,7 +322,6 @@ func TestMatchFilterPolicyInvalid(t *testing.T) {
 	}{
 		// SNS-limits, attribute-based: "Amazon SNS doesn't accept a nested filter policy".
 		{"nested in attribute scope", `{"a": {"b": ["x"]}}`, ScopeMessageAttributes, "a", "nested policy"},
-		{"wildcard", `{"a": [{"wildcard": "x*"}]}`, ScopeMessageBody, "a", "wildcard"},
 		{"anything-but wildcard", `{"a": [{"anything-but": {"wildcard": "x*"}}]}`, ScopeMessageAttributes, "a", "wildcard"},
 		// SNS refuses anything-but suffix (LocalStack's AWS-validated
 		// snapshot "error-condition-anything-but-suffix").
@@ -540,9 +539,41 @@ func ExampleMatchFilterPolicy() {
 	byBody, _ := MatchFilterPolicy(policy, ScopeMessageBody, m)
 	fmt.Println(byAttributes, byBody)
 
-	_, err := MatchFilterPolicy([]byte(`{"store": [{"wildcard": "example*"}]}`), ScopeMessageAttributes, m)
+	_, err := MatchFilterPolicy([]byte(`{"store": [{"anything-but": {"suffix": "corp"}}]}`), ScopeMessageAttributes, m)
 	fmt.Println(err)
 	// Output:
 	// true true
-	// filter policy: store: wildcard: SNS filter policies do not support the wildcard operator
+	// filter policy: store: anything-but: SNS filter policies do not support "suffix" inside anything-but (only prefix)
+}
+
+// wildcard is accepted in both scopes (issue 11 lists it among a policy's
+// operators; SNS's guide does not), with EventBridge's syntax: '*' matches
+// any run of characters, "\*" a star; an element of a String.Array matches
+// on its own. Its complexity limits are EventBridge's.
+func TestMatchFilterPolicyWildcard(t *testing.T) {
+	for _, c := range []struct {
+		policy string
+		attr   Attribute
+		body   string
+		want   bool
+	}{
+		{`{"store": [{"wildcard": "example*"}]}`, str("example_corp"), `{"store": "example_corp"}`, true},
+		{`{"store": [{"wildcard": "*_corp"}]}`, str("example_corp"), `{"store": "example_corp"}`, true},
+		{`{"store": [{"wildcard": "ex*ple*"}]}`, str("sample_corp"), `{"store": "sample_corp"}`, false},
+		{`{"store": [{"wildcard": "a\\*b"}]}`, str("a*b"), `{"store": "a*b"}`, true},
+		{`{"store": [{"wildcard": "a\\*b"}]}`, str("axb"), `{"store": "axb"}`, false},
+		{`{"store": [{"wildcard": "s*"}]}`, arr(`["rugby", "soccer"]`), `{"store": ["rugby", "soccer"]}`, true},
+		{`{"store": [{"wildcard": "1*"}]}`, num("100"), `{"store": 100}`, false},
+	} {
+		got, err := MatchFilterPolicy([]byte(c.policy), ScopeMessageAttributes, Message{Body: []byte("b"), Attributes: one("store", c.attr)})
+		require.NoError(t, err, c.policy)
+		assert.Equal(t, c.want, got, "%s on attribute %+v", c.policy, c.attr)
+		got, err = MatchFilterPolicy([]byte(c.policy), ScopeMessageBody, Message{Body: []byte(c.body)})
+		require.NoError(t, err, c.policy)
+		assert.Equal(t, c.want, got, "%s on body %s", c.policy, c.body)
+	}
+	_, err := MatchFilterPolicy([]byte(`{"store": [{"wildcard": "a**b"}]}`), ScopeMessageBody, Message{Body: []byte(`{}`)})
+	var pe *PatternError
+	require.ErrorAs(t, err, &pe, "consecutive stars are refused, as in EventBridge")
+	assert.Equal(t, "store", pe.Path)
 }

@@ -66,9 +66,12 @@ func (l PolicyLimits) withDefaults() PolicyLimits {
 // attrScope selects SNS's MessageAttributes scope (no nesting; the policy is
 // matched with MatchAttrs) over the MessageBody scope (nesting as in event
 // patterns; matched against the JSON body). On top of Parse it rejects what
-// SNS does not support — wildcard, anything-but with anything but a single
-// prefix (suffix, wildcard, equals-ignore-case, a list of prefixes), prefix
-// and suffix with equals-ignore-case — and enforces SNS's constraints (lim).
+// SNS does not support — anything-but with anything but a single prefix
+// (suffix, wildcard, equals-ignore-case, a list of prefixes), prefix and
+// suffix with equals-ignore-case — and enforces SNS's constraints (lim).
+// wildcard is accepted, with EventBridge's syntax and complexity limits:
+// issue 11 lists it among the operators a policy has, though SNS's guide
+// does not.
 // It reads "$or", and in body scope {"exists": true}, as SNS does (see
 // dialect).
 func ParsePolicy(src []byte, attrScope bool, lim PolicyLimits) (*Parsed, error) {
@@ -211,8 +214,6 @@ func (pc *policyChecker) value(v *jval, epath string) error {
 	}
 	op, arg := v.members[0].key, v.members[0].val
 	switch op {
-	case "wildcard":
-		return perr(epath, `wildcard: SNS filter policies do not support the wildcard operator`)
 	case "prefix", "suffix":
 		if arg.kind == jObject {
 			return perr(epath, op+`: SNS filter policies take a string here; equals-ignore-case cannot be combined with `+op)
