@@ -357,3 +357,45 @@ func TestExactlyBesideIPString(t *testing.T) {
 		assert.ElementsMatch(t, []string{"plain", "exactly"}, ids, "order %v", order)
 	}
 }
+
+// TestManyRoutesStaysCheap: an event that spells a deep path in every way
+// (each dotted prefix as a key, each value an array of objects) gives every
+// condition several routes at every level; the search over them is bounded
+// (internal/pattern consistentRoutes), so the match stays fast, and x and y
+// routed through different arrays hold together, as event-ruler's flattened
+// fields do.
+func TestManyRoutesStaysCheap(t *testing.T) {
+	var spell func(steps []string, leaf string) string
+	spell = func(steps []string, leaf string) string {
+		if len(steps) == 0 {
+			return leaf
+		}
+		var parts []string
+		for j := 1; j <= len(steps); j++ {
+			parts = append(parts, fmt.Sprintf(`%q:[%s,%s]`, strings.Join(steps[:j], "."),
+				spell(steps[j:], `{"x":"1"}`), spell(steps[j:], `{"y":"2"}`)))
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	steps := []string{"a", "b", "c", "d", "e", "f", "g"}
+	event := []byte(spell(steps, `{"x":"1"}`))
+	path := strings.Join(steps, ".")
+	for _, c := range []struct {
+		pattern string
+		want    bool
+	}{
+		{`{"` + path + `":{"x":["1"],"y":["2"]}}`, true},
+		{`{"` + path + `":{"x":["1"],"y":["3"]}}`, false},
+		{`{"` + path + `":{"x":["1"],"z":[{"exists":false}]}}`, true},
+		{`{"` + path + `":{"x":["1"],"y":[{"exists":false}]}}`, false},
+	} {
+		got, err := MatchPattern([]byte(c.pattern), event)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, got, "pattern %s", c.pattern)
+		m := NewMatcher()
+		require.NoError(t, m.Add("p", []byte(c.pattern)))
+		ids, err := m.Match(event)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, len(ids) == 1, "Matcher: pattern %s", c.pattern)
+	}
+}

@@ -60,6 +60,7 @@ type state struct {
 	entries  []entry
 	sawArray bool
 	dotted   bool // a key with a '.' led to a named path (manyRoutes)
+	routed   int  // routings tried by consistentRoutes in this event
 	viaEmpty bool // the current leaf lies below a member with an empty key
 
 	// scanner scratch
@@ -117,6 +118,7 @@ func (st *state) reset() {
 	st.entries = st.entries[:0]
 	st.sawArray = false
 	st.dotted = false
+	st.routed = 0
 	st.viaEmpty = false
 }
 
@@ -317,17 +319,23 @@ func (st *state) manyRoutes(e int32, reqs []sreq) bool {
 }
 
 // maxRouteChoices bounds the routings of required conditions that
-// consistentRoutes tries in full.
-const maxRouteChoices = 64
+// consistentRoutes tries in full at one object, and maxRoutedPerEvent those
+// it tries in all of one event's checks (objects with several routes nested
+// in one another would otherwise multiply them).
+const (
+	maxRouteChoices   = 64
+	maxRoutedPerEvent = 4096
+)
 
 // consistentRoutes is consistent for an object e where a condition's path
 // has several children leading to it (manyRoutes). A required condition
 // holds by one of them, so each routing of the required conditions is tried
 // (the conditions routed into one child are then checked together, for
 // array consistency); a pure absence must hold in every one. Beyond
-// maxRouteChoices routings, each required condition takes the first route
-// where it holds on its own (a bound on the work, exact unless an event
-// repeats many paths in both spellings).
+// maxRouteChoices routings (or maxRoutedPerEvent in the event), each
+// required condition takes the first route where it holds on its own (a
+// bound on the work, exact unless an event repeats many paths in both
+// spellings).
 func (st *state) consistentRoutes(e int32, reqs []sreq) bool {
 	routes := make([][]int32, len(reqs))
 	choices := 1
@@ -347,7 +355,7 @@ func (st *state) consistentRoutes(e int32, reqs []sreq) bool {
 		choices = min(choices*len(routes[i]), maxRouteChoices+1)
 	}
 	pick := make([]int, len(reqs))
-	if choices > maxRouteChoices {
+	if choices > maxRouteChoices || st.routed > maxRoutedPerEvent {
 		for i := range reqs {
 			if reqs[i].allowAbsent {
 				continue
@@ -362,6 +370,7 @@ func (st *state) consistentRoutes(e int32, reqs []sreq) bool {
 		return st.routedHolds(reqs, routes, pick)
 	}
 	for {
+		st.routed++
 		if st.routedHolds(reqs, routes, pick) {
 			return true
 		}
