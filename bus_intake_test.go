@@ -328,6 +328,17 @@ func TestFailedEntryMayHaveReachedSomeTargets(t *testing.T) {
 	assert.ElementsMatch(t, []string{"e1", "e2", "e3"}, fastIDs, "the failed entry reached the other target")
 	assert.Equal(t, int64(2), slowCount.Load())
 
+	// Every trigger is accounted for at every target: invoked or refused.
+	rs, ok := b.Stats().Rule("r")
+	require.True(t, ok)
+	assert.Equal(t, uint64(3), rs.TriggeredRules)
+	for _, ts := range rs.Targets {
+		assert.Equal(t, rs.TriggeredRules, ts.Invocations+ts.Delivery.Refused, "target %s: %+v", ts.Target, ts)
+	}
+	slowStats, _ := rs.Target("b-slow")
+	assert.Equal(t, uint64(1), slowStats.Delivery.Refused, "the refused copy")
+	assert.Equal(t, uint64(1), slowStats.Delivery.Throttled, "refused on a full queue")
+
 	// Putting it again delivers it to the fast target a second time, with
 	// the same ID.
 	require.Empty(t, put(context.Background(), "e3").ErrorCode)

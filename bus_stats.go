@@ -39,7 +39,11 @@ type RuleStats struct {
 	// MatchedEvents counts the events that matched the rule while enabled.
 	MatchedEvents uint64
 	// TriggeredRules counts the matches that were sent to targets (matches
-	// of a rule without targets do not trigger it).
+	// of a rule without targets do not trigger it). Each is offered to every
+	// target the rule has at the time, and each target accounts for it: once
+	// the bus is drained, for a target on the rule since its first trigger,
+	// Invocations + Delivery.Refused = TriggeredRules (a refused copy fails
+	// the entry with ErrorCodeThrottling or ErrorCodeInternalFailure).
 	TriggeredRules uint64
 	// Targets holds one entry per target, in the rule's order.
 	Targets []TargetStats

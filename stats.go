@@ -17,6 +17,10 @@ type DeliveryStats struct {
 	// queue stayed full until their context ended (they failed with
 	// [ErrFull]; nothing was dropped silently).
 	Throttled uint64
+	// Refused counts the events the destination did not accept, each a
+	// failure its publisher was told of: those Throttled counts, and those
+	// offered while its router was closing ([ErrClosed]).
+	Refused uint64
 	// Delivered counts the events a handler acknowledged.
 	Delivered uint64
 	// Failed counts failed attempts (errors, panics and runtime.Goexit).
@@ -54,6 +58,7 @@ func deliveryStatsOf(s delivery.Stats) DeliveryStats {
 	return DeliveryStats{
 		Enqueued:         s.Enqueued,
 		Throttled:        s.Throttled,
+		Refused:          s.Refused,
 		Delivered:        s.Delivered,
 		Failed:           s.Failed,
 		Retries:          s.Retries,

@@ -313,6 +313,7 @@ func (s *Subscription) Stats() SubscriptionStats {
 func addStats(a, b delivery.Stats) delivery.Stats {
 	a.Enqueued += b.Enqueued
 	a.Throttled += b.Throttled
+	a.Refused += b.Refused
 	a.Delivered += b.Delivered
 	a.Failed += b.Failed
 	a.Retries += b.Retries

@@ -90,8 +90,13 @@ func TestDeliversEverythingOnce(t *testing.T) {
 	assert.LessOrEqual(t, s.LatencyP50, s.LatencyP90)
 	assert.LessOrEqual(t, s.LatencyP90, s.LatencyP99)
 	assert.LessOrEqual(t, s.LatencyP99, s.LatencyMax)
+	assert.Zero(t, s.Refused)
 	closeNow(t, e)
 	assert.ErrorIs(t, d.Enqueue(context.Background(), 1), ErrClosed)
+	s = d.Stats()
+	assert.EqualValues(t, 1, s.Refused, "a refused Enqueue is counted")
+	assert.Zero(t, s.Throttled, "refused for closing, not a full queue")
+	assert.EqualValues(t, 1000, s.Enqueued)
 }
 
 func TestInOrderAtConcurrencyOne(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 type Stats struct {
 	Enqueued     uint64 // items accepted
 	Throttled    uint64 // Enqueue calls that gave up on a full queue
+	Refused      uint64 // Enqueue calls that returned an error (Throttled among them)
 	Delivered    uint64 // items delivered
 	Failed       uint64 // failed attempts
 	Retries      uint64 // attempts after the first
@@ -42,6 +43,7 @@ func (d *Destination[T]) Stats() Stats {
 	s := Stats{
 		Delivered:        uint64(max(int64(d.finishedCount()-dead-refusedBefore), 0)),
 		Throttled:        d.throttled.Load(),
+		Refused:          d.refused.Load(),
 		Failed:           d.failed.Load(),
 		Retries:          d.retries.Load(),
 		DeadLettered:     dead,
