@@ -61,7 +61,8 @@
 // confirmed at once; de-duplication is topic-wide, across message groups;
 // a FIFO topic publishes one message at a time, so that sequence numbers
 // and delivery order agree; NumberOfNotificationsFilteredOutInvalidAttributes
-// is always zero, since Publish refuses such attributes.
+// is always zero, since Publish refuses such attributes; a filter policy may
+// use wildcard, as an event pattern does (SNS's guide lists no wildcard).
 //
 // Producers. [Producer] is anything that puts events — a *Bus, or a fake in
 // a test ([ProducerFunc]). [NewProducer] binds a Go type to a source and
