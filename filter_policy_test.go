@@ -13,6 +13,7 @@ package eda
 //                payload-based constraints, key counting)
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -576,4 +577,22 @@ func TestMatchFilterPolicyWildcard(t *testing.T) {
 	var pe *PatternError
 	require.ErrorAs(t, err, &pe, "consecutive stars are refused, as in EventBridge")
 	assert.Equal(t, "store", pe.Path)
+}
+
+// A subscription's policy may use wildcard too (doc.go, the Topic's
+// differences from SNS).
+func TestSubscriptionWildcardPolicy(t *testing.T) {
+	tp := newTestTopic(t, "wild")
+	rec := &recorder{}
+	_, err := tp.Subscribe("w", rec, WithRawDelivery(), WithFilterPolicy([]byte(`{"store": [{"wildcard": "ex*corp"}]}`), ScopeMessageAttributes))
+	require.NoError(t, err)
+	for _, store := range []string{"example_corp", "sample_corp"} {
+		_, err := tp.Publish(context.Background(), Message{Body: []byte(store), Attributes: one("store", str(store))})
+		require.NoError(t, err)
+	}
+	drainTopic(t, tp)
+	got := rec.deliveries()
+	require.Len(t, got, 1)
+	body, _ := got[0].Body()
+	assert.Equal(t, "example_corp", string(body))
 }
