@@ -54,6 +54,9 @@ type FilterPolicyLimits struct {
 	// digits after the decimal point (5).
 	MaxNumber   float64
 	MaxDecimals int
+	// MaxWildcardStars bounds the '*' characters of one wildcard operand,
+	// the wildcard complexity EventBridge limits too (25).
+	MaxWildcardStars int
 }
 
 // filterPolicy is a validated, compiled filter policy, ready to be added to
@@ -71,11 +74,12 @@ func compileFilterPolicy(policy []byte, scope FilterPolicyScope, lim FilterPolic
 		return filterPolicy{}, &PatternError{Reason: "unknown filter policy scope " + scope.String(), policy: true}
 	}
 	p, err := pattern.ParsePolicy(policy, scope == ScopeMessageAttributes, pattern.PolicyLimits{
-		MaxSize:         lim.MaxSize,
-		MaxKeys:         lim.MaxKeys,
-		MaxCombinations: lim.MaxCombinations,
-		MaxNumber:       lim.MaxNumber,
-		MaxDecimals:     lim.MaxDecimals,
+		MaxSize:          lim.MaxSize,
+		MaxKeys:          lim.MaxKeys,
+		MaxCombinations:  lim.MaxCombinations,
+		MaxNumber:        lim.MaxNumber,
+		MaxDecimals:      lim.MaxDecimals,
+		MaxWildcardStars: lim.MaxWildcardStars,
 	})
 	if err != nil {
 		err = convertError(err)

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edakit/eda/internal/pattern"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -595,4 +596,33 @@ func TestSubscriptionWildcardPolicy(t *testing.T) {
 	require.Len(t, got, 1)
 	body, _ := got[0].Body()
 	assert.Equal(t, "example_corp", string(body))
+}
+
+// The wildcard complexity is a constraint like the others: 25 '*' per
+// operand by default, in wildcard and in anything-but's wildcard forms of
+// event patterns alike; FilterPolicyLimits.MaxWildcardStars moves or lifts
+// it for a topic's policies.
+func TestFilterPolicyWildcardComplexity(t *testing.T) {
+	stars := func(n int) string { return strings.Repeat("a*", n) + "b" }
+	m := Message{Body: []byte(`{"k":"` + strings.Repeat("a", 30) + `b"}`)}
+	_, err := compileFilterPolicy([]byte(`{"k":[{"wildcard":"`+stars(25)+`"}]}`), ScopeMessageBody, FilterPolicyLimits{})
+	require.NoError(t, err, "25 stars")
+	_, err = compileFilterPolicy([]byte(`{"k":[{"wildcard":"`+stars(26)+`"}]}`), ScopeMessageBody, FilterPolicyLimits{})
+	var pe *PatternError
+	require.ErrorAs(t, err, &pe, "26 stars")
+	assert.Contains(t, pe.Reason, "too complex")
+	_, err = compileFilterPolicy([]byte(`{"k":[{"wildcard":"`+stars(5)+`"}]}`), ScopeMessageBody, FilterPolicyLimits{MaxWildcardStars: 4})
+	require.ErrorAs(t, err, &pe, "a lower limit")
+	fp, err := compileFilterPolicy([]byte(`{"k":[{"wildcard":"`+stars(30)+`"}]}`), ScopeMessageBody, FilterPolicyLimits{MaxWildcardStars: -1})
+	require.NoError(t, err, "lifted")
+	mach := pattern.Build([]pattern.Entry{{ID: "p", P: fp.parsed}})
+	ids, err := matchMessage(mach, nil, ScopeMessageBody, &m)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"p"}, ids)
+
+	tp := newTestTopic(t, "complex", WithFilterPolicyLimits(FilterPolicyLimits{MaxWildcardStars: -1}))
+	_, err = tp.Subscribe("s", &recorder{}, WithFilterPolicy([]byte(`{"k":[{"wildcard":"`+stars(30)+`"}]}`), ScopeMessageBody))
+	require.NoError(t, err, "a topic whose limit is lifted")
+	_, err = ParsePattern([]byte(`{"k":[{"anything-but":{"wildcard":"` + stars(26) + `"}}]}`))
+	require.ErrorAs(t, err, &pe, "event patterns keep the default, anything-but too")
 }

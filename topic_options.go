@@ -12,8 +12,8 @@ func WithMaxMessageSize(n int) Option {
 
 // WithFilterPolicyLimits sets the constraints on the filter policies of a
 // topic's subscriptions. The zero value of each field keeps SNS's (5 keys,
-// 150 combinations, numbers within ±10⁹ with 5 decimals, 256 KB), and a
-// negative one lifts it.
+// 150 combinations, numbers within ±10⁹ with 5 decimals, 256 KB; 25 '*' per
+// wildcard, as in EventBridge), and a negative one lifts it.
 func WithFilterPolicyLimits(l FilterPolicyLimits) Option {
 	return topicOption("WithFilterPolicyLimits", func(c *topicConfig) error { c.policyLimits = l; return nil })
 }

@@ -47,12 +47,12 @@ func TestWildcard(t *testing.T) {
 		{"*218", "2607218", true}, {"3*5*2", "3745012", true}, {"3*5*2", "3745021", false}, {"", "", true}, {"", "x", false},
 	}
 	for _, c := range cases {
-		w, reason := parseWildcard(c.pat)
+		w, reason := parseWildcard(c.pat, 0)
 		require.NotNil(t, w, "parseWildcard(%q): %s", c.pat, reason)
 		assert.Equal(t, c.want, w.match([]byte(c.s)), "wildcard %q on %q", c.pat, c.s)
 	}
-	for _, bad := range []string{"a**b", `a\b`, `a\`, strings.Repeat("*a", maxWildcardStars+1)} {
-		w, _ := parseWildcard(bad)
+	for _, bad := range []string{"a**b", `a\b`, `a\`, strings.Repeat("*a", DefaultMaxWildcardStars+1)} {
+		w, _ := parseWildcard(bad, 0)
 		assert.Nil(t, w, "parseWildcard(%q) accepted", bad)
 	}
 }

@@ -21,6 +21,9 @@ type Limits struct {
 	// MaxRuleSize bounds the number of field conditions in one
 	// AND-combination after $or expansion (event-ruler's rule size: 256).
 	MaxRuleSize int
+	// MaxWildcardStars bounds the '*' of one wildcard operand (0:
+	// DefaultMaxWildcardStars; negative: no bound).
+	MaxWildcardStars int
 }
 
 // Default limits.
@@ -576,7 +579,7 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 		if arg.kind != jString {
 			return bad("needs a string, got " + arg.describe())
 		}
-		w, reason := parseWildcard(arg.str)
+		w, reason := parseWildcard(arg.str, c.lim.MaxWildcardStars)
 		if w == nil {
 			return alt{}, false, perr(epath, reason)
 		}
@@ -611,7 +614,7 @@ func (c *compiler) operator(v *jval, epath string) (a alt, absent bool, err erro
 		return alt{kind: aNumeric, altExt: &altExt{rng: r}, canonic: "r" + strconv.FormatFloat(r.lo, 'g', -1, 64) + strconv.FormatBool(r.loOpen) +
 			strconv.FormatFloat(r.hi, 'g', -1, 64) + strconv.FormatBool(r.hiOpen)}, false, nil
 	case "anything-but":
-		ab, reason := anythingButOf(arg)
+		ab, reason := anythingButOf(arg, c.lim.MaxWildcardStars)
 		if reason != "" {
 			return bad(reason)
 		}
@@ -732,7 +735,7 @@ func numericRange(arg *jval) (numRange, string) {
 	return r, ""
 }
 
-func anythingButOf(arg *jval) (*anythingBut, string) {
+func anythingButOf(arg *jval, maxStars int) (*anythingBut, string) {
 	switch arg.kind {
 	case jString:
 		return &anythingBut{kind: abStrings, strs: []string{arg.str}}, ""
@@ -745,7 +748,7 @@ func anythingButOf(arg *jval) (*anythingBut, string) {
 	case jArray:
 		return anythingButList(arg.elems)
 	case jObject:
-		return anythingButOperator(arg)
+		return anythingButOperator(arg, maxStars)
 	default:
 		return nil, "needs a string, a number, a list, or a prefix/suffix/equals-ignore-case/wildcard object, got " + arg.describe()
 	}
@@ -786,7 +789,7 @@ func anythingButList(elems []*jval) (*anythingBut, string) {
 // anythingButOperator is anythingButOf for an operator object: one of
 // prefix, suffix, equals-ignore-case or wildcard, given a string or a
 // non-empty list of strings.
-func anythingButOperator(arg *jval) (*anythingBut, string) {
+func anythingButOperator(arg *jval, maxStars int) (*anythingBut, string) {
 	if len(arg.members) != 1 {
 		return nil, "an operator object must have exactly one key"
 	}
@@ -830,7 +833,7 @@ func anythingButOperator(arg *jval) (*anythingBut, string) {
 			ab.strs = append(ab.strs, el.str)
 			ab.keys = append(ab.keys, string(foldKey(nil, []byte(el.str))))
 		case abWildcard:
-			w, reason := parseWildcard(el.str)
+			w, reason := parseWildcard(el.str, maxStars)
 			if w == nil {
 				return nil, reason
 			}

@@ -31,6 +31,9 @@ type PolicyLimits struct {
 	// 10^9); MaxDecimals bounds its digits after the decimal point (SNS: 5).
 	MaxNumber   float64
 	MaxDecimals int
+	// MaxWildcardStars bounds the '*' of one wildcard operand
+	// (DefaultMaxWildcardStars, as for event patterns; negative: no bound).
+	MaxWildcardStars int
 }
 
 // SNS's filter policy constraints.
@@ -115,7 +118,7 @@ func ParsePolicy(src []byte, attrScope bool, lim PolicyLimits) (*Parsed, error) 
 	if lim.MaxCombinations > maxComb || lim.MaxCombinations < 0 {
 		maxComb = 1 << 20
 	}
-	return parseIn(src, Limits{MaxSize: -1, MaxDepth: DefaultMaxDepth, MaxCombinations: maxComb}, policyDialect(attrScope))
+	return parseIn(src, Limits{MaxSize: -1, MaxDepth: DefaultMaxDepth, MaxCombinations: maxComb, MaxWildcardStars: lim.MaxWildcardStars}, policyDialect(attrScope))
 }
 
 // snsOr is the dialect part that decides what an "$or" key is, which does

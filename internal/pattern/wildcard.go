@@ -5,10 +5,11 @@ import (
 	"strconv"
 )
 
-// maxWildcardStars bounds the number of '*' in one wildcard operand. Matching
-// is linear-time per segment regardless (no backtracking), so the bound exists
-// to reject patterns EventBridge would call too complex, not to protect us.
-const maxWildcardStars = 25
+// DefaultMaxWildcardStars bounds the number of '*' in one wildcard operand
+// (Limits.MaxWildcardStars). Matching is linear-time per segment regardless
+// (no backtracking), so the bound exists to reject patterns EventBridge
+// would call too complex, not to protect us.
+const DefaultMaxWildcardStars = 25
 
 // wildcard is a compiled wildcard operand: literal segments separated by '*'.
 // A pattern with k stars has k+1 segments (the first and last may be empty).
@@ -20,7 +21,11 @@ type wildcard struct {
 // any run of characters, `\*` is a literal star and `\\` a literal backslash;
 // any other escape, a trailing backslash and two consecutive stars are
 // rejected. It returns a reason on failure.
-func parseWildcard(s string) (*wildcard, string) {
+// maxStars bounds the stars (0: DefaultMaxWildcardStars; negative: none).
+func parseWildcard(s string, maxStars int) (*wildcard, string) {
+	if maxStars == 0 {
+		maxStars = DefaultMaxWildcardStars
+	}
 	w := &wildcard{}
 	var cur []byte
 	stars := 0
@@ -45,8 +50,8 @@ func parseWildcard(s string) (*wildcard, string) {
 			cur = append(cur, c)
 		}
 	}
-	if stars > maxWildcardStars {
-		return nil, "wildcard: too complex: " + strconv.Itoa(stars) + " '*' characters (at most " + strconv.Itoa(maxWildcardStars) + ")"
+	if maxStars > 0 && stars > maxStars {
+		return nil, "wildcard: too complex: " + strconv.Itoa(stars) + " '*' characters (at most " + strconv.Itoa(maxStars) + ")"
 	}
 	w.segs = append(w.segs, cur)
 	return w, ""
