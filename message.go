@@ -449,29 +449,36 @@ func attributeType(a Attribute) pattern.AttrType {
 // numberArrayProblem checks a Number.Array value holding an array: a JSON
 // array of numbers, each a valid Number value.
 func numberArrayProblem(s string) string {
-	var elems []json.RawMessage
-	if err := json.Unmarshal([]byte(s), &elems); err != nil || elems == nil {
-		return "a Number.Array value must be a JSON array of numbers"
-	}
-	for i, e := range elems {
+	return arrayProblem(s, "Number.Array", func(e json.RawMessage) string {
 		if reason := numberAttributeProblem(string(e)); reason != "" {
-			return "element " + strconv.Itoa(i) + " of the Number.Array: " + reason
+			return ": " + reason
 		}
-	}
-	return ""
+		return ""
+	})
 }
 
 // stringArrayProblem checks a String.Array value: a JSON array whose
 // elements are strings, numbers, true, false or null.
 func stringArrayProblem(s string) string {
+	return arrayProblem(s, "String.Array", func(e json.RawMessage) string {
+		if e[0] == '[' || e[0] == '{' {
+			return " is an array or object; only strings, numbers, true, false and null are allowed"
+		}
+		return ""
+	})
+}
+
+// arrayProblem checks s, the value of an attribute of array type what: a
+// JSON array, each element of which elem accepts (elem returns what is
+// wrong with one, to follow "element i of the <what>").
+func arrayProblem(s, what string, elem func(json.RawMessage) string) string {
 	var elems []json.RawMessage
 	if err := json.Unmarshal([]byte(s), &elems); err != nil || elems == nil {
-		return "a String.Array value must be a JSON array"
+		return "a " + what + " value must be a JSON array"
 	}
 	for i, e := range elems {
-		switch e[0] {
-		case '[', '{':
-			return "element " + strconv.Itoa(i) + " of the String.Array is an array or object; only strings, numbers, true, false and null are allowed"
+		if reason := elem(e); reason != "" {
+			return "element " + strconv.Itoa(i) + " of the " + what + reason
 		}
 	}
 	return ""
